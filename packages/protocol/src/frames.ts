@@ -1,0 +1,177 @@
+/**
+ * The v1 wire frames as TypeScript types: a discriminated union on `type`, split by direction.
+ * These types are the contract between server, client and any third-party implementation;
+ * docs/protocol.md describes the same frames for people holding a raw WebSocket.
+ */
+
+/** Any value JSON can carry. `data` fields are always of this type on the wire. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+
+/** A position in a channel's stream: the epoch names one history, the offset counts within it. */
+export interface StreamPosition {
+  epoch: string
+  offset: number
+}
+
+/** A member of a channel with presence enabled. */
+export interface PresenceMember {
+  userId: string
+  connectionId: string
+  info?: JsonValue
+}
+
+/** The body of a failed reply or of an `error` frame. `code` is one of ERROR_CODES (see codes.ts). */
+export interface ErrorBody {
+  code: string
+  message: string
+  details?: JsonValue
+}
+
+// ---- client → server -------------------------------------------------------------------------
+
+export interface SubscribeFrame {
+  type: 'subscribe'
+  id: string
+  channel: string
+  /** Resume after this position: the server replays what came later, then goes live. */
+  since?: StreamPosition
+}
+
+export interface UnsubscribeFrame {
+  type: 'unsubscribe'
+  id?: string
+  channel: string
+}
+
+export interface PublishFrame {
+  type: 'publish'
+  /** With an id the server acknowledges with a reply once the broker accepted the message. */
+  id?: string
+  channel: string
+  data: JsonValue
+  /** Idempotency key: a retried publish with the same key on the same channel lands once. */
+  key?: string
+}
+
+export interface RequestFrame {
+  type: 'request'
+  /** Without an id the request is fire-and-forget: no reply is sent. */
+  id?: string
+  event: string
+  data?: JsonValue
+}
+
+export interface AuthFrame {
+  type: 'auth'
+  id: string
+  token: string
+}
+
+export interface PingFrame {
+  type: 'ping'
+  id?: string
+}
+
+export type ClientFrame =
+  | SubscribeFrame
+  | UnsubscribeFrame
+  | PublishFrame
+  | RequestFrame
+  | AuthFrame
+  | PingFrame
+
+// ---- server → client -------------------------------------------------------------------------
+
+export interface HelloFrame {
+  type: 'hello'
+  version: number
+  connectionId: string
+  /** Milliseconds between server heartbeats; a client that hears nothing for longer may reconnect. */
+  heartbeat: number
+  limits: { maxPayload: number; maxSubscriptions: number }
+}
+
+export interface MessageFrame {
+  type: 'message'
+  channel: string
+  epoch: string
+  offset: number
+  data: JsonValue
+}
+
+export interface EventFrame {
+  type: 'event'
+  event: string
+  data?: JsonValue
+}
+
+export interface ReplyOkFrame {
+  type: 'reply'
+  id: string
+  ok: true
+  data?: JsonValue
+}
+
+export interface ReplyErrorFrame {
+  type: 'reply'
+  id: string
+  ok: false
+  error: ErrorBody
+}
+
+export type ReplyFrame = ReplyOkFrame | ReplyErrorFrame
+
+export interface PresenceFrame {
+  type: 'presence'
+  channel: string
+  action: 'join' | 'leave'
+  member: PresenceMember
+}
+
+export interface ErrorFrame {
+  type: 'error'
+  code: string
+  message: string
+  /** The id of the client frame this error is about, when it had one. */
+  id?: string
+  /** The channel this error is about, when it concerns one (for example a cut live stream). */
+  channel?: string
+  details?: JsonValue
+}
+
+export interface PongFrame {
+  type: 'pong'
+  id?: string
+}
+
+export type ServerFrame =
+  | HelloFrame
+  | MessageFrame
+  | EventFrame
+  | ReplyFrame
+  | PresenceFrame
+  | ErrorFrame
+  | PongFrame
+
+export type Frame = ClientFrame | ServerFrame
+export type FrameType = Frame['type']
+
+export const CLIENT_FRAME_TYPES = ['subscribe', 'unsubscribe', 'publish', 'request', 'auth', 'ping'] as const
+export const SERVER_FRAME_TYPES = ['hello', 'message', 'event', 'reply', 'presence', 'error', 'pong'] as const
+
+/** What a successful `subscribe` reply carries in `data`. */
+export interface SubscribeResult {
+  /** The channel's current position; the client remembers it to resume from later. */
+  epoch: string
+  offset: number
+  /** Present when the subscribe frame carried `since`: true only if every missed message was replayed. */
+  recovered?: boolean
+  /** Present on presence-enabled channels: who is there now. */
+  members?: PresenceMember[]
+}
+
+/** What a successful acknowledged `publish` reply carries in `data`. */
+export interface PublishResult {
+  epoch: string
+  offset: number
+}

@@ -1,0 +1,261 @@
+/**
+ * Structural validation of a parsed JSON value into a frame. Every frame that leaves this module
+ * is a fresh object holding only the fields the protocol defines, with their types checked,
+ * their strings bounded, and no `__proto__`, `constructor` or `prototype` key anywhere inside.
+ */
+import { ErrorCode } from './codes.js'
+import type {
+  ClientFrame,
+  ErrorBody,
+  ErrorFrame,
+  EventFrame,
+  Frame,
+  JsonValue,
+  PingFrame,
+  PongFrame,
+  PresenceMember,
+  PublishFrame,
+  ReplyOkFrame,
+  RequestFrame,
+  ServerFrame,
+  StreamPosition,
+  SubscribeFrame,
+  UnsubscribeFrame,
+} from './frames.js'
+import { DEFAULT_LIMITS, isValidChannel, isValidEventName } from './limits.js'
+import { ProtocolError } from './protocol-error.js'
+
+export type Direction = 'client' | 'server'
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+type Obj = Record<string, unknown>
+
+function isObject(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** Reading the fields of one frame, with the frame id remembered for error reports. */
+class FieldReader {
+  readonly frameId: string | undefined
+  constructor(
+    private readonly raw: Obj,
+    private readonly type: string,
+  ) {
+    const id = raw.id
+    this.frameId = typeof id === 'string' && id.length <= DEFAULT_LIMITS.maxIdLength ? id : undefined
+  }
+
+  fail(message: string, code: ErrorCode = ErrorCode.INVALID_FRAME): never {
+    throw new ProtocolError(code, `${this.type}: ${message}`, this.frameId)
+  }
+
+  has(field: string): boolean {
+    return this.raw[field] !== undefined
+  }
+
+  string(field: string, maxLength: number, minLength = 1): string {
+    const v = this.raw[field]
+    if (typeof v !== 'string') this.fail(`"${field}" must be a string`)
+    if (v.length < minLength) this.fail(`"${field}" must not be empty`)
+    if (v.length > maxLength) this.fail(`"${field}" is longer than ${maxLength} characters`)
+    return v
+  }
+
+  optString(field: string, maxLength: number): string | undefined {
+    return this.has(field) ? this.string(field, maxLength) : undefined
+  }
+
+  id(): string {
+    return this.string('id', DEFAULT_LIMITS.maxIdLength)
+  }
+
+  optId(): string | undefined {
+    return this.optString('id', DEFAULT_LIMITS.maxIdLength)
+  }
+
+  channel(): string {
+    const name = this.string('channel', DEFAULT_LIMITS.maxChannelLength)
+    if (!isValidChannel(name)) this.fail(`"channel" has characters outside A-Z a-z 0-9 _ - : . @ / = +`)
+    return name
+  }
+
+  event(): string {
+    const name = this.string('event', DEFAULT_LIMITS.maxEventLength)
+    if (!isValidEventName(name)) this.fail(`"event" has characters outside A-Z a-z 0-9 _ - : . /`)
+    return name
+  }
+
+  offset(field: string, v: unknown = this.raw[field]): number {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+      this.fail(`"${field}" must be a non-negative integer`)
+    }
+    return v
+  }
+
+  int(field: string): number {
+    return this.offset(field)
+  }
+
+  data(field: string): JsonValue {
+    const v = this.raw[field]
+    if (v === undefined) this.fail(`"${field}" is required`)
+    return this.json(v, field)
+  }
+
+  optData(field: string): JsonValue | undefined {
+    const v = this.raw[field]
+    return v === undefined ? undefined : this.json(v, field)
+  }
+
+  /** Walks a JSON value iteratively: bounded depth, no prototype keys. JSON.parse gave only JSON types. */
+  json(value: unknown, field: string): JsonValue {
+    const stack: Array<[unknown, number]> = [[value, 1]]
+    while (stack.length > 0) {
+      const [v, depth] = stack.pop()!
+      if (typeof v !== 'object' || v === null) continue
+      if (depth > DEFAULT_LIMITS.maxDepth)
+        this.fail(`"${field}" is nested deeper than ${DEFAULT_LIMITS.maxDepth}`)
+      if (Array.isArray(v)) {
+        for (const item of v) stack.push([item, depth + 1])
+      } else {
+        for (const key of Object.keys(v)) {
+          if (FORBIDDEN_KEYS.has(key)) this.fail(`"${field}" contains the forbidden key "${key}"`)
+          stack.push([(v as Obj)[key], depth + 1])
+        }
+      }
+    }
+    return value as JsonValue
+  }
+
+  since(): StreamPosition | undefined {
+    const v = this.raw.since
+    if (v === undefined) return undefined
+    if (!isObject(v)) this.fail('"since" must be an object { epoch, offset }')
+    const epoch = v.epoch
+    if (typeof epoch !== 'string' || epoch.length === 0 || epoch.length > DEFAULT_LIMITS.maxIdLength) {
+      this.fail('"since.epoch" must be a non-empty string')
+    }
+    return { epoch, offset: this.offset('since.offset', v.offset) }
+  }
+
+  member(v: unknown): PresenceMember {
+    if (!isObject(v)) this.fail('"member" must be an object')
+    const m = new FieldReader(v, this.type)
+    const member: PresenceMember = {
+      userId: m.string('userId', DEFAULT_LIMITS.maxKeyLength),
+      connectionId: m.string('connectionId', DEFAULT_LIMITS.maxIdLength),
+    }
+    const info = m.optData('info')
+    if (info !== undefined) member.info = info
+    return member
+  }
+
+  errorBody(v: unknown): ErrorBody {
+    if (!isObject(v)) this.fail('"error" must be an object { code, message }')
+    const e = new FieldReader(v, this.type)
+    const body: ErrorBody = { code: e.string('code', 64), message: e.string('message', 4096, 0) }
+    const details = e.optData('details')
+    if (details !== undefined) body.details = details
+    return body
+  }
+}
+
+/** Deletes the keys whose value is undefined, so absent optional fields stay absent on the wire. */
+function compact<T extends object>(frame: T): T {
+  for (const key of Object.keys(frame) as Array<keyof T>) if (frame[key] === undefined) delete frame[key]
+  return frame
+}
+
+function clientFrame(r: FieldReader, type: string): ClientFrame | undefined {
+  switch (type) {
+    case 'subscribe':
+      return compact<SubscribeFrame>({ type, id: r.id(), channel: r.channel(), since: r.since() })
+    case 'unsubscribe':
+      return compact<UnsubscribeFrame>({ type, id: r.optId(), channel: r.channel() })
+    case 'publish':
+      return compact<PublishFrame>({
+        type,
+        id: r.optId(),
+        channel: r.channel(),
+        data: r.data('data'),
+        key: r.optString('key', DEFAULT_LIMITS.maxKeyLength),
+      })
+    case 'request':
+      return compact<RequestFrame>({ type, id: r.optId(), event: r.event(), data: r.optData('data') })
+    case 'auth':
+      return { type, id: r.id(), token: r.string('token', DEFAULT_LIMITS.maxTokenLength) }
+    case 'ping':
+      return compact<PingFrame>({ type, id: r.optId() })
+    default:
+      return undefined
+  }
+}
+
+function serverFrame(r: FieldReader, raw: Obj, type: string): ServerFrame | undefined {
+  switch (type) {
+    case 'hello': {
+      const limits = raw.limits
+      if (!isObject(limits)) r.fail('"limits" must be an object')
+      return {
+        type,
+        version: r.int('version'),
+        connectionId: r.string('connectionId', DEFAULT_LIMITS.maxIdLength),
+        heartbeat: r.int('heartbeat'),
+        limits: {
+          maxPayload: r.offset('limits.maxPayload', limits.maxPayload),
+          maxSubscriptions: r.offset('limits.maxSubscriptions', limits.maxSubscriptions),
+        },
+      }
+    }
+    case 'message':
+      return {
+        type,
+        channel: r.channel(),
+        epoch: r.string('epoch', DEFAULT_LIMITS.maxIdLength),
+        offset: r.offset('offset'),
+        data: r.data('data'),
+      }
+    case 'event':
+      return compact<EventFrame>({ type, event: r.event(), data: r.optData('data') })
+    case 'reply': {
+      const id = r.id()
+      if (raw.ok === true) return compact<ReplyOkFrame>({ type, id, ok: true, data: r.optData('data') })
+      if (raw.ok === false) return { type, id, ok: false, error: r.errorBody(raw.error) }
+      return r.fail('"ok" must be true or false')
+    }
+    case 'presence': {
+      const action = raw.action
+      if (action !== 'join' && action !== 'leave') r.fail('"action" must be "join" or "leave"')
+      return { type, channel: r.channel(), action, member: r.member(raw.member) }
+    }
+    case 'error':
+      return compact<ErrorFrame>({
+        type,
+        code: r.string('code', 64),
+        message: r.string('message', 4096, 0),
+        id: r.optId(),
+        channel: r.has('channel') ? r.channel() : undefined,
+        details: r.optData('details'),
+      })
+    case 'pong':
+      return compact<PongFrame>({ type, id: r.optId() })
+    default:
+      return undefined
+  }
+}
+
+/** Turns a parsed JSON value into a frame, or throws ProtocolError. `from` limits the direction. */
+export function toFrame(value: unknown, from?: Direction): Frame {
+  if (!isObject(value)) throw new ProtocolError(ErrorCode.INVALID_JSON, 'a frame must be a JSON object')
+  const type = value.type
+  if (typeof type !== 'string')
+    throw new ProtocolError(ErrorCode.INVALID_FRAME, 'a frame needs a string "type"')
+  const reader = new FieldReader(value, type.slice(0, 32))
+  const frame =
+    (from !== 'server' ? clientFrame(reader, type) : undefined) ??
+    (from !== 'client' ? serverFrame(reader, value, type) : undefined)
+  if (frame) return frame
+  const expected = from ? ` from a ${from}` : ''
+  return reader.fail(`unknown frame type${expected}`, ErrorCode.UNKNOWN_TYPE)
+}

@@ -1,0 +1,2 @@
+/** Placeholder entry: this package has no features yet. */
+export {}
