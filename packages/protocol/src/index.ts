@@ -3,6 +3,7 @@
  * codes, limits. Zero runtime dependencies; runs in browsers and Node alike.
  */
 export * from './codes.js'
+export type * from './event-map.js'
 export type * from './frames.js'
 export { CLIENT_FRAME_TYPES, SERVER_FRAME_TYPES } from './frames.js'
 export { type Codec, decodeClientFrame, decodeServerFrame, encodeFrame, jsonCodec } from './json-codec.js'
