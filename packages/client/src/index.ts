@@ -1,2 +1,32 @@
-/** Placeholder entry: this package has no features yet. */
-export {}
+/**
+ * @switchboard/client for Node and other runtimes (the default export condition). Same API as
+ * the browser entry; where there is no global WebSocket (Node 20) it falls back to `ws`.
+ */
+
+import type { EventMap, UntypedEventMap } from '@switchboard/protocol'
+import WebSocket from 'ws'
+import type { ReconnectingWebSocketOptions } from './reconnecting-websocket.js'
+import { ReconnectingWebSocket as CoreReconnectingWebSocket } from './reconnecting-websocket.js'
+import {
+  SwitchboardClient as CoreSwitchboardClient,
+  type SwitchboardClientOptions,
+} from './switchboard-client.js'
+import { globalWebSocket, type WebSocketConstructor } from './websocket-like.js'
+
+export * from './core.js'
+
+// `ws` fits WebSocketLike at run time; its event types differ from the DOM ones in name only.
+const nodeWebSocket: WebSocketConstructor =
+  globalWebSocket() ?? (WebSocket as unknown as WebSocketConstructor)
+
+export class ReconnectingWebSocket extends CoreReconnectingWebSocket {
+  constructor(url: string | readonly string[], options: ReconnectingWebSocketOptions = {}) {
+    super(url, { WebSocket: nodeWebSocket, ...options })
+  }
+}
+
+export class SwitchboardClient<M extends EventMap = UntypedEventMap> extends CoreSwitchboardClient<M> {
+  constructor(url: string | readonly string[], options: SwitchboardClientOptions = {}) {
+    super(url, { WebSocket: nodeWebSocket, ...options })
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * @switchboard/client for browsers (the `browser` export condition): the global WebSocket only,
+ * no Node built-ins, nothing from `ws`.
+ */
+export * from './core.js'

@@ -1,0 +1,211 @@
+/**
+ * A channel subscription: its own state machine ('unsubscribed' | 'subscribing' | 'subscribed',
+ * changed only through `#setState`), the last stream position it handled, and the rules that make
+ * delivery exactly-once for the application: resubscribe after every reconnect with
+ * `since: {epoch, offset}`, drop any message at or below the last offset of the same epoch, and
+ * say so with a `recovery` event when the server could not fill the gap.
+ */
+import type {
+  MessageFrame,
+  PresenceMember,
+  PublishResult,
+  StreamPosition,
+  SubscribeResult,
+} from '@switchboard/protocol'
+import { Emitter } from './emitter.js'
+import type { SwitchboardError } from './errors.js'
+
+export type ChannelState = 'unsubscribed' | 'subscribing' | 'subscribed'
+
+/** Why a channel changed state. */
+export type ChannelStateReason =
+  | 'subscribe'
+  | 'subscribed'
+  | 'unsubscribe'
+  | 'disconnected'
+  | 'resubscribe'
+  | 'subscribe_failed'
+  | 'client_closed'
+
+export interface RecoveryInfo {
+  /** false: messages after `since` were lost; reload state another way. */
+  recovered: boolean
+  /** The position the client asked to resume after. */
+  since: StreamPosition
+  /** The channel's position now. */
+  position: StreamPosition
+}
+
+export interface ChannelMessage<T> {
+  data: T
+  epoch: string
+  offset: number
+}
+
+export interface ChannelEvents<T> {
+  /** Each message once, in order, across reconnects. */
+  message: T
+  /** The same, with its stream position. */
+  publication: ChannelMessage<T>
+  state: { oldState: ChannelState; newState: ChannelState; reason: ChannelStateReason }
+  subscribed: SubscribeResult
+  /** After every resubscribe with `since`. `recovered: false` means a gap. */
+  recovery: RecoveryInfo
+  presence: { action: 'join' | 'leave'; member: PresenceMember }
+  /** A subscribe the server refused (the channel is then unsubscribed), or a subscribe timeout. */
+  error: SwitchboardError
+}
+
+export type SubscribeOutcome = { ok: true; result: SubscribeResult } | { ok: false; error: SwitchboardError }
+
+export interface PublishOptions {
+  timeout?: number
+  signal?: AbortSignal
+  /** Idempotency key; one is generated when absent, so a retried publish lands once. */
+  key?: string
+}
+
+/** What a channel needs from its client. */
+export interface ChannelHost {
+  isConnected(): boolean
+  /** Sends a subscribe; `done` is called synchronously with the reply, before any later frame. */
+  sendSubscribe(
+    channel: string,
+    since: StreamPosition | undefined,
+    done: (outcome: SubscribeOutcome) => void,
+  ): void
+  sendUnsubscribe(channel: string): void
+  publish(channel: string, data: unknown, options?: PublishOptions): Promise<PublishResult>
+}
+
+export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
+  readonly name: string
+  readonly #host: ChannelHost
+  #state: ChannelState = 'unsubscribed'
+  /** Whether the application wants this subscription. */
+  #wanted = false
+  #position: StreamPosition | undefined
+  /** Counts subscribe attempts, so a late reply to an abandoned one is ignored. */
+  #generation = 0
+
+  /** Created by `SwitchboardClient.channel(name)`; not meant to be constructed directly. */
+  constructor(name: string, host: ChannelHost) {
+    super()
+    this.name = name
+    this.#host = host
+  }
+
+  get state(): ChannelState {
+    return this.#state
+  }
+
+  /** The last position handled: the one sent as `since` on the next subscribe. */
+  get position(): StreamPosition | undefined {
+    return this.#position ? { ...this.#position } : undefined
+  }
+
+  /** Subscribes now if connected, else as soon as the client connects. */
+  subscribe(): void {
+    if (this.#wanted) return
+    this.#wanted = true
+    this.#setState('subscribing', 'subscribe')
+    if (this.#host.isConnected()) this.#sendSubscribe()
+  }
+
+  /** Stops the subscription; the position is kept, so a later `subscribe()` resumes. */
+  unsubscribe(): void {
+    if (!this.#wanted) return
+    this.#wanted = false
+    this.#generation++
+    if (this.#host.isConnected()) this.#host.sendUnsubscribe(this.name)
+    this.#setState('unsubscribed', 'unsubscribe')
+  }
+
+  /** Publishes to this channel; resolves with the message's position once the server accepted it. */
+  publish(data: T, options?: PublishOptions): Promise<PublishResult> {
+    return this.#host.publish(this.name, data, options)
+  }
+
+  // ---- called by the client ----------------------------------------------------------------
+
+  /** @internal The connection is ready: (re)subscribe. */
+  handleConnected(): void {
+    if (!this.#wanted) return
+    // Already 'subscribing' after a drop; 'unsubscribed' after the client was closed and reopened.
+    this.#setState('subscribing', 'resubscribe')
+    this.#sendSubscribe()
+  }
+
+  /** @internal The connection dropped; a wanted channel waits to resubscribe. */
+  handleDisconnected(willReconnect: boolean): void {
+    this.#generation++
+    if (!this.#wanted) return
+    if (willReconnect) this.#setState('subscribing', 'disconnected')
+    else this.#setState('unsubscribed', 'client_closed')
+  }
+
+  /** @internal */
+  handleMessage(frame: MessageFrame): void {
+    if (!this.#wanted) return
+    const last = this.#position
+    if (last && frame.epoch === last.epoch && frame.offset <= last.offset) return
+    this.#position = { epoch: frame.epoch, offset: frame.offset }
+    const data = frame.data as T
+    this.emit('message', data)
+    this.emit('publication', { data, epoch: frame.epoch, offset: frame.offset })
+  }
+
+  /** @internal */
+  handlePresence(action: 'join' | 'leave', member: PresenceMember): void {
+    if (this.#wanted) this.emit('presence', { action, member })
+  }
+
+  /** @internal The server cut the live stream (slow consumer): resume from history. */
+  handleStreamCut(): void {
+    if (!this.#wanted || !this.#host.isConnected()) return
+    this.#setState('subscribing', 'resubscribe')
+    this.#sendSubscribe()
+  }
+
+  #sendSubscribe(): void {
+    const generation = ++this.#generation
+    const since = this.#position ? { ...this.#position } : undefined
+    this.#host.sendSubscribe(this.name, since, (outcome) => {
+      if (generation !== this.#generation) return
+      if (outcome.ok) this.#subscribed(outcome.result, since)
+      else this.#failed(outcome.error)
+    })
+  }
+
+  #subscribed(result: SubscribeResult, since: StreamPosition | undefined): void {
+    const last = this.#position
+    // Adopt the server's position unless we already handled something later in the same epoch
+    // (messages replayed before the reply have moved us there already).
+    if (!last || last.epoch !== result.epoch || last.offset < result.offset) {
+      this.#position = { epoch: result.epoch, offset: result.offset }
+    }
+    this.#setState('subscribed', 'subscribed')
+    this.emit('subscribed', result)
+    if (since) {
+      const position = { epoch: result.epoch, offset: result.offset }
+      this.emit('recovery', { recovered: result.recovered === true, since, position })
+    }
+  }
+
+  #failed(error: SwitchboardError): void {
+    // A lost connection resubscribes by itself; a timeout waits for the next connection.
+    if (error.code === 'disconnected') return
+    if (error.code !== 'timeout') {
+      this.#wanted = false
+      this.#setState('unsubscribed', 'subscribe_failed')
+    }
+    this.emit('error', error)
+  }
+
+  #setState(newState: ChannelState, reason: ChannelStateReason): void {
+    const oldState = this.#state
+    if (oldState === newState) return
+    this.#state = newState
+    this.emit('state', { oldState, newState, reason })
+  }
+}

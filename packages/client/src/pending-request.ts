@@ -1,0 +1,83 @@
+/**
+ * One request waiting for its reply: the frame with its id, a deadline that runs from the call
+ * (queue time included), an optional AbortSignal, and a promise settled exactly once. It knows
+ * nothing of sockets; the client decides when to send it and what to do when the link drops.
+ */
+import type { ClientFrame, JsonValue } from '@switchboard/protocol'
+import { SwitchboardError } from './errors.js'
+
+export interface PendingOptions {
+  /** ms until the promise rejects with `timeout`. */
+  timeout: number
+  signal?: AbortSignal | undefined
+  /** Safe to send again after a reconnect (the server applies it at most once, or it has no effect). */
+  idempotent: boolean
+}
+
+/** How a request ended, reported synchronously to the owner (the promise settles a microtask later). */
+export type Outcome = { ok: true; data: JsonValue | undefined } | { ok: false; error: SwitchboardError }
+
+export class PendingRequest {
+  readonly id: string
+  readonly frame: ClientFrame
+  readonly idempotent: boolean
+  readonly promise: Promise<JsonValue | undefined>
+  /** Whether the frame went out on the current connection. */
+  sent = false
+  #settled = false
+  #resolve!: (value: JsonValue | undefined) => void
+  #reject!: (error: SwitchboardError) => void
+  #timer: ReturnType<typeof setTimeout> | undefined
+  readonly #signal: AbortSignal | undefined
+  readonly #onSettle: (request: PendingRequest, outcome: Outcome) => void
+
+  constructor(
+    id: string,
+    frame: ClientFrame,
+    options: PendingOptions,
+    onSettle: (request: PendingRequest, outcome: Outcome) => void,
+  ) {
+    this.id = id
+    this.frame = frame
+    this.idempotent = options.idempotent
+    this.#onSettle = onSettle
+    this.#signal = options.signal
+    this.promise = new Promise((resolve, reject) => {
+      this.#resolve = resolve
+      this.#reject = reject
+    })
+    if (this.#signal?.aborted) {
+      this.reject(new SwitchboardError('cancelled', 'the request was aborted before it was sent'))
+      return
+    }
+    this.#signal?.addEventListener('abort', this.#onAbort)
+    this.#timer = setTimeout(() => {
+      this.reject(new SwitchboardError('timeout', `no reply within ${options.timeout} ms`))
+    }, options.timeout)
+  }
+
+  get settled(): boolean {
+    return this.#settled
+  }
+
+  resolve(data: JsonValue | undefined): void {
+    if (this.#finish({ ok: true, data })) this.#resolve(data)
+  }
+
+  reject(error: SwitchboardError): void {
+    if (this.#finish({ ok: false, error })) this.#reject(error)
+  }
+
+  readonly #onAbort = (): void => {
+    this.reject(new SwitchboardError('cancelled', 'the request was aborted'))
+  }
+
+  #finish(outcome: Outcome): boolean {
+    if (this.#settled) return false
+    this.#settled = true
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#signal?.removeEventListener('abort', this.#onAbort)
+    this.#onSettle(this, outcome)
+    return true
+  }
+}

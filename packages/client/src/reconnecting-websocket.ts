@@ -1,0 +1,261 @@
+/**
+ * ReconnectingWebSocket: a WebSocket that comes back. It keeps the shape of the classic tutorial
+ * wrapper (`send`, `on`/`off`, `close`, `state`) and fixes what that wrapper gets wrong: delays
+ * are capped exponential backoff with full jitter; the attempt count resets only after a
+ * connection stayed up for `minUptime`, so a server that accepts and drops at once cannot cause a
+ * tight loop; the offline send queue is bounded; a terminal close code (see `shouldReconnect` in
+ * the protocol) or a normal close stops reconnecting. It speaks to any WebSocket server and knows
+ * nothing of the Switchboard protocol.
+ */
+import { CloseCode, shouldReconnect } from '@switchboard/protocol'
+import { type Backoff, createBackoff } from './backoff.js'
+import { Emitter } from './emitter.js'
+import {
+  globalWebSocket,
+  ReadyState,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './websocket-like.js'
+
+export type ReconnectingState = 'connecting' | 'open' | 'reconnecting' | 'closed'
+
+export type SendData = string | ArrayBufferLike | ArrayBufferView
+
+export interface ReconnectingWebSocketOptions {
+  protocols?: string | string[]
+  /** WebSocket constructor. Default: the entry point's (global WebSocket, or `ws` in Node). */
+  WebSocket?: WebSocketConstructor
+  /** `(attempt) => ms`. Default: full jitter, 500 ms doubling to 30 s. */
+  backoff?: Backoff
+  /** Reconnect attempts in a row before giving up with `maxRetriesReached`. Default 10. */
+  maxAttempts?: number
+  /** How long a connection must stay open before the attempt count resets, in ms. Default 5 000. */
+  minUptime?: number
+  /** An attempt that has not opened within this time is abandoned, in ms. Default 10 000. */
+  connectTimeout?: number
+  /** Sends kept while offline; further sends are refused (return false). Default 100. */
+  maxQueue?: number
+  /** Do not connect from the constructor; call `connect()`. Default false. */
+  startClosed?: boolean
+}
+
+export interface CloseInfo {
+  code: number
+  reason: string
+  wasClean: boolean
+}
+
+export interface ReconnectingWebSocketEvents {
+  open: { url: string }
+  message: { data: unknown }
+  close: CloseInfo
+  /** A reconnect is scheduled: `attempt` counts from 1, `delay` is the wait in ms. */
+  reconnecting: { attempt: number; delay: number; url: string }
+  maxRetriesReached: { attempts: number }
+  error: { url: string }
+  state: { oldState: ReconnectingState; newState: ReconnectingState }
+}
+
+export class ReconnectingWebSocket extends Emitter<ReconnectingWebSocketEvents> {
+  readonly #urls: readonly string[]
+  readonly #protocols: string | string[] | undefined
+  readonly #WebSocket: WebSocketConstructor
+  readonly #backoff: Backoff
+  readonly #maxAttempts: number
+  readonly #minUptime: number
+  readonly #connectTimeout: number
+  readonly #maxQueue: number
+  #socket: WebSocketLike | undefined
+  #state: ReconnectingState = 'closed'
+  #attempts = 0
+  #urlIndex = 0
+  #openedAt: number | undefined
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #queue: SendData[] = []
+
+  constructor(url: string | readonly string[], options: ReconnectingWebSocketOptions = {}) {
+    super()
+    this.#urls = typeof url === 'string' ? [url] : [...url]
+    if (this.#urls.length === 0) throw new TypeError('ReconnectingWebSocket needs at least one URL')
+    const ctor = options.WebSocket ?? globalWebSocket()
+    if (!ctor) throw new TypeError('no WebSocket implementation: pass options.WebSocket')
+    this.#WebSocket = ctor
+    this.#protocols = options.protocols
+    this.#backoff = options.backoff ?? createBackoff()
+    this.#maxAttempts = options.maxAttempts ?? 10
+    this.#minUptime = options.minUptime ?? 5_000
+    this.#connectTimeout = options.connectTimeout ?? 10_000
+    this.#maxQueue = options.maxQueue ?? 100
+    if (!options.startClosed) this.connect()
+  }
+
+  get state(): ReconnectingState {
+    return this.#state
+  }
+
+  /** The underlying socket's readyState (CLOSED when there is none), as WebSocket has it. */
+  get readyState(): number {
+    return this.#socket?.readyState ?? ReadyState.CLOSED
+  }
+
+  /** The URL of the current or next attempt. */
+  get url(): string {
+    return this.#urls[this.#urlIndex % this.#urls.length]!
+  }
+
+  /** The negotiated subprotocol of the open socket ('' otherwise). */
+  get protocol(): string {
+    return this.#state === 'open' ? (this.#socket?.protocol ?? '') : ''
+  }
+
+  /** Messages waiting for the connection. */
+  get queued(): number {
+    return this.#queue.length
+  }
+
+  /** Starts connecting after `close()`, a terminal close or `maxRetriesReached`. No-op otherwise. */
+  connect(): void {
+    if (this.#state !== 'closed') return
+    this.#attempts = 0
+    this.#setState('connecting')
+    this.#openSocket()
+  }
+
+  /**
+   * Sends now when open; otherwise queues (flushed in order on open) and returns true, or returns
+   * false when the queue is full or the wrapper is closed.
+   */
+  send(data: SendData): boolean {
+    if (this.#state === 'open' && this.#socket?.readyState === ReadyState.OPEN) {
+      this.#socket.send(data)
+      return true
+    }
+    if (this.#state === 'closed' || this.#queue.length >= this.#maxQueue) return false
+    this.#queue.push(data)
+    return true
+  }
+
+  /** Closes for good: no reconnect until `connect()`. Queued sends are dropped. */
+  close(code: number = CloseCode.NORMAL, reason = ''): void {
+    this.#clearTimer()
+    this.#queue = []
+    const socket = this.#socket
+    if (this.#state === 'closed') return
+    this.#setState('closed')
+    if (!socket) return
+    this.#detach(socket)
+    closeQuietly(socket, code, reason)
+    this.emit('close', { code, reason, wasClean: true })
+  }
+
+  /**
+   * Drops the current connection and reconnects with backoff, as if it had closed with `code`.
+   * For liveness checks: a dead TCP connection can take minutes to report its own close.
+   */
+  reconnect(code: number = CloseCode.GOING_AWAY, reason = ''): void {
+    const socket = this.#socket
+    if (this.#state === 'closed' || !socket) return
+    this.#detach(socket)
+    closeQuietly(socket, code, reason)
+    this.#handleClose({ code, reason, wasClean: false })
+  }
+
+  #openSocket(): void {
+    this.#clearTimer()
+    const url = this.url
+    let socket: WebSocketLike
+    try {
+      socket = new this.#WebSocket(url, this.#protocols)
+    } catch {
+      // An invalid URL or a refused constructor: try the next URL after a backoff.
+      this.emit('error', { url })
+      this.#handleClose({ code: CloseCode.ABNORMAL, reason: 'could not create socket', wasClean: false })
+      return
+    }
+    this.#socket = socket
+    this.#openedAt = undefined
+    this.#timer = setTimeout(() => {
+      this.reconnect(CloseCode.ABNORMAL, 'connect timeout')
+    }, this.#connectTimeout)
+    socket.onopen = () => {
+      this.#clearTimer()
+      this.#openedAt = Date.now()
+      this.#setState('open')
+      const queue = this.#queue
+      this.#queue = []
+      for (const data of queue) socket.send(data)
+      this.emit('open', { url })
+    }
+    socket.onmessage = (event) => {
+      if (this.#socket === socket) this.emit('message', { data: event.data })
+    }
+    socket.onerror = () => {
+      if (this.#socket === socket) this.emit('error', { url })
+    }
+    socket.onclose = (event) => {
+      if (this.#socket !== socket) return
+      this.#detach(socket)
+      this.#handleClose({ code: event.code, reason: event.reason, wasClean: event.wasClean ?? false })
+    }
+  }
+
+  /** Decides what follows a close, sets the state, then tells listeners. */
+  #handleClose(info: CloseInfo): void {
+    this.#clearTimer()
+    this.#socket = undefined
+    if (this.#openedAt !== undefined && Date.now() - this.#openedAt >= this.#minUptime) this.#attempts = 0
+    this.#openedAt = undefined
+    const terminal = info.code === CloseCode.NORMAL || !shouldReconnect(info.code)
+    const exhausted = !terminal && this.#attempts >= this.#maxAttempts
+    if (terminal || exhausted) {
+      this.#queue = []
+      this.#setState('closed')
+      this.emit('close', info)
+      if (exhausted) this.emit('maxRetriesReached', { attempts: this.#attempts })
+      return
+    }
+    const delay = this.#backoff(this.#attempts)
+    this.#attempts++
+    this.#urlIndex++
+    this.#setState('reconnecting')
+    this.emit('close', info)
+    // A listener may have called close() or connect(): then this reconnect is no longer ours.
+    if (this.#state !== 'reconnecting' || this.#socket) return
+    this.emit('reconnecting', { attempt: this.#attempts, delay, url: this.url })
+    if (this.#state !== 'reconnecting' || this.#socket) return
+    this.#timer = setTimeout(() => this.#openSocket(), delay)
+  }
+
+  #detach(socket: WebSocketLike): void {
+    if (this.#socket === socket) this.#socket = undefined
+    socket.onopen = null
+    socket.onmessage = null
+    socket.onclose = null
+    // Keep an error listener: `ws` throws on an 'error' event nobody listens to.
+    socket.onerror = noop
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+
+  #setState(newState: ReconnectingState): void {
+    const oldState = this.#state
+    if (oldState === newState) return
+    this.#state = newState
+    this.emit('state', { oldState, newState })
+  }
+}
+
+function noop(): void {}
+
+/** close() only accepts 1000 and 3000–4999, and throws on a socket that is still connecting in some runtimes. */
+function closeQuietly(socket: WebSocketLike, code: number, reason: string): void {
+  try {
+    if (code === 1000 || (code >= 3000 && code <= 4999)) socket.close(code, reason)
+    else socket.close()
+  } catch {
+    // Already closing or closed: nothing left to do.
+  }
+}
