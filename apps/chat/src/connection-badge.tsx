@@ -1,0 +1,22 @@
+/** The connection badge: connected / connecting / reconnecting / offline, from useConnectionState. */
+import { useConnectionState } from '@switchboard/react'
+
+const LABELS = {
+  connected: 'Connected',
+  connecting: 'Connecting…',
+  reconnecting: 'Reconnecting…',
+  disconnected: 'Offline',
+  closed: 'Offline',
+} as const
+
+export function ConnectionBadge() {
+  const { status } = useConnectionState()
+  const tone =
+    status === 'connected' ? 'ok' : status === 'closed' || status === 'disconnected' ? 'down' : 'wait'
+  return (
+    <span className={`badge badge-${tone}`} data-testid="connection" data-state={status} role="status">
+      <span className="badge-dot" />
+      {LABELS[status]}
+    </span>
+  )
+}

@@ -1,0 +1,137 @@
+/**
+ * ChannelHandle: what the hooks share about one channel of one client. Hooks hold it through a
+ * Lease: the first holder subscribes (`client.channel(name)`), the last one to let go unsubscribes
+ * (`client.removeChannel(name)`) one task later, so StrictMode and a quick remount do not churn
+ * subscribe frames. It forwards the channel's events to the hooks and keeps two snapshots for
+ * useSyncExternalStore: the subscription state and the presence members.
+ *
+ * Members come from the subscribe reply (`members`, on presence channels), are kept up to date by
+ * `presence` join/leave frames, and are replaced by each resubscribe after a reconnect. A channel
+ * that was already subscribed before any hook held it (created with `client.channel()` directly)
+ * has no reply left to read: its members are fetched once with the `$presence` request.
+ */
+import type {
+  Channel,
+  ChannelEvents,
+  ChannelState,
+  PresenceMember,
+  SwitchboardClient,
+  UntypedEventMap,
+} from '@switchboard/client'
+import { Emitter } from '@switchboard/client'
+import { Lease } from './lease.js'
+
+type Events = ChannelEvents<unknown> & { members: readonly PresenceMember[] }
+
+const NO_MEMBERS: readonly PresenceMember[] = Object.freeze([])
+
+export class ChannelHandle extends Emitter<Events> {
+  readonly name: string
+  readonly #client: SwitchboardClient<UntypedEventMap>
+  readonly #lease: Lease
+  #channel: Channel | undefined
+  #offs: Array<() => void> = []
+  #members: readonly PresenceMember[] = NO_MEMBERS
+
+  constructor(client: SwitchboardClient<UntypedEventMap>, name: string) {
+    super()
+    this.name = name
+    this.#client = client
+    this.#lease = new Lease(
+      () => this.#start(),
+      () => this.#stop(),
+    )
+  }
+
+  /** Subscribes while held; returns the release function. */
+  acquire(): () => void {
+    return this.#lease.acquire()
+  }
+
+  /** The channel while held, else undefined. */
+  get channel(): Channel | undefined {
+    return this.#channel
+  }
+
+  readonly getState = (): ChannelState => this.#channel?.state ?? 'unsubscribed'
+
+  readonly getMembers = (): readonly PresenceMember[] => this.#members
+
+  readonly subscribeState = (listener: () => void): (() => void) => this.on('state', listener)
+
+  readonly subscribeMembers = (listener: () => void): (() => void) => this.on('members', listener)
+
+  #start(): void {
+    const channel = this.#client.channel(this.name) as Channel
+    this.#channel = channel
+    const forward = <K extends keyof ChannelEvents<unknown>>(event: K) =>
+      channel.on(event, (payload) => this.emit(event, payload as Events[K]))
+    this.#offs = [
+      forward('message'),
+      forward('publication'),
+      forward('state'),
+      forward('recovery'),
+      forward('error'),
+      channel.on('subscribed', (result) => {
+        if (result.members) this.#setMembers(dedupe(result.members))
+        this.emit('subscribed', result)
+      }),
+      channel.on('presence', (event) => {
+        const others = this.#members.filter((m) => m.connectionId !== event.member.connectionId)
+        this.#setMembers(event.action === 'join' ? [...others, event.member] : others)
+        this.emit('presence', event)
+      }),
+    ]
+    if (channel.state === 'subscribed') void this.#fetchMembers(channel)
+  }
+
+  #stop(): void {
+    // Unsubscribe first, so its state change still reaches the hooks.
+    this.#client.removeChannel(this.name)
+    for (const off of this.#offs) off()
+    this.#offs = []
+    this.#channel = undefined
+    this.#setMembers(NO_MEMBERS)
+  }
+
+  async #fetchMembers(channel: Channel): Promise<void> {
+    try {
+      const reply = (await this.#client.request('$presence', { channel: this.name })) as {
+        members?: PresenceMember[]
+      }
+      if (this.#channel === channel && Array.isArray(reply?.members)) this.#setMembers(dedupe(reply.members))
+    } catch {
+      // Not a presence channel, or an older server: members arrive with the next resubscribe.
+    }
+  }
+
+  #setMembers(members: readonly PresenceMember[]): void {
+    if (members === this.#members) return
+    this.#members = members.length === 0 ? NO_MEMBERS : Object.freeze(members)
+    this.emit('members', this.#members)
+  }
+}
+
+function dedupe(members: readonly PresenceMember[]): PresenceMember[] {
+  const seen = new Map<string, PresenceMember>()
+  for (const member of members) seen.set(member.connectionId, member)
+  return [...seen.values()]
+}
+
+const handles = new WeakMap<object, Map<string, ChannelHandle>>()
+
+/** The shared handle of `name` on `client`; it does nothing until `acquire()`. */
+export function channelHandle(client: SwitchboardClient<UntypedEventMap>, name: string): ChannelHandle {
+  let byName = handles.get(client)
+  if (!byName) {
+    byName = new Map()
+    handles.set(client, byName)
+  }
+  let handle = byName.get(name)
+  if (!handle) {
+    // Kept for the client's life (a few hundred bytes each), so every hook of a name shares one.
+    handle = new ChannelHandle(client, name)
+    byName.set(name, handle)
+  }
+  return handle
+}
