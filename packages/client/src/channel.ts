@@ -85,6 +85,8 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   /** Whether the application wants this subscription. */
   #wanted = false
   #position: StreamPosition | undefined
+  /** Presence-enabled channels: who is there, by connection id, as of the last reply and frames. */
+  #members = new Map<string, PresenceMember>()
   /** Counts subscribe attempts, so a late reply to an abandoned one is ignored. */
   #generation = 0
 
@@ -102,6 +104,14 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   /** The last position handled: the one sent as `since` on the next subscribe. */
   get position(): StreamPosition | undefined {
     return this.#position ? { ...this.#position } : undefined
+  }
+
+  /**
+   * Who is in the channel, one entry per connection (a user with two tabs appears twice), from the
+   * subscribe reply and the join/leave frames since. Empty on channels without presence.
+   */
+  get members(): PresenceMember[] {
+    return [...this.#members.values()]
   }
 
   /** Subscribes now if connected, else as soon as the client connects. */
@@ -157,7 +167,10 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
 
   /** @internal */
   handlePresence(action: 'join' | 'leave', member: PresenceMember): void {
-    if (this.#wanted) this.emit('presence', { action, member })
+    if (!this.#wanted) return
+    if (action === 'join') this.#members.set(member.connectionId, member)
+    else this.#members.delete(member.connectionId)
+    this.emit('presence', { action, member })
   }
 
   /** @internal The server cut the live stream (slow consumer): resume from history. */
@@ -184,6 +197,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
     if (!last || last.epoch !== result.epoch || last.offset < result.offset) {
       this.#position = { epoch: result.epoch, offset: result.offset }
     }
+    if (result.members) this.#members = new Map(result.members.map((m) => [m.connectionId, m]))
     this.#setState('subscribed', 'subscribed')
     this.emit('subscribed', result)
     if (since) {

@@ -263,6 +263,11 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     return channel as Channel<ChannelData<M, N>>
   }
 
+  /** Whether `channel(name)` was called and the channel not removed since. */
+  hasChannel(name: string): boolean {
+    return this.#channels.has(name)
+  }
+
   /** Unsubscribes and forgets a channel; `channel(name)` later makes a fresh one. */
   removeChannel(name: string): void {
     this.#channels.get(name)?.unsubscribe()

@@ -525,4 +525,23 @@ describe('SwitchboardClient channels', () => {
     expect(seen).toEqual(['join:ada'])
     client.close()
   })
+
+  it('keeps the member list from the subscribe reply and the join/leave frames', () => {
+    const { client, sockets } = setup()
+    const room = client.channel('chat:a')
+    expect(client.hasChannel('chat:a')).toBe(true)
+    expect(client.hasChannel('chat:b')).toBe(false)
+    handshake(sockets[0]!)
+    const ada = { userId: 'ada', connectionId: 'c1' }
+    const bob = { userId: 'bob', connectionId: 'c2' }
+    replyOk(sockets[0]!, last(sockets[0]!, 'subscribe'), { epoch: 'E1', offset: 0, members: [ada] })
+    expect(room.members).toEqual([ada])
+    sockets[0]!.receive({ type: 'presence', channel: 'chat:a', action: 'join', member: bob })
+    expect(room.members).toEqual([ada, bob])
+    sockets[0]!.receive({ type: 'presence', channel: 'chat:a', action: 'leave', member: ada })
+    expect(room.members).toEqual([bob])
+    client.removeChannel('chat:a')
+    expect(client.hasChannel('chat:a')).toBe(false)
+    client.close()
+  })
 })
