@@ -30,16 +30,15 @@ export interface UntypedEventMap {
 }
 
 export type RequestName<M extends EventMap> = keyof M['requests'] & string
-export type RequestData<M extends EventMap, E extends RequestName<M>> = M['requests'][E] extends {
-  data: infer D
-}
-  ? D
-  : never
-export type ReplyData<M extends EventMap, E extends RequestName<M>> = M['requests'][E] extends {
-  reply: infer R
-}
-  ? R
-  : never
+// Indexed access rather than `extends { data: infer D }`: TypeScript contextually types an async
+// handler's return through an indexed access but not through a conditional type, so with this
+// form `async () => ({ status: 'sent' })` checks against `reply: { status: 'sent' }`.
+export type RequestData<M extends EventMap, E extends RequestName<M>> = (M['requests'][E] & {
+  data: unknown
+})['data']
+export type ReplyData<M extends EventMap, E extends RequestName<M>> = (M['requests'][E] & {
+  reply: unknown
+})['reply']
 
 export type EventName<M extends EventMap> = keyof M['events'] & string
 export type EventData<M extends EventMap, E extends EventName<M>> = M['events'][E]

@@ -1,2 +1,51 @@
-/** Placeholder entry: this package has no features yet. */
-export {}
+/**
+ * @switchboard/server — `createSwitchboard()`: the Switchboard protocol over WebSocket (on `ws`),
+ * with channels, request handlers validated by any Standard Schema, an embedded in-memory broker
+ * behind the Broker seam, limits, heartbeats and graceful shutdown.
+ */
+
+export type {
+  ChannelData,
+  ChannelName,
+  EventData,
+  EventMap,
+  EventName,
+  ReplyData,
+  RequestData,
+  RequestName,
+  UntypedEventMap,
+} from '@switchboard/protocol'
+export type {
+  CloseOptions,
+  Logger,
+  PublishOptionsFor,
+  ServerAddress,
+  Switchboard,
+  SwitchboardEvents,
+  SwitchboardOptions,
+  SwitchboardStats,
+} from './api.js'
+export type {
+  Broker,
+  BrokerEvent,
+  BrokerListener,
+  BrokerMessage,
+  BrokerPresence,
+  BrokerPresenceApi,
+  HistoryResult,
+  PublishOptions,
+} from './broker.js'
+export {
+  type ChannelOptions,
+  type ChannelOptionsMap,
+  ChannelRules,
+  type HistoryOptions,
+  parseDuration,
+  type ResolvedChannelOptions,
+} from './channel-options.js'
+export type { Connection, ConnectionData, ConnectionState } from './connection.js'
+export { SwitchboardError } from './errors.js'
+export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js'
+export { serveStatic } from './static-files.js'
+export { createSwitchboard } from './switchboard.js'
+export { OutgoingFrame, type Transport, type TransportHandlers } from './transport.js'

@@ -1,0 +1,98 @@
+// CI smoke test for the benchmark harness: a quick run (tiny sizes, every contender, every
+// scenario) must produce a result JSON with sane, non-zero numbers everywhere. It measures
+// nothing worth comparing; it proves that `npm run bench -- --full` will work.
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { beforeAll, describe, expect, it } from 'vitest'
+
+const here = fileURLToPath(new URL('.', import.meta.url))
+const CONTENDERS = ['switchboard', 'ws-naive', 'ws-frame', 'socketio', 'uws']
+const SCENARIOS = [
+  'broadcast.small.single.rate',
+  'broadcast.small.single.flat',
+  'broadcast.small.burst.rate',
+  'broadcast.small.burst.flat',
+  'broadcast.large.single.rate',
+  'broadcast.large.single.flat',
+  'broadcast.large.burst.rate',
+  'broadcast.large.burst.flat',
+  'echo.500',
+  'rooms',
+  'connect-rate',
+  'idle-memory',
+  'slow-consumers',
+]
+
+interface Result {
+  scenario: string
+  contender: string
+  [k: string]: unknown
+}
+interface Doc {
+  meta: { contenders: Record<string, { version: string }>; node: string; cpu: string }
+  results: Result[]
+  errors: unknown[]
+  targets: { target: string; met: boolean }[]
+}
+
+let doc: Doc
+let stderr = ''
+
+beforeAll(() => {
+  const out = join(mkdtempSync(join(tmpdir(), 'sb-bench-')), 'quick.json')
+  const run = spawnSync(process.execPath, [join(here, 'run.mjs'), `--out=${out}`], {
+    encoding: 'utf8',
+    timeout: 110_000,
+  })
+  stderr = run.stderr
+  if (run.status !== 0) throw new Error(`bench/run.mjs exited with ${run.status}:\n${stderr.slice(-4000)}`)
+  doc = JSON.parse(readFileSync(out, 'utf8'))
+}, 120_000)
+
+const get = (scenario: string, contender: string) =>
+  doc.results.find((r) => r.scenario === scenario && r.contender === contender)
+const positive = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0
+
+describe('bench quick run', () => {
+  it('ran without errors and recorded the machine and every contender', () => {
+    expect(doc.errors).toEqual([])
+    expect(doc.meta.node).toBe(process.version)
+    expect(Object.keys(doc.meta.contenders).sort()).toEqual([...CONTENDERS].sort())
+    expect(doc.meta.contenders.uws.version).toContain('native')
+  })
+
+  for (const contender of CONTENDERS) {
+    it(`${contender}: every scenario has sane numbers`, () => {
+      for (const scenario of SCENARIOS) {
+        const r = get(scenario, contender)
+        expect(r, `${contender} ${scenario}`).toBeDefined()
+        if (!r) continue
+        const where = `${contender} ${scenario}`
+        if (scenario === 'idle-memory') {
+          expect(r.held, where).toBeGreaterThan(0)
+          expect(positive(r.baseRss), where).toBe(true)
+          expect(Number.isFinite(r.bytesPerConn), where).toBe(true)
+        } else if (scenario === 'connect-rate') {
+          expect(positive(r.perSec), where).toBe(true)
+          expect(r.failed, where).toBe(0)
+        } else {
+          expect(positive(r.perSec), where).toBe(true)
+          expect(positive(r.cpuUsPerMsg), where).toBe(true)
+          expect(positive(r.rssPeak), where).toBe(true)
+          expect(positive(r.p99), where).toBe(true)
+          expect(r.p99 as number, where).toBeGreaterThanOrEqual(r.p50 as number)
+          // everything offered was delivered (nobody is slow in a 20-client run)
+          if (scenario !== 'slow-consumers') expect(r.delivered, where).toBe(r.expected)
+        }
+      }
+    })
+  }
+
+  it('judges every target', () => {
+    expect(doc.targets.length).toBeGreaterThanOrEqual(10)
+    for (const t of doc.targets) expect(typeof t.met).toBe('boolean')
+  })
+})

@@ -1,0 +1,616 @@
+#!/usr/bin/env node
+// Turns a results JSON (bench/results/latest.json) into docs/benchmarks.md and SVG charts
+// (docs/benchmarks-*.svg). The charts are drawn here, by hand: no dependencies.
+//
+//   node bench/report.mjs [results.json] [--out-dir=docs]
+import { readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const ORDER = ['switchboard', 'ws-naive', 'ws-frame', 'uws', 'socketio']
+const LABEL = {
+  switchboard: 'Switchboard',
+  'ws-naive': 'ws (naive send loop)',
+  'ws-frame': 'ws (frame built once)',
+  uws: 'uWebSockets.js',
+  socketio: 'Socket.IO 4',
+}
+const COLOR = {
+  switchboard: '#d9480f',
+  'ws-naive': '#868e96',
+  'ws-frame': '#495057',
+  uws: '#1971c2',
+  socketio: '#2f9e44',
+}
+
+const find = (doc, scenario, contender) =>
+  doc.results.find((r) => r.scenario === scenario && r.contender === contender)
+const contenders = (doc) => ORDER.filter((c) => doc.results.some((r) => r.contender === c))
+
+/**
+ * Delivered/s when the server set the pace; when the load generator was the bottleneck the
+ * delivered rate says nothing about the server, so compare the server's capacity instead
+ * (1e6 / CPU µs per message: what one core would deliver).
+ */
+function capacity(r) {
+  if (!r) return null
+  if (r.loadgenBound && r.cpuUsPerMsg) return Math.max(r.perSec, 1e6 / r.cpuUsPerMsg)
+  return r.perSec
+}
+
+/** Every target from issue 7, judged on one run. */
+export function evaluateTargets(doc) {
+  const out = []
+  const sb = 'switchboard'
+  const add = (target, measured, ratio, limit, higherIsBetter, note = '') => {
+    if (ratio == null || !Number.isFinite(ratio)) {
+      out.push({ target, measured: 'not measured', met: false, ratio: null, note })
+      return
+    }
+    const met = higherIsBetter ? ratio >= limit : ratio <= limit
+    const by = higherIsBetter ? ratio / limit : limit / ratio
+    out.push({
+      target,
+      measured,
+      ratio,
+      met,
+      note: met ? note : `missed by ${((1 - by) * 100).toFixed(1)} %${note ? `; ${note}` : ''}`,
+    })
+  }
+  const bound = (...rs) => (rs.some((r) => r?.loadgenBound) ? 'load generator was the bottleneck' : '')
+  for (const size of ['small', 'large']) {
+    const a = find(doc, `broadcast.${size}.single.flat`, sb)
+    const b = find(doc, `broadcast.${size}.single.flat`, 'ws-frame')
+    add(
+      `broadcast ${a?.clients ?? '?'} clients, one publish at a time ≥ ws (frame built once)`,
+      `${fmtN(capacity(a))} vs ${fmtN(capacity(b))} msg/s`,
+      capacity(a) / capacity(b),
+      1,
+      true,
+      bound(a, b),
+    )
+    const c = find(doc, `broadcast.${size}.burst.flat`, sb)
+    const d = find(doc, `broadcast.${size}.burst.flat`, 'ws-naive')
+    const u = find(doc, `broadcast.${size}.burst.flat`, 'uws')
+    add(
+      `broadcast ${c?.clients ?? '?'} clients, bursts ≥ 5× ws (naive)`,
+      `${fmtN(capacity(c))} vs ${fmtN(capacity(d))} msg/s`,
+      capacity(c) / capacity(d),
+      5,
+      true,
+      bound(c, d),
+    )
+    add(
+      `broadcast ${c?.clients ?? '?'} clients, bursts ≥ uWebSockets.js`,
+      `${fmtN(capacity(c))} vs ${fmtN(capacity(u))} msg/s`,
+      capacity(c) / capacity(u),
+      1,
+      true,
+      bound(c, u),
+    )
+  }
+  for (const r of doc.results.filter((x) => x.contender === sb && x.scenario.startsWith('echo.'))) {
+    const w = find(doc, r.scenario, 'ws-naive')
+    add(
+      `echo p99 at ${fmtN(r.offeredPerSec)}/s ≤ 1.2× ws`,
+      `${fmtUs(r.p99)} vs ${fmtUs(w?.p99)}`,
+      r.p99 / w?.p99,
+      1.2,
+      false,
+    )
+  }
+  const im = find(doc, 'idle-memory', sb)
+  const iw = find(doc, 'idle-memory', 'ws-naive')
+  add(
+    'server memory per idle connection ≤ 1.3× ws',
+    `${fmtB(im?.bytesPerConn)} vs ${fmtB(iw?.bytesPerConn)} per connection`,
+    im?.bytesPerConn / iw?.bytesPerConn,
+    1.3,
+    false,
+  )
+  const want = doc.meta.config.idle.at(-1)
+  add(
+    `${fmtN(want)} idle connections held by one process`,
+    `${fmtN(im?.held)} held`,
+    im ? im.held / want : null,
+    1,
+    true,
+  )
+  const sl = find(doc, 'slow-consumers', sb)
+  add(
+    'with 1 % slow consumers, the others’ p99 ≤ 2× the run without them',
+    `${fmtUs(sl?.slow?.p99)} vs ${fmtUs(sl?.base?.p99)}`,
+    sl?.p99Ratio,
+    2,
+    false,
+  )
+  return out
+}
+
+// ---- formatting --------------------------------------------------------------------------------
+
+function fmtN(x) {
+  if (x == null || !Number.isFinite(Number(x))) return '–'
+  const n = Number(x)
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`
+  if (n >= 1e4) return `${(n / 1e3).toFixed(0)}k`
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`
+  if (Number.isInteger(n) || n >= 100) return n.toFixed(0)
+  return n.toFixed(n >= 10 ? 1 : 2)
+}
+function fmtUs(x) {
+  if (x == null) return '–'
+  return x >= 1000 ? `${(x / 1000).toFixed(x >= 10000 ? 0 : 1)} ms` : `${x.toFixed(0)} µs`
+}
+function fmtB(x) {
+  if (x == null || !Number.isFinite(x)) return '–'
+  if (Math.abs(x) >= 2 ** 20) return `${(x / 2 ** 20).toFixed(1)} MiB`
+  if (Math.abs(x) >= 1024) return `${(x / 1024).toFixed(1)} KiB`
+  return `${x.toFixed(0)} B`
+}
+const ratio = (a, b) => (a != null && b ? `${(a / b).toFixed(2)}×` : '–')
+
+function table(head, rows) {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
+    .concat(rows.map((r) => `| ${r.join(' | ')} |`))
+    .join('\n')
+}
+
+// ---- SVG ---------------------------------------------------------------------------------------
+
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;')
+
+/** Grouped horizontal bar chart. groups: [{ label, values: { contender: number|null } }]. */
+export function barChart({ title, unit, groups, series, log = false, format = fmtN }) {
+  const rowH = 16
+  const gap = 12
+  const left = 190
+  const width = 760
+  const plotW = width - left - 90
+  const top = 46
+  const all = groups.flatMap((g) => series.map((s) => g.values[s])).filter((v) => v != null && v > 0)
+  const max = Math.max(...all, 1)
+  const min = log ? Math.max(Math.min(...all, max) / 2, max / 1e5) : 0
+  const scale = (v) =>
+    v == null || v <= 0 ? 0 : log ? (Math.log(v / min) / Math.log(max / min)) * plotW : (v / max) * plotW
+  const height = top + groups.length * (series.length * rowH + gap) + 30 + series.length * 0
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="12" y="20" font-size="15" font-weight="600">${esc(title)}</text>`,
+    `<text x="12" y="36" fill="#555">${esc(unit)}${log ? ' (log scale)' : ''}</text>`,
+  ]
+  let y = top
+  for (const g of groups) {
+    parts.push(
+      `<text x="12" y="${y + (series.length * rowH) / 2 + 4}" font-weight="600">${esc(g.label)}</text>`,
+    )
+    for (const s of series) {
+      const v = g.values[s]
+      const w = Math.max(v ? 1 : 0, scale(v))
+      parts.push(
+        `<rect x="${left}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 4}" fill="${COLOR[s]}"/>`,
+      )
+      parts.push(
+        `<text x="${left + w + 4}" y="${y + rowH - 4}" fill="#333">${esc(v == null ? 'n/a' : format(v))} <tspan fill="#888">${esc(LABEL[s])}</tspan></text>`,
+      )
+      y += rowH
+    }
+    y += gap
+  }
+  parts.push('</svg>')
+  return `${parts.join('\n')}\n`
+}
+
+// ---- markdown ----------------------------------------------------------------------------------
+
+export function renderMarkdown(doc) {
+  const m = doc.meta
+  const cs = contenders(doc)
+  const targets = doc.targets ?? evaluateTargets(doc)
+  const L = []
+  const cmd = m.mode === 'full' ? 'npm run bench -- --full' : 'npm run bench'
+  L.push('# Benchmarks', '')
+  L.push(
+    `Generated by \`bench/report.mjs\` from one run of \`${cmd}\` (${m.date}, ${m.mode} mode, ` +
+      `${m.seconds?.toFixed(0)} s). Every contender ran as its own process against the same load, ` +
+      'one scenario group at a time, with the contender order rotated from group to group.',
+    '',
+  )
+  L.push('## Machine', '')
+  L.push(
+    table(
+      ['', ''],
+      [
+        ['CPU', `${m.cpu} — ${m.cores} cores`],
+        ['Memory', `${m.memGiB} GiB`],
+        ['OS', m.platform],
+        ['Node.js', m.node],
+        [
+          'Pinning',
+          m.pinned
+            ? 'server on CPU 0, load generator on CPU 1 (`taskset`)'
+            : 'none (fewer than 2 cores or no taskset)',
+        ],
+        [
+          'Load generator',
+          `${m.workers} processes of raw-socket WebSocket clients, source addresses 127.0.N.2–201 (N = process)`,
+        ],
+        ['Load average at start', m.loadAvg.map((x) => x.toFixed(2)).join(', ')],
+      ],
+    ),
+    '',
+  )
+  L.push(
+    table(
+      ['contender', 'version'],
+      cs.map((c) => [LABEL[c], m.contenders[c]?.version ?? '–']),
+    ),
+    '',
+  )
+  L.push('## Targets (issue 7), judged on this run', '')
+  L.push(
+    table(
+      ['target', 'measured', 'ratio', 'met', 'note'],
+      targets.map((t) => [
+        t.target,
+        t.measured,
+        t.ratio == null ? '–' : `${t.ratio.toFixed(2)}`,
+        t.met ? '✅' : '❌',
+        t.note,
+      ]),
+    ),
+    '',
+  )
+  L.push(
+    'How to read: *delivered/s* is what the clients received per second (counted by the load ' +
+      'generator); *CPU/msg* is server CPU time (user + system, `process.cpuUsage()` in the server ' +
+      'process) divided by delivered messages; latencies are measured from the *scheduled* send ' +
+      'time (the server stamps each publish with the time it was due, the echo client with the time ' +
+      'the request was due), so a stalled event loop shows up instead of hiding. *×ws* is the ratio ' +
+      'to raw `ws` with the naive send loop. A row marked **LG** had the load generator at ≥ 90 % of its ' +
+      'core: the delivered rate is the generator’s limit, not the server’s; compare CPU/msg there. ' +
+      'Targets on such rows use the server’s capacity, 1e6 / CPU µs per message.',
+    '',
+  )
+  L.push('![broadcast throughput](benchmarks-broadcast.svg)', '')
+  L.push('![broadcast CPU per message](benchmarks-cpu.svg)', '')
+
+  for (const size of ['small', 'large']) {
+    const any = doc.results.find((r) => r.scenario.startsWith(`broadcast.${size}.`))
+    if (!any) continue
+    L.push(`## Broadcast to ${fmtN(any.clients)} clients`, '')
+    L.push(
+      'One channel, every client subscribed. *single*: one publish per event-loop turn; *burst*: ' +
+        `${doc.meta.config.broadcast[size].burst} publishes in one turn. *rate*: a fixed offered rate; *flat*: as fast as the server goes ` +
+        `for ${(doc.meta.config.broadcast[size].ms / 1000).toFixed(1)} s. Payload ≈ ${doc.meta.config.payload + 40} bytes of JSON data.`,
+      '',
+    )
+    const rows = []
+    for (const sc of ['single.rate', 'single.flat', 'burst.rate', 'burst.flat']) {
+      for (const c of cs) {
+        const r = find(doc, `broadcast.${size}.${sc}`, c)
+        if (!r) continue
+        const w = find(doc, `broadcast.${size}.${sc}`, 'ws-naive')
+        const pace =
+          r.offeredPublishesPerSec === 'flat' ? 'flat out' : `${fmtN(r.offeredPublishesPerSec)} pub/s`
+        rows.push([
+          `${sc.split('.')[0]}, ${pace}`,
+          LABEL[c],
+          `${fmtN(r.perSec)}${r.loadgenBound ? ' **LG**' : ''}`,
+          r.expected ? `${((r.delivered / r.expected) * 100).toFixed(1)} %` : '–',
+          r.cpuUsPerMsg?.toFixed(2) ?? '–',
+          fmtUs(r.p50),
+          fmtUs(r.p99),
+          fmtUs(r.p999),
+          fmtB(r.rssPeak),
+          ratio(r.perSec, w?.perSec),
+        ])
+      }
+    }
+    L.push(
+      table(
+        [
+          'scenario',
+          'contender',
+          'delivered/s',
+          'delivered',
+          'CPU µs/msg',
+          'p50',
+          'p99',
+          'p99.9',
+          'server RSS',
+          '×ws',
+        ],
+        rows,
+      ),
+      '',
+    )
+  }
+
+  const echoes = [
+    ...new Set(doc.results.filter((r) => r.scenario.startsWith('echo.')).map((r) => r.scenario)),
+  ]
+  if (echoes.length) {
+    L.push('## Request/reply (echo), open loop', '')
+    L.push(
+      `${doc.meta.config.echo.conns} connections send requests on a fixed schedule regardless of replies; ` +
+        'latency is reply time minus scheduled send time.',
+      '',
+      '![echo latency](benchmarks-echo.svg)',
+      '',
+    )
+    const rows = []
+    for (const sc of echoes)
+      for (const c of cs) {
+        const r = find(doc, sc, c)
+        const w = find(doc, sc, 'ws-naive')
+        if (r)
+          rows.push([
+            `${fmtN(r.offeredPerSec)}/s`,
+            LABEL[c],
+            `${fmtN(r.perSec)}${r.loadgenBound ? ' **LG**' : ''}`,
+            r.cpuUsPerMsg?.toFixed(2) ?? '–',
+            fmtUs(r.p50),
+            fmtUs(r.p99),
+            fmtUs(r.p999),
+            fmtB(r.rssPeak),
+            ratio(r.p99, w?.p99),
+          ])
+      }
+    L.push(
+      table(
+        ['offered', 'contender', 'replies/s', 'CPU µs/reply', 'p50', 'p99', 'p99.9', 'server RSS', 'p99 ×ws'],
+        rows,
+      ),
+      '',
+    )
+  }
+
+  if (doc.results.some((r) => r.scenario === 'rooms')) {
+    const any = doc.results.find((r) => r.scenario === 'rooms')
+    L.push('## Many small rooms', '')
+    L.push(
+      `${fmtN(any.clients)} clients in ${fmtN(any.rooms)} rooms of ${any.roomSize}; every room gets ${any.ratePerRoom} messages/s.`,
+      '',
+    )
+    L.push(
+      table(
+        [
+          'contender',
+          'delivered/s',
+          'delivered',
+          'CPU µs/msg',
+          'p50',
+          'p99',
+          'p99.9',
+          'server RSS',
+          'CPU ×ws',
+        ],
+        cs
+          .map((c) => [c, find(doc, 'rooms', c)])
+          .filter(([, r]) => r)
+          .map(([c, r]) => [
+            LABEL[c],
+            fmtN(r.perSec),
+            r.expected ? `${((r.delivered / r.expected) * 100).toFixed(1)} %` : '–',
+            r.cpuUsPerMsg?.toFixed(2) ?? '–',
+            fmtUs(r.p50),
+            fmtUs(r.p99),
+            fmtUs(r.p999),
+            fmtB(r.rssPeak),
+            ratio(r.cpuUsPerMsg, find(doc, 'rooms', 'ws-naive')?.cpuUsPerMsg),
+          ]),
+      ),
+      '',
+    )
+  }
+
+  if (doc.results.some((r) => r.scenario === 'idle-memory')) {
+    L.push('## Idle memory per connection', '')
+    L.push(
+      'Server RSS after a full GC, with the connections spread over the load-generator processes. ' +
+        'Per-connection cost is the slope between the first and the last point; the 100k column ' +
+        'extends that line.',
+      '',
+      '![idle memory](benchmarks-memory.svg)',
+      '',
+    )
+    const pts = doc.meta.config.idle
+    L.push(
+      table(
+        [
+          'contender',
+          'no connections',
+          ...pts.map((p) => `${fmtN(p)} conns`),
+          'per connection',
+          '×ws',
+          '100k projected',
+          'held',
+        ],
+        cs
+          .map((c) => [c, find(doc, 'idle-memory', c)])
+          .filter(([, r]) => r)
+          .map(([c, r]) => [
+            LABEL[c],
+            fmtB(r.baseRss),
+            ...r.points.map((p) => fmtB(p.rss)),
+            fmtB(r.bytesPerConn),
+            ratio(r.bytesPerConn, find(doc, 'idle-memory', 'ws-naive')?.bytesPerConn),
+            fmtB(r.projected100kRss),
+            fmtN(r.held),
+          ]),
+      ),
+      '',
+    )
+  }
+
+  if (doc.results.some((r) => r.scenario === 'connect-rate')) {
+    L.push('## Connection rate', '')
+    L.push(
+      `${fmtN(pts0(doc))} new connections (WebSocket upgrade; for Socket.IO also the namespace connect) ` +
+        `opened from ${m.workers} processes, ${doc.meta.config.connConcurrency} in flight per process.`,
+      '',
+    )
+    L.push(
+      table(
+        ['contender', 'connections/s', 'server CPU µs/connection', 'failed', '×ws'],
+        cs
+          .map((c) => [c, find(doc, 'connect-rate', c)])
+          .filter(([, r]) => r)
+          .map(([c, r]) => [
+            LABEL[c],
+            fmtN(r.perSec),
+            r.cpuUsPerConn?.toFixed(0) ?? '–',
+            String(r.failed),
+            ratio(r.perSec, find(doc, 'connect-rate', 'ws-naive')?.perSec),
+          ]),
+      ),
+      '',
+    )
+  }
+
+  if (doc.results.some((r) => r.scenario === 'slow-consumers')) {
+    const any = doc.results.find((r) => r.scenario === 'slow-consumers')
+    L.push('## Slow consumers', '')
+    L.push(
+      `${fmtN(any.clients)} clients, ${fmtN(any.offeredPublishesPerSec)} publishes/s of ${any.payloadBytes}-byte payloads ` +
+        `for ${(doc.meta.config.slow.ms / 1000).toFixed(1)} s, once with every client reading and once with ` +
+        `${any.slowClients} of them (1 %) no longer reading their socket. Latency is over the clients that still read.`,
+      '',
+    )
+    L.push(
+      table(
+        [
+          'contender',
+          'p99 all reading',
+          'p99 with slow',
+          'ratio',
+          'p99.9 with slow',
+          'delivered/s',
+          'RSS before',
+          'RSS peak with slow',
+          'connections after',
+        ],
+        cs
+          .map((c) => [c, find(doc, 'slow-consumers', c)])
+          .filter(([, r]) => r)
+          .map(([c, r]) => [
+            LABEL[c],
+            fmtUs(r.base.p99),
+            fmtUs(r.slow.p99),
+            r.p99Ratio ? `${r.p99Ratio.toFixed(2)}×` : '–',
+            fmtUs(r.slow.p999),
+            fmtN(r.slow.perSec),
+            fmtB(r.base.rss),
+            fmtB(r.slow.rssPeak),
+            fmtN(r.connsAfter),
+          ]),
+      ),
+      '',
+    )
+  }
+  if (doc.errors?.length) {
+    L.push('## Errors in this run', '')
+    for (const e of doc.errors) L.push(`- ${e.contender} / ${e.group}: ${e.error}`)
+    L.push('')
+  }
+  L.push('## Method', '')
+  L.push(
+    '- Servers: `bench/servers/<contender>.mjs`, each a standalone process speaking the same scenario hooks ' +
+      '(broadcast trigger, rooms trigger, `echo` request handler) over an IPC control channel, and reporting ' +
+      '`process.cpuUsage()` and RSS on request. The raw contenders implement the Switchboard frames that the ' +
+      'scenarios use (`subscribe`, `request`/`reply`, `message`), so every contender sends the same bytes.',
+    '- Load generator: `bench/load/worker.mjs`, raw TCP sockets with a minimal WebSocket handshake; it parses ' +
+      'frame headers only and reads timestamps on a sample of connections. Clocks are CLOCK_MONOTONIC, shared ' +
+      'by all processes.',
+    '- Idle memory: 18k connections live in one server process (fd limit 20,000); clients are spread over ' +
+      'several processes and source addresses.',
+    '- Regenerate: `npm run bench -- --full --report` (or `node bench/run.mjs --full --report`); re-render ' +
+      'from a saved run with `node bench/report.mjs bench/results/latest.json`.',
+    '',
+  )
+  return `${L.join('\n')}\n`
+}
+
+const pts0 = (doc) => doc.meta.config.idle[0]
+
+export function renderCharts(doc) {
+  const cs = contenders(doc)
+  const charts = {}
+  const bgroups = []
+  const cgroups = []
+  for (const size of ['small', 'large'])
+    for (const sc of ['single.flat', 'burst.flat', 'single.rate', 'burst.rate']) {
+      const rs = cs.map((c) => [c, find(doc, `broadcast.${size}.${sc}`, c)])
+      if (!rs.some(([, r]) => r)) continue
+      const n = rs.find(([, r]) => r)[1].clients
+      const label = `${fmtN(n)} clients, ${sc.replace('.', ' ').replace('flat', 'flat out').replace('rate', 'fixed rate')}`
+      if (sc.endsWith('flat'))
+        bgroups.push({ label, values: Object.fromEntries(rs.map(([c, r]) => [c, r?.perSec])) })
+      cgroups.push({ label, values: Object.fromEntries(rs.map(([c, r]) => [c, r?.cpuUsPerMsg])) })
+    }
+  charts.broadcast = barChart({
+    title: 'Broadcast, flat out: delivered messages per second',
+    unit: 'messages/s, higher is better',
+    groups: bgroups,
+    series: cs,
+    log: true,
+  })
+  charts.cpu = barChart({
+    title: 'Broadcast: server CPU per delivered message',
+    unit: 'µs of CPU, lower is better',
+    groups: cgroups,
+    series: cs,
+    log: true,
+    format: (v) => `${v.toFixed(2)} µs`,
+  })
+  const egroups = []
+  for (const sc of [
+    ...new Set(doc.results.filter((r) => r.scenario.startsWith('echo.')).map((r) => r.scenario)),
+  ])
+    for (const q of ['p50', 'p99', 'p999'])
+      egroups.push({
+        label: `${fmtN(Number(sc.split('.')[1]))}/s ${q.replace('p999', 'p99.9')}`,
+        values: Object.fromEntries(cs.map((c) => [c, find(doc, sc, c)?.[q]])),
+      })
+  charts.echo = barChart({
+    title: 'Echo (open loop): latency from scheduled send',
+    unit: 'lower is better',
+    groups: egroups,
+    series: cs,
+    log: true,
+    format: fmtUs,
+  })
+  charts.memory = barChart({
+    title: 'Server memory per idle connection',
+    unit: 'bytes of RSS per connection, lower is better',
+    groups: [
+      {
+        label: 'per connection',
+        values: Object.fromEntries(cs.map((c) => [c, find(doc, 'idle-memory', c)?.bytesPerConn])),
+      },
+      {
+        label: '100k projected',
+        values: Object.fromEntries(cs.map((c) => [c, find(doc, 'idle-memory', c)?.projected100kRss])),
+      },
+    ],
+    series: cs,
+    format: fmtB,
+  })
+  return charts
+}
+
+export function writeReport(doc, outDir = join(here, '../docs')) {
+  writeFileSync(join(outDir, 'benchmarks.md'), renderMarkdown(doc))
+  for (const [name, svg] of Object.entries(renderCharts(doc)))
+    writeFileSync(join(outDir, `benchmarks-${name}.svg`), svg)
+  process.stderr.write(`wrote ${join(outDir, 'benchmarks.md')} and charts\n`)
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const file = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? join(here, 'results/latest.json')
+  const outDir = process.argv.find((a) => a.startsWith('--out-dir='))?.slice(10)
+  writeReport(JSON.parse(readFileSync(file, 'utf8')), outDir)
+}

@@ -1,0 +1,509 @@
+#!/usr/bin/env node
+// Benchmark orchestrator. Starts every contender as its own process (pinned to CPU 0), a pool of
+// load-generator processes (pinned to CPU 1, each on its own source addresses 127.0.N.2–201), runs the
+// same scenarios against each contender — rotating the contender order from one scenario group to
+// the next — and writes bench/results/latest.json (then docs/benchmarks.md with --report).
+//
+//   node bench/run.mjs                 quick mode: tiny sizes, CI smoke test (< 1 min)
+//   node bench/run.mjs --full          the real run (≈ 15–20 min on 2 cores)
+//   options: --only=ws-naive,uws  --groups=broadcast-small,echo  --out=path.json  --report
+//            --workers=N  --no-pin
+//   env: BENCH_SERVER_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the servers
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Hist } from './load/hist.mjs'
+import { evaluateTargets, writeReport } from './report.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..')
+
+const argv = process.argv.slice(2)
+const flag = (name) => argv.includes(`--${name}`)
+const opt = (name, def) => {
+  const a = argv.find((x) => x.startsWith(`--${name}=`))
+  return a ? a.slice(name.length + 3) : def
+}
+const full = flag('full')
+
+/** Sizes. Quick mode is a smoke test: every scenario, tiny and short. */
+const CFG = full
+  ? {
+      workers: 4,
+      // rates are offered deliveries the slowest contender (ws naive, ~40k msg/s on a 2-core VM)
+      // can still carry; the flat-out runs find each one's ceiling
+      broadcast: {
+        small: { clients: 1000, rate: 20, burst: 20, burstRate: 30, ms: 4000 },
+        large: { clients: 10000, rate: 2, burst: 10, burstRate: 3, ms: 4000 },
+      },
+      payload: 64,
+      echo: { conns: 200, rates: [2000, 8000], ms: 5000 },
+      rooms: { clients: 10000, roomSize: 8, ratePerRoom: 2, ms: 5000 },
+      idle: [5000, 10000, 18000],
+      connConcurrency: 64,
+      slow: { clients: 1000, rate: 25, size: 8192, ms: 8000, every: 100 },
+      drainMs: 5000,
+      settleMs: 1500,
+    }
+  : {
+      workers: 2,
+      broadcast: {
+        small: { clients: 20, rate: 200, burst: 10, burstRate: 1000, ms: 200 },
+        large: { clients: 50, rate: 100, burst: 10, burstRate: 500, ms: 200 },
+      },
+      payload: 64,
+      echo: { conns: 10, rates: [500], ms: 300 },
+      rooms: { clients: 40, roomSize: 8, ratePerRoom: 5, ms: 300 },
+      idle: [40, 80, 120],
+      connConcurrency: 16,
+      slow: { clients: 100, rate: 100, size: 1024, ms: 300, every: 100 },
+      drainMs: 800,
+      settleMs: 50,
+    }
+const nWorkers = Number(opt('workers', CFG.workers))
+
+const CONTENDERS = {
+  switchboard: { file: 'switchboard.mjs', proto: 'sb', path: '/', subprotocol: 'switchboard.v1' },
+  'ws-naive': { file: 'ws-naive.mjs', proto: 'sb', path: '/' },
+  'ws-frame': { file: 'ws-frame.mjs', proto: 'sb', path: '/' },
+  socketio: { file: 'socketio.mjs', proto: 'sio', path: '/socket.io/?EIO=4&transport=websocket' },
+  uws: { file: 'uws.mjs', proto: 'sb', path: '/' },
+}
+const GROUPS = ['broadcast-small', 'broadcast-large', 'echo', 'rooms', 'connections', 'slow']
+
+const pin = !flag('no-pin') && os.cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0
+const hr = () => {
+  const [s, ns] = process.hrtime()
+  return s * 1e6 + ns / 1e3
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+/** A sleep that does not keep the process alive (for races against a timeout). */
+const timeout = (ms) => new Promise((r) => setTimeout(r, ms).unref())
+const log = (...a) => process.stderr.write(`${a.join(' ')}\n`)
+
+// ---- processes ---------------------------------------------------------------------------------
+
+function startProcess(file, cpu, execArgv = []) {
+  const args = [...execArgv, file]
+  const child = pin
+    ? spawn('taskset', ['-c', String(cpu), process.execPath, ...args], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const pending = new Map()
+  let seq = 0
+  let onReady
+  const ready = new Promise((resolve, reject) => {
+    onReady = resolve
+    child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before it was ready`)))
+  })
+  child.on('message', (m) => {
+    if (m.ready) return onReady(m)
+    const p = pending.get(m.id)
+    if (!p) return
+    pending.delete(m.id)
+    if (m.error) p.reject(new Error(`${file}: ${m.error}`))
+    else p.resolve(m)
+  })
+  child.on('exit', () => {
+    for (const p of pending.values()) p.reject(new Error(`${file} exited`))
+    pending.clear()
+  })
+  const call = (op, o = {}) =>
+    new Promise((resolve, reject) => {
+      if (!child.connected) return reject(new Error(`${file} is not running`))
+      const id = ++seq
+      pending.set(id, { resolve, reject })
+      child.send({ ...o, op, id })
+    })
+  return { child, ready, call }
+}
+
+async function startWorkers(n) {
+  const ws = []
+  for (let i = 0; i < n; i++) {
+    const w = startProcess(join(here, 'load/worker.mjs'), 1)
+    w.ready.catch(() => {})
+    w.localNet = `127.0.${1 + i}`
+    ws.push(w)
+  }
+  // workers do not send `ready`; a round trip proves they are up
+  await Promise.all(ws.map((w) => w.call('reset')))
+  return ws
+}
+
+async function startServer(name) {
+  // e.g. BENCH_SERVER_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the servers
+  const extra = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean)
+  const s = startProcess(join(here, 'servers', CONTENDERS[name].file), 0, ['--expose-gc', ...extra])
+  const info = await Promise.race([
+    s.ready,
+    timeout(15000).then(() => Promise.reject(new Error(`${name}: no ready`))),
+  ])
+  return { ...s, info, name, spec: CONTENDERS[name] }
+}
+
+async function stopServer(s) {
+  try {
+    await Promise.race([s.call('exit'), timeout(1000)])
+  } catch {}
+  await Promise.race([new Promise((r) => s.child.once('exit', r)), timeout(1500)])
+  if (s.child.exitCode === null) s.child.kill('SIGKILL')
+}
+
+/** Spreads n over the workers. */
+const split = (n, k) => Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0))
+
+async function connect(workers, server, n, extra = {}) {
+  const parts = split(n, workers.length)
+  let base = 0
+  const t0 = hr()
+  const res = await Promise.all(
+    workers.map((w, i) => {
+      const o = {
+        port: server.info.port,
+        path: server.spec.path,
+        proto: server.spec.proto,
+        subprotocol: server.spec.subprotocol,
+        localNet: w.localNet,
+        n: parts[i],
+        concurrency: extra.concurrency ?? 200,
+        probeEvery: extra.probeEvery ?? 0,
+        subscribe: extra.subscribe ? { ...extra.subscribe, base } : undefined,
+      }
+      base += parts[i]
+      return parts[i] ? w.call('connect', o) : { ok: 0, failed: 0 }
+    }),
+  )
+  const ms = (hr() - t0) / 1000
+  const ok = res.reduce((a, r) => a + r.ok, 0)
+  const failed = res.reduce((a, r) => a + r.failed, 0)
+  const firstError = res.find((r) => r.firstError)?.firstError
+  if (failed) log(`    ${server.name}: ${failed} of ${n} connections failed (${firstError})`)
+  return { ok, failed, ms, firstError }
+}
+
+const cpuOf = (c) => c.user + c.system
+
+/** Runs `drive` (which makes the server publish or the workers send) and measures it. */
+async function measure(server, workers, drive, { expected, drainMs = CFG.drainMs } = {}) {
+  await Promise.all(workers.map((w) => w.call('reset')))
+  const w0 = await Promise.all(workers.map((w) => w.call('report')))
+  const s0 = await server.call('stats')
+  const t0 = hr()
+  const d = await drive()
+  // wait until everything expected arrived, or nothing moved for 400 ms, or drainMs
+  let last = -1
+  let still = 0
+  const until = hr() + drainMs * 1000
+  let reps
+  for (;;) {
+    reps = await Promise.all(workers.map((w) => w.call('report')))
+    const n = reps.reduce((a, r) => a + r.count, 0)
+    const exp = typeof expected === 'function' ? expected(d, reps) : expected
+    if ((exp && n >= exp) || hr() > until) break
+    if (n === last) {
+      if (++still >= 4) break
+    } else still = 0
+    last = n
+    await sleep(100)
+  }
+  const s1 = await server.call('stats')
+  const t1 = hr()
+  const delivered = reps.reduce((a, r) => a + r.count, 0)
+  const hist = new Hist()
+  const lag = new Hist()
+  for (const r of reps) {
+    hist.merge(Hist.fromJSON(r.hist))
+    lag.merge(Hist.fromJSON(r.lagHist))
+  }
+  const start = d?.start ?? t0
+  const lastRecv = Math.max(...reps.map((r) => r.lastRecv))
+  const windowUs = Math.max(1, (lastRecv || t1) - start)
+  const serverCpu = cpuOf(s1.cpu) - cpuOf(s0.cpu)
+  const genCpu = reps.reduce((a, r, i) => a + cpuOf(r.cpu) - cpuOf(w0[i].cpu), 0)
+  const wall = t1 - t0
+  const loadgenUtil = genCpu / wall
+  const exp = typeof expected === 'function' ? expected(d, reps) : expected
+  return {
+    delivered,
+    expected: exp ?? null,
+    perSec: (delivered / windowUs) * 1e6,
+    serverCpuUs: serverCpu,
+    cpuUsPerMsg: delivered ? serverCpu / delivered : null,
+    serverCpuUtil: serverCpu / wall,
+    p50: hist.quantile(0.5),
+    p99: hist.quantile(0.99),
+    p999: hist.quantile(0.999),
+    samples: hist.total,
+    rss: s1.rss,
+    rssPeak: Math.max(d?.peakRss ?? 0, s1.rss),
+    loadgenUtil,
+    // all workers share one core: near 100 % of it means the generator, not the server, set the pace
+    loadgenBound: pin ? loadgenUtil > 0.9 : undefined,
+    sendLagMaxUs: Math.max(...reps.map((r) => r.sendLagMax)),
+    // open-loop senders: how late the generator's timer sent each request (part of the latency)
+    sendLagP50: lag.quantile(0.5),
+    sendLagP99: lag.quantile(0.99),
+    drive: d,
+  }
+}
+
+// ---- scenario groups ---------------------------------------------------------------------------
+
+async function broadcastGroup(size, server, workers, record) {
+  const b = CFG.broadcast[size]
+  const c = await connect(workers, server, b.clients, {
+    subscribe: { channel: 'bench:all' },
+    probeEvery: Math.max(1, Math.round(b.clients / 100)),
+  })
+  log(`    ${server.name}: ${c.ok} clients subscribed in ${c.ms.toFixed(0)} ms`)
+  const subs = c.ok
+  await sleep(CFG.settleMs)
+  const runs = [
+    ['single', 'rate', 1, b.rate],
+    ['single', 'flat', 1, 0],
+    ['burst', 'rate', b.burst, b.burstRate],
+    ['burst', 'flat', b.burst, 0],
+  ]
+  for (const [mode, pace, burst, rate] of runs) {
+    const m = await measure(
+      server,
+      workers,
+      () =>
+        server.call('broadcast', { channel: 'bench:all', rate, burst, durationMs: b.ms, size: CFG.payload }),
+      { expected: (d) => d.published * subs },
+    )
+    record(`broadcast.${size}.${mode}.${pace}`, {
+      clients: subs,
+      mode,
+      burst,
+      offeredPublishesPerSec: rate || 'flat',
+      published: m.drive.published,
+      offered: m.drive.offered,
+      ...m,
+    })
+  }
+}
+
+async function echoGroup(server, workers, record) {
+  const e = CFG.echo
+  await connect(workers, server, e.conns)
+  await sleep(CFG.settleMs)
+  for (const rate of e.rates) {
+    const parts = split(e.conns, workers.length)
+    const m = await measure(
+      server,
+      workers,
+      async () => {
+        const r = await Promise.all(
+          workers.map((w, i) =>
+            w.call('echo', { rate: rate / workers.length, durationMs: e.ms, conns: parts[i] }),
+          ),
+        )
+        return { sent: r.reduce((a, x) => a + x.sent, 0) }
+      },
+      { expected: (d) => d.sent },
+    )
+    record(`echo.${rate}`, { conns: e.conns, offeredPerSec: rate, sent: m.drive.sent, ...m })
+  }
+}
+
+async function roomsGroup(server, workers, record) {
+  const r = CFG.rooms
+  const rooms = Math.floor(r.clients / r.roomSize)
+  const c = await connect(workers, server, rooms * r.roomSize, {
+    subscribe: { prefix: 'room:', roomSize: r.roomSize, rooms },
+    probeEvery: 4,
+  })
+  await sleep(CFG.settleMs)
+  const m = await measure(
+    server,
+    workers,
+    () =>
+      server.call('rooms', {
+        prefix: 'room:',
+        rooms,
+        ratePerRoom: r.ratePerRoom,
+        durationMs: r.ms,
+        size: CFG.payload,
+      }),
+    { expected: (d) => d.published * r.roomSize },
+  )
+  record('rooms', { clients: c.ok, rooms, roomSize: r.roomSize, ratePerRoom: r.ratePerRoom, ...m })
+}
+
+async function connectionsGroup(server, workers, record) {
+  await sleep(CFG.settleMs)
+  const s0 = await server.call('stats', { gc: true })
+  // e. connection rate: the first batch, opened as fast as the server accepts them
+  const first = CFG.idle[0]
+  const c = await connect(workers, server, first, { concurrency: CFG.connConcurrency })
+  const s1 = await server.call('stats')
+  record('connect-rate', {
+    connections: c.ok,
+    failed: c.failed,
+    perSec: (c.ok / c.ms) * 1000,
+    cpuUsPerConn: c.ok ? (cpuOf(s1.cpu) - cpuOf(s0.cpu)) / c.ok : null,
+    ms: c.ms,
+  })
+  // d. idle memory, measured after a GC at each step
+  const points = []
+  let have = c.ok
+  for (const n of CFG.idle) {
+    if (n > have) have += (await connect(workers, server, n - have, { concurrency: CFG.connConcurrency })).ok
+    await sleep(CFG.settleMs)
+    const s = await server.call('stats', { gc: true })
+    points.push({ target: n, conns: s.conns, rss: s.rss, heapUsed: s.heapUsed })
+  }
+  const a = points[0]
+  const z = points[points.length - 1]
+  const slope = (z.rss - a.rss) / Math.max(1, z.conns - a.conns)
+  record('idle-memory', {
+    baseRss: s0.rss,
+    points,
+    bytesPerConn: slope,
+    projected100kRss: z.rss + slope * (100_000 - z.conns),
+    held: z.conns,
+    heldAll: z.conns >= CFG.idle[CFG.idle.length - 1],
+  })
+}
+
+async function slowGroup(server, workers, record) {
+  const s = CFG.slow
+  const c = await connect(workers, server, s.clients, { subscribe: { channel: 'bench:all' }, probeEvery: 5 })
+  await sleep(CFG.settleMs)
+  const run = (readers) =>
+    measure(
+      server,
+      workers,
+      () =>
+        server.call('broadcast', {
+          channel: 'bench:all',
+          rate: s.rate,
+          burst: 1,
+          durationMs: s.ms,
+          size: s.size,
+        }),
+      { expected: (d) => d.published * readers },
+    )
+  const base = await run(c.ok)
+  const paused = await Promise.all(workers.map((w) => w.call('pause', { every: s.every, offset: 1 })))
+  const nSlow = paused.reduce((a, p) => a + p.paused, 0)
+  const slow = await run(c.ok - nSlow)
+  const after = await server.call('stats')
+  record('slow-consumers', {
+    clients: c.ok,
+    slowClients: nSlow,
+    offeredPublishesPerSec: s.rate,
+    payloadBytes: s.size,
+    base,
+    slow,
+    p99Ratio: base.p99 && slow.p99 ? slow.p99 / base.p99 : null,
+    rssGrowth: slow.rssPeak - base.rss,
+    connsAfter: after.conns,
+    ...slow,
+  })
+}
+
+// ---- main ------------------------------------------------------------------------------------
+
+function libVersions() {
+  const v = {}
+  for (const [k, p] of [
+    ['ws', 'ws/package.json'],
+    ['socket.io', 'socket.io/package.json'],
+    ['uWebSockets.js', '@trufflesuite/uws-js-unofficial/package.json'],
+  ]) {
+    for (const base of [join(here, 'node_modules'), join(root, 'node_modules')]) {
+      const f = join(base, p)
+      if (existsSync(f)) {
+        v[k] = JSON.parse(readFileSync(f, 'utf8')).version
+        break
+      }
+    }
+  }
+  v.switchboard = JSON.parse(readFileSync(join(root, 'packages/server/package.json'), 'utf8')).version
+  return v
+}
+
+async function main() {
+  const only = opt('only', '')
+  const names = Object.keys(CONTENDERS).filter((n) => !only || only.split(',').includes(n))
+  const groups = GROUPS.filter((g) => !opt('groups') || opt('groups').split(',').includes(g))
+  const out = opt('out', join(here, 'results/latest.json'))
+  const meta = {
+    date: new Date().toISOString(),
+    mode: full ? 'full' : 'quick',
+    cpu: os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    pinned: pin,
+    loadAvg: os.loadavg(),
+    workers: nWorkers,
+    config: CFG,
+    libs: libVersions(),
+    contenders: {},
+  }
+  const results = []
+  const errors = []
+  const t0 = Date.now()
+  const workers = await startWorkers(nWorkers)
+  try {
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[g]
+      // alternate: rotate the contender order by one per group, so no contender always goes first
+      const order = names.map((_, i) => names[(i + g) % names.length])
+      log(`[${((Date.now() - t0) / 1000).toFixed(0)}s] ${group}: ${order.join(' → ')}`)
+      for (const name of order) {
+        let server
+        const record = (scenario, r) => {
+          results.push({ scenario, group, contender: name, ...r })
+          const f = (x, d = 0) => (x == null ? '-' : Number(x).toFixed(d))
+          log(
+            `    ${name.padEnd(11)} ${scenario.padEnd(28)} ${f(r.perSec)}/s  ${f(r.cpuUsPerMsg ?? r.cpuUsPerConn, 2)}µs cpu` +
+              `  p99 ${f(r.p99)}µs  rss ${f((r.rssPeak ?? r.rss ?? 0) / 2 ** 20)}MB${r.loadgenBound ? '  [loadgen-bound]' : ''}` +
+              (r.bytesPerConn ? `  ${f(r.bytesPerConn)} B/conn held ${r.held}` : ''),
+          )
+        }
+        try {
+          server = await startServer(name)
+          meta.contenders[name] = { version: server.info.version }
+          if (group === 'broadcast-small') await broadcastGroup('small', server, workers, record)
+          else if (group === 'broadcast-large') await broadcastGroup('large', server, workers, record)
+          else if (group === 'echo') await echoGroup(server, workers, record)
+          else if (group === 'rooms') await roomsGroup(server, workers, record)
+          else if (group === 'connections') await connectionsGroup(server, workers, record)
+          else if (group === 'slow') await slowGroup(server, workers, record)
+        } catch (e) {
+          log(`    ${name} ${group} FAILED: ${e.stack ?? e}`)
+          errors.push({ group, contender: name, error: String(e.message ?? e) })
+        } finally {
+          await Promise.all(workers.map((w) => w.call('closeAll').catch(() => {})))
+          if (server) await stopServer(server)
+          await sleep(full ? 500 : 50)
+        }
+      }
+    }
+  } finally {
+    await Promise.all(workers.map((w) => w.call('exit').catch(() => {})))
+  }
+  meta.seconds = (Date.now() - t0) / 1000
+  const doc = { meta, results, errors }
+  doc.targets = names.includes('switchboard') ? evaluateTargets(doc) : []
+  mkdirSync(dirname(out), { recursive: true })
+  writeFileSync(out, `${JSON.stringify(doc, null, 1)}\n`)
+  log(`wrote ${out} in ${meta.seconds.toFixed(0)} s${errors.length ? ` — ${errors.length} errors` : ''}`)
+  for (const t of doc.targets) log(`${t.met ? 'MET   ' : 'MISSED'} ${t.target}: ${t.measured} ${t.note}`)
+  if (flag('report')) writeReport(doc)
+  if (errors.length) process.exitCode = 1
+}
+
+main().catch((e) => {
+  log(e.stack ?? e)
+  process.exit(1)
+})

@@ -1,0 +1,61 @@
+// Switchboard, as an application would run it: `createSwitchboard()` with the default in-memory
+// broker, `sb.publish()` for broadcasts and rooms, `sb.handle('echo')` for request/reply.
+//
+// The server is bundled from packages/server/src with esbuild at start (≈100 ms), so the bench
+// always measures the source tree and never depends on a stale `dist/`. Set SWITCHBOARD_DIST=1
+// to load the tsc-built packages/server/dist/index.js instead.
+import { mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { serve } from './harness.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '../..')
+
+async function load() {
+  if (process.env.SWITCHBOARD_DIST === '1')
+    return import(pathToFileURL(join(root, 'packages/server/dist/index.js')).href)
+  const { build } = await import('esbuild')
+  const outfile = join(here, '../.build', `switchboard-server-${process.pid}.mjs`)
+  mkdirSync(dirname(outfile), { recursive: true })
+  await build({
+    entryPoints: [join(root, 'packages/server/src/index.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    alias: { '@switchboard/protocol': join(root, 'packages/protocol/src/index.ts') },
+    logLevel: 'error',
+  })
+  const mod = await import(pathToFileURL(outfile).href)
+  const { rmSync } = await import('node:fs')
+  rmSync(outfile, { force: true })
+  return mod
+}
+
+async function start() {
+  const { createSwitchboard } = await load()
+  const sb = createSwitchboard({
+    port: 0,
+    host: '127.0.0.1',
+    path: '/',
+    channels: { 'bench:*': {}, 'room:*': {} },
+    logger: false,
+  })
+  sb.handle('echo', (_conn, data) => data)
+  const { port } = await sb.ready
+  return {
+    name: 'switchboard',
+    version: 'switchboard (packages/server, this tree)',
+    port,
+    connections: () => sb.connections.size,
+    publish(channel, data) {
+      sb.publish(channel, data)
+    },
+    close: () => sb.close({ timeout: 100 }),
+  }
+}
+
+serve(start())

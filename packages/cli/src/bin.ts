@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+/**
+ * The `switchboard` command. `serve` runs a server; `connect`, `token` and `bench` are planned
+ * (see DESIGN.md) and say so instead of pretending.
+ */
+import type { Logger } from '@switchboard/server'
+import { UsageError } from './args.js'
+import { SERVE_USAGE, serve, serveConfig } from './serve.js'
+
+const USAGE = `Usage: switchboard <command> [options]
+
+Commands:
+  serve     run a Switchboard server (in-memory broker)
+
+${SERVE_USAGE}`
+
+const log: Logger = {
+  info: (m) => console.log(m),
+  warn: (m) => console.warn(m),
+  error: (m, err) => console.error(m, err ?? ''),
+}
+
+async function main(argv: string[]): Promise<number | undefined> {
+  const [command, ...rest] = argv
+  switch (command) {
+    case 'serve':
+      await serve(serveConfig(rest, process.env), log, true)
+      return undefined
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE)
+      return 0
+    case 'connect':
+    case 'token':
+    case 'bench':
+      console.error(`switchboard ${command}: not implemented yet`)
+      return 2
+    default:
+      throw new UsageError(`unknown command "${command}"`)
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      console.error(`switchboard: ${err.message}\n\n${USAGE}`)
+      process.exitCode = 2
+    } else {
+      console.error('switchboard:', err)
+      process.exitCode = 1
+    }
+  },
+)

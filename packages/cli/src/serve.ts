@@ -1,0 +1,107 @@
+/**
+ * `switchboard serve`: a Switchboard server with the in-memory broker, configured from flags and
+ * the environment, that drains on SIGTERM/SIGINT — new connections refused, every client closed
+ * with 1012 so it reconnects elsewhere, then exit. A second signal exits at once.
+ */
+import {
+  type ChannelOptionsMap,
+  createSwitchboard,
+  type Logger,
+  type ServerAddress,
+  type Switchboard,
+  serveStatic,
+} from '@switchboard/server'
+import { parseArgs, parsePort, UsageError } from './args.js'
+
+export const SERVE_USAGE = `Usage: switchboard serve [--port 8080] [--host 0.0.0.0] [--path /ws] [--static DIR] [--drain-timeout 10000]
+
+  --port           port to listen on (default: $PORT, else 8080; 0 picks a free port)
+  --host           interface to listen on (default: all)
+  --path           WebSocket endpoint (default: /ws)
+  --static         serve the files of DIR at / (e.g. the built chat app)
+  --drain-timeout  milliseconds to let clients leave on shutdown before cutting them off`
+
+/** The channels `serve` configures: chat rooms with history, presence and client publishing. */
+export const SERVE_CHANNELS: ChannelOptionsMap = {
+  'chat:*': { history: { size: 500, ttl: '1h' }, presence: true, clientPublish: true },
+}
+
+export interface ServeConfig {
+  port: number
+  host: string | undefined
+  path: string
+  staticDir: string | undefined
+  drainTimeout: number
+}
+
+export function serveConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ServeConfig {
+  const { options, positionals } = parseArgs(argv, ['port', 'host', 'path', 'static', 'drain-timeout'])
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
+  const str = (name: string): string | undefined => {
+    const v = options[name]
+    return typeof v === 'string' ? v : undefined
+  }
+  const portArg = str('port')
+  const port =
+    portArg !== undefined
+      ? parsePort(portArg, '--port')
+      : env.PORT !== undefined && env.PORT !== ''
+        ? parsePort(env.PORT, 'PORT')
+        : 8080
+  const path = str('path') ?? '/ws'
+  if (!path.startsWith('/')) throw new UsageError('--path must start with /')
+  const drain = str('drain-timeout')
+  const drainTimeout = drain === undefined ? 10_000 : Number(drain)
+  if (!Number.isFinite(drainTimeout) || drainTimeout < 0)
+    throw new UsageError('--drain-timeout must be milliseconds')
+  return { port, host: str('host'), path, staticDir: str('static'), drainTimeout }
+}
+
+export interface RunningServer {
+  sb: Switchboard
+  address: ServerAddress
+  /** Drains and stops (what SIGTERM does). */
+  stop(): Promise<void>
+}
+
+/** Starts the server; with `handleSignals`, SIGTERM/SIGINT drain it and let the process exit. */
+export async function serve(config: ServeConfig, log: Logger, handleSignals = false): Promise<RunningServer> {
+  const sb = createSwitchboard({
+    port: config.port,
+    host: config.host,
+    path: config.path,
+    channels: SERVE_CHANNELS,
+    onRequest: config.staticDir ? serveStatic(config.staticDir) : undefined,
+    logger: log,
+  })
+  const address = await sb.ready
+  const app = `${address.url.replace(/^ws/, 'http').slice(0, -config.path.length)}/`
+  log.info(`switchboard listening on ${address.url}${config.staticDir ? ` (app at ${app})` : ''}`)
+  let stopping: Promise<void> | undefined
+  const stop = () => {
+    stopping ??= sb.close({ timeout: config.drainTimeout }).then(() => log.info('switchboard stopped'))
+    return stopping
+  }
+  if (handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn(`${signal} again: exiting now`)
+        process.exit(1)
+      }
+      log.info(`${signal}: draining ${sb.connections.size} connection(s)`)
+      stop().then(
+        () => {
+          process.off('SIGTERM', onSignal)
+          process.off('SIGINT', onSignal)
+        },
+        (err) => {
+          log.error('shutdown failed:', err)
+          process.exit(1)
+        },
+      )
+    }
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+  }
+  return { sb, address, stop }
+}

@@ -1,0 +1,91 @@
+// `switchboard serve`: flag and env parsing, the server it runs, and a real process drained by SIGTERM.
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { serve, serveConfig, UsageError } from '@switchboard/cli'
+import { describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+
+const quiet = { info() {}, warn() {}, error() {} }
+
+function open(url: string): Promise<{ ws: WebSocket; first: Promise<unknown>; closed: Promise<number> }> {
+  const ws = new WebSocket(url, 'switchboard.v1')
+  const first = new Promise((resolve) => ws.once('message', (d) => resolve(JSON.parse(String(d)))))
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)))
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve({ ws, first, closed }))
+    ws.once('error', reject)
+  })
+}
+
+describe('serveConfig', () => {
+  it('reads flags, then PORT, then defaults to 8080', () => {
+    expect(serveConfig([], {})).toMatchObject({ port: 8080, path: '/ws', host: undefined })
+    expect(serveConfig([], { PORT: '9000' }).port).toBe(9000)
+    expect(serveConfig(['--port', '0', '--host=127.0.0.1'], { PORT: '9000' })).toMatchObject({
+      port: 0,
+      host: '127.0.0.1',
+    })
+  })
+
+  it('refuses bad input instead of guessing', () => {
+    expect(() => serveConfig(['--port', 'x'], {})).toThrow(UsageError)
+    expect(() => serveConfig(['--prot', '1'], {})).toThrow(/unknown option --prot/)
+    expect(() => serveConfig(['--port'], {})).toThrow(/needs a value/)
+    expect(() => serveConfig([], { PORT: '70000' })).toThrow(UsageError)
+  })
+})
+
+describe('serve', () => {
+  it('runs a server with chat channels, static files and /healthz, and drains on stop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-static-'))
+    writeFileSync(join(dir, 'index.html'), '<h1>chat</h1>')
+    const running = await serve(
+      { ...serveConfig(['--port', '0', '--host', '127.0.0.1'], {}), staticDir: dir },
+      quiet,
+    )
+    const { port, url } = running.address
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200)
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('<h1>chat</h1>')
+    expect((await fetch(`http://127.0.0.1:${port}/..%2f..%2fetc%2fpasswd`)).status).toBe(404)
+    const c = await open(url)
+    expect(await c.first).toMatchObject({ type: 'hello' })
+    c.ws.send(JSON.stringify({ type: 'subscribe', id: '1', channel: 'chat:general' }))
+    c.ws.send(JSON.stringify({ type: 'publish', id: '2', channel: 'chat:general', data: { text: 'hi' } }))
+    const frames: Array<{ type: string }> = []
+    c.ws.on('message', (d) => frames.push(JSON.parse(String(d))))
+    await new Promise((r) => setTimeout(r, 100))
+    expect(frames.map((f) => f.type)).toEqual(expect.arrayContaining(['reply', 'message']))
+    await running.stop()
+    expect(await c.closed).toBe(1012)
+  })
+})
+
+const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
+
+describe.skipIf(!existsSync(bin))('switchboard serve (process)', () => {
+  it('logs its URL, serves, and exits cleanly on SIGTERM with clients told 1012', async () => {
+    const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--host', '127.0.0.1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.on('data', (d) => {
+      out += d
+    })
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    const start = Date.now()
+    while (!/ws:\/\/\S+/.test(out)) {
+      if (Date.now() - start > 10_000) throw new Error(`no URL logged: ${out}`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    const url = /ws:\/\/\S+/.exec(out)![0]
+    const c = await open(url)
+    expect(await c.first).toMatchObject({ type: 'hello' })
+    child.kill('SIGTERM')
+    expect(await c.closed).toBe(1012)
+    expect(await exited).toBe(0)
+    expect(out).toContain('switchboard stopped')
+  })
+})

@@ -1,0 +1,146 @@
+/**
+ * The public shapes of a Switchboard server: its options, its events, and the `Switchboard`
+ * object `createSwitchboard()` returns. Kept apart from the implementation so the API can be read
+ * (and documented) in one place.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Server as HttpsServer } from 'node:https'
+import type { StandardSchemaV1 } from '@standard-schema/spec'
+import type {
+  ChannelData,
+  ChannelName,
+  EventMap,
+  JsonValue,
+  PublishResult,
+  ReplyData,
+  RequestData,
+  RequestName,
+  SubscribeResult,
+  UntypedEventMap,
+} from '@switchboard/protocol'
+import type { Broker } from './broker.js'
+import type { ChannelOptionsMap } from './channel-options.js'
+import type { Connection, ConnectionData } from './connection.js'
+export interface Logger {
+  info(message: string): void
+  warn(message: string): void
+  error(message: string, err?: unknown): void
+}
+
+type MaybePromise<T> = T | Promise<T>
+
+export interface SwitchboardOptions<M extends EventMap = UntypedEventMap, D = ConnectionData> {
+  /** Attach to this HTTP(S) server instead of creating one; it is not closed by `sb.close()`. */
+  server?: Server | HttpsServer
+  /** Port of the server created when `server` is not given: default `PORT` from the env, else 8080. */
+  port?: number
+  /** Host to listen on; default all interfaces. */
+  host?: string
+  /** The WebSocket endpoint; default `/ws`. */
+  path?: string
+  /** Answers plain HTTP requests on the created server (after `/healthz`); default 404. */
+  onRequest?: (req: IncomingMessage, res: ServerResponse) => void
+  /** Per-channel options by pattern: history, presence, clientPublish. */
+  channels?: ChannelOptionsMap
+  /** Default: an in-memory broker configured from `channels`. */
+  broker?: Broker
+  /** Milliseconds between WebSocket pings; a peer that misses one whole interval is dropped. 0 = off. */
+  heartbeat?: number
+  /** Largest incoming message in bytes (default 64 KiB); bigger closes with 1009. */
+  maxPayload?: number
+  /** Unsent bytes per connection before it is cut off as a slow consumer (4100). Default 1 MiB. */
+  maxBufferedBytes?: number
+  maxSubscriptions?: number
+  maxPendingRequests?: number
+  /** Token bucket per connection: burst `capacity`, refilled at `refillPerSecond`. */
+  rateLimit?: { capacity?: number; refillPerSecond?: number }
+  /** Invalid frames tolerated in a burst before closing with 1008 (default 10). */
+  maxProtocolErrors?: number
+  /** Open connections per remote address; more are refused with HTTP 429. Default unlimited. */
+  maxConnectionsPerIp?: number
+  /** Exact `Origin` values allowed to connect; others (and a missing Origin) get 403. */
+  allowedOrigins?: readonly string[]
+  /** Milliseconds a close handshake may take before the socket is destroyed (default 5000). */
+  closeTimeout?: number
+  /** Runs on every handshake; its result becomes `conn.data`. Throw to refuse with HTTP 401. */
+  authenticate?: (req: IncomingMessage) => MaybePromise<D>
+  /** Answers `auth` frames (a token refresh); throw SwitchboardError('unauthorized', …) to refuse. */
+  onAuth?: (conn: Connection<M, D>, token: string) => MaybePromise<void>
+  /** Permission checks; returning false answers `forbidden`. */
+  authorize?: {
+    subscribe?: (conn: Connection<M, D>, channel: string) => MaybePromise<boolean>
+    publish?: (conn: Connection<M, D>, channel: string, data: JsonValue) => MaybePromise<boolean>
+  }
+  /** Who a connection is on presence channels; default `{ userId: conn.id }`. */
+  presence?: (conn: Connection<M, D>) => { userId: string; info?: JsonValue }
+  /** Where the server reports; `false` for silence. Default: console. */
+  logger?: Logger | false
+}
+
+export interface SwitchboardEvents<M extends EventMap, D> {
+  connection: (conn: Connection<M, D>, req: IncomingMessage) => void
+  disconnect: (conn: Connection<M, D>, info: { code: number; reason: string }) => void
+}
+
+export interface ServerAddress {
+  host: string
+  port: number
+  /** The WebSocket URL, e.g. `ws://127.0.0.1:8080/ws`. */
+  url: string
+}
+
+export interface CloseOptions {
+  /** Milliseconds to let clients finish before they are cut off; default 10 000. */
+  timeout?: number
+  /** Default 1012 (service restart): clients reconnect, to another node if there is one. */
+  code?: number
+  reason?: string
+}
+
+export interface PublishOptionsFor<M extends EventMap, D> {
+  /** A connection (or its id) that must not receive this message. */
+  except?: Connection<M, D> | string
+  /** Idempotency key: a publish retried with the same key lands once. */
+  key?: string
+}
+
+export interface SwitchboardStats {
+  connections: number
+  channels: number
+  handshakesRefused: number
+  disconnects: Record<number, number>
+}
+
+export interface Switchboard<M extends EventMap = UntypedEventMap, D = ConnectionData> {
+  /** The HTTP server, created or given. */
+  readonly server: Server | HttpsServer
+  readonly broker: Broker
+  /** Resolves once the server listens (at once for an attached server that already does). */
+  readonly ready: Promise<ServerAddress>
+  readonly connections: ReadonlyMap<string, Connection<M, D>>
+  on<K extends keyof SwitchboardEvents<M, D>>(event: K, listener: SwitchboardEvents<M, D>[K]): this
+  off<K extends keyof SwitchboardEvents<M, D>>(event: K, listener: SwitchboardEvents<M, D>[K]): this
+  handle<E extends RequestName<M>>(
+    event: E,
+    handler: (conn: Connection<M, D>, data: RequestData<M, E>) => MaybePromise<ReplyData<M, E>>,
+  ): this
+  handle<E extends RequestName<M>, S extends StandardSchemaV1<unknown, RequestData<M, E>>>(
+    event: E,
+    schema: S,
+    handler: (conn: Connection<M, D>, data: StandardSchemaV1.InferOutput<S>) => MaybePromise<ReplyData<M, E>>,
+  ): this
+  /** Publishes to every subscriber of the channel; resolves once the broker accepted it. */
+  publish<N extends ChannelName<M>>(
+    channel: N,
+    data: ChannelData<M, N>,
+    options?: PublishOptionsFor<M, D>,
+  ): Promise<PublishResult>
+  /** Subscribes a connection from the server side (no authorize check). */
+  subscribe(conn: Connection<M, D>, channel: string): Promise<SubscribeResult>
+  unsubscribe(conn: Connection<M, D>, channel: string): Promise<void>
+  /** Local subscribers of a channel. */
+  channelSize(channel: string): number
+  stats(): SwitchboardStats
+  /** Stops accepting, closes every connection with 1012, waits for them, then force-closes. */
+  close(options?: CloseOptions): Promise<void>
+}

@@ -1,0 +1,65 @@
+/**
+ * The Broker seam: where published messages go and where they come back from. The server
+ * subscribes on the broker only to channels that have local subscribers, with one listener per
+ * channel, and fans each event out to its local connections itself. `MemoryBroker` is the embedded
+ * single-node implementation; a Redis broker implements the same contract for several nodes.
+ */
+import type { JsonValue, PresenceMember, StreamPosition } from '@switchboard/protocol'
+
+/** A published message as the broker delivers it: its data and its place in the channel's stream. */
+export interface BrokerMessage {
+  kind: 'message'
+  channel: string
+  epoch: string
+  offset: number
+  data: JsonValue
+  /** A connection id that must not receive this message (the publisher, for except-sender). */
+  except?: string
+}
+
+export interface BrokerPresence {
+  kind: 'presence'
+  channel: string
+  action: 'join' | 'leave'
+  member: PresenceMember
+}
+
+export type BrokerEvent = BrokerMessage | BrokerPresence
+
+export type BrokerListener = (event: BrokerEvent) => void
+
+export interface PublishOptions {
+  except?: string
+  /** Idempotency key: a publish retried with the same key on the same channel lands once. */
+  key?: string
+}
+
+/** What `history` found after a position. */
+export interface HistoryResult {
+  /** True only if every message after `since` is in `messages` (nothing was trimmed or lost). */
+  complete: boolean
+  /** The messages after `since`, oldest first. */
+  messages: BrokerMessage[]
+  /** The channel's current position. */
+  position: StreamPosition
+}
+
+export interface BrokerPresenceApi {
+  add(channel: string, member: PresenceMember): Promise<void>
+  remove(channel: string, connectionId: string): Promise<void>
+  list(channel: string): Promise<PresenceMember[]>
+}
+
+export interface Broker {
+  /** Accepts a message; resolves with its position once accepted, rejects if it was not. */
+  publish(channel: string, data: JsonValue, options?: PublishOptions): Promise<StreamPosition>
+  /** Starts delivering the channel's events to `listener` (one listener per channel per node). */
+  subscribe(channel: string, listener: BrokerListener): Promise<void>
+  unsubscribe(channel: string): Promise<void>
+  /** The channel's current position (offset 0 in a fresh epoch if nothing was published). */
+  position(channel: string): Promise<StreamPosition>
+  /** The messages after `since`, for recovery. The server's recovery builds on this. */
+  history(channel: string, since: StreamPosition): Promise<HistoryResult>
+  readonly presence: BrokerPresenceApi
+  close(): Promise<void>
+}

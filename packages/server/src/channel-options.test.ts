@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest'
+import { ChannelRules, parseDuration } from './channel-options.js'
+
+describe('ChannelRules', () => {
+  const rules = new ChannelRules({
+    'chat:*': { history: { size: 500, ttl: '10m' }, presence: true, clientPublish: true },
+    'chat:admin:*': { history: 10 },
+    lobby: { clientPublish: true },
+    '*.log': { history: 5 },
+  })
+
+  it('resolves exact names first, then the longest matching pattern', () => {
+    expect(rules.get('chat:general')).toEqual({
+      history: { size: 500, ttlMs: 600_000 },
+      presence: true,
+      clientPublish: true,
+    })
+    expect(rules.get('chat:admin:ops')).toMatchObject({ history: { size: 10 }, clientPublish: false })
+    expect(rules.get('lobby').clientPublish).toBe(true)
+    expect(rules.get('app.log').history?.size).toBe(5)
+  })
+
+  it('defaults to no history, no presence, no client publish', () => {
+    expect(rules.get('other')).toEqual({ history: undefined, presence: false, clientPublish: false })
+    expect(rules.get('chat').clientPublish).toBe(false)
+    expect(rules.get('xchat:y').clientPublish).toBe(false)
+  })
+
+  it('treats pattern characters other than * literally', () => {
+    const r = new ChannelRules({ 'a.b+*': { presence: true } })
+    expect(r.get('a.b+c').presence).toBe(true)
+    expect(r.get('aXb+c').presence).toBe(false)
+  })
+
+  it('rejects nonsense options', () => {
+    expect(() => new ChannelRules({ x: { history: 0 } })).toThrow(RangeError)
+    expect(() => new ChannelRules({ x: { history: { size: 1, ttl: 'soon' } } })).toThrow(RangeError)
+  })
+})
+
+describe('parseDuration', () => {
+  it('reads units', () => {
+    expect(parseDuration('500ms')).toBe(500)
+    expect(parseDuration('30s')).toBe(30_000)
+    expect(parseDuration('2h')).toBe(7_200_000)
+    expect(parseDuration(250)).toBe(250)
+  })
+})

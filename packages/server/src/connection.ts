@@ -1,0 +1,286 @@
+/**
+ * One client connection: its identity and user data, its subscriptions, its rate limit and
+ * abuse count, and its requests in flight. It reads frames from a Transport it knows nothing
+ * about, decides what each frame may do, and asks the server (its ConnectionHost) to do it.
+ *
+ * Channel operations (subscribe, unsubscribe, publish) from one connection run one after the
+ * other, so a client that subscribes and then publishes sees its own message; requests run
+ * concurrently, bounded by maxPendingRequests, so one slow handler does not block the rest.
+ */
+
+import type { EventData, EventMap, EventName, UntypedEventMap } from '@switchboard/protocol'
+import {
+  type ClientFrame,
+  CloseCode,
+  decodeClientFrame,
+  type ErrorBody,
+  ErrorCode,
+  encodeFrame,
+  isValidEventName,
+  type JsonValue,
+  ProtocolError,
+  type PublishFrame,
+  type PublishResult,
+  type ServerFrame,
+  type SubscribeFrame,
+  type SubscribeResult,
+} from '@switchboard/protocol'
+import { errorBody } from './errors.js'
+import type { HandlerResult } from './handlers.js'
+import { TokenBucket } from './rate-limit.js'
+import { OutgoingFrame, type Transport } from './transport.js'
+
+export type ConnectionState = 'open' | 'closing' | 'closed'
+
+/** The default type of `conn.data`: whatever `authenticate` returned, or an empty object. */
+export type ConnectionData = Record<string, unknown>
+
+/** A client connection as the application sees it. */
+export interface Connection<M extends EventMap = UntypedEventMap, D = ConnectionData> {
+  /** Random and unique; the client learns it from `hello`. */
+  readonly id: string
+  /** Application data: what `authenticate` returned; free to change. */
+  data: D
+  readonly remoteAddress: string | undefined
+  readonly state: ConnectionState
+  readonly subscriptions: ReadonlySet<string>
+  /** Bytes queued for this client and not yet handed to the kernel. */
+  readonly bufferedAmount: number
+  /** Sends an `event` frame to this client only; false if the connection is closing. */
+  send<E extends EventName<M>>(event: E, data: EventData<M, E>): boolean
+  /** Closes the connection after what is already queued (1000 by default). */
+  close(code?: number, reason?: string): void
+}
+
+export interface ConnectionLimits {
+  maxSubscriptions: number
+  maxPendingRequests: number
+  rateLimit: { capacity: number; refillPerSecond: number }
+  /** Protocol errors tolerated (refilling one per 10 s) before closing with 1008. */
+  maxProtocolErrors: number
+}
+
+/** What a connection needs from the server. Methods throw SwitchboardError to refuse. */
+export interface ConnectionHost {
+  readonly limits: ConnectionLimits
+  subscribe(conn: ClientConnection, frame: SubscribeFrame): Promise<SubscribeResult>
+  unsubscribe(conn: ClientConnection, channel: string): Promise<void>
+  publish(conn: ClientConnection, frame: PublishFrame): Promise<PublishResult>
+  request(conn: ClientConnection, event: string, data: JsonValue | undefined): Promise<HandlerResult>
+  auth(conn: ClientConnection, token: string): Promise<JsonValue | undefined>
+  activity(conn: ClientConnection): void
+  closed(conn: ClientConnection, code: number, reason: string): void
+}
+
+export class ClientConnection implements Connection<EventMap, unknown> {
+  private _state: ConnectionState = 'open'
+  private readonly subs = new Set<string>()
+  private readonly rate: TokenBucket
+  private readonly abuse: TokenBucket
+  private pending = 0
+  private chain: Promise<void> = Promise.resolve()
+
+  constructor(
+    readonly id: string,
+    public data: unknown,
+    readonly remoteAddress: string | undefined,
+    private readonly transport: Transport,
+    private readonly host: ConnectionHost,
+  ) {
+    const { rateLimit, maxProtocolErrors } = host.limits
+    this.rate = new TokenBucket(rateLimit)
+    // capacity n/2 with debt allowed down to -n/2: about n errors in a burst end the connection.
+    this.abuse = new TokenBucket({ capacity: maxProtocolErrors / 2, refillPerSecond: 0.1 })
+    transport.setHandlers({
+      message: (text) => this.onMessage(text),
+      unsupported: () => this.close(CloseCode.UNSUPPORTED_DATA, 'binary messages are not part of v1'),
+      activity: () => host.activity(this),
+      drain: () => {},
+      close: (code, reason) => this.onClose(code, reason),
+    })
+  }
+
+  get state(): ConnectionState {
+    // The transport may have started closing on its own (a slow consumer, a protocol error).
+    return this._state === 'open' && this.transport.state !== 'open' ? 'closing' : this._state
+  }
+
+  get subscriptions(): ReadonlySet<string> {
+    return this.subs
+  }
+
+  get bufferedAmount(): number {
+    return this.transport.bufferedAmount
+  }
+
+  get transportKind(): string {
+    return this.transport.kind
+  }
+
+  send(event: string, data: unknown): boolean {
+    if (!isValidEventName(event)) throw new TypeError(`invalid event name "${event}"`)
+    const frame: ServerFrame =
+      data === undefined ? { type: 'event', event } : { type: 'event', event, data: data as JsonValue }
+    return this.sendFrame(frame)
+  }
+
+  close(code: number = CloseCode.NORMAL, reason = ''): void {
+    if (this._state !== 'open') return
+    this._state = 'closing'
+    this.transport.close(code, reason)
+  }
+
+  /** Drops the connection without a close handshake (a dead peer). */
+  terminate(code: number, reason: string): void {
+    if (this._state === 'closed') return
+    this._state = 'closing'
+    this.transport.terminate(code, reason)
+  }
+
+  ping(): void {
+    this.transport.ping()
+  }
+
+  /** The heartbeat found no sign of life for a whole interval. */
+  timedOut(): void {
+    this.terminate(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
+  }
+
+  /** Queues one encoded frame (shared by many connections on a fan-out). */
+  sendEncoded(frame: OutgoingFrame): boolean {
+    return this._state === 'open' && this.transport.send(frame)
+  }
+
+  sendFrame(frame: ServerFrame): boolean {
+    return this.sendEncoded(new OutgoingFrame(encodeFrame(frame)))
+  }
+
+  /** For the server's own bookkeeping of what this connection is subscribed to. */
+  markSubscribed(channel: string, subscribed: boolean): void {
+    if (subscribed) this.subs.add(channel)
+    else this.subs.delete(channel)
+  }
+
+  private onMessage(text: string): void {
+    if (this.state !== 'open') return
+    let frame: ClientFrame
+    try {
+      frame = decodeClientFrame(text)
+    } catch (err) {
+      const e =
+        err instanceof ProtocolError ? err : new ProtocolError(ErrorCode.INVALID_FRAME, 'unreadable frame')
+      this.sendError({ code: e.code, message: e.message }, e.frameId)
+      if (this.abuse.take() !== 'ok') this.close(CloseCode.POLICY_VIOLATION, 'too many invalid frames')
+      return
+    }
+    const verdict = this.rate.take()
+    if (verdict === 'exceeded') {
+      this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded')
+      return
+    }
+    if (verdict === 'refused') {
+      this.refuse(frame, { code: ErrorCode.RATE_LIMITED, message: 'too many frames; slow down' })
+      return
+    }
+    this.dispatch(frame)
+  }
+
+  private dispatch(frame: ClientFrame): void {
+    switch (frame.type) {
+      case 'ping':
+        this.sendFrame(frame.id === undefined ? { type: 'pong' } : { type: 'pong', id: frame.id })
+        return
+      case 'subscribe':
+        this.serial(frame, () => this.host.subscribe(this, frame))
+        return
+      case 'unsubscribe':
+        this.serial(frame, () => this.host.unsubscribe(this, frame.channel).then(() => undefined))
+        return
+      case 'publish':
+        this.serial(frame, () => this.host.publish(this, frame))
+        return
+      case 'request':
+        this.request(frame.id, frame.event, frame.data)
+        return
+      case 'auth':
+        this.run(frame, () => this.host.auth(this, frame.token))
+        return
+    }
+  }
+
+  private request(id: string | undefined, event: string, data: JsonValue | undefined): void {
+    if (this.pending >= this.host.limits.maxPendingRequests) {
+      const error = { code: ErrorCode.LIMIT_EXCEEDED, message: 'too many requests waiting for a reply' }
+      if (id !== undefined) this.sendReply(id, { ok: false, error })
+      else this.sendError(error)
+      return
+    }
+    this.pending++
+    void this.host.request(this, event, data).then((result) => {
+      this.pending--
+      if (id !== undefined) this.sendReply(id, result)
+      else if (!result.ok) this.sendError(result.error)
+    })
+  }
+
+  /** Runs a channel operation after the previous ones of this connection. */
+  private serial(
+    frame: ClientFrame & { id?: string },
+    op: () => Promise<JsonValue | object | undefined>,
+  ): void {
+    this.chain = this.chain.then(() => (this._state === 'open' ? this.run(frame, op) : undefined))
+  }
+
+  private async run(
+    frame: ClientFrame & { id?: string },
+    op: () => Promise<JsonValue | object | undefined>,
+  ): Promise<void> {
+    let result: HandlerResult
+    try {
+      result = { ok: true, data: (await op()) as JsonValue | undefined }
+    } catch (err) {
+      result = { ok: false, error: errorBody(err) }
+    }
+    if (frame.id !== undefined) this.sendReply(frame.id, result)
+    else if (!result.ok)
+      this.sendError(result.error, undefined, 'channel' in frame ? frame.channel : undefined)
+  }
+
+  private refuse(frame: ClientFrame & { id?: string }, error: ErrorBody): void {
+    if (frame.id !== undefined) this.sendReply(frame.id, { ok: false, error })
+    else this.sendError(error)
+  }
+
+  private sendReply(id: string, result: HandlerResult): void {
+    if (!result.ok) {
+      this.sendFrame({ type: 'reply', id, ok: false, error: result.error })
+      return
+    }
+    let text: string
+    try {
+      text = encodeFrame(
+        result.data === undefined
+          ? { type: 'reply', id, ok: true }
+          : { type: 'reply', id, ok: true, data: result.data },
+      )
+    } catch {
+      // The handler returned something JSON cannot carry (a BigInt, a cycle).
+      this.sendFrame({ type: 'reply', id, ok: false, error: errorBody(undefined) })
+      return
+    }
+    this.sendEncoded(new OutgoingFrame(text))
+  }
+
+  private sendError(error: ErrorBody, id?: string, channel?: string): void {
+    const frame: ServerFrame = { type: 'error', code: error.code, message: error.message }
+    if (id !== undefined) frame.id = id
+    if (channel !== undefined) frame.channel = channel
+    if (error.details !== undefined) frame.details = error.details
+    this.sendFrame(frame)
+  }
+
+  private onClose(code: number, reason: string): void {
+    this._state = 'closed'
+    this.host.closed(this, code, reason)
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Request handlers: `sb.handle(event, schema?, handler)`. A request's data is checked against the
+ * handler's Standard Schema validator (zod, valibot, arktype… — anything with `~standard`) before
+ * the handler sees it; a failure is answered with `invalid_payload` and the validator's issues.
+ * The handler's return value is the reply; a thrown SwitchboardError chooses the error code;
+ * anything else thrown becomes `internal`, and its message stays on the server.
+ */
+import type { StandardSchemaV1 } from '@standard-schema/spec'
+import { type ErrorBody, ErrorCode, type JsonValue } from '@switchboard/protocol'
+import { errorBody, isExpected } from './errors.js'
+
+export type HandlerResult = { ok: true; data: JsonValue | undefined } | { ok: false; error: ErrorBody }
+
+// The registry is untyped inside: the public `handle` signature ties each handler to its event.
+export type AnyHandler<C> = (conn: C, data: unknown) => unknown
+
+interface Entry<C> {
+  schema: StandardSchemaV1 | undefined
+  handler: AnyHandler<C>
+}
+
+function pathKey(segment: PropertyKey | StandardSchemaV1.PathSegment): string | number {
+  const key = typeof segment === 'object' ? segment.key : segment
+  return typeof key === 'symbol' ? String(key) : key
+}
+
+/** The validator's issues in a JSON-safe shape: `[{ message, path? }]`. */
+function issuesToJson(issues: ReadonlyArray<StandardSchemaV1.Issue>): JsonValue {
+  return issues.map((issue) => {
+    const item: { message: string; path?: Array<string | number> } = { message: issue.message }
+    if (issue.path && issue.path.length > 0) item.path = issue.path.map(pathKey)
+    return item
+  })
+}
+
+export class HandlerRegistry<C> {
+  private readonly entries = new Map<string, Entry<C>>()
+
+  constructor(private readonly onError: (err: unknown, event: string) => void) {}
+
+  register(event: string, schema: StandardSchemaV1 | undefined, handler: AnyHandler<C>): void {
+    if (this.entries.has(event)) throw new Error(`a handler for "${event}" is already registered`)
+    this.entries.set(event, { schema, handler })
+  }
+
+  has(event: string): boolean {
+    return this.entries.has(event)
+  }
+
+  async dispatch(conn: C, event: string, data: JsonValue | undefined): Promise<HandlerResult> {
+    const entry = this.entries.get(event)
+    if (!entry) {
+      return { ok: false, error: { code: ErrorCode.UNKNOWN_EVENT, message: `no handler for "${event}"` } }
+    }
+    try {
+      let value: unknown = data
+      if (entry.schema) {
+        let result = entry.schema['~standard'].validate(data)
+        if (result instanceof Promise) result = await result
+        if (result.issues) {
+          return {
+            ok: false,
+            error: {
+              code: ErrorCode.INVALID_PAYLOAD,
+              message: 'payload failed validation',
+              details: issuesToJson(result.issues),
+            },
+          }
+        }
+        value = result.value
+      }
+      const reply = await entry.handler(conn, value)
+      return { ok: true, data: reply as JsonValue | undefined }
+    } catch (err) {
+      if (!isExpected(err)) this.onError(err, event)
+      return { ok: false, error: errorBody(err) }
+    }
+  }
+}

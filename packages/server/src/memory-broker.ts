@@ -1,0 +1,179 @@
+/**
+ * The embedded single-node broker. Each channel gets a random epoch when it comes into being and
+ * an offset that grows by one per publish; channels whose options ask for history keep a ring of
+ * their latest messages (bounded by count and age), which is what recovery replays from. A
+ * channel with no listener, no history and no members is forgotten, so its next life starts a new
+ * epoch — which is exactly what a client resuming from the old one must be told.
+ */
+import { randomBytes } from 'node:crypto'
+import type { JsonValue, PresenceMember, StreamPosition } from '@switchboard/protocol'
+import type {
+  Broker,
+  BrokerListener,
+  BrokerMessage,
+  BrokerPresenceApi,
+  HistoryResult,
+  PublishOptions,
+} from './broker.js'
+import type { ResolvedHistory } from './channel-options.js'
+
+/** How many idempotency keys each channel remembers. */
+const MAX_KEYS_PER_CHANNEL = 1000
+
+interface Stored {
+  message: BrokerMessage
+  at: number
+}
+
+interface ChannelState {
+  epoch: string
+  offset: number
+  history: ResolvedHistory | undefined
+  ring: Stored[]
+  keys: Map<string, StreamPosition>
+  listener: BrokerListener | undefined
+  members: Map<string, PresenceMember>
+}
+
+export interface MemoryBrokerOptions {
+  /** The history options of a channel (from the server's channel options). */
+  history?: (channel: string) => ResolvedHistory | undefined
+  /** Clock in milliseconds; injectable for tests. */
+  now?: () => number
+}
+
+export function newEpoch(): string {
+  return randomBytes(6).toString('base64url')
+}
+
+export class MemoryBroker implements Broker {
+  private readonly channels = new Map<string, ChannelState>()
+  private readonly historyOf: (channel: string) => ResolvedHistory | undefined
+  private readonly now: () => number
+  private closed = false
+  readonly presence: BrokerPresenceApi
+
+  constructor(options: MemoryBrokerOptions = {}) {
+    this.historyOf = options.history ?? (() => undefined)
+    this.now = options.now ?? Date.now
+    this.presence = {
+      add: async (channel, member) => {
+        const state = this.state(channel)
+        state.members.set(member.connectionId, member)
+        state.listener?.({ kind: 'presence', channel, action: 'join', member })
+      },
+      remove: async (channel, connectionId) => {
+        const state = this.channels.get(channel)
+        const member = state?.members.get(connectionId)
+        if (!state || !member) return
+        state.members.delete(connectionId)
+        state.listener?.({ kind: 'presence', channel, action: 'leave', member })
+        this.forgetIfIdle(channel, state)
+      },
+      list: async (channel) => [...(this.channels.get(channel)?.members.values() ?? [])],
+    }
+  }
+
+  async publish(channel: string, data: JsonValue, options: PublishOptions = {}): Promise<StreamPosition> {
+    if (this.closed) throw new Error('broker is closed')
+    const state = this.state(channel)
+    if (options.key !== undefined) {
+      const seen = state.keys.get(options.key)
+      if (seen) return seen
+    }
+    state.offset += 1
+    const message: BrokerMessage = {
+      kind: 'message',
+      channel,
+      epoch: state.epoch,
+      offset: state.offset,
+      data,
+    }
+    if (options.except !== undefined) message.except = options.except
+    const position = { epoch: state.epoch, offset: state.offset }
+    if (options.key !== undefined) {
+      if (state.keys.size >= MAX_KEYS_PER_CHANNEL) state.keys.delete(state.keys.keys().next().value!)
+      state.keys.set(options.key, position)
+    }
+    if (state.history) {
+      state.ring.push({ message, at: this.now() })
+      if (state.ring.length > state.history.size) state.ring.shift()
+    }
+    state.listener?.(message)
+    this.forgetIfIdle(channel, state)
+    return position
+  }
+
+  async subscribe(channel: string, listener: BrokerListener): Promise<void> {
+    this.state(channel).listener = listener
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    const state = this.channels.get(channel)
+    if (!state) return
+    state.listener = undefined
+    this.forgetIfIdle(channel, state)
+  }
+
+  async position(channel: string): Promise<StreamPosition> {
+    const state = this.state(channel)
+    const position = { epoch: state.epoch, offset: state.offset }
+    this.forgetIfIdle(channel, state)
+    return position
+  }
+
+  async history(channel: string, since: StreamPosition): Promise<HistoryResult> {
+    const state = this.state(channel)
+    this.expire(state)
+    const position = { epoch: state.epoch, offset: state.offset }
+    const result: HistoryResult = { complete: false, messages: [], position }
+    if (since.epoch === state.epoch && since.offset <= state.offset) {
+      if (since.offset === state.offset) {
+        result.complete = true
+      } else {
+        const first = state.ring[0]?.message.offset
+        if (first !== undefined && first <= since.offset + 1) {
+          result.complete = true
+          result.messages = state.ring.filter((s) => s.message.offset > since.offset).map((s) => s.message)
+        }
+      }
+    }
+    this.forgetIfIdle(channel, state)
+    return result
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    this.channels.clear()
+  }
+
+  private state(channel: string): ChannelState {
+    let state = this.channels.get(channel)
+    if (!state) {
+      state = {
+        epoch: newEpoch(),
+        offset: 0,
+        history: this.historyOf(channel),
+        ring: [],
+        keys: new Map(),
+        listener: undefined,
+        members: new Map(),
+      }
+      this.channels.set(channel, state)
+    }
+    return state
+  }
+
+  private expire(state: ChannelState): void {
+    if (!state.history || state.history.ttlMs === Number.POSITIVE_INFINITY) return
+    const oldest = this.now() - state.history.ttlMs
+    let drop = 0
+    while (drop < state.ring.length && state.ring[drop]!.at < oldest) drop++
+    if (drop > 0) state.ring.splice(0, drop)
+  }
+
+  private forgetIfIdle(channel: string, state: ChannelState): void {
+    if (state.listener || state.members.size > 0 || state.history) return
+    this.channels.delete(channel)
+  }
+}

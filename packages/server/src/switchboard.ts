@@ -1,0 +1,521 @@
+/**
+ * `createSwitchboard()`: the server's options, its HTTP and WebSocket front door, the channel and
+ * request operations connections ask for, and its lifecycle — listen, accept, drain, close.
+ * Connections, transports, the broker and the handshake checks each live in their own module;
+ * this one wires them together and holds the public API.
+ */
+import { randomBytes } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Server as HttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { StandardSchemaV1 } from '@standard-schema/spec'
+import type { EventMap, UntypedEventMap } from '@switchboard/protocol'
+import {
+  CloseCode,
+  DEFAULT_LIMITS,
+  ErrorCode,
+  isValidChannel,
+  type JsonValue,
+  PROTOCOL_VERSION,
+  type PresenceMember,
+  type PublishFrame,
+  type PublishResult,
+  SUBPROTOCOL,
+  type SubscribeFrame,
+  type SubscribeResult,
+} from '@switchboard/protocol'
+import { WebSocketServer } from 'ws'
+import type {
+  CloseOptions,
+  Logger,
+  PublishOptionsFor,
+  ServerAddress,
+  Switchboard,
+  SwitchboardOptions,
+  SwitchboardStats,
+} from './api.js'
+import type { Broker } from './broker.js'
+import { ChannelHub } from './channel-hub.js'
+import { ChannelRules } from './channel-options.js'
+import {
+  ClientConnection,
+  type Connection,
+  type ConnectionData,
+  type ConnectionHost,
+  type ConnectionLimits,
+} from './connection.js'
+import { SwitchboardError } from './errors.js'
+import { type AnyHandler, HandlerRegistry, type HandlerResult } from './handlers.js'
+import { Heartbeat } from './heartbeat.js'
+import { MemoryBroker } from './memory-broker.js'
+import { checkHandshake, IpCounter, refuse } from './upgrade.js'
+import { WsTransport } from './ws-transport.js'
+
+type ConnectionListener = (conn: ClientConnection, req: IncomingMessage) => void
+type DisconnectListener = (conn: ClientConnection, info: { code: number; reason: string }) => void
+
+const consoleLogger: Logger = {
+  info: (m) => console.log(m),
+  warn: (m) => console.warn(m),
+  error: (m, err) => console.error(m, err ?? ''),
+}
+const silentLogger: Logger = { info() {}, warn() {}, error() {} }
+
+function defaultPort(): number {
+  const fromEnv = Number(process.env.PORT)
+  return Number.isInteger(fromEnv) && fromEnv >= 0 && fromEnv < 65536 && process.env.PORT !== ''
+    ? fromEnv
+    : 8080
+}
+
+function pathnameOf(url: string | undefined): string {
+  const q = url?.indexOf('?') ?? -1
+  return url === undefined ? '/' : q === -1 ? url : url.slice(0, q)
+}
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n')
+}
+
+class SwitchboardServer implements ConnectionHost {
+  readonly server: Server | HttpsServer
+  readonly broker: Broker
+  readonly ready: Promise<ServerAddress>
+  readonly limits: ConnectionLimits
+  readonly connections = new Map<string, ClientConnection>()
+  private readonly owned: boolean
+  private readonly ownsBroker: boolean
+  private readonly path: string
+  private readonly rules: ChannelRules
+  private readonly hub: ChannelHub
+  private readonly handlers: HandlerRegistry<ClientConnection>
+  private readonly heartbeat: Heartbeat
+  private readonly wss: WebSocketServer
+  private readonly ips: IpCounter
+  private readonly allowedOrigins: ReadonlySet<string> | undefined
+  private readonly log: Logger
+  private readonly listeners = {
+    connection: new Set<ConnectionListener>(),
+    disconnect: new Set<DisconnectListener>(),
+  }
+  private readonly counters = { handshakesRefused: 0, disconnects: {} as Record<number, number> }
+  private closing: Promise<void> | undefined
+
+  constructor(private readonly options: SwitchboardOptions<EventMap, unknown>) {
+    this.log = options.logger === false ? silentLogger : (options.logger ?? consoleLogger)
+    this.path = options.path ?? '/ws'
+    this.rules = new ChannelRules(options.channels)
+    this.ownsBroker = options.broker === undefined
+    this.broker = options.broker ?? new MemoryBroker({ history: (ch) => this.rules.get(ch).history })
+    this.hub = new ChannelHub(this.broker)
+    this.handlers = new HandlerRegistry((err, event) => this.log.error(`handler "${event}" failed:`, err))
+    this.heartbeat = new Heartbeat(options.heartbeat ?? DEFAULT_LIMITS.heartbeat)
+    this.ips = new IpCounter(options.maxConnectionsPerIp ?? Number.POSITIVE_INFINITY)
+    this.allowedOrigins = options.allowedOrigins ? new Set(options.allowedOrigins) : undefined
+    this.limits = {
+      maxSubscriptions: options.maxSubscriptions ?? DEFAULT_LIMITS.maxSubscriptions,
+      maxPendingRequests: options.maxPendingRequests ?? DEFAULT_LIMITS.maxPendingRequests,
+      rateLimit: {
+        capacity: options.rateLimit?.capacity ?? 200,
+        refillPerSecond: options.rateLimit?.refillPerSecond ?? 100,
+      },
+      maxProtocolErrors: options.maxProtocolErrors ?? 10,
+    }
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: options.maxPayload ?? DEFAULT_LIMITS.maxPayload,
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    })
+    this.owned = options.server === undefined
+    this.server = options.server ?? createServer((req, res) => this.onRequest(req, res))
+    this.server.on('upgrade', this.onUpgrade)
+    if (this.owned) {
+      // A handshake trickled in one byte at a time must not hold a socket for minutes.
+      this.server.headersTimeout = 10_000
+      this.server.requestTimeout = 30_000
+      this.server.listen(options.port ?? defaultPort(), options.host)
+    }
+    this.ready = this.whenListening()
+  }
+
+  // ---- public API ----------------------------------------------------------------------------
+
+  on(event: 'connection' | 'disconnect', listener: ConnectionListener | DisconnectListener): void {
+    if (event === 'connection') this.listeners.connection.add(listener as ConnectionListener)
+    else this.listeners.disconnect.add(listener as DisconnectListener)
+  }
+
+  off(event: 'connection' | 'disconnect', listener: ConnectionListener | DisconnectListener): void {
+    if (event === 'connection') this.listeners.connection.delete(listener as ConnectionListener)
+    else this.listeners.disconnect.delete(listener as DisconnectListener)
+  }
+
+  handle(event: string, schemaOrHandler: unknown, maybeHandler?: unknown): void {
+    const [schema, handler] =
+      maybeHandler === undefined
+        ? [undefined, schemaOrHandler as AnyHandler<ClientConnection>]
+        : [schemaOrHandler as StandardSchemaV1, maybeHandler as AnyHandler<ClientConnection>]
+    if (typeof handler !== 'function')
+      throw new TypeError('handle(event, schema?, handler): handler is missing')
+    if (schema !== undefined && typeof schema['~standard']?.validate !== 'function') {
+      throw new TypeError('handle(event, schema, handler): schema is not a Standard Schema validator')
+    }
+    this.handlers.register(event, schema, handler)
+  }
+
+  async publishFromServer(
+    channel: string,
+    data: unknown,
+    options: PublishOptionsFor<EventMap, unknown> = {},
+  ) {
+    if (!isValidChannel(channel)) throw new TypeError(`invalid channel name "${channel}"`)
+    const except = typeof options.except === 'string' ? options.except : options.except?.id
+    return this.broker.publish(channel, data as JsonValue, { except, key: options.key })
+  }
+
+  async subscribeFromServer(conn: Connection<EventMap, unknown>, channel: string): Promise<SubscribeResult> {
+    const own = this.connections.get(conn.id)
+    if (!own) throw new Error('not a connection of this server')
+    if (!isValidChannel(channel)) throw new TypeError(`invalid channel name "${channel}"`)
+    return this.join(own, channel, undefined)
+  }
+
+  channelSize(channel: string): number {
+    return this.hub.size(channel)
+  }
+
+  stats(): SwitchboardStats {
+    return {
+      connections: this.connections.size,
+      channels: [...this.hub.names()].length,
+      handshakesRefused: this.counters.handshakesRefused,
+      disconnects: { ...this.counters.disconnects },
+    }
+  }
+
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.shutdown(options)
+    return this.closing
+  }
+
+  // ---- ConnectionHost --------------------------------------------------------------------------
+
+  async subscribe(conn: ClientConnection, frame: SubscribeFrame): Promise<SubscribeResult> {
+    const allowed = this.options.authorize?.subscribe
+    if (allowed && !(await allowed(conn, frame.channel))) {
+      throw new SwitchboardError(ErrorCode.FORBIDDEN, `may not subscribe to "${frame.channel}"`)
+    }
+    return this.join(conn, frame.channel, frame.since)
+  }
+
+  async unsubscribe(conn: ClientConnection, channel: string): Promise<void> {
+    if (!conn.subscriptions.has(channel)) {
+      throw new SwitchboardError(ErrorCode.NOT_SUBSCRIBED, `not subscribed to "${channel}"`)
+    }
+    await this.leave(conn, channel)
+  }
+
+  async publish(conn: ClientConnection, frame: PublishFrame): Promise<PublishResult> {
+    const { channel, data } = frame
+    if (!this.rules.get(channel).clientPublish) {
+      throw new SwitchboardError(ErrorCode.FORBIDDEN, `clients may not publish to "${channel}"`)
+    }
+    const allowed = this.options.authorize?.publish
+    if (allowed && !(await allowed(conn, channel, data))) {
+      throw new SwitchboardError(ErrorCode.FORBIDDEN, `may not publish to "${channel}"`)
+    }
+    try {
+      return await this.broker.publish(channel, data, frame.key === undefined ? {} : { key: frame.key })
+    } catch (err) {
+      this.log.error(`broker refused a publish to "${channel}":`, err)
+      throw new SwitchboardError(ErrorCode.UNAVAILABLE, 'the message could not be published; it was not sent')
+    }
+  }
+
+  request(conn: ClientConnection, event: string, data: JsonValue | undefined): Promise<HandlerResult> {
+    return this.handlers.dispatch(conn, event, data)
+  }
+
+  async auth(conn: ClientConnection, token: string): Promise<undefined> {
+    if (!this.options.onAuth) {
+      throw new SwitchboardError(ErrorCode.UNAUTHORIZED, 'this server does not accept auth frames')
+    }
+    try {
+      await this.options.onAuth(conn, token)
+    } catch (err) {
+      if (err instanceof SwitchboardError) throw err
+      throw new SwitchboardError(ErrorCode.UNAUTHORIZED, 'token rejected')
+    }
+    return undefined
+  }
+
+  activity(conn: ClientConnection): void {
+    this.heartbeat.seen(conn)
+  }
+
+  closed(conn: ClientConnection, code: number, reason: string): void {
+    this.heartbeat.delete(conn)
+    this.connections.delete(conn.id)
+    this.counters.disconnects[code] = (this.counters.disconnects[code] ?? 0) + 1
+    for (const channel of [...conn.subscriptions]) {
+      this.leave(conn, channel).catch((err) => this.log.error(`leaving "${channel}" failed:`, err))
+    }
+    for (const listener of this.listeners.disconnect)
+      this.guard('disconnect', () => listener(conn, { code, reason }))
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private async join(
+    conn: ClientConnection,
+    channel: string,
+    since: SubscribeFrame['since'],
+  ): Promise<SubscribeResult> {
+    const options = this.rules.get(channel)
+    const already = conn.subscriptions.has(channel)
+    if (!already) {
+      if (conn.subscriptions.size >= this.limits.maxSubscriptions) {
+        throw new SwitchboardError(
+          ErrorCode.LIMIT_EXCEEDED,
+          `at most ${this.limits.maxSubscriptions} subscriptions per connection`,
+        )
+      }
+      conn.markSubscribed(channel, true)
+      try {
+        await this.hub.add(conn, channel)
+      } catch (err) {
+        conn.markSubscribed(channel, false)
+        throw err
+      }
+    }
+    const position = await this.broker.position(channel)
+    const result: SubscribeResult = { epoch: position.epoch, offset: position.offset }
+    // Recovery seam: replaying broker.history(channel, since) with no gap and no overlap against
+    // the live stream is the next issue. Until then the client is told the truth: not recovered.
+    if (since) result.recovered = false
+    if (options.presence) {
+      if (!already) await this.broker.presence.add(channel, this.memberOf(conn))
+      if (conn.state === 'closed') await this.broker.presence.remove(channel, conn.id)
+      result.members = await this.broker.presence.list(channel)
+    }
+    return result
+  }
+
+  private async leave(conn: ClientConnection, channel: string): Promise<void> {
+    conn.markSubscribed(channel, false)
+    await this.hub.remove(conn, channel)
+    if (this.rules.get(channel).presence) await this.broker.presence.remove(channel, conn.id)
+  }
+
+  private memberOf(conn: ClientConnection): PresenceMember {
+    const who = this.options.presence?.(conn) ?? { userId: conn.id }
+    const member: PresenceMember = { userId: who.userId, connectionId: conn.id }
+    if (who.info !== undefined) member.info = who.info
+    return member
+  }
+
+  /** Runs an application listener; its exception is logged, never allowed to break the server. */
+  private guard(event: string, run: () => void): void {
+    try {
+      run()
+    } catch (err) {
+      this.log.error(`a "${event}" listener threw:`, err)
+    }
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (pathnameOf(req.url) === '/healthz') {
+      const ok = this.closing === undefined
+      res
+        .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8' })
+        .end(ok ? 'ok\n' : 'draining\n')
+      return
+    }
+    if (this.options.onRequest) this.options.onRequest(req, res)
+    else notFound(res)
+  }
+
+  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (pathnameOf(req.url) !== this.path) {
+      // On a shared server another upgrade listener may own this path.
+      if (this.owned || this.server.listenerCount('upgrade') <= 1) this.refuse(socket, 404, 'not found')
+      return
+    }
+    // A reset during the handshake must not become an uncaught error.
+    socket.on('error', () => socket.destroy())
+    if (this.closing) {
+      this.refuse(socket, 503, 'server is shutting down')
+      return
+    }
+    const check = checkHandshake(req, { allowedOrigins: this.allowedOrigins })
+    if (!check.ok) {
+      this.refuse(socket, check.status, check.message, check.headers)
+      return
+    }
+    const ip = req.socket.remoteAddress ?? 'unknown'
+    if (!this.ips.acquire(ip)) {
+      this.refuse(socket, 429, 'too many connections from this address')
+      return
+    }
+    void this.accept(req, socket, head, ip)
+  }
+
+  private async accept(req: IncomingMessage, socket: Duplex, head: Buffer, ip: string): Promise<void> {
+    let data: unknown = {}
+    if (this.options.authenticate) {
+      try {
+        data = await this.options.authenticate(req)
+      } catch (err) {
+        this.ips.release(ip)
+        if (!(err instanceof SwitchboardError)) this.log.warn(`authentication refused from ${ip}`)
+        return this.refuse(socket, 401, 'unauthorized')
+      }
+    }
+    if (this.closing || socket.destroyed) {
+      this.ips.release(ip)
+      return this.closing ? this.refuse(socket, 503, 'server is shutting down') : undefined
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const transport = new WsTransport(ws, socket, {
+        maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
+        closeTimeoutMs: this.options.closeTimeout ?? 5000,
+      })
+      const conn = new ClientConnection(randomBytes(9).toString('base64url'), data, ip, transport, {
+        limits: this.limits,
+        subscribe: (c, f) => this.subscribe(c, f),
+        unsubscribe: (c, ch) => this.unsubscribe(c, ch),
+        publish: (c, f) => this.publish(c, f),
+        request: (c, e, d) => this.request(c, e, d),
+        auth: (c, t) => this.auth(c, t),
+        activity: (c) => this.activity(c),
+        closed: (c, code, reason) => {
+          this.ips.release(ip)
+          this.closed(c, code, reason)
+        },
+      })
+      this.connections.set(conn.id, conn)
+      this.heartbeat.add(conn)
+      conn.sendFrame({
+        type: 'hello',
+        version: PROTOCOL_VERSION,
+        connectionId: conn.id,
+        heartbeat: this.heartbeat.intervalMs,
+        limits: {
+          maxPayload: this.options.maxPayload ?? DEFAULT_LIMITS.maxPayload,
+          maxSubscriptions: this.limits.maxSubscriptions,
+        },
+      })
+      for (const listener of this.listeners.connection) this.guard('connection', () => listener(conn, req))
+    })
+  }
+
+  private refuse(socket: Duplex, status: number, message: string, headers?: Record<string, string>): void {
+    this.counters.handshakesRefused++
+    refuse(socket, status, message, headers)
+  }
+
+  private whenListening(): Promise<ServerAddress> {
+    const address = (): ServerAddress => {
+      const info = this.server.address() as AddressInfo
+      const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
+      const shown = info.address === '::' || info.address === '0.0.0.0' ? 'localhost' : host
+      const scheme = 'cert' in this.server || 'key' in this.server ? 'wss' : 'ws'
+      return { host: info.address, port: info.port, url: `${scheme}://${shown}:${info.port}${this.path}` }
+    }
+    if (this.server.listening) return Promise.resolve(address())
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err)
+      this.server.once('error', onError)
+      this.server.once('listening', () => {
+        this.server.off('error', onError)
+        resolve(address())
+      })
+    })
+  }
+
+  private async shutdown(options: CloseOptions): Promise<void> {
+    const { timeout = 10_000, code = CloseCode.SERVICE_RESTART, reason = 'server restarting' } = options
+    this.heartbeat.stop()
+    // Stop accepting: a created server stops listening; new upgrades meanwhile get 503.
+    const serverClosed = this.owned
+      ? new Promise<void>((resolve) => this.server.close(() => resolve()))
+      : Promise.resolve()
+    const open = [...this.connections.values()]
+    const allClosed = Promise.all(
+      open.map(
+        (conn) =>
+          new Promise<void>((resolve) => {
+            if (conn.state === 'closed') return resolve()
+            const onDisconnect: DisconnectListener = (c) => {
+              if (c === conn) {
+                this.listeners.disconnect.delete(onDisconnect)
+                resolve()
+              }
+            }
+            this.listeners.disconnect.add(onDisconnect)
+            conn.close(code, reason)
+          }),
+      ),
+    )
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeout)
+    })
+    const late = await Promise.race([allClosed.then(() => false), timedOut])
+    clearTimeout(timer)
+    if (late) {
+      for (const conn of this.connections.values()) conn.terminate(code, reason)
+      await allClosed
+    }
+    this.server.off('upgrade', this.onUpgrade)
+    this.wss.close()
+    if (this.owned) {
+      const s = this.server as Server
+      s.closeAllConnections()
+      await serverClosed
+    }
+    if (this.ownsBroker) await this.broker.close()
+  }
+}
+
+/**
+ * Creates a Switchboard server. Without `server` it creates an HTTP server and listens on
+ * `port` (default `PORT` or 8080); `await sb.ready` for the address.
+ */
+export function createSwitchboard<M extends EventMap = UntypedEventMap, D = ConnectionData>(
+  options: SwitchboardOptions<M, D> = {},
+): Switchboard<M, D> {
+  const impl = new SwitchboardServer(options as unknown as SwitchboardOptions<EventMap, unknown>)
+  const sb: Switchboard<M, D> = {
+    server: impl.server,
+    broker: impl.broker,
+    ready: impl.ready,
+    connections: impl.connections as unknown as ReadonlyMap<string, Connection<M, D>>,
+    on(event, listener) {
+      impl.on(event, listener as unknown as ConnectionListener | DisconnectListener)
+      return sb
+    },
+    off(event, listener) {
+      impl.off(event, listener as unknown as ConnectionListener | DisconnectListener)
+      return sb
+    },
+    handle(event: string, schemaOrHandler: unknown, handler?: unknown) {
+      impl.handle(event, schemaOrHandler, handler)
+      return sb
+    },
+    publish: (channel, data, options) =>
+      impl.publishFromServer(channel, data, options as PublishOptionsFor<EventMap, unknown>),
+    subscribe: (conn, channel) => impl.subscribeFromServer(conn as Connection<EventMap, unknown>, channel),
+    async unsubscribe(conn, channel) {
+      const own = impl.connections.get(conn.id)
+      if (own?.subscriptions.has(channel)) await impl.unsubscribe(own, channel)
+    },
+    channelSize: (channel) => impl.channelSize(channel),
+    stats: () => impl.stats(),
+    close: (options) => impl.close(options),
+  }
+  return sb
+}

@@ -1,0 +1,217 @@
+/**
+ * The WebSocket transport, on `ws`. Incoming frames go through ws's parser (RFC 6455 checks,
+ * UTF-8 validation, maxPayload). Outgoing frames take a faster path: each OutgoingFrame is framed
+ * once with `Sender.frame` and the same buffers are written to every subscriber's socket; the
+ * frames a connection gets within one event-loop turn leave in one corked write (one writev).
+ *
+ * The send buffer is bounded: queued bytes plus what the socket still holds. Past the bound the
+ * client is a slow consumer — its queue is dropped and it is closed with 4100 — so one client that
+ * stops reading can neither grow server memory nor hold up anyone else. A peer that floods pings
+ * without reading the pongs hits the same bound.
+ */
+import type { Duplex } from 'node:stream'
+import { CloseCode } from '@switchboard/protocol'
+import WebSocket, * as wsModule from 'ws'
+import type { OutgoingFrame, Transport, TransportHandlers } from './transport.js'
+
+interface FrameOptions {
+  fin: boolean
+  opcode: number
+  mask: boolean
+  readOnly: boolean
+  rsv1: boolean
+}
+
+interface SenderStatics {
+  frame(data: Buffer, options: FrameOptions): Buffer[]
+}
+
+// `Sender` is a public export of ws (`import { Sender } from 'ws'`, `WebSocket.Sender` in CJS) that
+// @types/ws does not declare; look in both places so the ESM and the CJS builds of ws work.
+const wsExports = wsModule as unknown as { Sender?: SenderStatics; default?: { Sender?: SenderStatics } }
+const Sender: SenderStatics = (() => {
+  const found = wsExports.Sender ?? wsExports.default?.Sender
+  if (!found) throw new Error('ws does not export Sender; ws 8 is required')
+  return found
+})()
+
+const WS_FRAME = Symbol('ws-frame')
+/**
+ * Queued bytes at which a connection writes at once instead of at the end of the turn: small
+ * frames still coalesce, while a burst of large ones goes to the kernel before it can look like
+ * a slow consumer's backlog.
+ */
+const FLUSH_AT = 64 * 1024
+const TEXT_FRAME: FrameOptions = { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false }
+
+function buildFrame(text: string): Buffer[] {
+  return Sender.frame(Buffer.from(text, 'utf8'), TEXT_FRAME)
+}
+
+// ws reports protocol violations as errors with stable codes; these are the close codes it used.
+function closeCodeOf(err: Error & { code?: string }): number {
+  switch (err.code) {
+    case 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH':
+      return CloseCode.MESSAGE_TOO_BIG
+    case 'WS_ERR_INVALID_UTF8':
+      return CloseCode.INVALID_PAYLOAD_DATA
+    default:
+      return CloseCode.PROTOCOL_ERROR
+  }
+}
+
+/** Transports with frames waiting, flushed together once per event-loop turn. */
+const dirty = new Set<WsTransport>()
+let flushScheduled = false
+
+function flushAll(): void {
+  flushScheduled = false
+  for (const t of dirty) t.flush()
+  dirty.clear()
+}
+
+export interface WsTransportOptions {
+  /** Largest number of unsent bytes before the client is cut off as a slow consumer. */
+  maxBufferedBytes: number
+  /** How long a close handshake may take before the socket is destroyed. */
+  closeTimeoutMs: number
+}
+
+type State = 'open' | 'closing' | 'closed'
+
+export class WsTransport implements Transport {
+  readonly kind = 'websocket'
+  private _state: State = 'open'
+  private queue: Buffer[] = []
+  private queuedBytes = 0
+  private handlers: TransportHandlers | undefined
+  private closeCode: number | undefined
+  private closeReason = ''
+  private killTimer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly ws: WebSocket,
+    /** The upgraded socket from the HTTP 'upgrade' event; outgoing frames are written to it. */
+    private readonly socket: Duplex,
+    private readonly options: WsTransportOptions,
+  ) {
+    ws.on('message', (data, isBinary) => {
+      this.handlers?.activity()
+      if (isBinary) this.handlers?.unsupported()
+      else this.handlers?.message(String(data))
+    })
+    ws.on('pong', () => this.handlers?.activity())
+    ws.on('ping', () => {
+      this.handlers?.activity()
+      // ws answered with a pong already; a peer that never reads them must not grow our memory.
+      if (this.bufferedAmount > this.options.maxBufferedBytes) this.slowConsumer()
+    })
+    ws.on('error', (err: Error & { code?: string }) => {
+      this.closeCode ??= closeCodeOf(err)
+      this.closeReason ||= err.message
+    })
+    ws.on('close', (code, reason) => this.closed(code, reason.toString()))
+    socket.on('drain', () => {
+      if (this._state === 'open') this.handlers?.drain()
+    })
+  }
+
+  get state(): State {
+    return this._state
+  }
+
+  get bufferedAmount(): number {
+    return this.queuedBytes + this.socket.writableLength
+  }
+
+  setHandlers(handlers: TransportHandlers): void {
+    this.handlers = handlers
+  }
+
+  send(frame: OutgoingFrame): boolean {
+    if (this._state !== 'open') return false
+    const buffers = frame.encoded(WS_FRAME, buildFrame)
+    for (const b of buffers) {
+      this.queue.push(b)
+      this.queuedBytes += b.length
+    }
+    if (this.queuedBytes >= FLUSH_AT) this.flush()
+    if (this.bufferedAmount > this.options.maxBufferedBytes) {
+      this.slowConsumer()
+      return false
+    }
+    if (this.queue.length > 0 && !dirty.has(this)) {
+      dirty.add(this)
+      if (!flushScheduled) {
+        flushScheduled = true
+        setImmediate(flushAll)
+      }
+    }
+    return true
+  }
+
+  flush(): void {
+    if (this.queue.length === 0) return
+    const queue = this.queue
+    this.queue = []
+    this.queuedBytes = 0
+    dirty.delete(this)
+    if (this.ws.readyState !== WebSocket.OPEN) return
+    this.socket.cork()
+    for (const b of queue) this.socket.write(b)
+    this.socket.uncork()
+  }
+
+  close(code: number, reason: string): void {
+    if (this._state !== 'open') return
+    this.flush()
+    this._state = 'closing'
+    this.closeCode = code
+    this.closeReason = reason
+    dirty.delete(this)
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason)
+    this.killTimer = setTimeout(() => this.ws.terminate(), this.options.closeTimeoutMs)
+    this.killTimer.unref()
+  }
+
+  terminate(code: number, reason: string): void {
+    if (this._state === 'closed') return
+    if (this._state === 'open') {
+      this.closeCode = code
+      this.closeReason = reason
+    }
+    this._state = 'closing'
+    this.dropQueue()
+    this.ws.terminate()
+  }
+
+  ping(): void {
+    if (this._state === 'open' && this.ws.readyState === WebSocket.OPEN) this.ws.ping()
+  }
+
+  private slowConsumer(): void {
+    this.dropQueue()
+    this.close(CloseCode.SLOW_CONSUMER, 'slow consumer')
+    // The peer is not reading, so it will not read our close frame soon either: do not wait long.
+    clearTimeout(this.killTimer)
+    this.killTimer = setTimeout(() => this.ws.terminate(), Math.min(1000, this.options.closeTimeoutMs))
+    this.killTimer.unref()
+  }
+
+  private dropQueue(): void {
+    this.queue = []
+    this.queuedBytes = 0
+    dirty.delete(this)
+  }
+
+  private closed(peerCode: number, peerReason: string): void {
+    if (this._state === 'closed') return
+    this._state = 'closed'
+    clearTimeout(this.killTimer)
+    this.dropQueue()
+    this.handlers?.close(
+      this.closeCode ?? peerCode,
+      this.closeCode !== undefined ? this.closeReason : peerReason,
+    )
+  }
+}
