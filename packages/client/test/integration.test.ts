@@ -98,9 +98,7 @@ describe('SwitchboardClient with the real server', () => {
     expect(unknown).toMatchObject({ name: 'SwitchboardError', code: 'unknown_event' })
   })
 
-  // Waits on the server: it answers every `since` with recovered: false until history replay lands
-  // (packages/server/src/switchboard.ts, "Recovery seam"). Unskip then; the client side is unit-tested.
-  it.skip('resumes a channel after a dropped connection: missed messages once, in order', async () => {
+  it('resumes a channel after a dropped connection: missed messages once, in order', async () => {
     const { sb, url } = await startServer('one')
     const { client } = connect(url)
     const room = client.channel('chat:resume')

@@ -3,15 +3,23 @@
  * subscription per channel with local subscribers, and the fan-out. Each broker event is encoded
  * once — one JSON.stringify, one OutgoingFrame, framed once by the transport — and the same bytes
  * are queued to every local subscriber.
+ *
+ * A subscriber that is recovering is *held*: live events for it are kept aside while its replay
+ * is read from history, then released — only those after the replay's last offset — so replay and
+ * live stream meet with no gap and no overlap.
  */
-import { ErrorCode, encodeFrame, type ServerFrame } from '@switchboard/protocol'
+import { ErrorCode, encodeFrame, type ServerFrame, type StreamPosition } from '@switchboard/protocol'
 import type { Broker, BrokerEvent } from './broker.js'
 import type { ClientConnection } from './connection.js'
 import { SwitchboardError } from './errors.js'
 import { OutgoingFrame } from './transport.js'
 
+/** Live events kept for a held subscriber, in arrival order, with their shared encoding. */
+type Held = Array<{ event: BrokerEvent; frame: OutgoingFrame }>
+
 interface LocalChannel {
-  readonly members: Set<ClientConnection>
+  /** Each local subscriber, with its held events while it recovers (undefined when live). */
+  readonly members: Map<ClientConnection, Held | undefined>
   /** Settles once the broker subscription for this channel is in place. */
   ready: Promise<void>
 }
@@ -38,21 +46,43 @@ export class ChannelHub {
     return this.channels.keys()
   }
 
-  async add(conn: ClientConnection, channel: string): Promise<void> {
+  /** Adds a local subscriber; with `hold`, its live events wait for `release`. */
+  async add(conn: ClientConnection, channel: string, hold = false): Promise<void> {
     let local = this.channels.get(channel)
     if (!local) {
-      const created: LocalChannel = { members: new Set(), ready: Promise.resolve() }
+      const created: LocalChannel = { members: new Map(), ready: Promise.resolve() }
       created.ready = this.broker.subscribe(channel, (event) => this.deliver(created, event))
       local = created
       this.channels.set(channel, local)
     }
-    local.members.add(conn)
+    local.members.set(conn, hold ? [] : undefined)
     try {
       await local.ready
     } catch {
       local.members.delete(conn)
       if (this.channels.get(channel) === local) this.channels.delete(channel)
       throw new SwitchboardError(ErrorCode.UNAVAILABLE, 'the broker could not subscribe to this channel')
+    }
+  }
+
+  /** Starts holding an existing subscriber's live events (a resubscribe with `since`). */
+  hold(conn: ClientConnection, channel: string): void {
+    const local = this.channels.get(channel)
+    if (local?.members.has(conn) && !local.members.get(conn)) local.members.set(conn, [])
+  }
+
+  /**
+   * Ends the hold: sends the held events that come after `after` — presence always, messages of
+   * the same epoch only past its offset, messages of another epoch always — and goes live.
+   */
+  release(conn: ClientConnection, channel: string, after: StreamPosition): void {
+    const local = this.channels.get(channel)
+    const held = local?.members.get(conn)
+    if (!local || !held) return
+    local.members.set(conn, undefined)
+    for (const { event, frame } of held) {
+      if (event.kind === 'message' && event.epoch === after.epoch && event.offset <= after.offset) continue
+      conn.sendEncoded(frame)
     }
   }
 
@@ -72,8 +102,10 @@ export class ChannelHub {
     const frame = new OutgoingFrame(encodeFrame(toFrame(event)))
     // The publisher (except-sender) or, for presence, the member itself does not get the event.
     const skip = event.kind === 'message' ? event.except : event.member.connectionId
-    for (const conn of local.members) {
-      if (conn.id !== skip) conn.sendEncoded(frame)
+    for (const [conn, held] of local.members) {
+      if (conn.id === skip) continue
+      if (held) held.push({ event, frame })
+      else conn.sendEncoded(frame)
     }
   }
 }

@@ -10,7 +10,7 @@ import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import type { EventMap, UntypedEventMap } from '@switchboard/protocol'
+import type { EventMap, StreamPosition, UntypedEventMap } from '@switchboard/protocol'
 import {
   CloseCode,
   DEFAULT_LIMITS,
@@ -285,23 +285,60 @@ class SwitchboardServer implements ConnectionHost {
       }
       conn.markSubscribed(channel, true)
       try {
-        await this.hub.add(conn, channel)
+        await this.hub.add(conn, channel, since !== undefined)
       } catch (err) {
         conn.markSubscribed(channel, false)
         throw err
       }
+    } else if (since) {
+      this.hub.hold(conn, channel)
     }
-    const position = await this.broker.position(channel)
-    const result: SubscribeResult = { epoch: position.epoch, offset: position.offset }
-    // Recovery seam: replaying broker.history(channel, since) with no gap and no overlap against
-    // the live stream is the next issue. Until then the client is told the truth: not recovered.
-    if (since) result.recovered = false
+    let result: SubscribeResult
+    if (!since) {
+      result = { ...(await this.broker.position(channel)) }
+    } else {
+      try {
+        result = await this.recover(conn, channel, since)
+      } catch (err) {
+        // A failed recovery must leave no half-subscription behind, and no subscriber held.
+        this.hub.release(conn, channel, since)
+        if (!already) await this.leave(conn, channel)
+        throw err
+      }
+      this.hub.release(conn, channel, result)
+    }
     if (options.presence) {
       if (!already) await this.broker.presence.add(channel, this.memberOf(conn))
       if (conn.state === 'closed') await this.broker.presence.remove(channel, conn.id)
       result.members = await this.broker.presence.list(channel)
     }
     return result
+  }
+
+  /**
+   * Replays what the subscriber missed after `since`, straight into its send queue, while the hub
+   * holds its live events. Recovered only if the broker still had every message after `since`;
+   * otherwise nothing is replayed and the client is told so with the current position.
+   */
+  private async recover(
+    conn: ClientConnection,
+    channel: string,
+    since: StreamPosition,
+  ): Promise<SubscribeResult> {
+    const history = await this.broker.history(channel, since)
+    if (!history.complete) return { ...history.position, recovered: false }
+    let last = since.offset
+    for (const message of history.messages) {
+      conn.sendFrame({
+        type: 'message',
+        channel,
+        epoch: message.epoch,
+        offset: message.offset,
+        data: message.data,
+      })
+      last = message.offset
+    }
+    return { epoch: since.epoch, offset: Math.max(last, history.position.offset), recovered: true }
   }
 
   private async leave(conn: ClientConnection, channel: string): Promise<void> {

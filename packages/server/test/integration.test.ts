@@ -280,7 +280,7 @@ describe('channels', () => {
     expect(await c.next('reply', (r) => r.id === '4')).toMatchObject({ ok: true })
   })
 
-  it('answers a subscribe with since as not recovered (recovery is a later issue)', async () => {
+  it('answers a subscribe from an unknown epoch as not recovered, with the current position', async () => {
     const { client } = await setup({ channels: { h: { history: 10 } } })
     const c = await client()
     c.send({ type: 'subscribe', id: '1', channel: 'h', since: { epoch: 'old', offset: 3 } })
