@@ -60,6 +60,8 @@ export interface Broker {
   position(channel: string): Promise<StreamPosition>
   /** The messages after `since`, for recovery. The server's recovery builds on this. */
   history(channel: string, since: StreamPosition): Promise<HistoryResult>
+  /** Up to `limit` of the latest retained messages, oldest first, and the current position. */
+  recent(channel: string, limit: number): Promise<{ messages: BrokerMessage[]; position: StreamPosition }>
   readonly presence: BrokerPresenceApi
   close(): Promise<void>
 }

@@ -142,6 +142,18 @@ export class MemoryBroker implements Broker {
     return result
   }
 
+  async recent(
+    channel: string,
+    limit: number,
+  ): Promise<{ messages: BrokerMessage[]; position: StreamPosition }> {
+    const state = this.state(channel)
+    this.expire(state)
+    const messages = limit > 0 ? state.ring.slice(-limit).map((s) => s.message) : []
+    const position = { epoch: state.epoch, offset: state.offset }
+    this.forgetIfIdle(channel, state)
+    return { messages, position }
+  }
+
   async close(): Promise<void> {
     this.closed = true
     this.channels.clear()

@@ -36,6 +36,7 @@ import type {
   SwitchboardStats,
 } from './api.js'
 import type { Broker } from './broker.js'
+import { builtinRequests } from './builtin-requests.js'
 import { ChannelHub } from './channel-hub.js'
 import { ChannelRules } from './channel-options.js'
 import {
@@ -110,6 +111,13 @@ class SwitchboardServer implements ConnectionHost {
     this.broker = options.broker ?? new MemoryBroker({ history: (ch) => this.rules.get(ch).history })
     this.hub = new ChannelHub(this.broker)
     this.handlers = new HandlerRegistry((err, event) => this.log.error(`handler "${event}" failed:`, err))
+    const builtins = builtinRequests<ClientConnection>({
+      broker: this.broker,
+      rules: this.rules,
+      maySubscribe: async (conn, channel) =>
+        (await this.options.authorize?.subscribe?.(conn, channel)) ?? true,
+    })
+    for (const [event, handler] of Object.entries(builtins)) this.handlers.register(event, undefined, handler)
     this.heartbeat = new Heartbeat(options.heartbeat ?? DEFAULT_LIMITS.heartbeat)
     this.ips = new IpCounter(options.maxConnectionsPerIp ?? Number.POSITIVE_INFINITY)
     this.allowedOrigins = options.allowedOrigins ? new Set(options.allowedOrigins) : undefined
@@ -160,6 +168,7 @@ class SwitchboardServer implements ConnectionHost {
         : [schemaOrHandler as StandardSchemaV1, maybeHandler as AnyHandler<ClientConnection>]
     if (typeof handler !== 'function')
       throw new TypeError('handle(event, schema?, handler): handler is missing')
+    if (event.startsWith('$')) throw new TypeError(`handle("${event}"): names starting with $ are reserved`)
     if (schema !== undefined && typeof schema['~standard']?.validate !== 'function') {
       throw new TypeError('handle(event, schema, handler): schema is not a Standard Schema validator')
     }

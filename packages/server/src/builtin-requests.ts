@@ -1,0 +1,74 @@
+/**
+ * Requests every Switchboard server answers, under the reserved `$` prefix (docs/protocol.md):
+ * `$history` — the latest retained messages of a channel with history, for an app that wants
+ * "the last 50 messages" on join rather than a resume; `$presence` — who is in a presence-enabled
+ * channel. Both are read-only and allowed only where the connection may subscribe.
+ */
+import { ErrorCode, isValidChannel, type JsonValue } from '@switchboard/protocol'
+import type { Broker } from './broker.js'
+import type { ChannelRules } from './channel-options.js'
+import { SwitchboardError } from './errors.js'
+import type { AnyHandler } from './handlers.js'
+
+/** The most messages one `$history` request returns. */
+export const MAX_HISTORY_LIMIT = 1000
+
+export interface BuiltinContext<C> {
+  broker: Broker
+  rules: ChannelRules
+  /** Whether the connection may subscribe to the channel (the server's authorize hook). */
+  maySubscribe(conn: C, channel: string): Promise<boolean>
+}
+
+function channelOf(data: unknown): string {
+  const channel = (data as { channel?: unknown } | null)?.channel
+  if (typeof channel !== 'string' || !isValidChannel(channel)) {
+    throw new SwitchboardError(ErrorCode.INVALID_PAYLOAD, 'data.channel must be a valid channel name')
+  }
+  return channel
+}
+
+function limitOf(data: unknown): number {
+  const limit = (data as { limit?: unknown }).limit
+  if (limit === undefined) return 100
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0 || limit > MAX_HISTORY_LIMIT) {
+    throw new SwitchboardError(
+      ErrorCode.INVALID_PAYLOAD,
+      `data.limit must be an integer from 0 to ${MAX_HISTORY_LIMIT}`,
+    )
+  }
+  return limit
+}
+
+export function builtinRequests<C>(ctx: BuiltinContext<C>): Record<string, AnyHandler<C>> {
+  const allowed = async (conn: C, channel: string) => {
+    if (!(await ctx.maySubscribe(conn, channel))) {
+      throw new SwitchboardError(ErrorCode.FORBIDDEN, `may not read "${channel}"`)
+    }
+  }
+  return {
+    async $history(conn, data): Promise<JsonValue> {
+      const channel = channelOf(data)
+      const limit = limitOf(data)
+      await allowed(conn, channel)
+      if (!ctx.rules.get(channel).history) {
+        throw new SwitchboardError(ErrorCode.FORBIDDEN, `"${channel}" keeps no history`)
+      }
+      const { messages, position } = await ctx.broker.recent(channel, limit)
+      return {
+        epoch: position.epoch,
+        offset: position.offset,
+        messages: messages.map((m) => ({ epoch: m.epoch, offset: m.offset, data: m.data })),
+      }
+    },
+    async $presence(conn, data): Promise<JsonValue> {
+      const channel = channelOf(data)
+      await allowed(conn, channel)
+      if (!ctx.rules.get(channel).presence) {
+        throw new SwitchboardError(ErrorCode.FORBIDDEN, `"${channel}" has no presence`)
+      }
+      const members = await ctx.broker.presence.list(channel)
+      return { members: members as unknown as JsonValue, users: new Set(members.map((m) => m.userId)).size }
+    },
+  }
+}

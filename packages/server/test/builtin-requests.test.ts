@@ -1,0 +1,93 @@
+// The built-in `$history` and `$presence` requests, against a real server with raw frames.
+import { afterEach, describe, expect, it } from 'vitest'
+import { connect, startServer } from './helpers.js'
+
+const stops: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop()
+})
+
+async function setup() {
+  const server = await startServer({
+    channels: {
+      'chat:*': { history: 3, presence: true, clientPublish: true },
+      'live:*': {},
+    },
+    presence: (conn) => ({ userId: String(conn.data ?? 'anon') }),
+    authorize: { subscribe: (_conn, channel) => channel !== 'chat:secret' },
+  })
+  stops.push(() => server.sb.close({ timeout: 500 }))
+  return server
+}
+
+describe('$history', () => {
+  it('returns the latest retained messages, oldest first, with the current position', async () => {
+    const { sb, url } = await setup()
+    for (let n = 1; n <= 5; n++) await sb.publish('chat:a', { n })
+    const c = await connect(url)
+    c.send({ type: 'request', id: '1', event: '$history', data: { channel: 'chat:a', limit: 2 } })
+    const reply = await c.next('reply')
+    expect(reply).toMatchObject({ ok: true, data: { offset: 5 } })
+    const data = (reply as { data: { epoch: string; messages: Array<{ epoch: string; offset: number }> } })
+      .data
+    expect(data.messages).toEqual([
+      { epoch: data.epoch, offset: 4, data: { n: 4 } },
+      { epoch: data.epoch, offset: 5, data: { n: 5 } },
+    ])
+    // The window keeps 3: asking for more gives what is there.
+    c.send({ type: 'request', id: '2', event: '$history', data: { channel: 'chat:a' } })
+    const all = (await c.next('reply')) as { data: { messages: Array<{ offset: number }> } }
+    expect(all.data.messages.map((m) => m.offset)).toEqual([3, 4, 5])
+  })
+
+  it('refuses bad input, forbidden channels and channels without history', async () => {
+    const { url } = await setup()
+    const c = await connect(url)
+    const ask = async (id: string, data: unknown) => {
+      c.send({ type: 'request', id, event: '$history', data })
+      return c.next('reply', (r) => r.id === id)
+    }
+    expect(await ask('1', { channel: 'a b' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload' },
+    })
+    expect(await ask('2', null)).toMatchObject({ ok: false, error: { code: 'invalid_payload' } })
+    expect(await ask('3', { channel: 'chat:a', limit: -1 })).toMatchObject({
+      error: { code: 'invalid_payload' },
+    })
+    expect(await ask('4', { channel: 'chat:secret' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    })
+    expect(await ask('5', { channel: 'live:x' })).toMatchObject({ ok: false, error: { code: 'forbidden' } })
+  })
+
+  it('cannot be overridden by an application handler', async () => {
+    const { sb } = await setup()
+    expect(() => sb.handle('$history', () => 1)).toThrow(/reserved/)
+  })
+})
+
+describe('$presence', () => {
+  it('lists members per connection and counts users once', async () => {
+    const { sb, url } = await setup()
+    sb.on('connection', (conn) => {
+      conn.data = sb.connections.size % 2 === 0 ? 'ada' : 'bob'
+    })
+    const clients = [await connect(url), await connect(url), await connect(url)]
+    for (const [i, c] of clients.entries()) {
+      c.send({ type: 'subscribe', id: `s${i}`, channel: 'chat:room' })
+      await c.next('reply')
+    }
+    clients[0]!.send({ type: 'request', id: 'p', event: '$presence', data: { channel: 'chat:room' } })
+    const reply = (await clients[0]!.next('reply', (r) => r.id === 'p')) as {
+      data: { members: Array<{ userId: string }>; users: number }
+    }
+    expect(reply.data.members).toHaveLength(3)
+    expect(reply.data.users).toBe(2)
+    clients[0]!.send({ type: 'request', id: 'q', event: '$presence', data: { channel: 'live:x' } })
+    expect(await clients[0]!.next('reply', (r) => r.id === 'q')).toMatchObject({
+      error: { code: 'forbidden' },
+    })
+  })
+})
