@@ -1,7 +1,7 @@
 /**
  * The chat app in real Chromium (playwright-core, /usr/bin/chromium) against a real server
- * process: `node packages/cli/dist/bin.js serve --port <port>` once the CLI exists, until then
- * the stand-in next to this file, which implements the same dev-mode contract. Two browser
+ * process: `node packages/cli/dist/bin.js serve --port <port>` — what `npm start` runs, serving
+ * the built app at / by default. Two browser
  * contexts chat in one room; the server is stopped with SIGTERM and started again on the same
  * port mid-conversation; both pages must show reconnecting, send what was written offline once
  * the server is back, and end with every message exactly once. Leaves a screenshot in
@@ -18,13 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const app = join(root, 'apps/chat')
 const cli = join(root, 'packages/cli/dist/bin.js')
-const standIn = join(app, 'test/stand-in-server.mjs')
 const results = join(app, 'test-results')
-// Which server process: `cli` (node packages/cli/dist/bin.js serve) or `stand-in`. Default
-// stand-in until `switchboard serve` implements the dev-mode contract (typing:*, ?name= identity,
-// $history, $presence); then the default becomes `cli`.
-const mode = process.env.CHAT_E2E_SERVER ?? 'stand-in'
-const usingCli = mode === 'cli'
 
 /** Newest modification time under the given paths (files or directories). */
 function newest(paths: string[]): number {
@@ -73,10 +67,8 @@ let server: ChildProcess | undefined
 let serverLog = ''
 
 async function startServer(): Promise<void> {
-  if (usingCli && !existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`)
-  const args = usingCli
-    ? [cli, 'serve', '--port', String(port), '--host', '127.0.0.1', '--static', join(app, 'dist')]
-    : [standIn, '--port', String(port)]
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`)
+  const args = [cli, 'serve', '--port', String(port), '--host', '127.0.0.1']
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
   child.stdout?.on('data', (d) => {
     serverLog += d
@@ -168,7 +160,7 @@ afterAll(async () => {
   await stopServer()
 })
 
-describe.sequential(`chat app in Chromium (server: ${usingCli ? 'switchboard serve' : 'stand-in'})`, () => {
+describe.sequential('chat app in Chromium against switchboard serve', () => {
   it('two people chat, the server restarts mid-conversation, nothing is lost or doubled', async () => {
     const alice = await openChat('Alice', '/#launch')
     // Bob starts in the default room and joins #launch from the sidebar.

@@ -3,6 +3,10 @@
  * the environment, that drains on SIGTERM/SIGINT — new connections refused, every client closed
  * with 1012 so it reconnects elsewhere, then exit. A second signal exits at once.
  */
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import type { IncomingMessage } from 'node:http'
+import { fileURLToPath } from 'node:url'
 import {
   type ChannelOptionsMap,
   createSwitchboard,
@@ -18,12 +22,34 @@ export const SERVE_USAGE = `Usage: switchboard serve [--port 8080] [--host 0.0.0
   --port           port to listen on (default: $PORT, else 8080; 0 picks a free port)
   --host           interface to listen on (default: all)
   --path           WebSocket endpoint (default: /ws)
-  --static         serve the files of DIR at / (e.g. the built chat app)
+  --static         serve the files of DIR at / (default: the built chat app, apps/chat/dist)
   --drain-timeout  milliseconds to let clients leave on shutdown before cutting them off`
 
-/** The channels `serve` configures: chat rooms with history, presence and client publishing. */
+/**
+ * The channels `serve` configures for the chat app: rooms with history, presence and client
+ * publishing, and typing indicators that clients publish and nobody needs to replay.
+ */
 export const SERVE_CHANNELS: ChannelOptionsMap = {
   'chat:*': { history: { size: 500, ttl: '1h' }, presence: true, clientPublish: true },
+  'typing:*': { clientPublish: true },
+}
+
+/** The built chat app, when this command runs from the repository (where `npm start` runs it). */
+const CHAT_APP_DIR = fileURLToPath(new URL('../../../apps/chat/dist', import.meta.url))
+
+/**
+ * Who a connection is, in this dev server: the display name from the handshake's `?name=` query,
+ * unverified (anyone may claim any name — put real authentication in front of a real deployment).
+ * Without one, a guest name.
+ */
+export function displayNameOf(req: IncomingMessage): { name: string } {
+  const raw = new URL(req.url ?? '/', 'http://localhost').searchParams.get('name') ?? ''
+  // Printable characters only, trimmed and bounded, so a name cannot forge lines or layouts.
+  const name = raw
+    .replace(/[\p{C}]/gu, '')
+    .trim()
+    .slice(0, 32)
+  return { name: name || `guest-${randomBytes(2).toString('hex')}` }
 }
 
 export interface ServeConfig {
@@ -66,17 +92,20 @@ export interface RunningServer {
 
 /** Starts the server; with `handleSignals`, SIGTERM/SIGINT drain it and let the process exit. */
 export async function serve(config: ServeConfig, log: Logger, handleSignals = false): Promise<RunningServer> {
+  const staticDir = config.staticDir ?? (existsSync(CHAT_APP_DIR) ? CHAT_APP_DIR : undefined)
   const sb = createSwitchboard({
     port: config.port,
     host: config.host,
     path: config.path,
     channels: SERVE_CHANNELS,
-    onRequest: config.staticDir ? serveStatic(config.staticDir) : undefined,
+    authenticate: displayNameOf,
+    presence: (conn) => ({ userId: conn.data.name, info: { name: conn.data.name } }),
+    onRequest: staticDir ? serveStatic(staticDir) : undefined,
     logger: log,
   })
   const address = await sb.ready
   const app = `${address.url.replace(/^ws/, 'http').slice(0, -config.path.length)}/`
-  log.info(`switchboard listening on ${address.url}${config.staticDir ? ` (app at ${app})` : ''}`)
+  log.info(`switchboard listening on ${address.url}${staticDir ? ` (app at ${app})` : ''}`)
   let stopping: Promise<void> | undefined
   const stop = () => {
     stopping ??= sb.close({ timeout: config.drainTimeout }).then(() => log.info('switchboard stopped'))

@@ -13,7 +13,7 @@ async function setup() {
       'chat:*': { history: 3, presence: true, clientPublish: true },
       'live:*': {},
     },
-    presence: (conn) => ({ userId: String(conn.data ?? 'anon') }),
+    presence: (conn) => ({ userId: String(conn.data.name ?? 'anon') }),
     authorize: { subscribe: (_conn, channel) => channel !== 'chat:secret' },
   })
   stops.push(() => server.sb.close({ timeout: 500 }))
@@ -28,15 +28,16 @@ describe('$history', () => {
     c.send({ type: 'request', id: '1', event: '$history', data: { channel: 'chat:a', limit: 2 } })
     const reply = await c.next('reply')
     expect(reply).toMatchObject({ ok: true, data: { offset: 5 } })
-    const data = (reply as { data: { epoch: string; messages: Array<{ epoch: string; offset: number }> } })
-      .data
+    const data = (
+      reply as unknown as { data: { epoch: string; messages: Array<{ epoch: string; offset: number }> } }
+    ).data
     expect(data.messages).toEqual([
       { epoch: data.epoch, offset: 4, data: { n: 4 } },
       { epoch: data.epoch, offset: 5, data: { n: 5 } },
     ])
     // The window keeps 3: asking for more gives what is there.
     c.send({ type: 'request', id: '2', event: '$history', data: { channel: 'chat:a' } })
-    const all = (await c.next('reply')) as { data: { messages: Array<{ offset: number }> } }
+    const all = (await c.next('reply')) as unknown as { data: { messages: Array<{ offset: number }> } }
     expect(all.data.messages.map((m) => m.offset)).toEqual([3, 4, 5])
   })
 
@@ -72,7 +73,7 @@ describe('$presence', () => {
   it('lists members per connection and counts users once', async () => {
     const { sb, url } = await setup()
     sb.on('connection', (conn) => {
-      conn.data = sb.connections.size % 2 === 0 ? 'ada' : 'bob'
+      conn.data = { name: sb.connections.size % 2 === 0 ? 'ada' : 'bob' }
     })
     const clients = [await connect(url), await connect(url), await connect(url)]
     for (const [i, c] of clients.entries()) {
@@ -80,7 +81,7 @@ describe('$presence', () => {
       await c.next('reply')
     }
     clients[0]!.send({ type: 'request', id: 'p', event: '$presence', data: { channel: 'chat:room' } })
-    const reply = (await clients[0]!.next('reply', (r) => r.id === 'p')) as {
+    const reply = (await clients[0]!.next('reply', (r) => r.id === 'p')) as unknown as {
       data: { members: Array<{ userId: string }>; users: number }
     }
     expect(reply.data.members).toHaveLength(3)
