@@ -3,26 +3,9 @@
  * application code becomes `internal` with a generic message: an exception's text can hold
  * secrets (SQL, paths, tokens), so it is logged on the server and never sent.
  */
-import { type ErrorBody, ErrorCode, type JsonValue } from '@switchboard/protocol'
+import { type ErrorBody, ErrorCode, SwitchboardError } from '@switchboard/protocol'
 
-export class SwitchboardError extends Error {
-  override readonly name = 'SwitchboardError'
-  /** An error code from the protocol table (`forbidden`, `invalid_payload`…) or an application code. */
-  readonly code: string
-  readonly details: JsonValue | undefined
-
-  constructor(code: string, message: string, details?: JsonValue) {
-    super(message)
-    this.code = code
-    this.details = details
-  }
-
-  toBody(): ErrorBody {
-    const body: ErrorBody = { code: this.code, message: this.message }
-    if (this.details !== undefined) body.details = this.details
-    return body
-  }
-}
+export { SwitchboardError }
 
 /** The body sent to the client for an error thrown by application code. */
 export function errorBody(err: unknown): ErrorBody {
