@@ -10,9 +10,12 @@ export type {
   EventData,
   EventMap,
   EventName,
+  JsonValue,
+  PresenceMember,
   ReplyData,
   RequestData,
   RequestName,
+  StreamPosition,
   UntypedEventMap,
 } from '@switchboard/protocol'
 export type {
@@ -42,10 +45,11 @@ export {
   type HistoryOptions,
   parseDuration,
   type ResolvedChannelOptions,
+  type ResolvedHistory,
 } from './channel-options.js'
 export type { Connection, ConnectionData, ConnectionState } from './connection.js'
 export { SwitchboardError } from './errors.js'
-export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js'
+export { MemoryBroker, type MemoryBrokerOptions, newEpoch } from './memory-broker.js'
 export { serveStatic } from './static-files.js'
 export { createSwitchboard } from './switchboard.js'
 export { OutgoingFrame, type Transport, type TransportHandlers } from './transport.js'

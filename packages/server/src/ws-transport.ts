@@ -135,7 +135,8 @@ export class WsTransport implements Transport {
       this.queue.push(b)
       this.queuedBytes += b.length
     }
-    if (this.queuedBytes >= FLUSH_AT) this.flush()
+    // Flush early enough that a small send-buffer bound is never passed by bytes we are merely holding.
+    if (this.queuedBytes >= Math.min(FLUSH_AT, this.options.maxBufferedBytes / 2)) this.flush()
     if (this.bufferedAmount > this.options.maxBufferedBytes) {
       this.slowConsumer()
       return false

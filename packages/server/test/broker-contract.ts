@@ -1,0 +1,363 @@
+/**
+ * The Broker contract: one suite that every broker must pass. The server's guarantees (offsets
+ * within an epoch, recovery that is complete only when it truly is, publishes acknowledged only
+ * once accepted, idempotency keys, presence) rest on exactly these behaviours, so a new broker —
+ * Redis, or anything else — proves itself by running this suite:
+ *
+ *   describeBrokerContract('RedisBroker', async ({ history, now }) => new RedisBroker({ ... }))
+ *
+ * `makeBroker` gets the channel history options (as the server resolves them from `channels`)
+ * and a clock, which the ttl tests move by hand. Each test uses its own broker and closes it.
+ */
+import type { PresenceMember, StreamPosition } from '@switchboard/protocol'
+import type { Broker, BrokerEvent, BrokerMessage, MemoryBrokerOptions } from '@switchboard/server'
+import { afterEach, describe, expect, it } from 'vitest'
+
+/** A channel's history window as the server resolves it: `size` messages, `ttlMs` (Infinity: no ttl). */
+export type ResolvedHistory = NonNullable<ReturnType<NonNullable<MemoryBrokerOptions['history']>>>
+
+export interface BrokerFactoryOptions {
+  /** The history options of a channel; undefined for a channel without history. */
+  history: (channel: string) => ResolvedHistory | undefined
+  /** Milliseconds since the epoch; the ttl tests set it by hand. */
+  now: () => number
+}
+
+export type BrokerFactory = (options: BrokerFactoryOptions) => Promise<Broker>
+
+/** Channels named `h…` keep 5 messages (or `ttl…`: 5 messages for 1 s); the others keep none. */
+function historyOf(channel: string): ResolvedHistory | undefined {
+  if (channel.startsWith('ttl')) return { size: 5, ttlMs: 1000 }
+  if (channel.startsWith('h')) return { size: 5, ttlMs: Number.POSITIVE_INFINITY }
+  return undefined
+}
+
+const flush = () => new Promise((resolve) => setTimeout(resolve, 10))
+
+export function describeBrokerContract(name: string, makeBroker: BrokerFactory): void {
+  describe(`Broker contract: ${name}`, () => {
+    const open: Broker[] = []
+    let clock = 1_000_000
+    afterEach(async () => {
+      for (const b of open.splice(0)) await b.close().catch(() => {})
+    })
+
+    async function broker(): Promise<Broker> {
+      clock = 1_000_000
+      const b = await makeBroker({ history: historyOf, now: () => clock })
+      open.push(b)
+      return b
+    }
+
+    /** A listener that records what it gets. */
+    async function listen(b: Broker, channel: string): Promise<BrokerEvent[]> {
+      const events: BrokerEvent[] = []
+      await b.subscribe(channel, (e) => events.push(e))
+      return events
+    }
+
+    async function fill(b: Broker, channel: string, n: number): Promise<StreamPosition> {
+      let pos = await b.position(channel)
+      for (let i = 1; i <= n; i++) pos = await b.publish(channel, { i })
+      return pos
+    }
+
+    const offsets = (messages: BrokerMessage[]) => messages.map((m) => m.offset)
+
+    describe('publish, offsets and epochs', () => {
+      it('starts a channel at offset 0 in a non-empty epoch and numbers publishes 1, 2, 3', async () => {
+        const b = await broker()
+        const start = await b.position('h1')
+        expect(start.offset).toBe(0)
+        expect(typeof start.epoch).toBe('string')
+        expect(start.epoch.length).toBeGreaterThan(0)
+        expect(await b.publish('h1', 'a')).toEqual({ epoch: start.epoch, offset: 1 })
+        expect(await b.publish('h1', 'b')).toEqual({ epoch: start.epoch, offset: 2 })
+        expect(await b.publish('h1', 'c')).toEqual({ epoch: start.epoch, offset: 3 })
+        expect(await b.position('h1')).toEqual({ epoch: start.epoch, offset: 3 })
+      })
+
+      it('keeps separate offsets per channel', async () => {
+        const b = await broker()
+        await fill(b, 'h-a', 3)
+        const other = await b.publish('h-b', 'x')
+        expect(other.offset).toBe(1)
+        expect((await b.position('h-a')).offset).toBe(3)
+      })
+
+      it('gives concurrent publishes distinct, gapless offsets, delivered in offset order', async () => {
+        const b = await broker()
+        const events = await listen(b, 'h-burst')
+        const positions = await Promise.all(Array.from({ length: 50 }, (_, i) => b.publish('h-burst', i)))
+        const sorted = positions.map((p) => p.offset).sort((x, y) => x - y)
+        expect(sorted).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
+        await flush()
+        expect(events.map((e) => (e.kind === 'message' ? e.offset : -1))).toEqual(sorted)
+        // Each publish's resolved position is the one its message was delivered with.
+        for (const [i, pos] of positions.entries()) {
+          expect(events.find((e) => e.kind === 'message' && e.offset === pos.offset)).toMatchObject({
+            data: i,
+            epoch: pos.epoch,
+          })
+        }
+      })
+
+      it('carries data of any JSON shape unchanged', async () => {
+        const b = await broker()
+        const events = await listen(b, 'h-json')
+        const data = { s: 'é✓', n: -1.5, b: false, z: null, a: [1, { x: [] }] }
+        await b.publish('h-json', data)
+        await flush()
+        expect(events).toEqual([
+          { kind: 'message', channel: 'h-json', epoch: expect.any(String), offset: 1, data },
+        ])
+      })
+
+      it('rejects a publish after close (a publish is never silently dropped)', async () => {
+        const b = await broker()
+        await b.close()
+        await expect(b.publish('h1', 'late')).rejects.toThrow()
+      })
+    })
+
+    describe('subscribe and unsubscribe', () => {
+      it('delivers a channel’s messages, with except, to its listener only', async () => {
+        const b = await broker()
+        const one = await listen(b, 'c1')
+        const two = await listen(b, 'c2')
+        const pos = await b.publish('c1', 'x', { except: 'conn-9' })
+        await flush()
+        expect(one).toEqual([
+          { kind: 'message', channel: 'c1', epoch: pos.epoch, offset: 1, data: 'x', except: 'conn-9' },
+        ])
+        expect(two).toEqual([])
+      })
+
+      it('stops delivering after unsubscribe; unsubscribing twice or unknown channels is harmless', async () => {
+        const b = await broker()
+        const events = await listen(b, 'h-unsub')
+        await b.publish('h-unsub', 1)
+        await b.unsubscribe('h-unsub')
+        await b.unsubscribe('h-unsub')
+        await b.unsubscribe('never-seen')
+        await b.publish('h-unsub', 2)
+        await flush()
+        expect(events.map((e) => e.kind === 'message' && e.data)).toEqual([1])
+      })
+
+      it('publishes to a channel nobody listens to are accepted and kept in history', async () => {
+        const b = await broker()
+        const pos = await b.publish('h-quiet', 'alone')
+        const h = await b.history('h-quiet', { epoch: pos.epoch, offset: 0 })
+        expect(h).toMatchObject({ complete: true, position: pos })
+        expect(h.messages.map((m) => m.data)).toEqual(['alone'])
+      })
+    })
+
+    describe('history: complete only when truly complete', () => {
+      it('empty history: nothing published, since offset 0 → complete and empty', async () => {
+        const b = await broker()
+        const pos = await b.position('h-empty')
+        expect(await b.history('h-empty', pos)).toEqual({ complete: true, messages: [], position: pos })
+      })
+
+      it('offset at head → complete and empty', async () => {
+        const b = await broker()
+        const head = await fill(b, 'h-head', 3)
+        expect(await b.history('h-head', head)).toEqual({ complete: true, messages: [], position: head })
+      })
+
+      it('offset inside the window → complete, the messages after it in order, with their data', async () => {
+        const b = await broker()
+        const head = await fill(b, 'h-mid', 4)
+        const h = await b.history('h-mid', { epoch: head.epoch, offset: 1 })
+        expect(h.complete).toBe(true)
+        expect(h.position).toEqual(head)
+        expect(h.messages).toEqual(
+          [2, 3, 4].map((i) => ({
+            kind: 'message',
+            channel: 'h-mid',
+            epoch: head.epoch,
+            offset: i,
+            data: { i },
+          })),
+        )
+      })
+
+      it('offset trimmed by size: the window edge is exact', async () => {
+        const b = await broker()
+        // size 5, 12 published: the ring holds 8..12.
+        const head = await fill(b, 'h-trim', 12)
+        const at = (offset: number) => b.history('h-trim', { epoch: head.epoch, offset })
+        expect(offsets((await at(7)).messages)).toEqual([8, 9, 10, 11, 12])
+        expect((await at(7)).complete).toBe(true)
+        const trimmed = await at(6)
+        expect(trimmed).toMatchObject({ complete: false, position: head })
+        expect((await at(0)).complete).toBe(false)
+      })
+
+      it('offset in the future → incomplete, with the current position', async () => {
+        const b = await broker()
+        const head = await fill(b, 'h-future', 3)
+        const h = await b.history('h-future', { epoch: head.epoch, offset: 4 })
+        expect(h).toMatchObject({ complete: false, position: head })
+      })
+
+      it('another epoch → incomplete, even at an offset that exists here', async () => {
+        const b = await broker()
+        const head = await fill(b, 'h-epoch', 3)
+        for (const offset of [0, 1, 3]) {
+          expect(await b.history('h-epoch', { epoch: `${head.epoch}x`, offset })).toMatchObject({
+            complete: false,
+            position: head,
+          })
+        }
+      })
+
+      it('unknown channel → incomplete, at offset 0 of its own epoch', async () => {
+        const b = await broker()
+        for (const channel of ['h-unknown', 'plain-unknown']) {
+          const h = await b.history(channel, { epoch: 'from-elsewhere', offset: 7 })
+          expect(h.complete).toBe(false)
+          expect(h.messages).toEqual([])
+          expect(h.position.offset).toBe(0)
+          expect(h.position.epoch).not.toBe('from-elsewhere')
+        }
+      })
+
+      it('a channel without history: complete only at the head', async () => {
+        const b = await broker()
+        await listen(b, 'plain') // keeps the channel alive
+        const head = await fill(b, 'plain', 2)
+        expect(await b.history('plain', head)).toMatchObject({ complete: true, messages: [] })
+        expect(await b.history('plain', { epoch: head.epoch, offset: 1 })).toMatchObject({ complete: false })
+      })
+
+      it('ttl: an expired message makes a resume before it incomplete', async () => {
+        const b = await broker()
+        const start = await b.position('ttl-a')
+        await b.publish('ttl-a', 1) // at t
+        clock += 600
+        await b.publish('ttl-a', 2) // at t + 600
+        clock += 600 // now t + 1200: message 1 (1200 ms old) expired, message 2 (600 ms) kept
+        expect(await b.history('ttl-a', start)).toMatchObject({ complete: false })
+        const h = await b.history('ttl-a', { epoch: start.epoch, offset: 1 })
+        expect(h.complete).toBe(true)
+        expect(h.messages.map((m) => m.data)).toEqual([2])
+        clock += 10_000 // everything expired
+        expect(await b.history('ttl-a', { epoch: start.epoch, offset: 1 })).toMatchObject({ complete: false })
+        // At the head nothing is missing, so it stays complete even with an empty window.
+        expect(await b.history('ttl-a', { epoch: start.epoch, offset: 2 })).toMatchObject({
+          complete: true,
+          messages: [],
+        })
+        // Expiry does not change the epoch or the offsets.
+        expect(await b.publish('ttl-a', 3)).toEqual({ epoch: start.epoch, offset: 3 })
+      })
+
+      it('returns fresh arrays: mutating a result does not change the history', async () => {
+        const b = await broker()
+        const head = await fill(b, 'h-copy', 2)
+        const first = await b.history('h-copy', { epoch: head.epoch, offset: 0 })
+        first.messages.length = 0
+        expect(offsets((await b.history('h-copy', { epoch: head.epoch, offset: 0 })).messages)).toEqual([
+          1, 2,
+        ])
+      })
+
+      it('recent: the latest retained messages, oldest first, and the position', async () => {
+        const b = await broker()
+        const head = await fill(b, 'h-recent', 7)
+        const r = await b.recent('h-recent', 3)
+        expect(r.position).toEqual(head)
+        expect(offsets(r.messages)).toEqual([5, 6, 7])
+        expect(offsets((await b.recent('h-recent', 100)).messages)).toEqual([3, 4, 5, 6, 7])
+        expect((await b.recent('h-recent', 0)).messages).toEqual([])
+      })
+    })
+
+    describe('idempotency keys', () => {
+      it('the same key twice → one message, the same position both times', async () => {
+        const b = await broker()
+        const events = await listen(b, 'h-key')
+        const first = await b.publish('h-key', 'once', { key: 'k1' })
+        const again = await b.publish('h-key', 'once', { key: 'k1' })
+        expect(again).toEqual(first)
+        expect(await b.position('h-key')).toEqual(first)
+        await flush()
+        expect(events).toHaveLength(1)
+        const h = await b.history('h-key', { epoch: first.epoch, offset: 0 })
+        expect(h.messages.map((m) => m.data)).toEqual(['once'])
+      })
+
+      it('the same key twice at once → one message', async () => {
+        const b = await broker()
+        const [p1, p2] = await Promise.all([
+          b.publish('h-key2', 'x', { key: 'k' }),
+          b.publish('h-key2', 'x', { key: 'k' }),
+        ])
+        expect(p2).toEqual(p1)
+        expect((await b.position('h-key2')).offset).toBe(1)
+      })
+
+      it('different keys, no key, or another channel → separate messages', async () => {
+        const b = await broker()
+        await b.publish('h-keys', 1, { key: 'a' })
+        await b.publish('h-keys', 2, { key: 'b' })
+        await b.publish('h-keys', 3)
+        await b.publish('h-keys', 4)
+        expect((await b.position('h-keys')).offset).toBe(4)
+        expect((await b.publish('h-keys-other', 1, { key: 'a' })).offset).toBe(1)
+      })
+    })
+
+    describe('presence', () => {
+      const ada: PresenceMember = { userId: 'ada', connectionId: 'c1', info: { device: 'laptop' } }
+      const ada2: PresenceMember = { userId: 'ada', connectionId: 'c2' }
+      const bob: PresenceMember = { userId: 'bob', connectionId: 'c3' }
+
+      it('adds, lists and removes members by connection; a user with two connections is listed twice', async () => {
+        const b = await broker()
+        expect(await b.presence.list('room')).toEqual([])
+        await b.presence.add('room', ada)
+        await b.presence.add('room', ada2)
+        await b.presence.add('room', bob)
+        const byConn = (ms: PresenceMember[]) =>
+          [...ms].sort((x, y) => x.connectionId.localeCompare(y.connectionId))
+        expect(byConn(await b.presence.list('room'))).toEqual([ada, ada2, bob])
+        await b.presence.remove('room', 'c1')
+        expect(byConn(await b.presence.list('room'))).toEqual([ada2, bob])
+        expect(await b.presence.list('other-room')).toEqual([])
+      })
+
+      it('tells the channel listener about joins and leaves, with the member', async () => {
+        const b = await broker()
+        const events = await listen(b, 'room2')
+        await b.presence.add('room2', ada)
+        await b.presence.remove('room2', ada.connectionId)
+        await flush()
+        expect(events).toEqual([
+          { kind: 'presence', channel: 'room2', action: 'join', member: ada },
+          { kind: 'presence', channel: 'room2', action: 'leave', member: ada },
+        ])
+      })
+
+      it('removing someone who is not there is a no-op, without a leave event', async () => {
+        const b = await broker()
+        const events = await listen(b, 'room3')
+        await b.presence.remove('room3', 'nobody')
+        await b.presence.remove('never-seen', 'nobody')
+        await flush()
+        expect(events).toEqual([])
+      })
+
+      it('presence does not move the channel’s offsets', async () => {
+        const b = await broker()
+        const before = await b.position('h-room')
+        await b.presence.add('h-room', bob)
+        await b.presence.remove('h-room', bob.connectionId)
+        expect(await b.position('h-room')).toEqual(before)
+      })
+    })
+  })
+}
