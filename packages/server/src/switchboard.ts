@@ -294,7 +294,9 @@ class SwitchboardServer implements ConnectionHost {
       }
       conn.markSubscribed(channel, true)
       try {
-        await this.hub.add(conn, channel, since !== undefined)
+        // Held from the start and released against the position in the reply, so what reaches
+        // the client is exactly the stream after that position, whatever arrived meanwhile.
+        await this.hub.add(conn, channel, true)
       } catch (err) {
         conn.markSubscribed(channel, false)
         throw err
@@ -303,19 +305,15 @@ class SwitchboardServer implements ConnectionHost {
       this.hub.hold(conn, channel)
     }
     let result: SubscribeResult
-    if (!since) {
-      result = { ...(await this.broker.position(channel)) }
-    } else {
-      try {
-        result = await this.recover(conn, channel, since)
-      } catch (err) {
-        // A failed recovery must leave no half-subscription behind, and no subscriber held.
-        this.hub.release(conn, channel, since)
-        if (!already) await this.leave(conn, channel)
-        throw err
-      }
-      this.hub.release(conn, channel, result)
+    try {
+      result = since ? await this.recover(conn, channel, since) : { ...(await this.broker.position(channel)) }
+    } catch (err) {
+      // A failed subscribe leaves no half-subscription behind, and no subscriber held.
+      if (since) this.hub.release(conn, channel, since)
+      if (!already) await this.leave(conn, channel)
+      throw err
     }
+    this.hub.release(conn, channel, result)
     if (options.presence) {
       if (!already) await this.broker.presence.add(channel, this.memberOf(conn))
       if (conn.state === 'closed') await this.broker.presence.remove(channel, conn.id)
