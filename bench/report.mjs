@@ -49,14 +49,10 @@ export function evaluateTargets(doc) {
       return
     }
     const met = higherIsBetter ? ratio >= limit : ratio <= limit
-    const by = higherIsBetter ? ratio / limit : limit / ratio
-    out.push({
-      target,
-      measured,
-      ratio,
-      met,
-      note: met ? note : `missed by ${((1 - by) * 100).toFixed(1)} %${note ? `; ${note}` : ''}`,
-    })
+    const miss = higherIsBetter
+      ? `missed: ${ratio.toFixed(2)}× where ≥ ${limit}× is wanted, ${((1 - ratio / limit) * 100).toFixed(0)} % short`
+      : `missed: ${ratio.toFixed(2)}× where ≤ ${limit}× is wanted, ${((ratio / limit - 1) * 100).toFixed(0)} % over`
+    out.push({ target, measured, ratio, met, note: met ? note : `${miss}${note ? `; ${note}` : ''}` })
   }
   const bound = (...rs) => (rs.some((r) => r?.loadgenBound) ? 'load generator was the bottleneck' : '')
   for (const size of ['small', 'large']) {
@@ -249,6 +245,18 @@ export function renderMarkdown(doc) {
     ),
     '',
   )
+  if (m.reruns?.length) {
+    L.push(
+      'Some scenario groups were re-run later in the same session (the machine is shared; a group ' +
+        'that ran while other jobs used the CPUs was repeated), with every contender each time:',
+      '',
+    )
+    for (const r of m.reruns)
+      L.push(
+        `- ${r.date}: ${r.groups.join(', ')} (load average ${r.loadAvg.map((x) => x.toFixed(2)).join(', ')})`,
+      )
+    L.push('')
+  }
   L.push('## Targets (issue 7), judged on this run', '')
   L.push(
     table(
@@ -336,7 +344,9 @@ export function renderMarkdown(doc) {
     L.push('## Request/reply (echo), open loop', '')
     L.push(
       `${doc.meta.config.echo.conns} connections send requests on a fixed schedule regardless of replies; ` +
-        'latency is reply time minus scheduled send time.',
+        'latency is reply time minus scheduled send time. The last column is how late the load ' +
+        'generator’s timers actually sent (Node timers have 1 ms granularity); it is part of every ' +
+        'latency on that row and the same kind of error for every contender.',
       '',
       '![echo latency](benchmarks-echo.svg)',
       '',
@@ -357,11 +367,23 @@ export function renderMarkdown(doc) {
             fmtUs(r.p999),
             fmtB(r.rssPeak),
             ratio(r.p99, w?.p99),
+            `${fmtUs(r.sendLagP50)} / ${fmtUs(r.sendLagP99)}`,
           ])
       }
     L.push(
       table(
-        ['offered', 'contender', 'replies/s', 'CPU µs/reply', 'p50', 'p99', 'p99.9', 'server RSS', 'p99 ×ws'],
+        [
+          'offered',
+          'contender',
+          'replies/s',
+          'CPU µs/reply',
+          'p50',
+          'p99',
+          'p99.9',
+          'server RSS',
+          'p99 ×ws',
+          'sender lag p50 / p99',
+        ],
         rows,
       ),
       '',

@@ -7,6 +7,7 @@
 //   node bench/run.mjs                 quick mode: tiny sizes, CI smoke test (< 1 min)
 //   node bench/run.mjs --full          the real run (≈ 15–20 min on 2 cores)
 //   options: --only=ws-naive,uws  --groups=broadcast-small,echo  --out=path.json  --report
+//            --merge=earlier.json (splice re-run groups into an earlier run)
 //            --workers=N  --no-pin
 //   env: BENCH_SERVER_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the servers
 import { spawn, spawnSync } from 'node:child_process'
@@ -43,7 +44,9 @@ const CFG = full
       rooms: { clients: 10000, roomSize: 8, ratePerRoom: 2, ms: 5000 },
       idle: [5000, 10000, 18000],
       connConcurrency: 64,
-      slow: { clients: 1000, rate: 25, size: 8192, ms: 8000, every: 100 },
+      // 64 KiB × 20/s × 10 s ≈ 13 MB per slow client: well past what the kernel's socket buffers
+      // hold (tcp_wmem max 4 MiB + the receive buffer), so the server itself must buffer or cut
+      slow: { clients: 200, rate: 20, size: 65536, ms: 10000, every: 100 },
       drainMs: 5000,
       settleMs: 1500,
     }
@@ -389,8 +392,18 @@ async function slowGroup(server, workers, record) {
         }),
       { expected: (d) => d.published * readers },
     )
+  // warm-up (JIT, buffers) so the baseline is not the coldest run of the group
+  await server.call('broadcast', {
+    channel: 'bench:all',
+    rate: s.rate,
+    burst: 1,
+    durationMs: Math.min(1000, s.ms),
+    size: s.size,
+  })
+  await sleep(full ? 500 : 50)
   const base = await run(c.ok)
-  const paused = await Promise.all(workers.map((w) => w.call('pause', { every: s.every, offset: 1 })))
+  const slowParts = split(Math.max(1, Math.round(c.ok / s.every)), workers.length)
+  const paused = await Promise.all(workers.map((w, i) => w.call('pause', { count: slowParts[i] })))
   const nSlow = paused.reduce((a, p) => a + p.paused, 0)
   const slow = await run(c.ok - nSlow)
   const after = await server.call('stats')
@@ -493,8 +506,31 @@ async function main() {
     await Promise.all(workers.map((w) => w.call('exit').catch(() => {})))
   }
   meta.seconds = (Date.now() - t0) / 1000
-  const doc = { meta, results, errors }
-  doc.targets = names.includes('switchboard') ? evaluateTargets(doc) : []
+  let doc = { meta, results, errors }
+  const mergeInto = opt('merge')
+  if (mergeInto) {
+    // re-run some groups (e.g. one disturbed by other load) and splice them into an earlier run
+    const old = JSON.parse(readFileSync(mergeInto, 'utf8'))
+    const keep = (r) => !groups.includes(r.group) || !names.includes(r.contender)
+    doc = {
+      meta: { ...old.meta, contenders: { ...old.meta.contenders, ...meta.contenders } },
+      results: [...old.results.filter(keep), ...results],
+      errors: [...old.errors.filter(keep), ...errors],
+    }
+    const config = structuredClone(old.meta.config)
+    for (const g of groups) {
+      if (g.startsWith('broadcast-')) config.broadcast[g.slice(10)] = CFG.broadcast[g.slice(10)]
+      else if (g === 'connections')
+        Object.assign(config, { idle: CFG.idle, connConcurrency: CFG.connConcurrency })
+      else config[g] = CFG[g]
+    }
+    doc.meta.config = config
+    doc.meta.reruns = [
+      ...(old.meta.reruns ?? []),
+      { date: meta.date, groups, contenders: names, loadAvg: meta.loadAvg },
+    ]
+  }
+  doc.targets = Object.keys(doc.meta.contenders).includes('switchboard') ? evaluateTargets(doc) : []
   mkdirSync(dirname(out), { recursive: true })
   writeFileSync(out, `${JSON.stringify(doc, null, 1)}\n`)
   log(`wrote ${out} in ${meta.seconds.toFixed(0)} s${errors.length ? ` — ${errors.length} errors` : ''}`)

@@ -299,15 +299,15 @@ const ops = {
       now: hr(),
     }
   },
-  /** Slow consumers: every `every`-th connection stops reading (its socket is paused). */
+  /** Slow consumers: `count` connections, spread out and never probes, stop reading (paused). */
   pause(o) {
+    const candidates = conns.filter((c) => !c.probe && !c.closed)
+    const step = Math.max(1, Math.floor(candidates.length / Math.max(1, o.count)))
     let n = 0
-    for (const c of conns) {
-      if ((c.index + (o.offset ?? 0)) % o.every === 0) {
-        c.paused = true
-        c.sock.pause()
-        n++
-      }
+    for (let i = 0; i < candidates.length && n < o.count; i += step) {
+      candidates[i].paused = true
+      candidates[i].sock.pause()
+      n++
     }
     return { paused: n }
   },

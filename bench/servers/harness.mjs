@@ -73,6 +73,12 @@ export async function serve(contender) {
       const mu = process.memoryUsage()
       return { cpu: process.cpuUsage(), rss: mu.rss, heapUsed: mu.heapUsed, conns: c.connections() }
     },
+    /** Diagnostics: writes a V8 heap snapshot (after a GC) and returns its path. */
+    async heapSnapshot(m) {
+      const { writeHeapSnapshot } = await import('node:v8')
+      globalThis.gc?.()
+      return { file: writeHeapSnapshot(m.file) }
+    },
     broadcast(m) {
       return schedule(m, () => m.channel, c.publish)
     },

@@ -3,7 +3,8 @@
 //
 // The server is bundled from packages/server/src with esbuild at start (≈100 ms), so the bench
 // always measures the source tree and never depends on a stale `dist/`. Set SWITCHBOARD_DIST=1
-// to load the tsc-built packages/server/dist/index.js instead.
+// to load the tsc-built packages/server/dist/index.js instead, or SWITCHBOARD_MODULE=<file> to
+// measure a candidate build (for instance a patched bundle) without touching the tree.
 import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -13,6 +14,8 @@ const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '../..')
 
 async function load() {
+  // a candidate build to measure without touching the tree (e.g. a patched bundle)
+  if (process.env.SWITCHBOARD_MODULE) return import(pathToFileURL(process.env.SWITCHBOARD_MODULE).href)
   if (process.env.SWITCHBOARD_DIST === '1')
     return import(pathToFileURL(join(root, 'packages/server/dist/index.js')).href)
   const { build } = await import('esbuild')
