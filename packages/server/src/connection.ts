@@ -28,7 +28,7 @@ import {
 import { errorBody } from './errors.js'
 import type { HandlerResult } from './handlers.js'
 import { TokenBucket } from './rate-limit.js'
-import { OutgoingFrame, type Transport } from './transport.js'
+import { OutgoingFrame, type Transport, type TransportHandlers } from './transport.js'
 
 export type ConnectionState = 'open' | 'closing' | 'closed'
 
@@ -72,32 +72,24 @@ export interface ConnectionHost {
   closed(conn: ClientConnection, code: number, reason: string): void
 }
 
-export class ClientConnection implements Connection<EventMap, unknown> {
+export class ClientConnection implements Connection<EventMap, unknown>, TransportHandlers {
   private _state: ConnectionState = 'open'
   private readonly subs = new Set<string>()
   private readonly rate: TokenBucket
-  private readonly abuse: TokenBucket
+  /** Made on the first protocol error: most connections never need one. */
+  private abuse: TokenBucket | undefined
   private pending = 0
   private chain: Promise<void> = Promise.resolve()
 
   constructor(
     readonly id: string,
     public data: unknown,
-    readonly remoteAddress: string | undefined,
+    readonly remoteAddress: string,
     private readonly transport: Transport,
     private readonly host: ConnectionHost,
   ) {
-    const { rateLimit, maxProtocolErrors } = host.limits
-    this.rate = new TokenBucket(rateLimit)
-    // capacity n/2 with debt allowed down to -n/2: about n errors in a burst end the connection.
-    this.abuse = new TokenBucket({ capacity: maxProtocolErrors / 2, refillPerSecond: 0.1 })
-    transport.setHandlers({
-      message: (text) => this.onMessage(text),
-      unsupported: () => this.close(CloseCode.UNSUPPORTED_DATA, 'binary messages are not part of v1'),
-      activity: () => host.activity(this),
-      drain: () => {},
-      close: (code, reason) => this.onClose(code, reason),
-    })
+    this.rate = new TokenBucket(host.limits.rateLimit)
+    transport.setHandlers(this)
   }
 
   get state(): ConnectionState {
@@ -161,7 +153,20 @@ export class ClientConnection implements Connection<EventMap, unknown> {
     else this.subs.delete(channel)
   }
 
-  private onMessage(text: string): void {
+  // ---- TransportHandlers: what the transport tells this connection ---------------------------
+
+  /** @internal */
+  onUnsupported(): void {
+    this.close(CloseCode.UNSUPPORTED_DATA, 'binary messages are not part of v1')
+  }
+
+  /** @internal */
+  onActivity(): void {
+    this.host.activity(this)
+  }
+
+  /** @internal */
+  onMessage(text: string): void {
     if (this.state !== 'open') return
     let frame: ClientFrame
     try {
@@ -170,6 +175,11 @@ export class ClientConnection implements Connection<EventMap, unknown> {
       const e =
         err instanceof ProtocolError ? err : new ProtocolError(ErrorCode.INVALID_FRAME, 'unreadable frame')
       this.sendError({ code: e.code, message: e.message }, e.frameId)
+      // capacity n/2 with debt allowed down to -n/2: about n errors in a burst end the connection.
+      this.abuse ??= new TokenBucket({
+        capacity: this.host.limits.maxProtocolErrors / 2,
+        refillPerSecond: 0.1,
+      })
       if (this.abuse.take() !== 'ok') this.close(CloseCode.POLICY_VIOLATION, 'too many invalid frames')
       return
     }
@@ -279,7 +289,8 @@ export class ClientConnection implements Connection<EventMap, unknown> {
     this.sendFrame(frame)
   }
 
-  private onClose(code: number, reason: string): void {
+  /** @internal */
+  onClose(code: number, reason: string): void {
     this._state = 'closed'
     this.host.closed(this, code, reason)
   }

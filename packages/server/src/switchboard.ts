@@ -266,6 +266,7 @@ class SwitchboardServer implements ConnectionHost {
   }
 
   closed(conn: ClientConnection, code: number, reason: string): void {
+    this.ips.release(conn.remoteAddress)
     this.heartbeat.delete(conn)
     this.connections.delete(conn.id)
     this.counters.disconnects[code] = (this.counters.disconnects[code] ?? 0) + 1
@@ -427,19 +428,9 @@ class SwitchboardServer implements ConnectionHost {
         maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
         closeTimeoutMs: this.options.closeTimeout ?? 5000,
       })
-      const conn = new ClientConnection(randomBytes(9).toString('base64url'), data, ip, transport, {
-        limits: this.limits,
-        subscribe: (c, f) => this.subscribe(c, f),
-        unsubscribe: (c, ch) => this.unsubscribe(c, ch),
-        publish: (c, f) => this.publish(c, f),
-        request: (c, e, d) => this.request(c, e, d),
-        auth: (c, t) => this.auth(c, t),
-        activity: (c) => this.activity(c),
-        closed: (c, code, reason) => {
-          this.ips.release(ip)
-          this.closed(c, code, reason)
-        },
-      })
+      // The server itself is every connection's host: no per-connection closures, and nothing
+      // here (the request above all) stays reachable from a long-lived connection.
+      const conn = new ClientConnection(randomBytes(9).toString('base64url'), data, ip, transport, this)
       this.connections.set(conn.id, conn)
       this.heartbeat.add(conn)
       conn.sendFrame({

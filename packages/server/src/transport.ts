@@ -9,17 +9,27 @@
  */
 
 export class OutgoingFrame {
-  private memo: Map<symbol, unknown> | undefined
+  // One transport kind is the common case: its encoding sits in two fields, not a Map, because
+  // this lookup runs once per subscriber per message on the fan-out path.
+  private firstKey: symbol | undefined
+  private firstValue: unknown
+  private others: Map<symbol, unknown> | undefined
 
   constructor(readonly text: string) {}
 
   /** The transport-specific encoding of this frame, built on first use and shared afterwards. */
   encoded<T>(key: symbol, build: (text: string) => T): T {
-    this.memo ??= new Map()
-    let value = this.memo.get(key) as T | undefined
+    if (this.firstKey === key) return this.firstValue as T
+    if (this.firstKey === undefined) {
+      this.firstKey = key
+      this.firstValue = build(this.text)
+      return this.firstValue as T
+    }
+    this.others ??= new Map()
+    let value = this.others.get(key) as T | undefined
     if (value === undefined) {
       value = build(this.text)
-      this.memo.set(key, value)
+      this.others.set(key, value)
     }
     return value
   }
@@ -27,15 +37,13 @@ export class OutgoingFrame {
 
 export interface TransportHandlers {
   /** One complete text message from the client. */
-  message(text: string): void
+  onMessage(text: string): void
   /** A message the transport cannot carry as a frame (e.g. a binary WebSocket message). */
-  unsupported(): void
+  onUnsupported(): void
   /** Any sign of life from the peer (a frame, a pong). */
-  activity(): void
-  /** The transport has flushed everything it had buffered. */
-  drain(): void
+  onActivity(): void
   /** The transport is gone. `code` is the close code this side sent, or the peer's, or 1006. */
-  close(code: number, reason: string): void
+  onClose(code: number, reason: string): void
 }
 
 export interface Transport {

@@ -1,8 +1,8 @@
 /**
  * The WebSocket transport, on `ws`. Incoming frames go through ws's parser (RFC 6455 checks,
  * UTF-8 validation, maxPayload). Outgoing frames take a faster path: each OutgoingFrame is framed
- * once with `Sender.frame` and the same buffers are written to every subscriber's socket; the
- * frames a connection gets within one event-loop turn leave in one corked write (one writev).
+ * once with `Sender.frame` into one buffer, and that buffer is written to every subscriber's
+ * socket; the frames a connection gets within one event-loop turn leave in one write.
  *
  * The send buffer is bounded: queued bytes plus what the socket still holds. Past the bound the
  * client is a slow consumer — its queue is dropped and it is closed with 4100 — so one client that
@@ -44,8 +44,10 @@ const WS_FRAME = Symbol('ws-frame')
 const FLUSH_AT = 64 * 1024
 const TEXT_FRAME: FrameOptions = { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false }
 
-function buildFrame(text: string): Buffer[] {
-  return Sender.frame(Buffer.from(text, 'utf8'), TEXT_FRAME)
+/** Header and payload in one buffer: one chunk per frame, so a flush of one frame is one write. */
+function buildFrame(text: string): Buffer {
+  const parts = Sender.frame(Buffer.from(text, 'utf8'), TEXT_FRAME)
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
 }
 
 // ws reports protocol violations as errors with stable codes; these are the close codes it used.
@@ -96,13 +98,13 @@ export class WsTransport implements Transport {
     private readonly options: WsTransportOptions,
   ) {
     ws.on('message', (data, isBinary) => {
-      this.handlers?.activity()
-      if (isBinary) this.handlers?.unsupported()
-      else this.handlers?.message(String(data))
+      this.handlers?.onActivity()
+      if (isBinary) this.handlers?.onUnsupported()
+      else this.handlers?.onMessage(String(data))
     })
-    ws.on('pong', () => this.handlers?.activity())
+    ws.on('pong', () => this.handlers?.onActivity())
     ws.on('ping', () => {
-      this.handlers?.activity()
+      this.handlers?.onActivity()
       // ws answered with a pong already; a peer that never reads them must not grow our memory.
       if (this.bufferedAmount > this.options.maxBufferedBytes) this.slowConsumer()
     })
@@ -111,9 +113,6 @@ export class WsTransport implements Transport {
       this.closeReason ||= err.message
     })
     ws.on('close', (code, reason) => this.closed(code, reason.toString()))
-    socket.on('drain', () => {
-      if (this._state === 'open') this.handlers?.drain()
-    })
   }
 
   get state(): State {
@@ -130,11 +129,9 @@ export class WsTransport implements Transport {
 
   send(frame: OutgoingFrame): boolean {
     if (this._state !== 'open') return false
-    const buffers = frame.encoded(WS_FRAME, buildFrame)
-    for (const b of buffers) {
-      this.queue.push(b)
-      this.queuedBytes += b.length
-    }
+    const bytes = frame.encoded(WS_FRAME, buildFrame)
+    this.queue.push(bytes)
+    this.queuedBytes += bytes.length
     // Flush early enough that a small send-buffer bound is never passed by bytes we are merely holding.
     if (this.queuedBytes >= Math.min(FLUSH_AT, this.options.maxBufferedBytes / 2)) this.flush()
     if (this.bufferedAmount > this.options.maxBufferedBytes) {
@@ -154,13 +151,14 @@ export class WsTransport implements Transport {
   flush(): void {
     if (this.queue.length === 0) return
     const queue = this.queue
+    const bytes = this.queuedBytes
     this.queue = []
     this.queuedBytes = 0
     dirty.delete(this)
     if (this.ws.readyState !== WebSocket.OPEN) return
-    this.socket.cork()
-    for (const b of queue) this.socket.write(b)
-    this.socket.uncork()
+    // One write either way: several small frames are cheaper copied into one buffer than handed
+    // to the stream one by one.
+    this.socket.write(queue.length === 1 ? queue[0]! : Buffer.concat(queue, bytes))
   }
 
   close(code: number, reason: string): void {
@@ -210,7 +208,7 @@ export class WsTransport implements Transport {
     this._state = 'closed'
     clearTimeout(this.killTimer)
     this.dropQueue()
-    this.handlers?.close(
+    this.handlers?.onClose(
       this.closeCode ?? peerCode,
       this.closeCode !== undefined ? this.closeReason : peerReason,
     )
