@@ -63,13 +63,12 @@ function closeCodeOf(err: Error & { code?: string }): number {
 }
 
 /** Transports with frames waiting, flushed together once per event-loop turn. */
-const dirty = new Set<WsTransport>()
-let flushScheduled = false
+let dirty: WsTransport[] = []
 
 function flushAll(): void {
-  flushScheduled = false
-  for (const t of dirty) t.flush()
-  dirty.clear()
+  const list = dirty
+  dirty = []
+  for (const t of list) t.flushScheduled()
 }
 
 export interface WsTransportOptions {
@@ -86,6 +85,12 @@ export class WsTransport implements Transport {
   private _state: State = 'open'
   private queue: Buffer[] = []
   private queuedBytes = 0
+  /** The socket's own unsent bytes as of the last write (see `send`). */
+  private backlog = 0
+  /** Whether this transport is in the end-of-turn flush list. */
+  private scheduled = false
+  /** FLUSH_AT, or less under a small send bound, so that bytes merely held never pass it. */
+  private readonly flushAt: number
   private handlers: TransportHandlers | undefined
   private closeCode: number | undefined
   private closeReason = ''
@@ -97,6 +102,7 @@ export class WsTransport implements Transport {
     private readonly socket: Duplex,
     private readonly options: WsTransportOptions,
   ) {
+    this.flushAt = Math.min(FLUSH_AT, options.maxBufferedBytes / 2)
     ws.on('message', (data, isBinary) => {
       this.handlers?.onActivity()
       if (isBinary) this.handlers?.onUnsupported()
@@ -132,20 +138,27 @@ export class WsTransport implements Transport {
     const bytes = frame.encoded(WS_FRAME, buildFrame)
     this.queue.push(bytes)
     this.queuedBytes += bytes.length
-    // Flush early enough that a small send-buffer bound is never passed by bytes we are merely holding.
-    if (this.queuedBytes >= Math.min(FLUSH_AT, this.options.maxBufferedBytes / 2)) this.flush()
-    if (this.bufferedAmount > this.options.maxBufferedBytes) {
-      this.slowConsumer()
-      return false
-    }
-    if (this.queue.length > 0 && !dirty.has(this)) {
-      dirty.add(this)
-      if (!flushScheduled) {
-        flushScheduled = true
-        setImmediate(flushAll)
+    if (this.queuedBytes >= this.flushAt) this.flush()
+    // `backlog` is the socket's buffer as of the last write; it only shrinks meanwhile, so when
+    // the sum passes the bound it is read again before anyone is called slow.
+    if (this.queuedBytes + this.backlog > this.options.maxBufferedBytes) {
+      this.backlog = this.socket.writableLength
+      if (this.queuedBytes + this.backlog > this.options.maxBufferedBytes) {
+        this.slowConsumer()
+        return false
       }
     }
+    if (!this.scheduled && this.queue.length > 0) {
+      this.scheduled = true
+      if (dirty.push(this) === 1) setImmediate(flushAll)
+    }
     return true
+  }
+
+  /** @internal The end-of-turn flush. */
+  flushScheduled(): void {
+    this.scheduled = false
+    this.flush()
   }
 
   flush(): void {
@@ -154,11 +167,11 @@ export class WsTransport implements Transport {
     const bytes = this.queuedBytes
     this.queue = []
     this.queuedBytes = 0
-    dirty.delete(this)
     if (this.ws.readyState !== WebSocket.OPEN) return
     // One write either way: several small frames are cheaper copied into one buffer than handed
     // to the stream one by one.
     this.socket.write(queue.length === 1 ? queue[0]! : Buffer.concat(queue, bytes))
+    this.backlog = this.socket.writableLength
   }
 
   close(code: number, reason: string): void {
@@ -167,7 +180,6 @@ export class WsTransport implements Transport {
     this._state = 'closing'
     this.closeCode = code
     this.closeReason = reason
-    dirty.delete(this)
     if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason)
     this.killTimer = setTimeout(() => this.ws.terminate(), this.options.closeTimeoutMs)
     this.killTimer.unref()
@@ -200,7 +212,6 @@ export class WsTransport implements Transport {
   private dropQueue(): void {
     this.queue = []
     this.queuedBytes = 0
-    dirty.delete(this)
   }
 
   private closed(peerCode: number, peerReason: string): void {
