@@ -102,10 +102,11 @@ export class ChannelHub {
     const frame = new OutgoingFrame(encodeFrame(toFrame(event)))
     // The publisher (except-sender) or, for presence, the member itself does not get the event.
     const skip = event.kind === 'message' ? event.except : event.member.connectionId
-    for (const [conn, held] of local.members) {
-      if (conn.id === skip) continue
+    // forEach rather than for-of with destructuring: no entry array per subscriber per message.
+    local.members.forEach((held, conn) => {
+      if (conn.id === skip) return
       if (held) held.push({ event, frame })
       else conn.sendEncoded(frame)
-    }
+    })
   }
 }

@@ -83,7 +83,7 @@ type State = 'open' | 'closing' | 'closed'
 export class WsTransport implements Transport {
   readonly kind = 'websocket'
   private _state: State = 'open'
-  private queue: Buffer[] = []
+  private readonly queue: Buffer[] = []
   private queuedBytes = 0
   /** The socket's own unsent bytes as of the last write (see `send`). */
   private backlog = 0
@@ -162,15 +162,16 @@ export class WsTransport implements Transport {
   }
 
   flush(): void {
-    if (this.queue.length === 0) return
     const queue = this.queue
+    if (queue.length === 0) return
     const bytes = this.queuedBytes
-    this.queue = []
+    // One write either way: several small frames are cheaper copied into one buffer than handed
+    // to the stream one by one. The queue array is reused: a fan-out flushes thousands per turn.
+    const out = queue.length === 1 ? queue[0]! : Buffer.concat(queue, bytes)
+    queue.length = 0
     this.queuedBytes = 0
     if (this.ws.readyState !== WebSocket.OPEN) return
-    // One write either way: several small frames are cheaper copied into one buffer than handed
-    // to the stream one by one.
-    this.socket.write(queue.length === 1 ? queue[0]! : Buffer.concat(queue, bytes))
+    this.socket.write(out)
     this.backlog = this.socket.writableLength
   }
 
@@ -210,7 +211,7 @@ export class WsTransport implements Transport {
   }
 
   private dropQueue(): void {
-    this.queue = []
+    this.queue.length = 0
     this.queuedBytes = 0
   }
 
