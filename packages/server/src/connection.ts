@@ -199,7 +199,6 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
     switch (frame.type) {
       case 'ping':
         this.sendFrame(frame.id === undefined ? { type: 'pong' } : { type: 'pong', id: frame.id })
-        this.transport.flushSoon()
         return
       case 'subscribe':
         this.serial(frame, () => this.host.subscribe(this, frame))
@@ -262,13 +261,7 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
     else this.sendError(error)
   }
 
-  /** Queues the reply and has it written at the end of this task: a reply waits for nothing else. */
   private sendReply(id: string, result: HandlerResult): void {
-    this.queueReply(id, result)
-    this.transport.flushSoon()
-  }
-
-  private queueReply(id: string, result: HandlerResult): void {
     if (!result.ok) {
       this.sendFrame({ type: 'reply', id, ok: false, error: result.error })
       return

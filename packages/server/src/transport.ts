@@ -56,12 +56,6 @@ export interface Transport {
   send(frame: OutgoingFrame): boolean
   /** Writes out what is queued now instead of at the end of the event-loop turn. */
   flush(): void
-  /**
-   * Writes out what is queued at the end of the current task (a microtask) rather than at the end
-   * of the event-loop turn: for replies, whose latency matters more than coalescing with frames
-   * of later tasks.
-   */
-  flushSoon(): void
   /** Flushes, then closes with this code; the peer is cut off if it does not finish in time. */
   close(code: number, reason: string): void
   /** Drops the connection at once (the code is what the close handler reports). */

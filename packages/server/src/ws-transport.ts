@@ -89,8 +89,6 @@ export class WsTransport implements Transport {
   private backlog = 0
   /** Whether this transport is in the end-of-turn flush list. */
   private scheduled = false
-  /** Whether a flush at the end of the current task is pending (see flushSoon). */
-  private soon = false
   /** FLUSH_AT, or less under a small send bound, so that bytes merely held never pass it. */
   private readonly flushAt: number
   private handlers: TransportHandlers | undefined
@@ -155,15 +153,6 @@ export class WsTransport implements Transport {
       if (dirty.push(this) === 1) setImmediate(flushAll)
     }
     return true
-  }
-
-  flushSoon(): void {
-    if (this.soon || this.queue.length === 0) return
-    this.soon = true
-    queueMicrotask(() => {
-      this.soon = false
-      this.flush()
-    })
   }
 
   /** @internal The end-of-turn flush. */
