@@ -16,10 +16,15 @@ export async function measure() {
     platform: 'browser',
     target: 'es2022',
     write: false,
+    metafile: true,
     logLevel: 'silent',
   })
   const code = result.outputFiles[0].contents
-  return { min: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength }
+  return {
+    min: code.byteLength,
+    gzip: gzipSync(code, { level: 9 }).byteLength,
+    inputs: Object.keys(result.metafile.inputs),
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
