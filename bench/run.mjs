@@ -295,8 +295,19 @@ async function echoGroup(server, workers, record) {
   const e = CFG.echo
   await connect(workers, server, e.conns)
   await sleep(CFG.settleMs)
+  const parts = split(e.conns, workers.length)
+  // Warm-up (JIT, buffers), unmeasured and the same for every contender: at 1 % of a few seconds,
+  // p99 would otherwise be decided by the first requests through cold code.
+  await Promise.all(
+    workers.map((w, i) =>
+      w.call('echo', {
+        rate: e.rates[0] / workers.length,
+        durationMs: Math.min(1000, e.ms),
+        conns: parts[i],
+      }),
+    ),
+  )
   for (const rate of e.rates) {
-    const parts = split(e.conns, workers.length)
     const m = await measure(
       server,
       workers,
