@@ -1,25 +1,15 @@
 // The built-in `$history` and `$presence` requests, against a real server with raw frames.
-import { afterEach, describe, expect, it } from 'vitest'
-import { connect, startServer } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { connect, serverFixture } from './helpers.js'
 
-const stops: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop()
+const { setup } = serverFixture({
+  channels: {
+    'chat:*': { history: 3, presence: true, clientPublish: true },
+    'live:*': {},
+  },
+  presence: (conn) => ({ userId: String(conn.data.name ?? 'anon') }),
+  authorize: { subscribe: (_conn, channel) => channel !== 'chat:secret' },
 })
-
-async function setup() {
-  const server = await startServer({
-    channels: {
-      'chat:*': { history: 3, presence: true, clientPublish: true },
-      'live:*': {},
-    },
-    presence: (conn) => ({ userId: String(conn.data.name ?? 'anon') }),
-    authorize: { subscribe: (_conn, channel) => channel !== 'chat:secret' },
-  })
-  stops.push(() => server.sb.close({ timeout: 500 }))
-  return server
-}
-
 describe('$history', () => {
   it('returns the latest retained messages, oldest first, with the current position', async () => {
     const { sb, url } = await setup()

@@ -6,13 +6,8 @@
 import { type RecoveryInfo, SwitchboardClient, type SwitchboardError } from '@switchboard/client'
 import type { StreamPosition, SubscribeResult } from '@switchboard/protocol'
 import { createSwitchboard } from '@switchboard/server'
-import { afterEach, describe, expect, it } from 'vitest'
-import { connect, startServer, type TestClient, until } from './helpers.js'
-
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
+import { describe, expect, it } from 'vitest'
+import { serverFixture, type TestClient, until } from './helpers.js'
 
 const OPTIONS = {
   'chat:*': { history: { size: 3, ttl: '10m' }, presence: true, clientPublish: true },
@@ -22,17 +17,7 @@ const OPTIONS = {
   'chat:log': { history: 50 },
 }
 
-async function setup() {
-  const server = await startServer({ channels: OPTIONS })
-  cleanups.push(() => server.sb.close({ timeout: 300 }))
-  const client = async () => {
-    const c = await connect(server.url)
-    cleanups.push(() => c.ws.terminate())
-    return c
-  }
-  return { ...server, client }
-}
-
+const { setup, onCleanup } = serverFixture({ channels: OPTIONS })
 let n = 0
 async function request(c: TestClient, frame: Record<string, unknown>) {
   const id = `r${++n}`
@@ -112,7 +97,7 @@ describe('per-pattern channel options', () => {
 describe('the real client is told when a gap cannot be filled', () => {
   function follow(url: string, channel: string, backoff = 20) {
     const client = new SwitchboardClient(url, { backoff: () => backoff })
-    cleanups.push(() => client.close())
+    onCleanup(() => client.close())
     const ch = client.channel(channel)
     const got: Array<{ epoch: string; offset: number }> = []
     const recoveries: RecoveryInfo[] = []
@@ -159,7 +144,7 @@ describe('the real client is told when a gap cannot be filled', () => {
     await until(() => f.got.length === 1)
     await first.close({ timeout: 300 })
     const second = createSwitchboard({ port, host: '127.0.0.1', logger: false, channels: OPTIONS })
-    cleanups.push(() => second.close({ timeout: 300 }))
+    onCleanup(() => second.close({ timeout: 300 }))
     await second.ready
     await until(() => f.recoveries.length === 1, 10_000)
     const now = await second.broker.position('chat:restart')

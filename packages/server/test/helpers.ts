@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import net from 'node:net'
 import type { ServerFrame } from '@switchboard/protocol'
 import { createSwitchboard, type Switchboard, type SwitchboardOptions } from '@switchboard/server'
+import { afterEach } from 'vitest'
 import WebSocket from 'ws'
 
 export async function startServer<O extends SwitchboardOptions>(options: O = {} as O) {
@@ -227,4 +228,30 @@ export async function until(check: () => boolean, timeoutMs = 5000): Promise<voi
     if (Date.now() - start > timeoutMs) throw new Error('condition not met in time')
     await new Promise((r) => setTimeout(r, 5))
   }
+}
+
+/**
+ * A per-file fixture: `setup(options)` starts a server with the file's defaults and hands out
+ * connected clients (`client(query?)`); everything it started — and whatever `onCleanup` was
+ * given — is torn down after each test, newest first.
+ */
+export function serverFixture(defaults: SwitchboardOptions = {}) {
+  const cleanups: Array<() => unknown> = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+  const onCleanup = (cleanup: () => unknown): void => {
+    cleanups.push(cleanup)
+  }
+  async function setup(options: SwitchboardOptions = {}) {
+    const server = await startServer({ ...defaults, ...options })
+    onCleanup(() => server.sb.close({ timeout: 300 }))
+    const client = async (query = '') => {
+      const c = await connect(`${server.url}${query}`)
+      onCleanup(() => c.ws.terminate())
+      return c
+    }
+    return { ...server, client }
+  }
+  return { setup, onCleanup }
 }

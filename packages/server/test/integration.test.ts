@@ -2,27 +2,11 @@
 
 import net from 'node:net'
 import { SwitchboardError } from '@switchboard/server'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { connect, RawClient, startServer, type TestClient, until } from './helpers.js'
+import { connect, RawClient, serverFixture, until } from './helpers.js'
 
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c()
-})
-
-async function setup(options: Parameters<typeof startServer>[0] = {}) {
-  const server = await startServer(options)
-  cleanups.push(() => server.sb.close({ timeout: 500 }))
-  const clients: TestClient[] = []
-  const client = async () => {
-    const c = await connect(server.url)
-    clients.push(c)
-    return c
-  }
-  return { ...server, client }
-}
-
+const { setup } = serverFixture()
 describe('connection', () => {
   it('greets with hello: connection id, heartbeat, limits', async () => {
     const { sb, client } = await setup({ heartbeat: 1234 })

@@ -4,22 +4,19 @@
 // A bound below the transport's 64 KiB flush threshold once meant nothing reached the socket
 // before the bound was passed, so recovery never completed; the last test guards that fix.
 import { type RecoveryInfo, SwitchboardClient } from '@switchboard/client'
-import { afterEach, expect, it } from 'vitest'
-import { startServer, until } from './helpers.js'
+import { expect, it } from 'vitest'
+import { serverFixture, startServer, until } from './helpers.js'
 
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
+const { onCleanup } = serverFixture()
 
 async function awayThenBack(bound: number, count: number, waitMs: number) {
   const { sb, url } = await startServer({
     maxBufferedBytes: bound,
     channels: { 'feed:*': { history: 100_000 } },
   })
-  cleanups.push(() => sb.close({ timeout: 200 }))
+  onCleanup(() => sb.close({ timeout: 200 }))
   const client = new SwitchboardClient(url, { backoff: () => 20 })
-  cleanups.push(() => client.close())
+  onCleanup(() => client.close())
   const feed = client.channel('feed:away')
   const got: number[] = []
   feed.on('publication', (p) => got.push(p.offset))

@@ -4,37 +4,28 @@
 // pings) is dropped by the heartbeat, and its member leaves within two heartbeat intervals.
 import { SwitchboardClient } from '@switchboard/client'
 import type { PresenceFrame, PresenceMember } from '@switchboard/protocol'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { connect, startServer, type TestClient, until } from './helpers.js'
+import { serverFixture, type TestClient, until } from './helpers.js'
 
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
+const fixture = serverFixture({
+  channels: { 'room:*': { presence: true } },
+  authenticate: (req) => {
+    const q = new URL(req.url ?? '', 'http://x').searchParams
+    return { user: q.get('user') ?? 'anon', device: q.get('device') ?? 'web' }
+  },
+  presence: (conn) => {
+    const data = conn.data as { user: string; device: string }
+    return { userId: data.user, info: { device: data.device } }
+  },
 })
+const { onCleanup } = fixture
 
-async function setup(options: Parameters<typeof startServer>[0] = {}) {
-  const server = await startServer({
-    channels: { 'room:*': { presence: true } },
-    authenticate: (req) => {
-      const q = new URL(req.url ?? '', 'http://x').searchParams
-      return { user: q.get('user') ?? 'anon', device: q.get('device') ?? 'web' }
-    },
-    presence: (conn) => {
-      const data = conn.data as { user: string; device: string }
-      return { userId: data.user, info: { device: data.device } }
-    },
-    ...options,
-  })
-  cleanups.push(() => server.sb.close({ timeout: 300 }))
-  const client = async (user: string, device = 'web') => {
-    const c = await connect(`${server.url}?user=${user}&device=${device}`)
-    cleanups.push(() => c.ws.terminate())
-    return c
-  }
+async function setup(options: Parameters<typeof fixture.setup>[0] = {}) {
+  const server = await fixture.setup(options)
+  const client = (user: string, device = 'web') => server.client(`?user=${user}&device=${device}`)
   return { ...server, client }
 }
-
 async function join(c: TestClient, channel: string): Promise<PresenceMember[]> {
   const id = `j${Math.random()}`
   c.send({ type: 'subscribe', id, channel })
@@ -139,7 +130,7 @@ describe('presence', () => {
     const { url } = await setup()
     const make = (user: string) => {
       const c = new SwitchboardClient(`${url}?user=${user}`, { backoff: () => 20 })
-      cleanups.push(() => c.close())
+      onCleanup(() => c.close())
       return c
     }
     const a = make('ada')
@@ -168,7 +159,7 @@ describe('presence', () => {
     await join(watcher, 'room:dead')
     // A peer that never answers pings and sends nothing after its subscribe.
     const dead = new WebSocket(`${url}?user=ghost`, 'switchboard.v1', { autoPong: false })
-    cleanups.push(() => dead.terminate())
+    onCleanup(() => dead.terminate())
     dead.on('error', () => {})
     let helloAt = 0
     let lastSent = 0

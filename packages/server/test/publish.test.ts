@@ -4,28 +4,13 @@
 import { SwitchboardClient } from '@switchboard/client'
 import type { JsonValue, StreamPosition } from '@switchboard/protocol'
 import { MemoryBroker, type PublishOptions } from '@switchboard/server'
-import { afterEach, describe, expect, it } from 'vitest'
-import { connect, startServer, type TestClient, until } from './helpers.js'
-
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
+import { describe, expect, it } from 'vitest'
+import { serverFixture, type TestClient, until } from './helpers.js'
 
 const CHANNELS = { 'chat:*': { history: 100, clientPublish: true } }
 const history = () => ({ size: 100, ttlMs: Number.POSITIVE_INFINITY })
 
-async function setup(options: Parameters<typeof startServer>[0] = {}) {
-  const server = await startServer({ channels: CHANNELS, ...options })
-  cleanups.push(() => server.sb.close({ timeout: 300 }))
-  const client = async () => {
-    const c = await connect(server.url)
-    cleanups.push(() => c.ws.terminate())
-    return c
-  }
-  return { ...server, client }
-}
-
+const { setup, onCleanup } = serverFixture({ channels: CHANNELS })
 async function subscribed(c: TestClient, channel: string) {
   c.send({ type: 'subscribe', id: `sub-${channel}`, channel })
   await c.next('reply', (r) => r.id === `sub-${channel}`)
@@ -146,7 +131,7 @@ describe('idempotency keys', () => {
       await subscribed(watcher, 'chat:retry')
 
       const sbc = new SwitchboardClient(url, { backoff: () => 20, requestTimeout: 5000 })
-      cleanups.push(() => sbc.close())
+      onCleanup(() => sbc.close())
       const room = sbc.channel('chat:retry')
       const seen: unknown[] = []
       room.on('message', (m) => seen.push(m))

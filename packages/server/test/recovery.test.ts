@@ -5,13 +5,8 @@
 // live stream with no gap and no overlap while publishing goes on.
 import type { MessageFrame, StreamPosition, SubscribeResult } from '@switchboard/protocol'
 import { type HistoryResult, MemoryBroker } from '@switchboard/server'
-import { afterEach, describe, expect, it } from 'vitest'
-import { connect, startServer, type TestClient, until } from './helpers.js'
-
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
+import { describe, expect, it } from 'vitest'
+import { serverFixture, type TestClient, until } from './helpers.js'
 
 const CHANNELS = {
   'h:*': { history: 5 },
@@ -20,19 +15,7 @@ const CHANNELS = {
   // 'plain:*' and anything else: no history
 }
 
-async function setup(options: Parameters<typeof startServer>[0] = {}) {
-  const server = await startServer({ channels: CHANNELS, ...options })
-  cleanups.push(() => server.sb.close({ timeout: 500 }))
-  const client = async () => {
-    const c = await connect(server.url)
-    cleanups.push(async () => {
-      c.ws.terminate()
-    })
-    return c
-  }
-  return { ...server, client }
-}
-
+const { setup } = serverFixture({ channels: CHANNELS })
 let nextId = 0
 
 interface Resumed {

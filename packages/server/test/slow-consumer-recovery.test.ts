@@ -2,24 +2,21 @@
 // 4100 (its unsent bytes passed maxBufferedBytes), and when it reads again it reconnects, resumes
 // from the last offset it handled, and ends up with every message once, in order.
 import { type RecoveryInfo, type StateChange, SwitchboardClient } from '@switchboard/client'
-import { afterEach, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { SocketTracker } from './client-helpers.js'
-import { startServer, until } from './helpers.js'
+import { serverFixture, startServer, until } from './helpers.js'
 
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
+const { onCleanup } = serverFixture()
 
 it('a subscriber cut off as a slow consumer recovers every message from history', async () => {
   const { sb, url } = await startServer({
     maxBufferedBytes: 64 * 1024,
     channels: { 'feed:*': { history: 20_000 } },
   })
-  cleanups.push(() => sb.close({ timeout: 300 }))
+  onCleanup(() => sb.close({ timeout: 300 }))
   const tracker = new SocketTracker()
   const client = new SwitchboardClient(url, { WebSocket: tracker.WebSocket, backoff: () => 20 })
-  cleanups.push(() => client.close())
+  onCleanup(() => client.close())
   const states: StateChange[] = []
   client.on('state', (s) => states.push(s))
   const feed = client.channel('feed:firehose')
