@@ -205,7 +205,7 @@ export class ReconnectingWebSocket extends Emitter<ReconnectingWebSocketEvents> 
     this.#socket = undefined
     if (this.#openedAt !== undefined && Date.now() - this.#openedAt >= this.#minUptime) this.#attempts = 0
     this.#openedAt = undefined
-    const terminal = info.code === CloseCode.NORMAL || !shouldReconnect(info.code)
+    const terminal = !shouldReconnect(info.code)
     const exhausted = !terminal && this.#attempts >= this.#maxAttempts
     if (terminal || exhausted) {
       this.#queue = []

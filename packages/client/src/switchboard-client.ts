@@ -24,6 +24,7 @@ import {
   encodeFrame,
   type HelloFrame,
   type JsonValue,
+  ProtocolError,
   type PublishResult,
   type ServerFrame,
   type StreamPosition,
@@ -374,13 +375,16 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
 
   #onData(data: unknown): void {
     this.#lastSeen = Date.now()
+    if (typeof data !== 'string') {
+      this.#emitter.emit('error', new SwitchboardError('invalid_frame', 'binary frames are not part of v1'))
+      return
+    }
     let frame: ServerFrame
     try {
-      if (typeof data !== 'string')
-        throw new SwitchboardError('invalid_frame', 'binary frames are not part of v1')
       frame = decodeServerFrame(data)
     } catch (err) {
-      const code = err instanceof SwitchboardError || isCoded(err) ? err.code : 'invalid_frame'
+      // The codec throws nothing but ProtocolError; the fallback only keeps the types honest.
+      const code = err instanceof ProtocolError ? err.code : 'invalid_frame'
       this.#emitter.emit(
         'error',
         new SwitchboardError(code, err instanceof Error ? err.message : 'bad frame'),
@@ -516,7 +520,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       const reason = dropReason ?? 'connection_lost'
       this.#setState('reconnecting', reason, info.code)
     } else {
-      const terminal = info.code === CloseCode.NORMAL || !shouldReconnect(info.code)
+      const terminal = !shouldReconnect(info.code)
       const reason = dropReason ?? (terminal ? 'terminal_close' : 'max_retries')
       this.#setState('closed', reason, info.code)
     }
@@ -574,10 +578,6 @@ function noop(): void {}
 
 function wireData(data: unknown): { data?: JsonValue } {
   return data === undefined ? {} : { data: data as JsonValue }
-}
-
-function isCoded(err: unknown): err is { code: string } {
-  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
 }
 
 function randomPrefix(): string {

@@ -5,10 +5,8 @@
  * subscribe frames. It forwards the channel's events to the hooks and keeps two snapshots for
  * useSyncExternalStore: the subscription state and the presence members.
  *
- * Members come from the subscribe reply (`members`, on presence channels), are kept up to date by
- * `presence` join/leave frames, and are replaced by each resubscribe after a reconnect. A channel
- * that was already subscribed before any hook held it (created with `client.channel()` directly)
- * has no reply left to read: its members are fetched once with the `$presence` request.
+ * Members are the channel's own list (`Channel.members`: the subscribe reply, then join/leave
+ * frames, replaced by each resubscribe), frozen into a snapshot whenever it changes.
  */
 import type {
   Channel,
@@ -67,22 +65,20 @@ export class ChannelHandle extends Emitter<Events> {
     const forward = <K extends keyof ChannelEvents<unknown>>(event: K) =>
       channel.on(event, (payload) => this.emit(event, payload as Events[K]))
     this.#offs = [
-      forward('message'),
       forward('publication'),
       forward('state'),
       forward('recovery'),
       forward('error'),
       channel.on('subscribed', (result) => {
-        if (result.members) this.#setMembers(dedupe(result.members))
+        if (result.members) this.#setMembers(channel.members)
         this.emit('subscribed', result)
       }),
       channel.on('presence', (event) => {
-        const others = this.#members.filter((m) => m.connectionId !== event.member.connectionId)
-        this.#setMembers(event.action === 'join' ? [...others, event.member] : others)
+        this.#setMembers(channel.members)
         this.emit('presence', event)
       }),
     ]
-    if (channel.state === 'subscribed') void this.#fetchMembers(channel)
+    if (channel.state === 'subscribed') this.#setMembers(channel.members)
   }
 
   #stop(): void {
@@ -94,28 +90,11 @@ export class ChannelHandle extends Emitter<Events> {
     this.#setMembers(NO_MEMBERS)
   }
 
-  async #fetchMembers(channel: Channel): Promise<void> {
-    try {
-      const reply = (await this.#client.request('$presence', { channel: this.name })) as {
-        members?: PresenceMember[]
-      }
-      if (this.#channel === channel && Array.isArray(reply?.members)) this.#setMembers(dedupe(reply.members))
-    } catch {
-      // Not a presence channel, or an older server: members arrive with the next resubscribe.
-    }
-  }
-
   #setMembers(members: readonly PresenceMember[]): void {
     if (members === this.#members) return
     this.#members = members.length === 0 ? NO_MEMBERS : Object.freeze(members)
     this.emit('members', this.#members)
   }
-}
-
-function dedupe(members: readonly PresenceMember[]): PresenceMember[] {
-  const seen = new Map<string, PresenceMember>()
-  for (const member of members) seen.set(member.connectionId, member)
-  return [...seen.values()]
 }
 
 const handles = new WeakMap<object, Map<string, ChannelHandle>>()

@@ -88,7 +88,6 @@ class SocketStore {
           this.#set({ ...this.#snapshot, lastMessage: parsed })
           callbacks.current.onMessage?.(parsed)
         })
-        this.#set({ ...this.#snapshot, status: 'connecting' })
         socket.connect()
       },
       () => {

@@ -305,6 +305,28 @@ describe('usePresence', () => {
     await waitFor(() => expect(members).toBe('eve'))
     client.close()
   })
+  it('lists the members of a channel the app had subscribed to before the hook mounted', async () => {
+    const client = new SwitchboardClient(`${server.url}?name=fay`, {
+      WebSocket: recordingWebSocket().WebSocket,
+    })
+    client.connect()
+    const channel = client.channel('chat:early')
+    await new Promise((resolve) => channel.once('subscribed', resolve))
+    let members = ''
+    function Who() {
+      members = usePresence('chat:early')
+        .map((m) => m.userId)
+        .join(',')
+      return null
+    }
+    render(
+      <SwitchboardProvider client={client}>
+        <Who />
+      </SwitchboardProvider>,
+    )
+    await waitFor(() => expect(members).toBe('fay'))
+    client.close()
+  })
 })
 
 describe('useRequest', () => {
