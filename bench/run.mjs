@@ -2,7 +2,8 @@
 // Benchmark orchestrator. Starts every contender as its own process (pinned to CPU 0), a pool of
 // load-generator processes (pinned to CPU 1, each on its own source addresses 127.0.N.2–201), runs the
 // same scenarios against each contender — rotating the contender order from one scenario group to
-// the next — and writes bench/results/latest.json (then docs/benchmarks.md with --report).
+// the next — and writes bench/results/latest.json (quick runs: results/quick.json), then
+// docs/benchmarks.md with --report.
 //
 //   node bench/run.mjs                 quick mode: tiny sizes, CI smoke test (< 1 min)
 //   node bench/run.mjs --full          the real run (≈ 15–20 min on 2 cores)
@@ -457,7 +458,8 @@ async function main() {
   const only = opt('only', '')
   const names = Object.keys(CONTENDERS).filter((n) => !only || only.split(',').includes(n))
   const groups = GROUPS.filter((g) => !opt('groups') || opt('groups').split(',').includes(g))
-  const out = opt('out', join(here, 'results/latest.json'))
+  // A quick run must not overwrite the full run that docs/benchmarks.md was generated from.
+  const out = opt('out', join(here, full ? 'results/latest.json' : 'results/quick.json'))
   const meta = {
     date: new Date().toISOString(),
     mode: full ? 'full' : 'quick',

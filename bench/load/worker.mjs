@@ -7,6 +7,7 @@
 // Controlled by the orchestrator over the IPC channel. Timestamps are CLOCK_MONOTONIC µs
 // (process.hrtime), which is the same clock in every process on the machine.
 import net from 'node:net'
+import { answerControl } from '../control.mjs'
 import { Hist } from './hist.mjs'
 
 const hr = () => {
@@ -324,12 +325,4 @@ const ops = {
   },
 }
 
-process.on('message', async (m) => {
-  try {
-    const r = await ops[m.op](m)
-    process.send({ id: m.id, ...r })
-  } catch (e) {
-    process.send({ id: m.id, error: String(e?.stack ?? e) })
-  }
-})
-process.on('disconnect', () => process.exit(0))
+answerControl(ops)

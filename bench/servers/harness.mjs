@@ -2,6 +2,8 @@
 // the publish scheduler (fixed offered rate or flat out; one publish per event-loop turn or a
 // burst of many), and CPU / RSS reporting. A contender module supplies only
 // `{ name, version, port, publish(channel, data), connections(), close() }`.
+import { answerControl } from '../control.mjs'
+
 const hr = () => {
   const [s, ns] = process.hrtime()
   return s * 1e6 + ns / 1e3
@@ -96,15 +98,7 @@ export async function serve(contender) {
       return {}
     },
   }
-  process.on('message', async (m) => {
-    try {
-      const r = await ops[m.op](m)
-      process.send({ id: m.id, ...r })
-    } catch (e) {
-      process.send({ id: m.id, error: String(e?.stack ?? e) })
-    }
-  })
-  process.on('disconnect', () => process.exit(0))
+  answerControl(ops)
   process.send({ ready: true, name: c.name, version: c.version, port: c.port, pid: process.pid })
 }
 
