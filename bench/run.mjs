@@ -308,6 +308,8 @@ async function echoGroup(server, workers, record) {
       }),
     ),
   )
+  // Let the warm-up's last replies land before the counters are reset for the measured runs.
+  await sleep(Math.max(CFG.settleMs, 200))
   for (const rate of e.rates) {
     const m = await measure(
       server,
