@@ -7,7 +7,7 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 
 export default defineConfig({
   resolve: {
-    alias: [{ find: /^@switchboard\/(protocol|server|client|react|cli)$/, replacement: src('$1') }],
+    alias: [{ find: /^@switchboard\/(protocol|server|redis|client|react|cli)$/, replacement: src('$1') }],
   },
   test: {
     include: [

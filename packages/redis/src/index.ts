@@ -1,0 +1,2 @@
+/** @switchboard/redis — the Redis broker (in progress). */
+export {}
