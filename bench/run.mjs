@@ -191,6 +191,19 @@ async function connect(workers, server, n, extra = {}) {
 
 const cpuOf = (c) => c.user + c.system
 
+/** Waits until the workers' delivery counts stop moving (200 ms still), at most drainMs. */
+async function settleDeliveries(workers) {
+  const until = hr() + CFG.drainMs * 1000
+  let last = -1
+  for (;;) {
+    const reps = await Promise.all(workers.map((w) => w.call('report')))
+    const n = reps.reduce((a, r) => a + r.count, 0)
+    if (n === last || hr() > until) return
+    last = n
+    await sleep(200)
+  }
+}
+
 /** Runs `drive` (which makes the server publish or the workers send) and measures it. */
 async function measure(server, workers, drive, { expected, drainMs = CFG.drainMs } = {}) {
   await Promise.all(workers.map((w) => w.call('reset')))
@@ -266,6 +279,16 @@ async function broadcastGroup(size, server, workers, record) {
   log(`    ${server.name}: ${c.ok} clients subscribed in ${c.ms.toFixed(0)} ms`)
   const subs = c.ok
   await sleep(CFG.settleMs)
+  // Warm-up (JIT, buffers), unmeasured and the same for every contender, then a wait until its
+  // last deliveries have landed: otherwise the first measured run's p99 is decided by cold code.
+  await server.call('broadcast', {
+    channel: 'bench:all',
+    rate: b.rate,
+    burst: 1,
+    durationMs: Math.min(1000, b.ms),
+    size: CFG.payload,
+  })
+  await settleDeliveries(workers)
   const runs = [
     ['single', 'rate', 1, b.rate],
     ['single', 'flat', 1, 0],

@@ -2,7 +2,8 @@
  * The WebSocket transport, on `ws`. Incoming frames go through ws's parser (RFC 6455 checks,
  * UTF-8 validation, maxPayload). Outgoing frames take a faster path: each OutgoingFrame is framed
  * once with `Sender.frame` into one buffer, and that buffer is written to every subscriber's
- * socket; the frames a connection gets within one event-loop turn leave in one write.
+ * socket; the frames a connection gets within one event-loop turn leave in one write, and under
+ * load a busy connection's frames over several turns (see COALESCE_MIN_MS).
  *
  * The send buffer is bounded: queued bytes plus what the socket still holds. Past the bound the
  * client is a slow consumer — its queue is dropped and it is closed with 4100 — so one client that
@@ -62,13 +63,64 @@ function closeCodeOf(err: Error & { code?: string }): number {
   }
 }
 
-/** Transports with frames waiting, flushed together once per event-loop turn. */
-let dirty: WsTransport[] = []
+/**
+ * Group writes under load. A flush writes every connection with frames waiting; when one took
+ * `cost` ≥ 1 ms, a connection it wrote that gets frames again within `cost` of its end waits, by a
+ * timer, until that much time has passed: the frames of a busy stream then share a write, so the
+ * server spends at most about half its time writing, instead of one write per message. A quiet
+ * connection, or any connection while flushes are cheap, is written at the end of the turn.
+ */
+const COALESCE_MIN_MS = 1
+const COALESCE_MAX_MS = 20
 
-function flushAll(): void {
+/** Transports with frames waiting, flushed together at the end of the event-loop turn. */
+let dirty: WsTransport[] = []
+/** Busy transports with frames waiting, flushed together by a timer. */
+let delayed: WsTransport[] = []
+/** Counts flushes of either list; a transport remembers the one that last wrote it. */
+let cycle = 0
+/** When the latest flush ended, and how long the next busy connections wait after it (0: none). */
+let cycleEnd = 0
+let cycleWait = 0
+/** Whether now is within cycleWait of cycleEnd, read once for the first frame queued after a flush. */
+let recent: boolean | undefined
+
+function flushList(list: WsTransport[]): void {
+  cycle++
+  const start = performance.now()
+  for (const t of list) t.flushScheduled()
+  cycleEnd = performance.now()
+  const cost = cycleEnd - start
+  cycleWait = cost < COALESCE_MIN_MS ? 0 : Math.min(cost, COALESCE_MAX_MS)
+  recent = undefined
+}
+
+function flushDirty(): void {
   const list = dirty
   dirty = []
-  for (const t of list) t.flushScheduled()
+  flushList(list)
+}
+
+function flushDelayed(): void {
+  const list = delayed
+  delayed = []
+  flushList(list)
+}
+
+/** Schedules a transport's flush: by the timer if the latest flush wrote it and was costly, else end of turn. */
+function schedule(t: WsTransport, lastCycle: number): void {
+  if (lastCycle === cycle && cycleWait > 0) {
+    if (recent === undefined) {
+      const left = cycleEnd + cycleWait - performance.now()
+      recent = left > 0
+      if (recent && delayed.length === 0) setTimeout(flushDelayed, Math.max(1, Math.round(left)))
+    }
+    if (recent) {
+      delayed.push(t)
+      return
+    }
+  }
+  if (dirty.push(t) === 1) setImmediate(flushDirty)
 }
 
 export interface WsTransportOptions {
@@ -87,8 +139,10 @@ export class WsTransport implements Transport {
   private queuedBytes = 0
   /** The socket's own unsent bytes as of the last write (see `send`). */
   private backlog = 0
-  /** Whether this transport is in the end-of-turn flush list. */
+  /** Whether this transport is in a flush list. */
   private scheduled = false
+  /** The flush cycle that last wrote this transport. */
+  private lastCycle = -1
   /** FLUSH_AT, or less under a small send bound, so that bytes merely held never pass it. */
   private readonly flushAt: number
   private handlers: TransportHandlers | undefined
@@ -150,14 +204,15 @@ export class WsTransport implements Transport {
     }
     if (!this.scheduled && this.queue.length > 0) {
       this.scheduled = true
-      if (dirty.push(this) === 1) setImmediate(flushAll)
+      schedule(this, this.lastCycle)
     }
     return true
   }
 
-  /** @internal The end-of-turn flush. */
+  /** @internal The scheduled flush. */
   flushScheduled(): void {
     this.scheduled = false
+    this.lastCycle = cycle
     this.flush()
   }
 
