@@ -24,7 +24,21 @@ export interface BrokerPresence {
   member: PresenceMember
 }
 
-export type BrokerEvent = BrokerMessage | BrokerPresence
+/**
+ * The broker lost part of the channel's live stream and could not fill it from history (a Redis
+ * restart that lost the data, or a channel without history). Local subscribers must resume with
+ * `since`, which tells them `recovered: false` if messages are gone. The in-memory broker never
+ * sends it.
+ */
+export interface BrokerReset {
+  kind: 'reset'
+  channel: string
+}
+
+/** A message or presence change, as delivered to subscribers. */
+export type BrokerData = BrokerMessage | BrokerPresence
+
+export type BrokerEvent = BrokerData | BrokerReset
 
 export type BrokerListener = (event: BrokerEvent) => void
 

@@ -2,29 +2,49 @@
  * The node-local side of channels: which connections here are subscribed to what, one broker
  * subscription per channel with local subscribers, and the fan-out. Each broker event is encoded
  * once — one JSON.stringify, one OutgoingFrame, framed once by the transport — and the same bytes
- * are queued to every local subscriber.
+ * are queued to every local subscriber. Messages go out in batches (see OutgoingBatch): the first
+ * message of a flush window is handed to each subscriber, the next ones are appended to the batch
+ * they already hold, so a busy channel costs per subscriber per window, not per message.
  *
  * A subscriber that is recovering is *held*: live events for it are kept aside while its replay
  * is read from history, then released — only those after the replay's last offset — so replay and
  * live stream meet with no gap and no overlap.
  */
-import { ErrorCode, encodeFrame, type ServerFrame, type StreamPosition } from '@switchboard/protocol'
-import type { Broker, BrokerEvent } from './broker.js'
+import {
+  CloseCode,
+  ErrorCode,
+  encodeFrame,
+  type ServerFrame,
+  type StreamPosition,
+} from '@switchboard/protocol'
+import type { Broker, BrokerData } from './broker.js'
 import type { ClientConnection } from './connection.js'
 import { SwitchboardError } from './errors.js'
-import { OutgoingFrame } from './transport.js'
+import { OutgoingBatch, OutgoingFrame } from './transport.js'
 
 /** Live events kept for a held subscriber, in arrival order, with their shared encoding. */
-type Held = Array<{ event: BrokerEvent; frame: OutgoingFrame }>
+type Held = Array<{ event: BrokerData; frame: OutgoingFrame }>
+
+/** A batch takes no more frames past this much JSON text: a flood of big messages flushes sooner. */
+const BATCH_TEXT_MAX = 32 * 1024
 
 interface LocalChannel {
   /** Each local subscriber, with its held events while it recovers (undefined when live). */
   readonly members: Map<ClientConnection, Held | undefined>
   /** Settles once the broker subscription for this channel is in place. */
   ready: Promise<void>
+  /** The batch every live subscriber that takes batches holds, while it is open. */
+  batch: OutgoingBatch | undefined
+  /** Members that need a look for every message: held ones, and those whose transport takes no batches. */
+  special: number
 }
 
-function toFrame(event: BrokerEvent): ServerFrame {
+/** Whether a member needs a look for every message even while a batch is open. */
+function isSpecial(conn: ClientConnection, held: Held | undefined): boolean {
+  return held !== undefined || !conn.takesBatches
+}
+
+function toFrame(event: BrokerData): ServerFrame {
   if (event.kind === 'message') {
     const { channel, epoch, offset, data } = event
     return { type: 'message', channel, epoch, offset, data }
@@ -50,16 +70,23 @@ export class ChannelHub {
   async add(conn: ClientConnection, channel: string, hold = false): Promise<void> {
     let local = this.channels.get(channel)
     if (!local) {
-      const created: LocalChannel = { members: new Map(), ready: Promise.resolve() }
-      created.ready = this.broker.subscribe(channel, (event) => this.deliver(created, event))
+      const created: LocalChannel = {
+        members: new Map(),
+        ready: Promise.resolve(),
+        batch: undefined,
+        special: 0,
+      }
+      created.ready = this.broker.subscribe(channel, (event) =>
+        event.kind === 'reset' ? this.reset(created) : this.deliver(created, event),
+      )
       local = created
       this.channels.set(channel, local)
     }
-    local.members.set(conn, hold ? [] : undefined)
+    this.setMember(local, conn, hold ? [] : undefined)
     try {
       await local.ready
     } catch {
-      local.members.delete(conn)
+      this.deleteMember(local, conn)
       if (this.channels.get(channel) === local) this.channels.delete(channel)
       throw new SwitchboardError(ErrorCode.UNAVAILABLE, 'the broker could not subscribe to this channel')
     }
@@ -68,7 +95,7 @@ export class ChannelHub {
   /** Starts holding an existing subscriber's live events (a resubscribe with `since`). */
   hold(conn: ClientConnection, channel: string): void {
     const local = this.channels.get(channel)
-    if (local?.members.has(conn) && !local.members.get(conn)) local.members.set(conn, [])
+    if (local?.members.has(conn) && !local.members.get(conn)) this.setMember(local, conn, [])
   }
 
   /**
@@ -79,7 +106,7 @@ export class ChannelHub {
     const local = this.channels.get(channel)
     const held = local?.members.get(conn)
     if (!local || !held) return
-    local.members.set(conn, undefined)
+    this.setMember(local, conn, undefined)
     for (const { event, frame } of held) {
       if (event.kind === 'message' && event.epoch === after.epoch && event.offset <= after.offset) continue
       conn.sendEncoded(frame)
@@ -88,7 +115,7 @@ export class ChannelHub {
 
   async remove(conn: ClientConnection, channel: string): Promise<void> {
     const local = this.channels.get(channel)
-    if (!local?.members.delete(conn)) return
+    if (!local || !this.deleteMember(local, conn)) return
     if (local.members.size === 0) {
       this.channels.delete(channel)
       await local.ready.catch(() => {})
@@ -97,15 +124,70 @@ export class ChannelHub {
     }
   }
 
-  private deliver(local: LocalChannel, event: BrokerEvent): void {
+  /**
+   * The broker lost part of this channel's stream and could not fill it: every local subscriber
+   * reconnects (1012, a reconnect code) and resumes with `since`, which replays what history
+   * still has and reports `recovered: false` if anything is gone — never a silent gap.
+   */
+  private reset(local: LocalChannel): void {
+    for (const conn of [...local.members.keys()])
+      conn.close(CloseCode.SERVICE_RESTART, 'channel stream interrupted')
+  }
+
+  /**
+   * Every membership change ends the channel's open batch: a subscriber that joins, goes live or
+   * starts holding must not get frames through a batch it did not (or should no longer) hold, and
+   * one that leaves must not get more through a batch still in its queue.
+   */
+  private setMember(local: LocalChannel, conn: ClientConnection, held: Held | undefined): void {
+    const before = local.members.get(conn)
+    if (local.members.has(conn) && isSpecial(conn, before)) local.special--
+    local.members.set(conn, held)
+    if (isSpecial(conn, held)) local.special++
+    local.batch = undefined
+  }
+
+  private deleteMember(local: LocalChannel, conn: ClientConnection): boolean {
+    if (!local.members.has(conn)) return false
+    if (isSpecial(conn, local.members.get(conn))) local.special--
+    local.members.delete(conn)
+    local.batch = undefined
+    return true
+  }
+
+  private deliver(local: LocalChannel, event: BrokerData): void {
     if (local.members.size === 0) return
     const frame = new OutgoingFrame(encodeFrame(toFrame(event)))
-    // The publisher (except-sender) or, for presence, the member itself does not get the event.
+    // The publisher (except-sender) or, for presence, the member itself does not get the event:
+    // such an event goes to each member on its own and ends the batch.
     const skip = event.kind === 'message' ? event.except : event.member.connectionId
+    if (skip !== undefined) {
+      local.batch = undefined
+      local.members.forEach((held, conn) => {
+        if (conn.id === skip) return
+        if (held) held.push({ event, frame })
+        else conn.sendEncoded(frame)
+      })
+      return
+    }
+    const open = local.batch
+    if (open?.open && open.textLength < BATCH_TEXT_MAX) {
+      // Every live member that takes batches holds this batch: one append reaches them all.
+      open.append(frame)
+      if (local.special > 0) {
+        local.members.forEach((held, conn) => {
+          if (held) held.push({ event, frame })
+          else if (!conn.takesBatches) conn.sendEncoded(frame)
+        })
+      }
+      return
+    }
+    const batch = new OutgoingBatch(frame)
+    local.batch = batch
     // forEach rather than for-of with destructuring: no entry array per subscriber per message.
     local.members.forEach((held, conn) => {
-      if (conn.id === skip) return
       if (held) held.push({ event, frame })
+      else if (conn.takesBatches) conn.sendBatch(batch)
       else conn.sendEncoded(frame)
     })
   }

@@ -28,7 +28,7 @@ import {
 import { errorBody } from './errors.js'
 import type { HandlerResult } from './handlers.js'
 import { TokenBucket } from './rate-limit.js'
-import { OutgoingFrame, type Transport, type TransportHandlers } from './transport.js'
+import { type OutgoingBatch, OutgoingFrame, type Transport, type TransportHandlers } from './transport.js'
 
 export type ConnectionState = 'open' | 'closing' | 'closed'
 
@@ -141,6 +141,16 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
   /** Queues one encoded frame (shared by many connections on a fan-out). */
   sendEncoded(frame: OutgoingFrame): boolean {
     return this._state === 'open' && this.transport.send(frame)
+  }
+
+  /** Whether the transport takes channel batches (else the hub sends each frame on its own). */
+  get takesBatches(): boolean {
+    return this.transport.sendBatch !== undefined
+  }
+
+  /** Queues a channel's batch (see OutgoingBatch); only for a transport that takes batches. */
+  sendBatch(batch: OutgoingBatch): boolean {
+    return this._state === 'open' && this.transport.sendBatch!(batch)
   }
 
   sendFrame(frame: ServerFrame): boolean {

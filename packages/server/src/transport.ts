@@ -35,6 +35,43 @@ export class OutgoingFrame {
   }
 }
 
+/**
+ * The messages of one channel published within one flush window, shared by every subscriber. The
+ * hub makes a batch with a channel's first message and hands it to each subscriber once; later
+ * messages are appended to it — no work per subscriber — while it is `open`. It closes when any
+ * holder writes it or queues something after it, and when the channel's membership changes, so
+ * each connection still gets its frames in the order they were queued, and only those after it
+ * joined. A closed batch is encoded once per transport kind and the same bytes are written to all.
+ */
+export class OutgoingBatch {
+  readonly frames: OutgoingFrame[]
+  /** Characters of JSON text so far; the hub starts a new batch past a bound. */
+  textLength: number
+  open = true
+  private readonly encodings = new Map<symbol, unknown>()
+
+  constructor(first: OutgoingFrame) {
+    this.frames = [first]
+    this.textLength = first.text.length
+  }
+
+  append(frame: OutgoingFrame): void {
+    this.frames.push(frame)
+    this.textLength += frame.text.length
+  }
+
+  /** The frames encoded for one transport kind and joined; closes the batch. */
+  encoded<T>(key: symbol, build: (frames: readonly OutgoingFrame[]) => T): T {
+    this.open = false
+    let value = this.encodings.get(key) as T | undefined
+    if (value === undefined) {
+      value = build(this.frames)
+      this.encodings.set(key, value)
+    }
+    return value
+  }
+}
+
 export interface TransportHandlers {
   /** One complete text message from the client. */
   onMessage(text: string): void
@@ -54,6 +91,11 @@ export interface Transport {
   readonly bufferedAmount: number
   /** Queues a frame; false if it was dropped because the transport is closing or closed. */
   send(frame: OutgoingFrame): boolean
+  /**
+   * Queues a channel's batch, including frames appended to it until it closes (see OutgoingBatch).
+   * Optional: the hub sends each frame on its own to a transport without it.
+   */
+  sendBatch?(batch: OutgoingBatch): boolean
   /** Writes out what is queued now instead of at the end of the event-loop turn. */
   flush(): void
   /** Flushes, then closes with this code; the peer is cut off if it does not finish in time. */

@@ -1,8 +1,8 @@
 /**
  * The WebSocket transport, on `ws`. Incoming frames go through ws's parser (RFC 6455 checks,
  * UTF-8 validation, maxPayload). Outgoing frames take a faster path: each OutgoingFrame is framed
- * once with `Sender.frame` into one buffer, and that buffer is written to every subscriber's
- * socket; the frames a connection gets within one event-loop turn leave in one write, and under
+ * once into one buffer (and a channel's batch into one buffer for all its frames), and that buffer
+ * is written to every subscriber's socket; the frames a connection gets within one event-loop turn leave in one write, and under
  * load a busy connection's frames over several turns (see COALESCE_MIN_MS).
  *
  * The send buffer is bounded: queued bytes plus what the socket still holds. Past the bound the
@@ -12,43 +12,60 @@
  */
 import type { Duplex } from 'node:stream'
 import { CloseCode } from '@switchboard/protocol'
-import WebSocket, * as wsModule from 'ws'
-import type { OutgoingFrame, Transport, TransportHandlers } from './transport.js'
-
-interface FrameOptions {
-  fin: boolean
-  opcode: number
-  mask: boolean
-  readOnly: boolean
-  rsv1: boolean
-}
-
-interface SenderStatics {
-  frame(data: Buffer, options: FrameOptions): Buffer[]
-}
-
-// `Sender` is a public export of ws (`import { Sender } from 'ws'`, `WebSocket.Sender` in CJS) that
-// @types/ws does not declare; look in both places so the ESM and the CJS builds of ws work.
-const wsExports = wsModule as unknown as { Sender?: SenderStatics; default?: { Sender?: SenderStatics } }
-const Sender: SenderStatics = (() => {
-  const found = wsExports.Sender ?? wsExports.default?.Sender
-  if (!found) throw new Error('ws does not export Sender; ws 8 is required')
-  return found
-})()
+import WebSocket from 'ws'
+import type { OutgoingBatch, OutgoingFrame, Transport, TransportHandlers } from './transport.js'
 
 const WS_FRAME = Symbol('ws-frame')
+const WS_BATCH = Symbol('ws-batch')
 /**
  * Queued bytes at which a connection writes at once instead of at the end of the turn: small
  * frames still coalesce, while a burst of large ones goes to the kernel before it can look like
  * a slow consumer's backlog.
  */
 const FLUSH_AT = 64 * 1024
-const TEXT_FRAME: FrameOptions = { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false }
 
-/** Header and payload in one buffer: one chunk per frame, so a flush of one frame is one write. */
+/** Bytes of the header of an unmasked frame carrying `length` bytes (RFC 6455 §5.2). */
+function headerSize(length: number): number {
+  return length < 126 ? 2 : length < 65536 ? 4 : 10
+}
+
+/** Writes one final, unmasked text frame of `text` (`length` bytes of UTF-8) at `at`; returns the end. */
+function writeTextFrame(out: Buffer, at: number, text: string, length: number): number {
+  out[at] = 0x81
+  if (length < 126) {
+    out[at + 1] = length
+    at += 2
+  } else if (length < 65536) {
+    out[at + 1] = 126
+    out.writeUInt16BE(length, at + 2)
+    at += 4
+  } else {
+    out[at + 1] = 127
+    out.writeUInt32BE(Math.floor(length / 2 ** 32), at + 2)
+    out.writeUInt32BE(length >>> 0, at + 6)
+    at += 10
+  }
+  return at + out.write(text, at, 'utf8')
+}
+
+/** One frame, header and payload in one buffer, so a flush of one frame is one write. */
 function buildFrame(text: string): Buffer {
-  const parts = Sender.frame(Buffer.from(text, 'utf8'), TEXT_FRAME)
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+  const length = Buffer.byteLength(text, 'utf8')
+  const out = Buffer.allocUnsafe(headerSize(length) + length)
+  writeTextFrame(out, 0, text, length)
+  return out
+}
+
+/** A channel batch's frames, one after the other in one buffer, written straight from their text. */
+function buildBatch(frames: readonly OutgoingFrame[]): Buffer {
+  if (frames.length === 1) return frames[0]!.encoded(WS_FRAME, buildFrame)
+  const lengths = frames.map((f) => Buffer.byteLength(f.text, 'utf8'))
+  let total = 0
+  for (const length of lengths) total += headerSize(length) + length
+  const out = Buffer.allocUnsafe(total)
+  let at = 0
+  for (let i = 0; i < frames.length; i++) at = writeTextFrame(out, at, frames[i]!.text, lengths[i]!)
+  return out
 }
 
 // ws reports protocol violations as errors with stable codes; these are the close codes it used.
@@ -135,8 +152,12 @@ type State = 'open' | 'closing' | 'closed'
 export class WsTransport implements Transport {
   readonly kind = 'websocket'
   private _state: State = 'open'
-  private readonly queue: Buffer[] = []
+  private readonly queue: Array<Buffer | OutgoingBatch> = []
+  /** Bytes queued; a batch counts as its text length when queued, its growth once it closes. */
   private queuedBytes = 0
+  /** The last queue entry when it is a batch, and the text length it was counted with. */
+  private lastBatch: OutgoingBatch | undefined
+  private lastBatchCounted = 0
   /** The socket's own unsent bytes as of the last write (see `send`). */
   private backlog = 0
   /** Whether this transport is in a flush list. */
@@ -189,9 +210,33 @@ export class WsTransport implements Transport {
 
   send(frame: OutgoingFrame): boolean {
     if (this._state !== 'open') return false
+    if (this.lastBatch) this.closeLastBatch()
     const bytes = frame.encoded(WS_FRAME, buildFrame)
     this.queue.push(bytes)
     this.queuedBytes += bytes.length
+    return this.queued()
+  }
+
+  sendBatch(batch: OutgoingBatch): boolean {
+    if (this._state !== 'open') return false
+    if (this.lastBatch) this.closeLastBatch()
+    this.queue.push(batch)
+    this.queuedBytes += batch.textLength
+    this.lastBatch = batch
+    this.lastBatchCounted = batch.textLength
+    return this.queued()
+  }
+
+  /** Something is queued after the last batch: it takes no more frames, and its growth is counted. */
+  private closeLastBatch(): void {
+    const batch = this.lastBatch!
+    batch.open = false
+    this.queuedBytes += batch.textLength - this.lastBatchCounted
+    this.lastBatch = undefined
+  }
+
+  /** After queueing: writes at once past flushAt, cuts a slow consumer, or schedules the flush. */
+  private queued(): boolean {
     if (this.queuedBytes >= this.flushAt) this.flush()
     // `backlog` is the socket's buffer as of the last write; it only shrinks meanwhile, so when
     // the sum passes the bound it is read again before anyone is called slow.
@@ -219,12 +264,22 @@ export class WsTransport implements Transport {
   flush(): void {
     const queue = this.queue
     if (queue.length === 0) return
-    const bytes = this.queuedBytes
     // One write either way: several small frames are cheaper copied into one buffer than handed
     // to the stream one by one. The queue array is reused: a fan-out flushes thousands per turn.
-    const out = queue.length === 1 ? queue[0]! : Buffer.concat(queue, bytes)
+    // The common broadcast case — one batch — writes the batch's shared buffer, no copy.
+    let out: Buffer
+    if (queue.length === 1) {
+      const only = queue[0]!
+      out = Buffer.isBuffer(only) ? only : only.encoded(WS_BATCH, buildBatch)
+    } else {
+      const parts = queue.map((entry) =>
+        Buffer.isBuffer(entry) ? entry : entry.encoded(WS_BATCH, buildBatch),
+      )
+      out = Buffer.concat(parts)
+    }
     queue.length = 0
     this.queuedBytes = 0
+    this.lastBatch = undefined
     if (this.ws.readyState !== WebSocket.OPEN) return
     this.socket.write(out)
     this.backlog = this.socket.writableLength
@@ -268,6 +323,7 @@ export class WsTransport implements Transport {
   private dropQueue(): void {
     this.queue.length = 0
     this.queuedBytes = 0
+    this.lastBatch = undefined
   }
 
   private closed(peerCode: number, peerReason: string): void {
