@@ -346,7 +346,10 @@ export function renderMarkdown(doc) {
       `${doc.meta.config.echo.conns} connections send requests on a fixed schedule regardless of replies; ` +
         'latency is reply time minus scheduled send time. The last column is how late the load ' +
         'generator’s timers actually sent (Node timers have 1 ms granularity); it is part of every ' +
-        'latency on that row and the same kind of error for every contender.',
+        'latency on that row and the same kind of error for every contender. Every contender’s server ' +
+        `is up at once and is measured in ${doc.meta.config.echo.rounds ?? 1} rounds, interleaved with the ` +
+        'others in a rotating order; the row is the round with the median p99 (a rare stall elsewhere on ' +
+        'the machine then decides no verdict by itself).',
       '',
       '![echo latency](benchmarks-echo.svg)',
       '',

@@ -160,6 +160,7 @@ function connectOne(o, index) {
     let settled = false
     const c = {
       sock,
+      port: o.port,
       proto: o.proto,
       sub: null,
       http: true,
@@ -236,7 +237,8 @@ async function connect(o) {
 }
 
 function echo(o) {
-  const live = conns.filter((c) => c.ready && !c.closed).slice(0, o.conns)
+  // several servers may be connected at once: `port` picks the one under test
+  const live = conns.filter((c) => c.ready && !c.closed && (!o.port || c.port === o.port)).slice(0, o.conns)
   for (const c of live) c.probe = true
   const interval = 1e6 / o.rate
   const start = hr() + 20_000
