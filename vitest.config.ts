@@ -18,6 +18,7 @@ export default defineConfig({
       'examples/**/*.test.ts',
       'apps/*/test/**/*.test.ts',
       'bench/**/*.test.ts',
+      'deploy/**/*.test.ts',
     ],
     testTimeout: 20_000,
     hookTimeout: 20_000,

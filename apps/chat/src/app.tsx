@@ -4,7 +4,7 @@
  * chat layout — sidebar of rooms and members, the room's header with the connection badge, the
  * message list, the typing line and the composer. The current room lives in the URL hash.
  */
-import { createBackoff } from '@switchboard/client'
+import { createBackoff, type SwitchboardClientOptions } from '@switchboard/client'
 import { SwitchboardProvider, useConnectionState } from '@switchboard/react'
 import { useCallback, useEffect, useState } from 'react'
 import { normalizeRoom } from './chat-types.js'
@@ -18,8 +18,13 @@ import { useRoom } from './use-room.js'
 
 const NAME_KEY = 'switchboard.name'
 const ROOMS_KEY = 'switchboard.rooms'
-// Reconnect quickly after a restart: full jitter from 300 ms, never more than 5 s apart.
-const CLIENT_OPTIONS = { backoff: createBackoff({ base: 300, max: 5000 }), minUptime: 2000 }
+// Reconnect quickly after a restart: full jitter from 300 ms, never more than 5 s apart. Where a
+// WebSocket cannot open (a proxy blocks it), fall back to SSE, then long-polling.
+const CLIENT_OPTIONS: SwitchboardClientOptions = {
+  backoff: createBackoff({ base: 300, max: 5000 }),
+  minUptime: 2000,
+  transports: ['websocket', 'sse', 'long-polling'],
+}
 
 function socketUrl(name: string): string {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'

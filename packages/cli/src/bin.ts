@@ -1,18 +1,22 @@
 #!/usr/bin/env node
 /**
- * The `switchboard` command. `serve` runs a server; `connect`, `token` and `bench` are planned
- * (see DESIGN.md) and say so instead of pretending.
+ * The `switchboard` command. `serve` runs a server, `token` signs a development JWT; `connect`
+ * and `bench` are planned (see DESIGN.md) and say so instead of pretending.
  */
 import type { Logger } from '@switchboard/server'
 import { UsageError } from './args.js'
 import { SERVE_USAGE, serve, serveConfig } from './serve.js'
+import { signToken, TOKEN_USAGE, tokenConfig } from './token.js'
 
 const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
-  serve     run a Switchboard server (in-memory broker)
+  serve     run a Switchboard server (in-memory broker, or Redis with --redis)
+  token     print an HS256 JWT for development
 
-${SERVE_USAGE}`
+${SERVE_USAGE}
+
+${TOKEN_USAGE}`
 
 const log: Logger = {
   info: (m) => console.log(m),
@@ -32,8 +36,10 @@ async function main(argv: string[]): Promise<number | undefined> {
     case '-h':
       console.log(USAGE)
       return 0
-    case 'connect':
     case 'token':
+      console.log(await signToken(tokenConfig(rest, process.env)))
+      return 0
+    case 'connect':
     case 'bench':
       console.error(`switchboard ${command}: not implemented yet`)
       return 2

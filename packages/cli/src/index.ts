@@ -1,6 +1,7 @@
 /**
- * @switchboard/cli — the `switchboard` command (bin.ts), and its `serve` command as a function
- * for programs and tests that want the same server in-process.
+ * @switchboard/cli — the `switchboard` command (bin.ts), and its `serve` and `token` commands as
+ * functions for programs and tests that want them in-process.
  */
 export { parseArgs, parsePort, UsageError } from './args.js'
 export { type RunningServer, SERVE_CHANNELS, type ServeConfig, serve, serveConfig } from './serve.js'
+export { signToken, TOKEN_USAGE, type TokenConfig, tokenConfig } from './token.js'

@@ -1,14 +1,17 @@
 /**
- * `switchboard serve`: a Switchboard server with the in-memory broker, configured from flags and
- * the environment, that drains on SIGTERM/SIGINT — new connections refused, every client closed
+ * `switchboard serve`: a Switchboard server configured from flags and the environment — with the
+ * in-memory broker, or with `--redis` the Redis broker so several nodes share channels, history
+ * and presence — that drains on SIGTERM/SIGINT: new connections refused, every client closed
  * with 1012 so it reconnects elsewhere, then exit. A second signal exits at once.
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import { fileURLToPath } from 'node:url'
+import { RedisBroker } from '@switchboard/redis'
 import {
   type ChannelOptionsMap,
+  ChannelRules,
   createSwitchboard,
   type Logger,
   type ServerAddress,
@@ -18,12 +21,15 @@ import {
 import { parseArgs, parsePort, UsageError } from './args.js'
 
 export const SERVE_USAGE = `Usage: switchboard serve [--port 8080] [--host 0.0.0.0] [--path /ws] [--static DIR] [--drain-timeout 10000]
+                        [--redis redis://127.0.0.1:6379]
 
   --port           port to listen on (default: $PORT, else 8080; 0 picks a free port)
   --host           interface to listen on (default: all)
   --path           WebSocket endpoint (default: /ws)
   --static         serve the files of DIR at / (default: the built chat app, apps/chat/dist)
-  --drain-timeout  milliseconds to let clients leave on shutdown before cutting them off`
+  --drain-timeout  milliseconds to let clients leave on shutdown before cutting them off
+  --redis          share channels, history and presence with other nodes through this Redis
+                   (default: $REDIS_URL; without either, the in-memory broker: a single node)`
 
 /**
  * The channels `serve` configures for the chat app: rooms with history, presence and client
@@ -58,10 +64,19 @@ export interface ServeConfig {
   path: string
   staticDir: string | undefined
   drainTimeout: number
+  /** Redis URL for the Redis broker; undefined: the in-memory broker. */
+  redis: string | undefined
 }
 
 export function serveConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ServeConfig {
-  const { options, positionals } = parseArgs(argv, ['port', 'host', 'path', 'static', 'drain-timeout'])
+  const { options, positionals } = parseArgs(argv, [
+    'port',
+    'host',
+    'path',
+    'static',
+    'drain-timeout',
+    'redis',
+  ])
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
   const str = (name: string): string | undefined => {
     const v = options[name]
@@ -80,7 +95,43 @@ export function serveConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Se
   const drainTimeout = drain === undefined ? 10_000 : Number(drain)
   if (!Number.isFinite(drainTimeout) || drainTimeout < 0)
     throw new UsageError('--drain-timeout must be milliseconds')
-  return { port, host: str('host'), path, staticDir: str('static'), drainTimeout }
+  const redis = str('redis') ?? (env.REDIS_URL || undefined)
+  if (redis !== undefined && !/^rediss?:\/\/./.test(redis))
+    throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${redis}"`)
+  return { port, host: str('host'), path, staticDir: str('static'), drainTimeout, redis }
+}
+
+/** The URL without its password, for logs. */
+function redacted(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return 'redis'
+  }
+}
+
+/** Connects the Redis broker, or fails with a clear message if Redis does not answer in time. */
+async function redisBroker(url: string, log: Logger): Promise<RedisBroker> {
+  const rules = new ChannelRules(SERVE_CHANNELS)
+  const broker = new RedisBroker({ url, history: (channel) => rules.get(channel).history, logger: log })
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`could not reach Redis at ${redacted(url)} within 10 s`)),
+      10_000,
+    )
+  })
+  try {
+    await Promise.race([broker.ready, timeout])
+  } catch (err) {
+    await broker.close()
+    throw err
+  } finally {
+    clearTimeout(timer)
+  }
+  return broker
 }
 
 export interface RunningServer {
@@ -93,7 +144,9 @@ export interface RunningServer {
 /** Starts the server; with `handleSignals`, SIGTERM/SIGINT drain it and let the process exit. */
 export async function serve(config: ServeConfig, log: Logger, handleSignals = false): Promise<RunningServer> {
   const staticDir = config.staticDir ?? (existsSync(CHAT_APP_DIR) ? CHAT_APP_DIR : undefined)
+  const broker = config.redis === undefined ? undefined : await redisBroker(config.redis, log)
   const sb = createSwitchboard({
+    broker,
     port: config.port,
     host: config.host,
     path: config.path,
@@ -103,12 +156,19 @@ export async function serve(config: ServeConfig, log: Logger, handleSignals = fa
     onRequest: staticDir ? serveStatic(staticDir) : undefined,
     logger: log,
   })
-  const address = await sb.ready
+  const address = await sb.ready.catch(async (err: unknown) => {
+    await broker?.close()
+    throw err
+  })
   const app = `${address.url.replace(/^ws/, 'http').slice(0, -config.path.length)}/`
-  log.info(`switchboard listening on ${address.url}${staticDir ? ` (app at ${app})` : ''}`)
+  const shared = config.redis === undefined ? '' : `, sharing channels through ${redacted(config.redis)}`
+  log.info(`switchboard listening on ${address.url}${staticDir ? ` (app at ${app})` : ''}${shared}`)
   let stopping: Promise<void> | undefined
   const stop = () => {
-    stopping ??= sb.close({ timeout: config.drainTimeout }).then(() => log.info('switchboard stopped'))
+    stopping ??= sb
+      .close({ timeout: config.drainTimeout })
+      .then(() => broker?.close())
+      .then(() => log.info('switchboard stopped'))
     return stopping
   }
   if (handleSignals) {

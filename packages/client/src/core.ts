@@ -30,6 +30,8 @@ export type {
 } from './channel.js'
 export { Emitter } from './emitter.js'
 export { SwitchboardError } from './errors.js'
+export { type FallbackOptions, fallbackWebSocket, type TransportName } from './fallback.js'
+export { LongPollSocket } from './long-poll-socket.js'
 export {
   type CloseInfo,
   type ReconnectingState,
@@ -38,6 +40,7 @@ export {
   type ReconnectingWebSocketOptions,
   type SendData,
 } from './reconnecting-websocket.js'
+export { SseSocket } from './sse-socket.js'
 export {
   type ClientEvents,
   type ConnectionState,

@@ -10,6 +10,7 @@
 import { CloseCode, shouldReconnect } from '@switchboard/protocol'
 import { type Backoff, createBackoff } from './backoff.js'
 import { Emitter } from './emitter.js'
+import { fallbackWebSocket, type TransportName } from './fallback.js'
 import {
   globalWebSocket,
   ReadyState,
@@ -25,6 +26,13 @@ export interface ReconnectingWebSocketOptions {
   protocols?: string | string[]
   /** WebSocket constructor. Default: the entry point's (global WebSocket, or `ws` in Node). */
   WebSocket?: WebSocketConstructor
+  /**
+   * Transports to try, in order, on each attempt, e.g. `['websocket', 'sse', 'long-polling']`:
+   * when a WebSocket cannot open (blocked, or absent) the next is tried, and what worked is
+   * used first on reconnects (WebSocket is tried again a minute later). `sse` and
+   * `long-polling` are a Switchboard server's HTTP transports. Default `['websocket']`.
+   */
+  transports?: readonly TransportName[]
   /** `(attempt) => ms`. Default: full jitter, 500 ms doubling to 30 s. */
   backoff?: Backoff
   /** Reconnect attempts in a row before giving up with `maxRetriesReached`. Default 10. */
@@ -77,14 +85,18 @@ export class ReconnectingWebSocket extends Emitter<ReconnectingWebSocketEvents> 
     super()
     this.#urls = typeof url === 'string' ? [url] : [...url]
     if (this.#urls.length === 0) throw new TypeError('ReconnectingWebSocket needs at least one URL')
+    this.#connectTimeout = options.connectTimeout ?? 10_000
     const ctor = options.WebSocket ?? globalWebSocket()
-    if (!ctor) throw new TypeError('no WebSocket implementation: pass options.WebSocket')
-    this.#WebSocket = ctor
+    const transports = options.transports ?? ['websocket']
+    const only = transports.length === 1 && transports[0] === 'websocket'
+    if (!ctor && only) throw new TypeError('no WebSocket implementation: pass options.WebSocket')
+    this.#WebSocket = only
+      ? ctor!
+      : fallbackWebSocket(transports, ctor, { attemptTimeout: this.#connectTimeout / transports.length })
     this.#protocols = options.protocols
     this.#backoff = options.backoff ?? createBackoff()
     this.#maxAttempts = options.maxAttempts ?? 10
     this.#minUptime = options.minUptime ?? 5_000
-    this.#connectTimeout = options.connectTimeout ?? 10_000
     this.#maxQueue = options.maxQueue ?? 100
     if (!options.startClosed) this.connect()
   }

@@ -1,7 +1,8 @@
 /**
  * SwitchboardClient: the protocol on top of a ReconnectingWebSocket. It owns the connection state
  * machine (one `#setState`, a `state` event with the old state, the new one and a reason), the
- * handshake (hello, then an `auth` frame with a fresh token from `getToken` on every connect),
+ * handshake (hello, then an `auth` frame with a fresh token from `getToken` on every connect,
+ * and again whenever the server sends `refresh` because the token is about to expire),
  * heartbeat liveness, requests and publishes waiting for replies, a bounded queue of frames made
  * while offline, and the channels, which it resubscribes after every reconnect.
  */
@@ -36,6 +37,7 @@ import type { Backoff } from './backoff.js'
 import { Channel, type ChannelHost, type PublishOptions, type SubscribeOutcome } from './channel.js'
 import { PublicEmitter } from './emitter.js'
 import { SwitchboardError } from './errors.js'
+import type { TransportName } from './fallback.js'
 import { type Outcome, PendingRequest } from './pending-request.js'
 import { type CloseInfo, ReconnectingWebSocket } from './reconnecting-websocket.js'
 import type { WebSocketConstructor } from './websocket-like.js'
@@ -75,9 +77,15 @@ export interface SwitchboardClientOptions {
   /** WebSocket constructor. Default: the global WebSocket (browser entry), or `ws` (Node entry). */
   WebSocket?: WebSocketConstructor
   /**
+   * Transports to try in order, e.g. `['websocket', 'sse', 'long-polling']`: the fallback for
+   * networks that block WebSocket (see ReconnectingWebSocketOptions). Default `['websocket']`.
+   */
+  transports?: readonly TransportName[]
+  /**
    * Called on every connect and reconnect; its token is sent in an `auth` frame right after
    * `hello`, before anything else. Return null/undefined to connect anonymously. A throw or a
-   * rejection counts as a failed attempt (reconnect with backoff).
+   * rejection counts as a failed attempt (reconnect with backoff). Also called when the server
+   * sends `refresh` (the token is about to expire): the fresh token goes in another `auth` frame.
    */
   getToken?: () => string | null | undefined | Promise<string | null | undefined>
   /** `(attempt) => ms`. Default: full jitter, 500 ms doubling to 30 s. */
@@ -157,6 +165,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     this.#rws = new ReconnectingWebSocket(url, {
       protocols: SUBPROTOCOL,
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
+      ...(options.transports ? { transports: options.transports } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),
       maxAttempts: options.maxAttempts ?? Number.POSITIVE_INFINITY,
       minUptime: options.minUptime ?? DEFAULTS.minUptime,
@@ -430,6 +439,9 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       }
       case 'pong':
         return
+      case 'refresh':
+        void this.#refresh()
+        return
     }
   }
 
@@ -474,6 +486,32 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
         this.#onClose({ code: CloseCode.AUTH_FAILED, reason: error.message, wasClean: true })
       }
       return false
+    }
+  }
+
+  /**
+   * The server's token for this connection is about to expire: send a fresh one from `getToken`.
+   * A failure is reported as an `error` event; the server then closes with 4001 at expiry.
+   */
+  async #refresh(): Promise<void> {
+    const connection = this.#connection
+    try {
+      const token = await this.#getToken?.()
+      if (connection !== this.#connection) return
+      if (token === null || token === undefined) throw new Error('getToken gave no token')
+      const id = this.#id()
+      const frame: ClientFrame = { type: 'auth', id, token }
+      const request = this.#track(id, frame, this.#requestTimeout, undefined, false)
+      this.#transmit(frame, request)
+      await request.promise
+    } catch (err) {
+      if (connection !== this.#connection || (err as SwitchboardError).code === 'disconnected') return
+      this.#emitter.emit(
+        'error',
+        err instanceof SwitchboardError
+          ? err
+          : new SwitchboardError('unauthorized', `token refresh failed: ${String(err)}`),
+      )
     }
   }
 

@@ -144,6 +144,16 @@ export interface PongFrame {
   id?: string
 }
 
+/**
+ * The connection's token is about to expire: the server asks for a fresh one. The client answers
+ * with an `auth` frame; without one the connection is closed with 4001 when `expiresIn` has passed.
+ */
+export interface RefreshFrame {
+  type: 'refresh'
+  /** Milliseconds until the current token expires (relative, so clock skew does not matter). */
+  expiresIn: number
+}
+
 export type ServerFrame =
   | HelloFrame
   | MessageFrame
@@ -152,12 +162,22 @@ export type ServerFrame =
   | PresenceFrame
   | ErrorFrame
   | PongFrame
+  | RefreshFrame
 
 export type Frame = ClientFrame | ServerFrame
 export type FrameType = Frame['type']
 
 export const CLIENT_FRAME_TYPES = ['subscribe', 'unsubscribe', 'publish', 'request', 'auth', 'ping'] as const
-export const SERVER_FRAME_TYPES = ['hello', 'message', 'event', 'reply', 'presence', 'error', 'pong'] as const
+export const SERVER_FRAME_TYPES = [
+  'hello',
+  'message',
+  'event',
+  'reply',
+  'presence',
+  'error',
+  'pong',
+  'refresh',
+] as const
 
 /** What a successful `subscribe` reply carries in `data`. */
 export interface SubscribeResult {

@@ -240,6 +240,8 @@ function serverFrame(r: FieldReader, raw: Obj, type: string): ServerFrame | unde
       })
     case 'pong':
       return compact<PongFrame>({ type, id: r.optId() })
+    case 'refresh':
+      return { type, expiresIn: r.int('expiresIn') }
     default:
       return undefined
   }

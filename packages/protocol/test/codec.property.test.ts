@@ -77,6 +77,7 @@ const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
     .record({ code: fc.constantFrom('invalid_json', 'slow_consumer'), message: fc.string(), id: opt(id) })
     .map((f) => clean({ type: 'error' as const, ...f })),
   fc.record({ id: opt(id) }).map((f) => clean({ type: 'pong' as const, ...f })),
+  fc.record({ expiresIn: offset }).map((f) => ({ type: 'refresh' as const, ...f })),
 )
 
 function assertPristinePrototype(): void {

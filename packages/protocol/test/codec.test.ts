@@ -62,6 +62,8 @@ const serverFrames: ServerFrame[] = [
   { type: 'error', code: 'slow_consumer', message: 'cut', channel: 'chat:general' },
   { type: 'pong' },
   { type: 'pong', id: '7' },
+  { type: 'refresh', expiresIn: 30000 },
+  { type: 'refresh', expiresIn: 0 },
 ]
 
 function rejects(input: string | Uint8Array, code: string, from?: 'client' | 'server'): ProtocolError {
@@ -184,6 +186,13 @@ describe('rejections', () => {
     const err = rejects('{"type":"subscribe","id":"abc","channel":"a b"}', ErrorCode.INVALID_FRAME)
     expect(err.frameId).toBe('abc')
     expect(err.message).toContain('channel')
+  })
+  it('refresh needs a non-negative integer expiresIn and comes only from a server', () => {
+    rejects('{"type":"refresh"}', ErrorCode.INVALID_FRAME, 'server')
+    rejects('{"type":"refresh","expiresIn":-1}', ErrorCode.INVALID_FRAME, 'server')
+    rejects('{"type":"refresh","expiresIn":"30000"}', ErrorCode.INVALID_FRAME, 'server')
+    rejects('{"type":"refresh","expiresIn":1.5}', ErrorCode.INVALID_FRAME, 'server')
+    rejects('{"type":"refresh","expiresIn":1}', ErrorCode.UNKNOWN_TYPE, 'client')
   })
   it('server-side reply frames need ok and a well-formed error', () => {
     rejects('{"type":"reply","id":"1"}', ErrorCode.INVALID_FRAME, 'server')

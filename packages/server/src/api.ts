@@ -18,6 +18,7 @@ import type {
   SubscribeResult,
   UntypedEventMap,
 } from '@switchboard/protocol'
+import type { TokenAuth } from './auth-session.js'
 import type { Broker } from './broker.js'
 import type { ChannelOptionsMap } from './channel-options.js'
 import type { Connection, ConnectionData } from './connection.js'
@@ -38,6 +39,11 @@ export interface SwitchboardOptions<M extends EventMap = UntypedEventMap, D = Co
   host?: string
   /** The WebSocket endpoint; default `/ws`. */
   path?: string
+  /**
+   * The HTTP transports for clients that cannot use WebSocket, served under `path` (`/ws/sse`,
+   * `/ws/poll`) by the server Switchboard creates; both on by default. See docs/protocol.md.
+   */
+  transports?: { sse?: boolean; longPolling?: boolean }
   /** Answers plain HTTP requests on the created server (after `/healthz`); default 404. */
   onRequest?: (req: IncomingMessage, res: ServerResponse) => void
   /** Per-channel options by pattern: history, presence, clientPublish. */
@@ -66,12 +72,17 @@ export interface SwitchboardOptions<M extends EventMap = UntypedEventMap, D = Co
   authenticate?: (req: IncomingMessage) => MaybePromise<D>
   /** Answers `auth` frames (a token refresh); throw SwitchboardError('unauthorized', …) to refuse. */
   onAuth?: (conn: Connection<M, D>, token: string) => MaybePromise<void>
+  /**
+   * Token authentication with expiry and refresh (`...jwtAuth({ secret })` sets it): instead of
+   * `authenticate`/`onAuth`, which must then be unset. See docs/security.md.
+   */
+  tokenAuth?: TokenAuth<D>
   /** Permission checks; returning false answers `forbidden`. */
   authorize?: {
     subscribe?: (conn: Connection<M, D>, channel: string) => MaybePromise<boolean>
     publish?: (conn: Connection<M, D>, channel: string, data: JsonValue) => MaybePromise<boolean>
   }
-  /** Who a connection is on presence channels; default `{ userId: conn.id }`. */
+  /** Who a connection is on presence channels; default its token's subject (`tokenAuth`), else `{ userId: conn.id }`. */
   presence?: (conn: Connection<M, D>) => { userId: string; info?: JsonValue }
   /** Where the server reports; `false` for silence. Default: console. */
   logger?: Logger | false

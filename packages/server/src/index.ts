@@ -28,13 +28,16 @@ export type {
   SwitchboardOptions,
   SwitchboardStats,
 } from './api.js'
+export type { Credentials, TokenAuth } from './auth-session.js'
 export type {
   Broker,
+  BrokerData,
   BrokerEvent,
   BrokerListener,
   BrokerMessage,
   BrokerPresence,
   BrokerPresenceApi,
+  BrokerReset,
   HistoryResult,
   PublishOptions,
 } from './broker.js'
@@ -49,7 +52,18 @@ export {
 } from './channel-options.js'
 export type { Connection, ConnectionData, ConnectionState } from './connection.js'
 export { SwitchboardError } from './errors.js'
+export {
+  type AsymmetricAlgorithm,
+  type HmacAlgorithm,
+  type JwtAuthOptions,
+  type JwtData,
+  type JwtKeyOptions,
+  jwtAuth,
+  redactUrl,
+  type TokenSource,
+} from './jwt-auth.js'
 export { MemoryBroker, type MemoryBrokerOptions, newEpoch } from './memory-broker.js'
+export { createMetrics, type MetricsOptions, type SwitchboardMetrics } from './metrics.js'
 export { serveStatic } from './static-files.js'
 export { createSwitchboard } from './switchboard.js'
 export { OutgoingFrame, type Transport, type TransportHandlers } from './transport.js'

@@ -35,6 +35,7 @@ import type {
   SwitchboardOptions,
   SwitchboardStats,
 } from './api.js'
+import { type Credentials, TokenSessions } from './auth-session.js'
 import type { Broker } from './broker.js'
 import { builtinRequests } from './builtin-requests.js'
 import { ChannelHub } from './channel-hub.js'
@@ -49,9 +50,18 @@ import {
 import { SwitchboardError } from './errors.js'
 import { type AnyHandler, HandlerRegistry, type HandlerResult } from './handlers.js'
 import { Heartbeat } from './heartbeat.js'
+import { type Admission, HttpTransports, type Refusal } from './http-transports.js'
 import { MemoryBroker } from './memory-broker.js'
+import type { Transport } from './transport.js'
 import { checkHandshake, IpCounter, refuse } from './upgrade.js'
 import { WsTransport } from './ws-transport.js'
+
+/** A handshake's authentication result (`credentials` only with tokenAuth). */
+interface Authenticated {
+  ok: true
+  data: unknown
+  credentials: Credentials<unknown> | undefined
+}
 
 type ConnectionListener = (conn: ClientConnection, req: IncomingMessage) => void
 type DisconnectListener = (conn: ClientConnection, info: { code: number; reason: string }) => void
@@ -93,9 +103,13 @@ class SwitchboardServer implements ConnectionHost {
   private readonly handlers: HandlerRegistry<ClientConnection>
   private readonly heartbeat: Heartbeat
   private readonly wss: WebSocketServer
+  /** The SSE and long-poll endpoints, on the server Switchboard creates. */
+  private readonly http: HttpTransports | undefined
   private readonly ips: IpCounter
   private readonly allowedOrigins: ReadonlySet<string> | undefined
   private readonly log: Logger
+  /** Token lifecycles, when `tokenAuth` is set. */
+  private readonly sessions: TokenSessions<ClientConnection> | undefined
   private readonly listeners = {
     connection: new Set<ConnectionListener>(),
     disconnect: new Set<DisconnectListener>(),
@@ -106,6 +120,12 @@ class SwitchboardServer implements ConnectionHost {
   constructor(private readonly options: SwitchboardOptions<EventMap, unknown>) {
     this.log = options.logger === false ? silentLogger : (options.logger ?? consoleLogger)
     this.path = options.path ?? '/ws'
+    if (options.tokenAuth && (options.authenticate || options.onAuth)) {
+      throw new TypeError('tokenAuth replaces authenticate and onAuth: set one or the other')
+    }
+    this.sessions = options.tokenAuth
+      ? new TokenSessions(options.tokenAuth, (m, err) => this.log.error(m, err))
+      : undefined
     this.rules = new ChannelRules(options.channels)
     this.ownsBroker = options.broker === undefined
     this.broker = options.broker ?? new MemoryBroker({ history: (ch) => this.rules.get(ch).history })
@@ -138,6 +158,23 @@ class SwitchboardServer implements ConnectionHost {
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     })
     this.owned = options.server === undefined
+    const transports = options.transports ?? {}
+    this.http =
+      this.owned && (transports.sse !== false || transports.longPolling !== false)
+        ? new HttpTransports(
+            { admit: (req) => this.admit(req), refused: () => this.counters.handshakesRefused++ },
+            {
+              path: this.path,
+              sse: transports.sse !== false,
+              longPolling: transports.longPolling !== false,
+              allowedOrigins: this.allowedOrigins,
+              maxPayload: options.maxPayload ?? DEFAULT_LIMITS.maxPayload,
+              maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+              closeTimeoutMs: options.closeTimeout ?? 5000,
+              heartbeatMs: this.heartbeat.intervalMs,
+            },
+          )
+        : undefined
     this.server = options.server ?? createServer((req, res) => this.onRequest(req, res))
     this.server.on('upgrade', this.onUpgrade)
     if (this.owned) {
@@ -213,6 +250,7 @@ class SwitchboardServer implements ConnectionHost {
   // ---- ConnectionHost --------------------------------------------------------------------------
 
   async subscribe(conn: ClientConnection, frame: SubscribeFrame): Promise<SubscribeResult> {
+    this.sessions?.check(conn)
     const allowed = this.options.authorize?.subscribe
     if (allowed && !(await allowed(conn, frame.channel))) {
       throw new SwitchboardError(ErrorCode.FORBIDDEN, `may not subscribe to "${frame.channel}"`)
@@ -221,6 +259,7 @@ class SwitchboardServer implements ConnectionHost {
   }
 
   async unsubscribe(conn: ClientConnection, channel: string): Promise<void> {
+    this.sessions?.check(conn)
     if (!conn.subscriptions.has(channel)) {
       throw new SwitchboardError(ErrorCode.NOT_SUBSCRIBED, `not subscribed to "${channel}"`)
     }
@@ -228,6 +267,7 @@ class SwitchboardServer implements ConnectionHost {
   }
 
   async publish(conn: ClientConnection, frame: PublishFrame): Promise<PublishResult> {
+    this.sessions?.check(conn)
     const { channel, data } = frame
     if (!this.rules.get(channel).clientPublish) {
       throw new SwitchboardError(ErrorCode.FORBIDDEN, `clients may not publish to "${channel}"`)
@@ -245,10 +285,15 @@ class SwitchboardServer implements ConnectionHost {
   }
 
   request(conn: ClientConnection, event: string, data: JsonValue | undefined): Promise<HandlerResult> {
+    if (this.sessions && !this.sessions.authenticated(conn)) {
+      const message = 'not authenticated: send an auth frame first'
+      return Promise.resolve({ ok: false, error: { code: ErrorCode.UNAUTHORIZED, message } })
+    }
     return this.handlers.dispatch(conn, event, data)
   }
 
   async auth(conn: ClientConnection, token: string): Promise<undefined> {
+    if (this.sessions) return this.sessions.onToken(conn, token)
     if (!this.options.onAuth) {
       throw new SwitchboardError(ErrorCode.UNAUTHORIZED, 'this server does not accept auth frames')
     }
@@ -268,6 +313,7 @@ class SwitchboardServer implements ConnectionHost {
   closed(conn: ClientConnection, code: number, reason: string): void {
     this.ips.release(conn.remoteAddress)
     this.heartbeat.delete(conn)
+    this.sessions?.end(conn)
     this.connections.delete(conn.id)
     this.counters.disconnects[code] = (this.counters.disconnects[code] ?? 0) + 1
     for (const channel of [...conn.subscriptions]) {
@@ -356,7 +402,7 @@ class SwitchboardServer implements ConnectionHost {
   }
 
   private memberOf(conn: ClientConnection): PresenceMember {
-    const who = this.options.presence?.(conn) ?? { userId: conn.id }
+    const who = this.options.presence?.(conn) ?? { userId: this.sessions?.subject(conn) ?? conn.id }
     const member: PresenceMember = { userId: who.userId, connectionId: conn.id }
     if (who.info !== undefined) member.info = who.info
     return member
@@ -379,6 +425,7 @@ class SwitchboardServer implements ConnectionHost {
         .end(ok ? 'ok\n' : 'draining\n')
       return
     }
+    if (this.http?.handle(req, res)) return
     if (this.options.onRequest) this.options.onRequest(req, res)
     else notFound(res)
   }
@@ -409,16 +456,8 @@ class SwitchboardServer implements ConnectionHost {
   }
 
   private async accept(req: IncomingMessage, socket: Duplex, head: Buffer, ip: string): Promise<void> {
-    let data: unknown = {}
-    if (this.options.authenticate) {
-      try {
-        data = await this.options.authenticate(req)
-      } catch (err) {
-        this.ips.release(ip)
-        if (!(err instanceof SwitchboardError)) this.log.warn(`authentication refused from ${ip}`)
-        return this.refuse(socket, 401, 'unauthorized')
-      }
-    }
+    const auth = await this.authenticate(req, ip)
+    if (!auth.ok) return this.refuse(socket, auth.status, auth.message)
     if (this.closing || socket.destroyed) {
       this.ips.release(ip)
       return this.closing ? this.refuse(socket, 503, 'server is shutting down') : undefined
@@ -428,23 +467,80 @@ class SwitchboardServer implements ConnectionHost {
         maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
         closeTimeoutMs: this.options.closeTimeout ?? 5000,
       })
-      // The server itself is every connection's host: no per-connection closures, and nothing
-      // here (the request above all) stays reachable from a long-lived connection.
-      const conn = new ClientConnection(randomBytes(9).toString('base64url'), data, ip, transport, this)
-      this.connections.set(conn.id, conn)
-      this.heartbeat.add(conn)
-      conn.sendFrame({
-        type: 'hello',
-        version: PROTOCOL_VERSION,
-        connectionId: conn.id,
-        heartbeat: this.heartbeat.intervalMs,
-        limits: {
-          maxPayload: this.options.maxPayload ?? DEFAULT_LIMITS.maxPayload,
-          maxSubscriptions: this.limits.maxSubscriptions,
-        },
-      })
-      for (const listener of this.listeners.connection) this.guard('connection', () => listener(conn, req))
+      this.openConnection(transport, auth, ip, req)
     })
+  }
+
+  /** The handshake's authentication (`tokenAuth` or `authenticate`); on a refusal the IP is released. */
+  private async authenticate(req: IncomingMessage, ip: string): Promise<Authenticated | Refusal> {
+    let data: unknown = {}
+    let credentials: Credentials<unknown> | undefined
+    if (this.sessions) {
+      try {
+        credentials = await this.sessions.fromRequest(req)
+        if (credentials) data = credentials.data
+      } catch (err) {
+        this.ips.release(ip)
+        const unavailable = err instanceof SwitchboardError && err.code === ErrorCode.UNAVAILABLE
+        return unavailable
+          ? { ok: false, status: 503, message: 'try again later' }
+          : { ok: false, status: 401, message: 'unauthorized' }
+      }
+    } else if (this.options.authenticate) {
+      try {
+        data = await this.options.authenticate(req)
+      } catch (err) {
+        this.ips.release(ip)
+        if (!(err instanceof SwitchboardError)) this.log.warn(`authentication refused from ${ip}`)
+        return { ok: false, status: 401, message: 'unauthorized' }
+      }
+    }
+    return { ok: true, data, credentials }
+  }
+
+  /** A connection over any transport, as an accepted handshake gets it: hello first, heartbeat, listeners. */
+  private openConnection(transport: Transport, auth: Authenticated, ip: string, req: IncomingMessage): void {
+    const { data, credentials } = auth
+    // The server itself is every connection's host: no per-connection closures, and nothing
+    // here (the request above all) stays reachable from a long-lived connection.
+    const conn = new ClientConnection(randomBytes(9).toString('base64url'), data, ip, transport, this)
+    this.connections.set(conn.id, conn)
+    this.heartbeat.add(conn)
+    conn.sendFrame({
+      type: 'hello',
+      version: PROTOCOL_VERSION,
+      connectionId: conn.id,
+      heartbeat: this.heartbeat.intervalMs,
+      limits: {
+        maxPayload: this.options.maxPayload ?? DEFAULT_LIMITS.maxPayload,
+        maxSubscriptions: this.limits.maxSubscriptions,
+      },
+    })
+    const announce = () => {
+      for (const listener of this.listeners.connection) this.guard('connection', () => listener(conn, req))
+    }
+    // With tokenAuth, a connection that has yet to send its token is announced once it has.
+    if (this.sessions) this.sessions.start(conn, credentials, announce)
+    else announce()
+  }
+
+  /** The checks of a WebSocket upgrade, for a new SSE or long-poll session (Origin: the router's). */
+  private async admit(req: IncomingMessage): Promise<Admission> {
+    if (this.closing) return this.refused(503, 'server is shutting down')
+    const ip = req.socket.remoteAddress ?? 'unknown'
+    if (!this.ips.acquire(ip)) return this.refused(429, 'too many connections from this address')
+    const auth = await this.authenticate(req, ip)
+    if (!auth.ok) return this.refused(auth.status, auth.message)
+    if (this.closing || req.socket.destroyed) {
+      this.ips.release(ip)
+      return this.refused(503, 'server is shutting down')
+    }
+    return { ok: true, open: (transport) => this.openConnection(transport, auth, ip, req) }
+  }
+
+  private refused(status: number, message: string): Refusal {
+    this.counters.handshakesRefused++
+    return { ok: false, status, message }
   }
 
   private refuse(socket: Duplex, status: number, message: string, headers?: Record<string, string>): void {

@@ -1,0 +1,165 @@
+/**
+ * What the SSE and long-polling sockets share: a WebSocketLike over HTTP requests to a Switchboard
+ * server's session endpoints. The URL is the WebSocket one (`ws://host/ws?…`) turned into
+ * `http://host/ws/sse?…` or `…/ws/poll?…` (the query is kept: it may carry a token or a name).
+ * Sending is one POST at a time, so frames arrive in order; frames sent meanwhile go together in
+ * the next POST as a JSON array, up to the server's `maxPayload` (read from its hello). The
+ * server's last frame, `{"type":"close",…}`, becomes the close event; anything else that ends the
+ * session is an abnormal close (1006), as a dropped WebSocket is.
+ */
+import type { WebSocketLike } from './websocket-like.js'
+
+// readyState values (ReadyState in websocket-like.ts), as plain constants the bundler inlines.
+export const CONNECTING = 0
+export const OPEN = 1
+export const CLOSING = 2
+export const CLOSED = 3
+
+type CloseEvent = { code: number; reason: string; wasClean?: boolean }
+
+const CLOSE_PREFIX = '{"type":"close"'
+const HELLO_PREFIX = '{"type":"hello"'
+
+const utf8Length = (text: string): number => new Blob([text]).size
+
+export abstract class HttpSocket implements WebSocketLike {
+  readyState: number = CONNECTING
+  readonly protocol: string
+  onopen: ((event: unknown) => void) | null = null
+  onmessage: ((event: { data: unknown }) => void) | null = null
+  onclose: ((event: CloseEvent) => void) | null = null
+  onerror: ((event: unknown) => void) | null = null
+  /** `http(s)://host/ws/sse` (or `/poll`), without the query. */
+  protected readonly base: string
+  protected readonly query: string
+  /** Aborts the requests that wait on the server (the stream, a poll) when the socket ends. */
+  protected readonly abort = new AbortController()
+  protected session = ''
+  #out: string[] = []
+  #posting = false
+  /** Bytes a POST body may have: the server's maxPayload once hello told it. */
+  #limit = 65_536
+
+  constructor(url: string, protocols: string | string[] | undefined, kind: 'sse' | 'poll') {
+    const u = new URL(url)
+    u.protocol = u.protocol.replace(/^ws/, 'http')
+    u.pathname = `${u.pathname.replace(/\/$/, '')}/${kind}`
+    this.query = u.search
+    u.search = ''
+    u.hash = ''
+    this.base = u.href
+    this.protocol = ([] as string[]).concat(protocols ?? []).includes('switchboard.v1')
+      ? 'switchboard.v1'
+      : ''
+    // After the constructor, so that the caller has set its handlers first.
+    queueMicrotask(() => void this.run().catch(() => this.fail()))
+  }
+
+  /** Opens the session and receives until it ends; a return or a throw ends the socket (1006). */
+  protected abstract run(): Promise<void>
+
+  send(data: string | ArrayBufferLike | ArrayBufferView): void {
+    if (typeof data !== 'string') throw new TypeError('this transport carries text frames only')
+    if (this.readyState !== OPEN) return
+    this.#out.push(data)
+    this.#post()
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.readyState >= CLOSING) return
+    this.readyState = CLOSING
+    if (this.session) void fetch(this.#sessionUrl(), { method: 'DELETE', credentials: 'include' }).catch(noop)
+    this.abort.abort()
+    setTimeout(() => this.finish(code, reason, true))
+  }
+
+  protected fetchOptions(init: RequestInit = {}): RequestInit {
+    return { credentials: 'include', cache: 'no-store', signal: this.abort.signal, ...init }
+  }
+
+  protected get openUrl(): string {
+    return this.base + this.query
+  }
+
+  #sessionUrl(): string {
+    return `${this.base}/${this.session}`
+  }
+
+  protected opened(session: string): void {
+    if (this.readyState !== CONNECTING) return
+    this.session = session
+    this.readyState = OPEN
+    this.onopen?.({})
+  }
+
+  /** One frame's text from the server: the close pseudo-frame ends the socket. */
+  protected frame(text: string): void {
+    if (this.readyState !== OPEN) return
+    if (text.startsWith(CLOSE_PREFIX)) {
+      let info: Partial<CloseEvent> = {}
+      try {
+        info = JSON.parse(text) as Partial<CloseEvent>
+      } catch {}
+      this.finish(info.code ?? 1006, info.reason ?? '', true)
+      return
+    }
+    if (text.startsWith(HELLO_PREFIX)) {
+      try {
+        this.#limit =
+          (JSON.parse(text) as { limits: { maxPayload: number } }).limits.maxPayload || this.#limit
+      } catch {}
+    }
+    this.onmessage?.({ data: text })
+  }
+
+  /** The session ended without a close frame (or never opened): 1006, as a dropped WebSocket. */
+  protected fail(): void {
+    if (this.readyState >= CLOSING) return
+    this.onerror?.({})
+    this.finish(1006, '', false)
+  }
+
+  protected finish(code: number, reason: string, wasClean: boolean): void {
+    if (this.readyState === CLOSED) return
+    this.readyState = CLOSED
+    this.abort.abort()
+    this.onclose?.({ code, reason, wasClean })
+  }
+
+  /** Sends what is queued, one POST at a time: a frame alone, or several as a JSON array. */
+  #post(): void {
+    if (this.#posting || this.#out.length === 0) return
+    const out = this.#out
+    let n = 1
+    let size = utf8Length(out[0]!) + 2
+    while (n < out.length) {
+      const next = utf8Length(out[n]!) + 1
+      if (size + next > this.#limit) break
+      size += next
+      n++
+    }
+    const batch = out.splice(0, n)
+    this.#posting = true
+    fetch(this.#sessionUrl(), {
+      method: 'POST',
+      credentials: 'include',
+      // text/plain keeps a cross-origin POST a simple request: no preflight per send.
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      body: n === 1 ? batch[0] : `[${batch.join(',')}]`,
+    }).then(
+      (res) => {
+        this.#posting = false
+        // 413: the server closes the session with 1009, as a WebSocket server would.
+        if (res.status === 413) this.finish(1009, 'message too big', false)
+        else if (!res.ok) this.fail()
+        else this.#post()
+      },
+      () => {
+        this.#posting = false
+        this.fail()
+      },
+    )
+  }
+}
+
+function noop(): void {}

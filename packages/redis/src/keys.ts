@@ -1,0 +1,40 @@
+/**
+ * Where everything lives in Redis, under one prefix (default `switchboard:`). Each name is
+ * `prefix + kind + ':' + rest`, and no kind is a prefix of another, so two channels can never
+ * share a key whatever their names. Channel names cannot contain a newline, which is what the
+ * presence entries use as their separator.
+ */
+
+export interface Keys {
+  readonly prefix: string
+  /** Hash `{ epoch, offset }`: the channel's stream position. */
+  meta(channel: string): string
+  /** List of the retained messages, oldest first (entries from wire.ts). */
+  hist(channel: string): string
+  /** Sorted set: idempotency key → offset, the latest 1,000. */
+  idem(channel: string): string
+  /** Hash: connection id → `nodeId \n member JSON`. */
+  presence(channel: string): string
+  /** The pub/sub channel that carries the channel's messages and presence changes. */
+  pubsub(channel: string): string
+  /** Set of the node ids that have ever added presence members and were not reaped yet. */
+  nodes(): string
+  /** String with an expiry, refreshed by the node's heartbeat: the node is alive while it exists. */
+  node(nodeId: string): string
+  /** Set of `channel \n connectionId`: the presence members a node added. */
+  nodeMembers(nodeId: string): string
+}
+
+export function keysFor(prefix: string): Keys {
+  return {
+    prefix,
+    meta: (channel) => `${prefix}meta:${channel}`,
+    hist: (channel) => `${prefix}hist:${channel}`,
+    idem: (channel) => `${prefix}idem:${channel}`,
+    presence: (channel) => `${prefix}pres:${channel}`,
+    pubsub: (channel) => `${prefix}ch:${channel}`,
+    nodes: () => `${prefix}nodes`,
+    node: (nodeId) => `${prefix}node:${nodeId}`,
+    nodeMembers: (nodeId) => `${prefix}nm:${nodeId}`,
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * `RedisBroker`: the Broker contract on Redis, so several Switchboard nodes share channels,
+ * history and presence. Two connections per node: one for commands (publishes, history reads,
+ * presence), with no offline queue and no retries, so an operation while Redis is unreachable
+ * fails at once — a publish is rejected, never silently parked or applied twice; and one for
+ * pub/sub (channel-streams.ts). Each operation is one Lua script (scripts.ts), atomic in Redis.
+ */
+import { randomBytes } from 'node:crypto'
+import type { JsonValue, StreamPosition } from '@switchboard/protocol'
+import type {
+  Broker,
+  BrokerListener,
+  BrokerMessage,
+  HistoryResult,
+  Logger,
+  PublishOptions,
+  ResolvedHistory,
+} from '@switchboard/server'
+import { Redis, type RedisOptions } from 'ioredis'
+import { ChannelStreams } from './channel-streams.js'
+import { type Keys, keysFor } from './keys.js'
+import { NodePresence } from './presence.js'
+import { PUBLISH, READ } from './scripts.js'
+import { decodeEntry, type HistoryEntry } from './wire.js'
+
+export interface RedisBrokerOptions {
+  /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). Default: localhost:6379. */
+  url?: string
+  /** ioredis options, applied over the ones the URL gives. */
+  redis?: RedisOptions
+  /** Prefix of every key and pub/sub channel; nodes that share channels share it. Default `switchboard:`. */
+  prefix?: string
+  /** The history options of a channel (from the server's channel options); undefined: no history. */
+  history?: (channel: string) => ResolvedHistory | undefined
+  /** Clock in milliseconds for history ttl; injectable for tests. */
+  now?: () => number
+  /** A channel's position (and so its epoch) is forgotten after this long without a publish. Default 24 h. */
+  channelTtlMs?: number
+  /** Presence: the node heartbeat, and how long a silent node's members stay. Default 2 s and 6 s. */
+  presence?: { heartbeatMs?: number; nodeTtlMs?: number }
+  /** Liveness probe of the pub/sub connection: ping interval and timeout. Default 5 s and 2 s. */
+  probe?: { intervalMs?: number; timeoutMs?: number }
+  /** How long a command may wait for Redis before it is failed. Default 5 s. */
+  commandTimeoutMs?: number
+  /** Where connection trouble is reported (one line per outage). Default: console warnings. */
+  logger?: Pick<Logger, 'warn'>
+}
+
+const DAY = 24 * 60 * 60 * 1000
+
+function newEpoch(): string {
+  return randomBytes(6).toString('base64url')
+}
+
+function connection(options: RedisBrokerOptions, role: string, commandTimeout: number): Redis {
+  const base: RedisOptions = {
+    connectionName: `switchboard-${role}`,
+    // Fail instead of queueing: an operation Redis never saw must be reported as not done.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout,
+    // A connection that stopped answering is destroyed this soon after we give up on it.
+    disconnectTimeout: 500,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    ...options.redis,
+  }
+  return options.url ? new Redis(options.url, base) : new Redis(base)
+}
+
+export class RedisBroker implements Broker {
+  /** Settles once both connections are up and this node has announced itself. */
+  readonly ready: Promise<void>
+  readonly presence: NodePresence
+  /** This node's id in Redis (presence members are tagged with it). */
+  readonly nodeId = randomBytes(8).toString('base64url')
+  private readonly redis: Redis
+  private readonly sub: Redis
+  private readonly keys: Keys
+  private readonly streams: ChannelStreams
+  private readonly historyOf: (channel: string) => ResolvedHistory | undefined
+  private readonly now: () => number
+  private readonly channelTtlMs: number
+  private closed: Promise<void> | undefined
+
+  constructor(options: RedisBrokerOptions = {}) {
+    const commandTimeout = options.commandTimeoutMs ?? 5000
+    this.keys = keysFor(options.prefix ?? 'switchboard:')
+    this.historyOf = options.history ?? (() => undefined)
+    this.now = options.now ?? Date.now
+    this.channelTtlMs = options.channelTtlMs ?? DAY
+    this.redis = connection(options, 'commands', commandTimeout)
+    this.sub = connection(options, 'pubsub', commandTimeout)
+    const log = options.logger ?? { warn: (m: string) => console.warn(m) }
+    const onError = (role: string) => {
+      let reported = false
+      return (err: unknown) => {
+        if (reported) return
+        reported = true
+        log.warn(`redis broker (${role}): ${err instanceof Error ? err.message : String(err)}`)
+      }
+    }
+    for (const [conn, role] of [
+      [this.redis, 'commands'],
+      [this.sub, 'pubsub'],
+    ] as const) {
+      let report = onError(role)
+      conn.on('error', (err) => report(err))
+      conn.on('ready', () => {
+        report = onError(role)
+      })
+    }
+    const streamError = (err: unknown) =>
+      log.warn(`redis broker (pubsub): ${err instanceof Error ? err.message : String(err)}`)
+    this.streams = new ChannelStreams(
+      this.sub,
+      this.keys,
+      this,
+      { intervalMs: options.probe?.intervalMs ?? 5000, timeoutMs: options.probe?.timeoutMs ?? 2000 },
+      streamError,
+    )
+    this.presence = new NodePresence(
+      this.redis,
+      this.keys,
+      this.nodeId,
+      {
+        heartbeatMs: options.presence?.heartbeatMs ?? 2000,
+        nodeTtlMs: options.presence?.nodeTtlMs ?? 6000,
+      },
+      (err) => {
+        log.warn(`redis broker (presence): ${err instanceof Error ? err.message : String(err)}`)
+        // A heartbeat that timed out means the command connection is open but silent: restart it.
+        if (err instanceof Error && /timed out/i.test(err.message)) this.redis.disconnect(true)
+      },
+    )
+    this.ready = Promise.all([whenReady(this.redis), whenReady(this.sub)]).then(async () => {
+      await this.presence.heartbeat()
+      this.presence.start()
+      this.streams.start()
+    })
+    // `ready` is for callers who wait; an unobserved failure must not crash the process.
+    this.ready.catch(() => {})
+  }
+
+  async publish(channel: string, data: JsonValue, options: PublishOptions = {}): Promise<StreamPosition> {
+    if (this.closed) throw new Error('broker is closed')
+    const history = this.historyOf(channel)
+    const historyTtl = history ? Math.min(history.ttlMs, this.channelTtlMs) : this.channelTtlMs
+    const reply = (await PUBLISH.run(this.redis, this.channelKeys(channel), [
+      newEpoch(),
+      this.channelTtlMs,
+      JSON.stringify(data),
+      options.except === undefined ? 'null' : JSON.stringify(options.except),
+      options.key ?? '',
+      history?.size ?? 0,
+      Math.floor(this.now()),
+      Math.ceil(historyTtl),
+      this.keys.pubsub(channel),
+    ])) as [string, number, number]
+    return { epoch: reply[0], offset: reply[1] }
+  }
+
+  async subscribe(channel: string, listener: BrokerListener): Promise<void> {
+    if (this.closed) throw new Error('broker is closed')
+    await this.streams.subscribe(channel, listener)
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    await this.streams.unsubscribe(channel)
+  }
+
+  async position(channel: string): Promise<StreamPosition> {
+    const [epoch, offset] = await this.read(channel, ['pos'])
+    return { epoch, offset }
+  }
+
+  async history(channel: string, since: StreamPosition): Promise<HistoryResult> {
+    const [epoch, offset, entries] = await this.read(channel, ['since', since.epoch, since.offset])
+    const position = { epoch, offset }
+    const result: HistoryResult = { complete: false, messages: [], position }
+    if (since.epoch !== epoch || since.offset > offset) return result
+    if (since.offset === offset) return { ...result, complete: true }
+    const kept = this.retained(channel, epoch, entries)
+    // Complete only if the window starts right after `since` and has no hole up to the head.
+    let expected = since.offset + 1
+    for (const { message } of kept) {
+      if (message.offset !== expected) return result
+      expected++
+    }
+    if (expected !== offset + 1) return result
+    return { complete: true, messages: kept.map((e) => e.message), position }
+  }
+
+  async recent(
+    channel: string,
+    limit: number,
+  ): Promise<{ messages: BrokerMessage[]; position: StreamPosition }> {
+    const count = Math.max(0, Math.floor(limit))
+    const [epoch, offset, entries] = await this.read(channel, ['recent', count])
+    const messages = count > 0 ? this.retained(channel, epoch, entries).map((e) => e.message) : []
+    return { messages, position: { epoch, offset } }
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.shutdown()
+    return this.closed
+  }
+
+  private async shutdown(): Promise<void> {
+    this.streams.stop()
+    // Take this node's members out (each with a leave event); if Redis is down, the others reap them.
+    await this.presence.stop().catch(() => {})
+    await Promise.allSettled([this.redis.quit(), this.sub.quit()])
+    this.redis.disconnect()
+    this.sub.disconnect()
+  }
+
+  private channelKeys(channel: string): string[] {
+    return [this.keys.meta(channel), this.keys.hist(channel), this.keys.idem(channel)]
+  }
+
+  private async read(channel: string, mode: Array<string | number>): Promise<[string, number, string[]]> {
+    if (this.closed) throw new Error('broker is closed')
+    const reply = (await READ.run(this.redis, this.channelKeys(channel), [
+      newEpoch(),
+      this.channelTtlMs,
+      ...mode,
+    ])) as [string, number, string[]]
+    return [reply[0], reply[1], reply[2] ?? []]
+  }
+
+  /** Decodes entries and drops the oldest ones while they are past the channel's ttl. */
+  private retained(channel: string, epoch: string, entries: string[]): HistoryEntry[] {
+    const decoded: HistoryEntry[] = []
+    for (const raw of entries) {
+      const entry = decodeEntry(channel, epoch, raw)
+      if (entry) decoded.push(entry)
+    }
+    const ttl = this.historyOf(channel)?.ttlMs ?? Number.POSITIVE_INFINITY
+    if (ttl === Number.POSITIVE_INFINITY) return decoded
+    const oldest = this.now() - ttl
+    let drop = 0
+    while (drop < decoded.length && decoded[drop]!.at < oldest) drop++
+    return drop > 0 ? decoded.slice(drop) : decoded
+  }
+}
+
+function whenReady(conn: Redis): Promise<void> {
+  if (conn.status === 'ready') return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const onReady = () => {
+      conn.off('end', onEnd)
+      resolve()
+    }
+    const onEnd = () => {
+      conn.off('ready', onReady)
+      reject(new Error('redis connection closed before it was ready'))
+    }
+    conn.once('ready', onReady)
+    conn.once('end', onEnd)
+  })
+}

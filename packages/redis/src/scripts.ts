@@ -1,0 +1,156 @@
+/**
+ * The Lua scripts that make each broker operation atomic in Redis. A publish assigns the offset,
+ * stores the message in history, remembers its idempotency key and PUBLISHes it in one step, so
+ * offset order is delivery order on every node. Scripts run by EVALSHA, falling back to EVAL
+ * once after a Redis restart flushed the script cache. Key names built inside the scripts
+ * (presence reaping) follow keys.ts.
+ */
+import { createHash } from 'node:crypto'
+import type { Redis } from 'ioredis'
+
+export class LuaScript {
+  private readonly sha: string
+
+  constructor(
+    readonly name: string,
+    private readonly source: string,
+  ) {
+    this.sha = createHash('sha1').update(source).digest('hex')
+  }
+
+  async run(redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args)
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err
+      return redis.eval(this.source, keys.length, ...keys, ...args)
+    }
+  }
+}
+
+/** Creates the channel's epoch if it has none (and drops leftovers of an older epoch). */
+const ENSURE_EPOCH = `
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+local created = false
+if not epoch then
+  epoch = ARGV[1]
+  created = true
+  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'offset', 0)
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+`
+
+/**
+ * KEYS: meta, hist, idem. ARGV: new epoch, channel ttl ms, data JSON, except JSON, idempotency
+ * key or '', history size (0: none), now ms, history ttl ms, pub/sub channel.
+ * Returns { epoch, offset, 1 } for a new message, { epoch, offset, 0 } for a known key.
+ */
+export const PUBLISH = new LuaScript(
+  'publish',
+  `${ENSURE_EPOCH}
+local key = ARGV[5]
+if key ~= '' then
+  local seen = redis.call('ZSCORE', KEYS[3], key)
+  if seen then return {epoch, tonumber(seen), 0} end
+end
+local offset = redis.call('HINCRBY', KEYS[1], 'offset', 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if key ~= '' then
+  redis.call('ZADD', KEYS[3], offset, key)
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -1001)
+  redis.call('PEXPIRE', KEYS[3], ARGV[2])
+end
+local size = tonumber(ARGV[6])
+if size > 0 then
+  redis.call('RPUSH', KEYS[2], '[' .. ARGV[7] .. ',' .. offset .. ',' .. ARGV[4] .. ',' .. ARGV[3] .. ']')
+  redis.call('LTRIM', KEYS[2], -size, -1)
+  redis.call('PEXPIRE', KEYS[2], ARGV[8])
+end
+redis.call('PUBLISH', ARGV[9], '["m","' .. epoch .. '",' .. offset .. ',' .. ARGV[4] .. ',' .. ARGV[3] .. ']')
+return {epoch, offset, 1}
+`,
+)
+
+/**
+ * KEYS: meta, hist, idem. ARGV: new epoch, channel ttl ms, mode, then for 'since' the epoch and
+ * offset resumed from, for 'recent' the limit. Mode 'pos' only reads (or creates) the position.
+ * Returns { epoch, head offset, entries } — for 'since' the entries from offset+1 on (or the
+ * oldest retained ones if offset+1 was trimmed), for 'recent' the latest `limit`.
+ */
+export const READ = new LuaScript(
+  'read',
+  `${ENSURE_EPOCH}
+if created then return {epoch, 0, {}} end
+local head = tonumber(redis.call('HGET', KEYS[1], 'offset'))
+local mode = ARGV[3]
+if mode == 'pos' then return {epoch, head, {}} end
+local len = redis.call('LLEN', KEYS[2])
+local start
+if mode == 'since' then
+  if ARGV[4] ~= epoch then return {epoch, head, {}} end
+  start = len - (head - tonumber(ARGV[5]))
+else
+  start = len - tonumber(ARGV[4])
+end
+if start < 0 then start = 0 end
+if start >= len then return {epoch, head, {}} end
+return {epoch, head, redis.call('LRANGE', KEYS[2], start, -1)}
+`,
+)
+
+/** KEYS: presence hash, node members set. ARGV: connection id, entry, node-members entry, pub/sub channel, payload. */
+export const PRESENCE_ADD = new LuaScript(
+  'presence-add',
+  `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+return 1
+`,
+)
+
+/** KEYS: presence hash, node members set. ARGV: connection id, node-members entry, pub/sub channel. */
+export const PRESENCE_REMOVE = new LuaScript(
+  'presence-remove',
+  `
+redis.call('SREM', KEYS[2], ARGV[2])
+local e = redis.call('HGET', KEYS[1], ARGV[1])
+if not e then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+local i = string.find(e, '\\n', 1, true)
+redis.call('PUBLISH', ARGV[3], '["p","leave",' .. string.sub(e, i + 1) .. ']')
+return 1
+`,
+)
+
+/**
+ * KEYS: the nodes set. ARGV: the key prefix. Every node whose liveness key has expired loses its
+ * presence members (each with a leave event) and is forgotten. Returns how many nodes it reaped.
+ */
+export const REAP = new LuaScript(
+  'reap',
+  `
+local prefix = ARGV[1]
+local reaped = 0
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', prefix .. 'node:' .. node) == 0 then
+    local nm = prefix .. 'nm:' .. node
+    for _, m in ipairs(redis.call('SMEMBERS', nm)) do
+      local i = string.find(m, '\\n', 1, true)
+      local ch = string.sub(m, 1, i - 1)
+      local pres = prefix .. 'pres:' .. ch
+      local e = redis.call('HGET', pres, string.sub(m, i + 1))
+      if e and string.sub(e, 1, #node + 1) == node .. '\\n' then
+        redis.call('HDEL', pres, string.sub(m, i + 1))
+        redis.call('PUBLISH', prefix .. 'ch:' .. ch, '["p","leave",' .. string.sub(e, #node + 2) .. ']')
+      end
+    end
+    redis.call('DEL', nm)
+    redis.call('SREM', KEYS[1], node)
+    reaped = reaped + 1
+  end
+end
+return reaped
+`,
+)

@@ -1,0 +1,113 @@
+/**
+ * Test helpers for the Redis broker: a unique key prefix per test on the shared Redis (removed
+ * afterwards), and a private `redis-server` on a free port for the tests that kill or restart it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:net'
+import { Redis } from 'ioredis'
+
+export const SHARED_REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+export function uniquePrefix(): string {
+  return `sbtest:${randomBytes(5).toString('hex')}:`
+}
+
+/** Deletes every key under `prefix` on the Redis at `url`. */
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  redis.on('error', () => {})
+  try {
+    await redis.connect()
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
+      if (keys.length > 0) await redis.del(...keys)
+      cursor = next
+    } while (cursor !== '0')
+  } finally {
+    redis.disconnect()
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition') {
+  const start = Date.now()
+  while (!(await check())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** A private redis-server (no persistence) that a test may stop and start again on the same port. */
+export class PrivateRedis {
+  private child: ChildProcess | undefined
+
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort())
+    await redis.start()
+    return redis
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`
+  }
+
+  /** Starts the server, unless it is running. */
+  async start(): Promise<void> {
+    if (this.child && this.child.exitCode === null) return
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    )
+    this.child = child
+    await until(() => this.ping(), 10_000, `redis-server on ${this.port}`)
+  }
+
+  /** Kills the server (SIGKILL: no goodbye to its clients) and waits for it to be gone. */
+  async stop(): Promise<void> {
+    const child = this.child
+    this.child = undefined
+    if (!child || child.exitCode !== null) return
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGKILL')
+    await exited
+  }
+
+  /** Runs one command on a fresh connection. */
+  async command(...args: string[]): Promise<unknown> {
+    const redis = new Redis(this.url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    })
+    redis.on('error', () => {}) // the failure is the command's rejection
+    try {
+      await redis.connect()
+      return await redis.call(args[0]!, ...args.slice(1))
+    } finally {
+      redis.disconnect()
+    }
+  }
+
+  private async ping(): Promise<boolean> {
+    try {
+      return (await this.command('PING')) === 'PONG'
+    } catch {
+      return false
+    }
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The long-polling transport: the client keeps one GET waiting; it is answered as soon as frames
+ * are queued (at the end of the event-loop turn, so a burst goes in one answer) or, empty, after
+ * `holdMs`. The answer is a JSON array with one frame per line. Client frames arrive as POSTs that
+ * the HTTP router hands to `receive`.
+ *
+ * Between polls frames wait in a queue bounded like a socket's send buffer (past
+ * `maxBufferedBytes`: slow consumer, 4100). A session that no GET polls for `idleMs` is gone —
+ * closed as a dropped connection (1006). A close is delivered as a final `close` pseudo-frame in
+ * the next answer, and the session is forgotten once that answer is written (or after `idleMs`).
+ */
+import type { ServerResponse } from 'node:http'
+import { CloseCode } from '@switchboard/protocol'
+import { closeFrameText, type HttpSessionTransport } from './http-session.js'
+import type { OutgoingFrame, TransportHandlers } from './transport.js'
+
+export interface LongPollTransportOptions {
+  /** Largest number of queued bytes before the client is cut off as a slow consumer. */
+  maxBufferedBytes: number
+  /** How long a GET waits for frames before it is answered with an empty batch. */
+  holdMs: number
+  /** How long the session lives with no GET waiting before it counts as dropped. */
+  idleMs: number
+  /** Called once the transport is closed (the session registry forgets it). */
+  onEnd: () => void
+}
+
+type State = 'open' | 'closing' | 'closed'
+
+/** Headers of a poll answer (CORS included), chosen by the router per request. */
+export type PollHeaders = Record<string, string>
+
+export class LongPollTransport implements HttpSessionTransport {
+  readonly kind = 'long-polling' as const
+  private _state: State = 'open'
+  private queue: string[] = []
+  private queuedBytes = 0
+  private waiting: { res: ServerResponse; headers: PollHeaders } | undefined
+  private holdTimer: NodeJS.Timeout | undefined
+  private idleTimer: NodeJS.Timeout | undefined
+  private scheduled = false
+  private handlers: TransportHandlers | undefined
+  /** Heartbeat ticks since the client last sent anything (see `ping`). */
+  private quiet = 0
+  private closeCode: number | undefined
+  private closeReason = ''
+
+  constructor(private readonly options: LongPollTransportOptions) {
+    this.startIdle()
+  }
+
+  get state(): State {
+    return this._state
+  }
+
+  get bufferedAmount(): number {
+    return this.queuedBytes
+  }
+
+  setHandlers(handlers: TransportHandlers): void {
+    this.handlers = handlers
+  }
+
+  /** One client frame, from a POST to this session. */
+  receive(text: string): void {
+    if (this._state === 'closed') return
+    this.quiet = 0
+    this.handlers?.onActivity()
+    this.handlers?.onMessage(text)
+  }
+
+  /** A GET for this session: answered now if frames wait, else held until some come or `holdMs`. */
+  poll(res: ServerResponse, headers: PollHeaders): void {
+    // One poll at a time: an older one still waiting (its client gave up on it) gets an empty answer.
+    if (this.waiting) this.answer([])
+    clearTimeout(this.idleTimer)
+    this.waiting = { res, headers }
+    res.on('close', () => {
+      if (this.waiting?.res !== res) return
+      // The client went away before its answer: what was queued stays for its next poll.
+      this.waiting = undefined
+      clearTimeout(this.holdTimer)
+      this.startIdle()
+    })
+    this.quiet = 0
+    this.handlers?.onActivity()
+    if (this.queue.length > 0) this.flush()
+    else this.holdTimer = setTimeout(() => this.answer([]), this.options.holdMs)
+  }
+
+  send(frame: OutgoingFrame): boolean {
+    if (this._state !== 'open') return false
+    this.queue.push(frame.text)
+    this.queuedBytes += frame.text.length + 2
+    if (this.queuedBytes > this.options.maxBufferedBytes) {
+      this.slowConsumer()
+      return false
+    }
+    if (this.waiting && !this.scheduled) {
+      this.scheduled = true
+      setImmediate(() => {
+        this.scheduled = false
+        this.flush()
+      })
+    }
+    return true
+  }
+
+  flush(): void {
+    if (!this.waiting || this.queue.length === 0) return
+    const frames = this.queue
+    this.queue = []
+    this.queuedBytes = 0
+    this.answer(frames)
+  }
+
+  close(code: number, reason: string): void {
+    if (this._state !== 'open') return
+    this.end(code, reason)
+  }
+
+  terminate(code: number, reason: string): void {
+    if (this._state === 'closed') return
+    if (this._state === 'open') {
+      this.closeCode = code
+      this.closeReason = reason
+    }
+    this.queue = []
+    this.queuedBytes = 0
+    this.waiting?.res.destroy()
+    this.closed()
+  }
+
+  /**
+   * Nothing to send: a held poll is answered within `holdMs` anyway. The client cannot answer a
+   * ping here, so one quiet heartbeat tick is forgiven (as on SSE); two in a row end the session.
+   */
+  ping(): void {
+    if (this._state === 'open' && ++this.quiet === 1) this.handlers?.onActivity()
+  }
+
+  private slowConsumer(): void {
+    this.queue = []
+    this.queuedBytes = 0
+    this.end(CloseCode.SLOW_CONSUMER, 'slow consumer')
+  }
+
+  /** Queues the close pseudo-frame after what is queued; the session ends once it is delivered. */
+  private end(code: number, reason: string): void {
+    this._state = 'closing'
+    this.closeCode = code
+    this.closeReason = reason
+    this.queue.push(closeFrameText(code, reason))
+    this.flush()
+  }
+
+  /** Writes one answer: a JSON array, one frame per line (so a reader may split on newlines). */
+  private answer(frames: string[]): void {
+    const waiting = this.waiting
+    if (!waiting) return
+    this.waiting = undefined
+    clearTimeout(this.holdTimer)
+    const body = frames.length === 0 ? '[]' : `[\n${frames.join(',\n')}\n]`
+    waiting.res.writeHead(200, { ...waiting.headers, 'content-type': 'application/json; charset=utf-8' })
+    waiting.res.end(body)
+    if (this._state === 'closing' && this.queue.length === 0) this.closed()
+    else this.startIdle()
+  }
+
+  private startIdle(): void {
+    clearTimeout(this.idleTimer)
+    if (this._state === 'closed') return
+    this.idleTimer = setTimeout(() => {
+      if (this._state === 'open') this.terminate(CloseCode.ABNORMAL, 'no poll')
+      else this.closed()
+    }, this.options.idleMs)
+    this.idleTimer.unref()
+  }
+
+  private closed(): void {
+    if (this._state === 'closed') return
+    this._state = 'closed'
+    clearTimeout(this.holdTimer)
+    clearTimeout(this.idleTimer)
+    this.waiting = undefined
+    this.options.onEnd()
+    this.handlers?.onClose(this.closeCode ?? CloseCode.ABNORMAL, this.closeReason)
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Prometheus metrics for a running Switchboard server, on prom-client. Every value is read from
+ * the server when it is scraped (prom-client `collect()` callbacks over `sb.stats()` and the
+ * open connections), so nothing is counted on the hot path: a server without a scraper pays
+ * nothing, and a scrape costs one pass over the connections. `handler` answers `GET /metrics`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
+import type { Switchboard } from './api.js'
+
+export interface MetricsOptions {
+  /** Where the metrics are registered; default a new registry (pass prom-client's `register` to share). */
+  registry?: Registry
+  /** Prepended to every metric name; default `switchboard_`. */
+  prefix?: string
+  /** Also register prom-client's process metrics (CPU, memory, event-loop lag, …); default false. */
+  processMetrics?: boolean
+}
+
+export interface SwitchboardMetrics {
+  readonly registry: Registry
+  /** Answers a scrape with the registry in Prometheus text format; HEAD too, anything else 405. */
+  handler(req: IncomingMessage, res: ServerResponse): void
+}
+
+/** The server surface metrics read: any `Switchboard`, whatever its event map. */
+type Observed = Pick<Switchboard, 'stats'> & {
+  readonly connections: ReadonlyMap<string, { subscriptions: ReadonlySet<string>; bufferedAmount: number }>
+}
+
+/** Registers Switchboard's metrics for `sb` and returns the registry and a `/metrics` handler. */
+export function createMetrics(sb: Observed, options: MetricsOptions = {}): SwitchboardMetrics {
+  const registry = options.registry ?? new Registry()
+  const prefix = options.prefix ?? 'switchboard_'
+  const registers = [registry]
+
+  new Gauge({
+    name: `${prefix}connections`,
+    help: 'Open client connections on this node.',
+    registers,
+    collect() {
+      this.set(sb.stats().connections)
+    },
+  })
+  new Gauge({
+    name: `${prefix}channels`,
+    help: 'Channels with at least one subscriber on this node.',
+    registers,
+    collect() {
+      this.set(sb.stats().channels)
+    },
+  })
+  new Gauge({
+    name: `${prefix}subscriptions`,
+    help: 'Channel subscriptions held by the open connections of this node.',
+    registers,
+    collect() {
+      let total = 0
+      for (const conn of sb.connections.values()) total += conn.subscriptions.size
+      this.set(total)
+    },
+  })
+  new Gauge({
+    name: `${prefix}buffered_bytes`,
+    help: 'Bytes queued for clients and not yet handed to the kernel, summed over connections.',
+    registers,
+    collect() {
+      let total = 0
+      for (const conn of sb.connections.values()) total += conn.bufferedAmount
+      this.set(total)
+    },
+  })
+  // The server keeps these counts itself; a counter mirrors one by reset-then-inc inside a single
+  // synchronous collect (prom-client counters only move by `inc`), so no scrape sees the zero.
+  new Counter({
+    name: `${prefix}handshakes_refused_total`,
+    help: 'WebSocket handshakes refused (bad request, origin, per-IP limit, auth, draining).',
+    registers,
+    collect() {
+      this.reset()
+      this.inc(sb.stats().handshakesRefused)
+    },
+  })
+  new Counter({
+    name: `${prefix}disconnects_total`,
+    help: 'Connections closed, by WebSocket close code.',
+    labelNames: ['code'],
+    registers,
+    collect() {
+      this.reset()
+      for (const [code, count] of Object.entries(sb.stats().disconnects)) this.inc({ code }, count)
+    },
+  })
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix })
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end()
+      return
+    }
+    registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' })
+        res.end(req.method === 'HEAD' ? undefined : text)
+      },
+      (err: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+        res.end(`metrics failed: ${err instanceof Error ? err.message : String(err)}\n`)
+      },
+    )
+  }
+  return { registry, handler }
+}

@@ -1,0 +1,189 @@
+/**
+ * The Server-Sent Events transport: server → client frames are events on one long `text/event-stream`
+ * response (one `data:` line per frame — frames are single-line JSON), client → server frames
+ * arrive as POSTs that the HTTP router hands to `receive`. Like the WebSocket transport, each
+ * OutgoingFrame is encoded once (`data: …\n\n`, memoised on the frame) and shared by every
+ * subscriber, and the frames of one event-loop turn leave in one write.
+ *
+ * The send buffer is bounded the same way: queued bytes plus what the response and its socket
+ * still hold. Past the bound the client is a slow consumer — the queue is dropped, the stream ends
+ * and the session closes with 4100. A close ends the stream with a final `close` event carrying the
+ * code and reason, since an event stream has no close frame of its own.
+ */
+import type { ServerResponse } from 'node:http'
+import { CloseCode } from '@switchboard/protocol'
+import { closeFrameText, type HttpSessionTransport } from './http-session.js'
+import type { OutgoingFrame, TransportHandlers } from './transport.js'
+
+const SSE_FRAME = Symbol('sse-frame')
+/** Queued bytes at which a stream writes at once instead of at the end of the turn (see WsTransport). */
+const FLUSH_AT = 64 * 1024
+/** A comment line: ignored by every SSE parser, but it keeps proxies from timing the stream out. */
+const HEARTBEAT = Buffer.from(':\n\n')
+
+function buildEvent(text: string): Buffer {
+  return Buffer.from(`data: ${text}\n\n`, 'utf8')
+}
+
+/** Streams with frames waiting, flushed together once per event-loop turn. */
+let dirty: SseTransport[] = []
+
+function flushAll(): void {
+  const list = dirty
+  dirty = []
+  for (const t of list) t.flushScheduled()
+}
+
+export interface SseTransportOptions {
+  /** Largest number of unsent bytes before the client is cut off as a slow consumer. */
+  maxBufferedBytes: number
+  /** How long the end of a closed stream may take before its socket is destroyed. */
+  closeTimeoutMs: number
+  /** Called once the transport is closed (the session registry forgets it). */
+  onEnd: () => void
+}
+
+type State = 'open' | 'closing' | 'closed'
+
+export class SseTransport implements HttpSessionTransport {
+  readonly kind = 'sse' as const
+  private _state: State = 'open'
+  private readonly queue: Buffer[] = []
+  private queuedBytes = 0
+  private scheduled = false
+  private readonly flushAt: number
+  private handlers: TransportHandlers | undefined
+  /** Heartbeat ticks since the client last sent anything (see `ping`). */
+  private quiet = 0
+  private closeCode: number | undefined
+  private closeReason = ''
+  private killTimer: NodeJS.Timeout | undefined
+
+  /** `res` has its event-stream head written already; this transport owns the rest of it. */
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly options: SseTransportOptions,
+  ) {
+    this.flushAt = Math.min(FLUSH_AT, options.maxBufferedBytes / 2)
+    // Ended by us (closeCode set) or by the peer going away (an abnormal close, as for a dropped socket).
+    res.on('close', () => this.closed())
+  }
+
+  get state(): State {
+    return this._state
+  }
+
+  get bufferedAmount(): number {
+    return this.queuedBytes + this.res.writableLength
+  }
+
+  setHandlers(handlers: TransportHandlers): void {
+    this.handlers = handlers
+  }
+
+  /** One client frame, from a POST to this session. */
+  receive(text: string): void {
+    if (this._state === 'closed') return
+    this.quiet = 0
+    this.handlers?.onActivity()
+    this.handlers?.onMessage(text)
+  }
+
+  send(frame: OutgoingFrame): boolean {
+    if (this._state !== 'open') return false
+    return this.enqueue(frame.encoded(SSE_FRAME, buildEvent))
+  }
+
+  /** @internal The end-of-turn flush. */
+  flushScheduled(): void {
+    this.scheduled = false
+    this.flush()
+  }
+
+  flush(): void {
+    const queue = this.queue
+    if (queue.length === 0) return
+    const out = queue.length === 1 ? queue[0]! : Buffer.concat(queue, this.queuedBytes)
+    queue.length = 0
+    this.queuedBytes = 0
+    if (!this.res.writableEnded && !this.res.destroyed) this.res.write(out)
+  }
+
+  close(code: number, reason: string): void {
+    if (this._state !== 'open') return
+    this.flush()
+    this.end(code, reason, this.options.closeTimeoutMs)
+  }
+
+  terminate(code: number, reason: string): void {
+    if (this._state === 'closed') return
+    if (this._state === 'open') {
+      this.closeCode = code
+      this.closeReason = reason
+    }
+    this._state = 'closing'
+    this.dropQueue()
+    this.res.destroy()
+  }
+
+  /**
+   * A comment line for the proxies on the way. The client cannot answer it, and its own `ping`
+   * frames run on its own clock, so a tick that falls between two of them would look like
+   * silence: one quiet tick is forgiven, two in a row let the heartbeat end the session.
+   */
+  ping(): void {
+    if (this._state !== 'open') return
+    if (++this.quiet === 1) this.handlers?.onActivity()
+    this.enqueue(HEARTBEAT)
+  }
+
+  private enqueue(bytes: Buffer): boolean {
+    this.queue.push(bytes)
+    this.queuedBytes += bytes.length
+    if (this.queuedBytes >= this.flushAt) this.flush()
+    if (this.bufferedAmount > this.options.maxBufferedBytes) {
+      this.slowConsumer()
+      return false
+    }
+    if (!this.scheduled && this.queue.length > 0) {
+      this.scheduled = true
+      if (dirty.push(this) === 1) setImmediate(flushAll)
+    }
+    return true
+  }
+
+  private slowConsumer(): void {
+    this.dropQueue()
+    // The peer is not reading, so it will not read the close event soon either: do not wait long.
+    this.end(CloseCode.SLOW_CONSUMER, 'slow consumer', Math.min(1000, this.options.closeTimeoutMs))
+  }
+
+  /** Ends the stream with the close event; the socket is destroyed if that does not finish in time. */
+  private end(code: number, reason: string, timeoutMs: number): void {
+    this._state = 'closing'
+    this.closeCode = code
+    this.closeReason = reason
+    if (!this.res.writableEnded && !this.res.destroyed) {
+      this.res.end(`event: close\ndata: ${closeFrameText(code, reason)}\n\n`)
+    }
+    this.killTimer = setTimeout(() => this.res.destroy(), timeoutMs)
+    this.killTimer.unref()
+  }
+
+  private dropQueue(): void {
+    this.queue.length = 0
+    this.queuedBytes = 0
+  }
+
+  private closed(): void {
+    if (this._state === 'closed') return
+    this._state = 'closed'
+    clearTimeout(this.killTimer)
+    this.dropQueue()
+    this.options.onEnd()
+    this.handlers?.onClose(
+      this.closeCode ?? CloseCode.ABNORMAL,
+      this.closeCode !== undefined ? this.closeReason : '',
+    )
+  }
+}
