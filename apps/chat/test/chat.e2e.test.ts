@@ -7,100 +7,14 @@
  * the server is back, and end with every message exactly once. Leaves a screenshot in
  * apps/chat/test-results/.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { app, buildIfStale, freePort, launchChromium, ServeProcess } from './e2e-support.js'
 
-const root = fileURLToPath(new URL('../../../', import.meta.url))
-const app = join(root, 'apps/chat')
-const cli = join(root, 'packages/cli/dist/bin.js')
 const results = join(app, 'test-results')
-
-/** Newest modification time under the given paths (files or directories). */
-function newest(paths: string[]): number {
-  let max = 0
-  const visit = (path: string): void => {
-    if (!existsSync(path)) return
-    const stat = statSync(path)
-    if (stat.isDirectory()) {
-      for (const entry of readdirSync(path)) if (entry !== 'node_modules') visit(join(path, entry))
-    } else max = Math.max(max, stat.mtimeMs)
-  }
-  for (const path of paths) visit(path)
-  return max
-}
-
-/** Builds apps/chat/dist when it is missing or older than any source it is made from. */
-function buildIfStale(): void {
-  const built = join(app, 'dist/index.html')
-  const sources = newest([
-    join(app, 'src'),
-    join(app, 'index.html'),
-    join(app, 'vite.config.ts'),
-    ...['react', 'client', 'protocol'].map((p) => join(root, 'packages', p, 'src')),
-  ])
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return
-  const vite = spawnSync(join(root, 'node_modules/.bin/vite'), ['build', app, '--logLevel', 'warn'], {
-    cwd: root,
-    encoding: 'utf8',
-  })
-  if (vite.status !== 0) throw new Error(`vite build failed:\n${vite.stdout}\n${vite.stderr}`)
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-let port = 0
-let server: ChildProcess | undefined
-let serverLog = ''
-
-async function startServer(): Promise<void> {
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`)
-  const args = [cli, 'serve', '--port', String(port), '--host', '127.0.0.1']
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
-  child.stdout?.on('data', (d) => {
-    serverLog += d
-  })
-  child.stderr?.on('data', (d) => {
-    serverLog += d
-  })
-  server = child
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${serverLog}`)
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`)
-      if (res.ok) return
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`server did not start:\n${serverLog}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
-async function stopServer(): Promise<void> {
-  const child = server
-  server = undefined
-  if (!child || child.exitCode !== null) return
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-  await exited
-  clearTimeout(timer)
-}
+let server: ServeProcess
 
 let browser: Browser | undefined
 const pageErrors: string[] = []
@@ -109,7 +23,7 @@ async function openChat(name: string, path: string): Promise<Page> {
   const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } })
   const page = await context.newPage()
   page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`))
-  await page.goto(`http://127.0.0.1:${port}${path}`)
+  await page.goto(`http://127.0.0.1:${server.port}${path}`)
   await page.locator('#name').fill(name)
   await page.getByRole('button', { name: 'Start chatting' }).click()
   return page
@@ -138,26 +52,14 @@ const members = (page: Page) => page.locator('[data-testid=members] .member-name
 beforeAll(async () => {
   buildIfStale()
   mkdirSync(results, { recursive: true })
-  port = await freePort()
-  await startServer()
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  server = new ServeProcess(await freePort())
+  await server.start()
+  browser = await launchChromium()
 }, 60_000)
 
 afterAll(async () => {
   await browser?.close()
-  await stopServer()
+  await server?.stop()
 })
 
 describe.sequential('chat app in Chromium against switchboard serve', () => {
@@ -194,7 +96,7 @@ describe.sequential('chat app in Chromium against switchboard serve', () => {
     }
 
     // The server goes away mid-conversation.
-    await stopServer()
+    await server.stop()
     for (const page of [alice, bob]) await expect.poll(() => badge(page)).toBe('reconnecting')
     await send(alice, 'Did we lose the server?')
     await send(bob, 'Looks like it — my messages are queued.')
@@ -206,7 +108,7 @@ describe.sequential('chat app in Chromium against switchboard serve', () => {
       .toEqual({ text: 'Looks like it — my messages are queued.', delivery: 'pending' })
 
     // Back on the same port: both reconnect, queued messages go out once, nothing doubles.
-    await startServer()
+    await server.start()
     const after = [...before, 'Did we lose the server?', 'Looks like it — my messages are queued.']
     for (const page of [alice, bob]) {
       await expect.poll(() => badge(page), { timeout: 15_000 }).toBe('connected')

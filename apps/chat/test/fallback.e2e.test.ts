@@ -6,88 +6,14 @@
  * break them: she must end up on long-polling. Bob keeps a WebSocket. The three chat in one room,
  * every message reaching everyone once, and the network log shows which transport each used.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildIfStale, freePort, launchChromium, ServeProcess } from './e2e-support.js'
 
-const root = fileURLToPath(new URL('../../../', import.meta.url))
-const app = join(root, 'apps/chat')
-const cli = join(root, 'packages/cli/dist/bin.js')
+let server: ServeProcess
 
-function newest(paths: string[]): number {
-  let max = 0
-  const visit = (path: string): void => {
-    if (!existsSync(path)) return
-    const stat = statSync(path)
-    if (stat.isDirectory()) {
-      for (const entry of readdirSync(path)) if (entry !== 'node_modules') visit(join(path, entry))
-    } else max = Math.max(max, stat.mtimeMs)
-  }
-  for (const path of paths) visit(path)
-  return max
-}
-
-/** Builds apps/chat/dist when it is missing or older than any source it is made from. */
-function buildIfStale(): void {
-  const built = join(app, 'dist/index.html')
-  const sources = newest([
-    join(app, 'src'),
-    join(app, 'index.html'),
-    join(app, 'vite.config.ts'),
-    ...['react', 'client', 'protocol'].map((p) => join(root, 'packages', p, 'src')),
-  ])
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return
-  const vite = spawnSync(join(root, 'node_modules/.bin/vite'), ['build', app, '--logLevel', 'warn'], {
-    cwd: root,
-    encoding: 'utf8',
-  })
-  if (vite.status !== 0) throw new Error(`vite build failed:\n${vite.stdout}\n${vite.stderr}`)
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-let port = 0
-let server: ChildProcess | undefined
-let serverLog = ''
 let browser: Browser | undefined
 const pageErrors: string[] = []
-
-async function startServer(): Promise<void> {
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`)
-  const args = [cli, 'serve', '--port', String(port), '--host', '127.0.0.1']
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
-  child.stdout?.on('data', (d) => {
-    serverLog += d
-  })
-  child.stderr?.on('data', (d) => {
-    serverLog += d
-  })
-  server = child
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${serverLog}`)
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`server did not start:\n${serverLog}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 interface Opened {
   page: Page
@@ -114,7 +40,7 @@ async function openChat(
     if (path.startsWith('/ws')) requests.push(`${req.method()} ${path.replace(/[A-Za-z0-9_-]{24}$/, '<id>')}`)
   })
   page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`))
-  await page.goto(`http://127.0.0.1:${port}/#fallback`)
+  await page.goto(`http://127.0.0.1:${server.port}/#fallback`)
   await page.locator('#name').fill(name)
   await page.getByRole('button', { name: 'Start chatting' }).click()
   return { page, requests }
@@ -135,23 +61,14 @@ async function send(page: Page, text: string): Promise<void> {
 
 beforeAll(async () => {
   buildIfStale()
-  port = await freePort()
-  await startServer()
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  })
+  server = new ServeProcess(await freePort())
+  await server.start()
+  browser = await launchChromium()
 }, 60_000)
 
 afterAll(async () => {
   await browser?.close()
-  const child = server
-  if (child && child.exitCode === null) {
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-    child.kill('SIGTERM')
-    await exited
-  }
+  await server?.stop()
 })
 
 describe('chat app without WebSocket, in Chromium', () => {

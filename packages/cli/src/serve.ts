@@ -6,22 +6,26 @@
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { RedisBroker } from '@switchboard/redis'
 import {
   type ChannelOptionsMap,
   ChannelRules,
+  createMetrics,
   createSwitchboard,
+  jwtAuth,
   type Logger,
   type ServerAddress,
   type Switchboard,
+  type SwitchboardMetrics,
   serveStatic,
+  type UntypedEventMap,
 } from '@switchboard/server'
 import { parseArgs, parsePort, UsageError } from './args.js'
 
 export const SERVE_USAGE = `Usage: switchboard serve [--port 8080] [--host 0.0.0.0] [--path /ws] [--static DIR] [--drain-timeout 10000]
-                        [--redis redis://127.0.0.1:6379]
+                        [--redis redis://127.0.0.1:6379] [--jwt-secret SECRET] [--metrics]
 
   --port           port to listen on (default: $PORT, else 8080; 0 picks a free port)
   --host           interface to listen on (default: all)
@@ -29,7 +33,10 @@ export const SERVE_USAGE = `Usage: switchboard serve [--port 8080] [--host 0.0.0
   --static         serve the files of DIR at / (default: the built chat app, apps/chat/dist)
   --drain-timeout  milliseconds to let clients leave on shutdown before cutting them off
   --redis          share channels, history and presence with other nodes through this Redis
-                   (default: $REDIS_URL; without either, the in-memory broker: a single node)`
+                   (default: $REDIS_URL; without either, the in-memory broker: a single node)
+  --jwt-secret     require a JWT signed with this HS256 secret (default: $JWT_SECRET); its \`name\`
+                   claim, else \`sub\`, is the user. Without it, \`?name=\` names a user, unverified
+  --metrics        serve Prometheus metrics at /metrics (keep it off the public address)`
 
 /**
  * The channels `serve` configures for the chat app: rooms with history, presence and client
@@ -66,17 +73,18 @@ export interface ServeConfig {
   drainTimeout: number
   /** Redis URL for the Redis broker; undefined: the in-memory broker. */
   redis: string | undefined
+  /** HS256 secret: connections must bring a JWT signed with it; undefined: the dev `?name=` identity. */
+  jwtSecret: string | undefined
+  /** Serve Prometheus metrics at /metrics. */
+  metrics: boolean
 }
 
 export function serveConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ServeConfig {
-  const { options, positionals } = parseArgs(argv, [
-    'port',
-    'host',
-    'path',
-    'static',
-    'drain-timeout',
-    'redis',
-  ])
+  const { options, positionals } = parseArgs(
+    argv,
+    ['port', 'host', 'path', 'static', 'drain-timeout', 'redis', 'jwt-secret'],
+    ['metrics'],
+  )
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
   const str = (name: string): string | undefined => {
     const v = options[name]
@@ -98,7 +106,21 @@ export function serveConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Se
   const redis = str('redis') ?? (env.REDIS_URL || undefined)
   if (redis !== undefined && !/^rediss?:\/\/./.test(redis))
     throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${redis}"`)
-  return { port, host: str('host'), path, staticDir: str('static'), drainTimeout, redis }
+  const jwtSecret = str('jwt-secret') ?? (env.JWT_SECRET || undefined)
+  return {
+    port,
+    host: str('host'),
+    path,
+    staticDir: str('static'),
+    drainTimeout,
+    redis,
+    jwtSecret,
+    metrics: options.metrics === true,
+  }
+}
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n')
 }
 
 /** The URL without its password, for logs. */
@@ -145,17 +167,34 @@ export interface RunningServer {
 export async function serve(config: ServeConfig, log: Logger, handleSignals = false): Promise<RunningServer> {
   const staticDir = config.staticDir ?? (existsSync(CHAT_APP_DIR) ? CHAT_APP_DIR : undefined)
   const broker = config.redis === undefined ? undefined : await redisBroker(config.redis, log)
-  const sb = createSwitchboard({
+  const files = staticDir ? serveStatic(staticDir) : undefined
+  let metrics: SwitchboardMetrics | undefined
+  // With a JWT secret, who a connection is comes from its verified token (the `name` claim, else
+  // `sub`); without one, from the unverified `?name=` of this dev server.
+  const identity = config.jwtSecret
+    ? jwtAuth({
+        secret: config.jwtSecret,
+        claims: (claims) => ({
+          name: typeof claims.name === 'string' && claims.name ? claims.name : claims.sub,
+        }),
+      })
+    : { authenticate: displayNameOf }
+  const sb = createSwitchboard<UntypedEventMap, { name: string }>({
     broker,
     port: config.port,
     host: config.host,
     path: config.path,
     channels: SERVE_CHANNELS,
-    authenticate: displayNameOf,
+    ...identity,
     presence: (conn) => ({ userId: conn.data.name, info: { name: conn.data.name } }),
-    onRequest: staticDir ? serveStatic(staticDir) : undefined,
+    onRequest: (req, res) => {
+      if (metrics && req.url === '/metrics') metrics.handler(req, res)
+      else if (files) files(req, res)
+      else notFound(res)
+    },
     logger: log,
   })
+  if (config.metrics) metrics = createMetrics(sb, { processMetrics: true })
   const address = await sb.ready.catch(async (err: unknown) => {
     await broker?.close()
     throw err

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { serve, serveConfig, UsageError } from '@switchboard/cli'
+import { serve, serveConfig, signToken, UsageError } from '@switchboard/cli'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 
@@ -64,6 +64,59 @@ describe('serve', () => {
 })
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
+
+describe('serve --jwt-secret --metrics', () => {
+  it('takes the user from a verified token, refuses a bad one, and serves /metrics', async () => {
+    const config = serveConfig(['--port', '0', '--host', '127.0.0.1', '--metrics'], { JWT_SECRET: 's3cret' })
+    expect(config).toMatchObject({ jwtSecret: 's3cret', metrics: true })
+    const running = await serve(config, quiet)
+    try {
+      const { port, url } = running.address
+      const token = await signToken({
+        secret: 's3cret',
+        sub: 'u1',
+        ttl: 60,
+        claims: { name: 'Alice' },
+        iss: undefined,
+        aud: undefined,
+      })
+      const forged = await signToken({
+        secret: 'other',
+        sub: 'u1',
+        ttl: 60,
+        claims: { name: 'Alice' },
+        iss: undefined,
+        aud: undefined,
+      })
+      // A token signed with another secret is refused at the handshake.
+      await expect(open(`${url}?token=${forged}`)).rejects.toThrow(/401/)
+      const c = await open(`${url}?token=${token}`)
+      expect(await c.first).toMatchObject({ type: 'hello' })
+      const reply = new Promise<{ data: { members: Array<{ userId: string }> } }>((resolve) =>
+        c.ws.on('message', (d) => {
+          const f = JSON.parse(String(d))
+          if (f.type === 'reply' && f.id === 'p') resolve(f)
+        }),
+      )
+      c.ws.send(JSON.stringify({ type: 'subscribe', id: 'p', channel: 'chat:general' }))
+      expect((await reply).data.members.map((m) => m.userId)).toEqual(['Alice'])
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+      expect(metrics).toMatch(/^switchboard_connections 1$/m)
+      c.ws.close()
+    } finally {
+      await running.stop()
+    }
+  })
+
+  it('serves no /metrics unless asked', async () => {
+    const running = await serve(serveConfig(['--port', '0', '--host', '127.0.0.1'], {}), quiet)
+    try {
+      expect((await fetch(`http://127.0.0.1:${running.address.port}/metrics`)).status).toBe(404)
+    } finally {
+      await running.stop()
+    }
+  })
+})
 
 describe.skipIf(!existsSync(bin))('switchboard serve (process)', () => {
   it('logs its URL, serves, and exits cleanly on SIGTERM with clients told 1012', async () => {

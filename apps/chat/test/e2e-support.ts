@@ -1,0 +1,118 @@
+/**
+ * What the chat app's browser tests share: building the app when its sources are newer than the
+ * build, a `switchboard serve` process on a fixed port (started, polled on /healthz, stopped with
+ * SIGTERM), and a headless Chromium from Debian's package.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type Browser, chromium } from 'playwright-core'
+
+export const root = fileURLToPath(new URL('../../../', import.meta.url))
+export const app = join(root, 'apps/chat')
+const cli = join(root, 'packages/cli/dist/bin.js')
+
+/** Newest modification time under the given paths (files or directories). */
+function newest(paths: string[]): number {
+  let max = 0
+  const visit = (path: string): void => {
+    if (!existsSync(path)) return
+    const stat = statSync(path)
+    if (stat.isDirectory()) {
+      for (const entry of readdirSync(path)) if (entry !== 'node_modules') visit(join(path, entry))
+    } else max = Math.max(max, stat.mtimeMs)
+  }
+  for (const path of paths) visit(path)
+  return max
+}
+
+/** Builds apps/chat/dist when it is missing or older than any source it is made from. */
+export function buildIfStale(): void {
+  const built = join(app, 'dist/index.html')
+  const sources = newest([
+    join(app, 'src'),
+    join(app, 'index.html'),
+    join(app, 'vite.config.ts'),
+    ...['react', 'client', 'protocol'].map((p) => join(root, 'packages', p, 'src')),
+  ])
+  if (existsSync(built) && statSync(built).mtimeMs >= sources) return
+  const vite = spawnSync(join(root, 'node_modules/.bin/vite'), ['build', app, '--logLevel', 'warn'], {
+    cwd: root,
+    encoding: 'utf8',
+  })
+  if (vite.status !== 0) throw new Error(`vite build failed:\n${vite.stdout}\n${vite.stderr}`)
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** `switchboard serve` on one port, as `npm start` runs it; it may be stopped and started again. */
+export class ServeProcess {
+  /** Everything the process printed, across restarts. */
+  log = ''
+  private child: ChildProcess | undefined
+
+  constructor(readonly port: number) {}
+
+  async start(): Promise<void> {
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`)
+    const args = [cli, 'serve', '--port', String(this.port), '--host', '127.0.0.1']
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout?.on('data', (d) => {
+      this.log += d
+    })
+    child.stderr?.on('data', (d) => {
+      this.log += d
+    })
+    this.child = child
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${this.log}`)
+      try {
+        if ((await fetch(`http://127.0.0.1:${this.port}/healthz`)).ok) return
+      } catch {
+        // Not listening yet.
+      }
+      if (Date.now() > deadline) throw new Error(`server did not start:\n${this.log}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+
+  /** SIGTERM (the server drains), SIGKILL if it has not exited within 5 s. */
+  async stop(): Promise<void> {
+    const child = this.child
+    this.child = undefined
+    if (!child || child.exitCode !== null) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+    await exited
+    clearTimeout(timer)
+  }
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+}
