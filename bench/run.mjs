@@ -41,7 +41,7 @@ const CFG = full
         large: { clients: 10000, rate: 2, burst: 10, burstRate: 3, ms: 4000 },
       },
       payload: 64,
-      echo: { conns: 200, rates: [2000, 8000], ms: 3000, rounds: 3 },
+      echo: { conns: 200, rates: [2000, 8000], ms: 3000, rounds: 5 },
       rooms: { clients: 10000, roomSize: 8, ratePerRoom: 2, ms: 5000 },
       idle: [5000, 10000, 18000],
       connConcurrency: 64,

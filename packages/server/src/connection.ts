@@ -238,8 +238,12 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
     this.pending++
     void this.host.request(this, event, data).then((result) => {
       this.pending--
-      if (id !== undefined) this.sendReply(id, result)
-      else if (!result.ok) this.sendError(result.error)
+      if (id !== undefined) {
+        this.sendReply(id, result)
+        // A reply is what its client waits on: it goes out now, with whatever else is queued,
+        // rather than after the rest of this turn's work.
+        this.transport.flush()
+      } else if (!result.ok) this.sendError(result.error)
     })
   }
 
