@@ -66,7 +66,11 @@ export interface ConnectionHost {
   subscribe(conn: ClientConnection, frame: SubscribeFrame): Promise<SubscribeResult>
   unsubscribe(conn: ClientConnection, channel: string): Promise<void>
   publish(conn: ClientConnection, frame: PublishFrame): Promise<PublishResult>
-  request(conn: ClientConnection, event: string, data: JsonValue | undefined): Promise<HandlerResult>
+  request(
+    conn: ClientConnection,
+    event: string,
+    data: JsonValue | undefined,
+  ): HandlerResult | Promise<HandlerResult>
   auth(conn: ClientConnection, token: string): Promise<JsonValue | undefined>
   activity(conn: ClientConnection): void
   closed(conn: ClientConnection, code: number, reason: string): void
@@ -236,15 +240,19 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
       return
     }
     this.pending++
-    void this.host.request(this, event, data).then((result) => {
-      this.pending--
-      if (id !== undefined) {
-        this.sendReply(id, result)
-        // A reply is what its client waits on: it goes out now, with whatever else is queued,
-        // rather than after the rest of this turn's work.
-        this.transport.flush()
-      } else if (!result.ok) this.sendError(result.error)
-    })
+    const result = this.host.request(this, event, data)
+    if (result instanceof Promise) void result.then((r) => this.answer(id, r))
+    else this.answer(id, result)
+  }
+
+  private answer(id: string | undefined, result: HandlerResult): void {
+    this.pending--
+    if (id !== undefined) {
+      this.sendReply(id, result)
+      // A reply is what its client waits on: it goes out now, with whatever else is queued,
+      // rather than after the rest of this turn's work.
+      this.transport.flush()
+    } else if (!result.ok) this.sendError(result.error)
   }
 
   /** Runs a channel operation after the previous ones of this connection. */

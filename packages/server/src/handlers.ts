@@ -47,33 +47,58 @@ export class HandlerRegistry<C> {
     return this.entries.has(event)
   }
 
-  async dispatch(conn: C, event: string, data: JsonValue | undefined): Promise<HandlerResult> {
+  /**
+   * Runs the event's handler. A handler without a schema that answers synchronously is answered
+   * synchronously (no promise per request on the common path); otherwise a promise.
+   */
+  dispatch(conn: C, event: string, data: JsonValue | undefined): HandlerResult | Promise<HandlerResult> {
     const entry = this.entries.get(event)
     if (!entry) {
       return { ok: false, error: { code: ErrorCode.UNKNOWN_EVENT, message: `no handler for "${event}"` } }
     }
+    if (entry.schema) return this.validated(entry, conn, event, data)
     try {
-      let value: unknown = data
-      if (entry.schema) {
-        let result = entry.schema['~standard'].validate(data)
-        if (result instanceof Promise) result = await result
-        if (result.issues) {
-          return {
-            ok: false,
-            error: {
-              code: ErrorCode.INVALID_PAYLOAD,
-              message: 'payload failed validation',
-              details: issuesToJson(result.issues),
-            },
-          }
-        }
-        value = result.value
+      const reply = entry.handler(conn, data)
+      if (typeof (reply as PromiseLike<unknown> | null)?.then === 'function') {
+        return Promise.resolve(reply).then(
+          (value): HandlerResult => ({ ok: true, data: value as JsonValue | undefined }),
+          (err: unknown) => this.failed(err, event),
+        )
       }
-      const reply = await entry.handler(conn, value)
       return { ok: true, data: reply as JsonValue | undefined }
     } catch (err) {
-      if (!isExpected(err)) this.onError(err, event)
-      return { ok: false, error: errorBody(err) }
+      return this.failed(err, event)
     }
+  }
+
+  private async validated(
+    entry: Entry<C>,
+    conn: C,
+    event: string,
+    data: JsonValue | undefined,
+  ): Promise<HandlerResult> {
+    try {
+      let result = entry.schema!['~standard'].validate(data)
+      if (result instanceof Promise) result = await result
+      if (result.issues) {
+        return {
+          ok: false,
+          error: {
+            code: ErrorCode.INVALID_PAYLOAD,
+            message: 'payload failed validation',
+            details: issuesToJson(result.issues),
+          },
+        }
+      }
+      const reply = await entry.handler(conn, result.value)
+      return { ok: true, data: reply as JsonValue | undefined }
+    } catch (err) {
+      return this.failed(err, event)
+    }
+  }
+
+  private failed(err: unknown, event: string): HandlerResult {
+    if (!isExpected(err)) this.onError(err, event)
+    return { ok: false, error: errorBody(err) }
   }
 }

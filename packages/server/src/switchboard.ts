@@ -284,10 +284,14 @@ class SwitchboardServer implements ConnectionHost {
     }
   }
 
-  request(conn: ClientConnection, event: string, data: JsonValue | undefined): Promise<HandlerResult> {
+  request(
+    conn: ClientConnection,
+    event: string,
+    data: JsonValue | undefined,
+  ): HandlerResult | Promise<HandlerResult> {
     if (this.sessions && !this.sessions.authenticated(conn)) {
       const message = 'not authenticated: send an auth frame first'
-      return Promise.resolve({ ok: false, error: { code: ErrorCode.UNAUTHORIZED, message } })
+      return { ok: false, error: { code: ErrorCode.UNAUTHORIZED, message } }
     }
     return this.handlers.dispatch(conn, event, data)
   }

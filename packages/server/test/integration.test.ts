@@ -162,6 +162,20 @@ describe('requests', () => {
     const crash = await c.next('reply')
     expect(crash).toMatchObject({ id: '3', error: { code: 'internal' } })
     expect(JSON.stringify(crash)).not.toContain('hunter2')
+    // The same from handlers that answer later: a rejected promise, and a thenable.
+    sb.handle('late-deny', async () => {
+      await new Promise((r) => setTimeout(r, 5))
+      throw new SwitchboardError('forbidden', 'not you either')
+    })
+    // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose, as some libraries return
+    sb.handle('thenable', () => ({ then: (resolve: (v: unknown) => void) => resolve({ via: 'then' }) }))
+    c.send({ type: 'request', id: '4', event: 'late-deny' })
+    expect(await c.next('reply')).toMatchObject({
+      id: '4',
+      error: { code: 'forbidden', message: 'not you either' },
+    })
+    c.send({ type: 'request', id: '5', event: 'thenable' })
+    expect(await c.next('reply')).toMatchObject({ id: '5', ok: true, data: { via: 'then' } })
   })
 
   it('runs fire-and-forget requests and caps requests in flight', async () => {
