@@ -2,8 +2,9 @@
  * The WebSocket transport, on `ws`. Incoming frames go through ws's parser (RFC 6455 checks,
  * UTF-8 validation, maxPayload). Outgoing frames take a faster path: each OutgoingFrame is framed
  * once into one buffer (and a channel's batch into one buffer for all its frames), and that buffer
- * is written to every subscriber's socket; the frames a connection gets within one event-loop turn leave in one write, and under
- * load a busy connection's frames over several turns (see COALESCE_MIN_MS).
+ * is written to every subscriber's socket. The frames a connection gets within one event-loop turn
+ * leave in one write, and under load a busy connection's frames over several turns (see
+ * COALESCE_MIN_MS).
  *
  * The send buffer is bounded: queued bytes plus what the socket still holds. Past the bound the
  * client is a slow consumer — its queue is dropped and it is closed with 4100 — so one client that
