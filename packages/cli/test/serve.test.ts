@@ -118,8 +118,10 @@ describe('serve --jwt-secret --metrics', () => {
   })
 })
 
-describe.skipIf(!existsSync(bin))('switchboard serve (process)', () => {
+describe('switchboard serve (process)', () => {
   it('logs its URL, serves, and exits cleanly on SIGTERM with clients told 1012', async () => {
+    // `npm test` builds first; a missing build is a failure here, never a silent skip.
+    if (!existsSync(bin)) throw new Error(`${bin} is missing: run npm run build`)
     const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--host', '127.0.0.1'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
