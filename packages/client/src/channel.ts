@@ -12,6 +12,7 @@ import type {
   StreamPosition,
   SubscribeResult,
 } from '@switchboard/protocol'
+import { createBackoff } from './backoff.js'
 import { Emitter } from './emitter.js'
 import type { SwitchboardError } from './errors.js'
 
@@ -25,6 +26,7 @@ export type ChannelStateReason =
   | 'disconnected'
   | 'resubscribe'
   | 'subscribe_failed'
+  | 'retry'
   | 'client_closed'
 
 export interface RecoveryInfo {
@@ -78,6 +80,9 @@ export interface ChannelHost {
   publish(channel: string, data: unknown, options?: PublishOptions): Promise<PublishResult>
 }
 
+/** Delays between subscribes the server answered `unavailable`: 0.25 s doubling to 10 s, jittered. */
+const RETRY_BACKOFF = createBackoff({ base: 250, max: 10_000 })
+
 export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   readonly name: string
   readonly #host: ChannelHost
@@ -89,6 +94,9 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   #members = new Map<string, PresenceMember>()
   /** Counts subscribe attempts, so a late reply to an abandoned one is ignored. */
   #generation = 0
+  /** Subscribes the server answered `unavailable` in a row, and the timer of the next try. */
+  #retries = 0
+  #retryTimer: ReturnType<typeof setTimeout> | undefined
 
   /** Created by `SwitchboardClient.channel(name)`; not meant to be constructed directly. */
   constructor(name: string, host: ChannelHost) {
@@ -127,6 +135,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
     if (!this.#wanted) return
     this.#wanted = false
     this.#generation++
+    clearTimeout(this.#retryTimer)
     if (this.#host.isConnected()) this.#host.sendUnsubscribe(this.name)
     this.#setState('unsubscribed', 'unsubscribe')
   }
@@ -181,6 +190,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   }
 
   #sendSubscribe(): void {
+    clearTimeout(this.#retryTimer)
     const generation = ++this.#generation
     const since = this.#position ? { ...this.#position } : undefined
     this.#host.sendSubscribe(this.name, since, (outcome) => {
@@ -191,6 +201,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   }
 
   #subscribed(result: SubscribeResult, since: StreamPosition | undefined): void {
+    this.#retries = 0
     const last = this.#position
     // Adopt the server's position unless we already handled something later in the same epoch
     // (messages replayed before the reply have moved us there already).
@@ -209,7 +220,19 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   #failed(error: SwitchboardError): void {
     // A lost connection resubscribes by itself; a timeout waits for the next connection.
     if (error.code === 'disconnected') return
-    if (error.code !== 'timeout') {
+    if (error.code === 'unavailable') {
+      // The server could not reach its broker (Redis restarting): nothing was applied, so try
+      // again after a backoff, as long as the subscription is still wanted on this connection.
+      const generation = this.#generation
+      this.#setState('subscribing', 'retry')
+      this.#retryTimer = setTimeout(
+        () => {
+          if (this.#wanted && generation === this.#generation && this.#host.isConnected())
+            this.#sendSubscribe()
+        },
+        RETRY_BACKOFF(this.#retries++),
+      )
+    } else if (error.code !== 'timeout') {
       this.#wanted = false
       this.#setState('unsubscribed', 'subscribe_failed')
     }
