@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
- * The `switchboard` command. `serve` runs a server, `token` signs a development JWT; `connect`
- * and `bench` are planned (see DESIGN.md) and say so instead of pretending.
+ * The `switchboard` command. `serve` runs a server, `connect` is a client on the command line,
+ * `token` signs a development JWT; `bench` is planned (see DESIGN.md; `npm run bench` in the
+ * repository runs the benchmarks) and says so instead of pretending.
  */
 import type { Logger } from '@switchboard/server'
 import { UsageError } from './args.js'
+import { CONNECT_USAGE, connect, connectConfig } from './connect.js'
 import { SERVE_USAGE, serve, serveConfig } from './serve.js'
 import { signToken, TOKEN_USAGE, tokenConfig } from './token.js'
 
@@ -12,9 +14,12 @@ const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
   serve     run a Switchboard server (in-memory broker, or Redis with --redis)
+  connect   a client on the command line: print what arrives, send what is typed
   token     print an HS256 JWT for development
 
 ${SERVE_USAGE}
+
+${CONNECT_USAGE}
 
 ${TOKEN_USAGE}`
 
@@ -40,6 +45,10 @@ async function main(argv: string[]): Promise<number | undefined> {
       console.log(await signToken(tokenConfig(rest, process.env)))
       return 0
     case 'connect':
+      await connect(connectConfig(rest, process.env), process.stdin, (line) =>
+        process.stdout.write(`${JSON.stringify(line)}\n`),
+      )
+      return 0
     case 'bench':
       console.error(`switchboard ${command}: not implemented yet`)
       return 2

@@ -3,5 +3,6 @@
  * functions for programs and tests that want them in-process.
  */
 export { parseArgs, parsePort, UsageError } from './args.js'
+export { CONNECT_USAGE, type ConnectConfig, connect, connectConfig } from './connect.js'
 export { type RunningServer, SERVE_CHANNELS, type ServeConfig, serve, serveConfig } from './serve.js'
 export { signToken, TOKEN_USAGE, type TokenConfig, tokenConfig } from './token.js'
