@@ -143,8 +143,8 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
   }
 
   /** Queues one encoded frame (shared by many connections on a fan-out). */
-  sendEncoded(frame: OutgoingFrame): boolean {
-    return this._state === 'open' && this.transport.send(frame)
+  sendEncoded(frame: OutgoingFrame, now = false): boolean {
+    return this._state === 'open' && this.transport.send(frame, now)
   }
 
   /** Whether the transport takes channel batches (else the hub sends each frame on its own). */
@@ -157,8 +157,8 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
     return this._state === 'open' && this.transport.sendBatch!(batch)
   }
 
-  sendFrame(frame: ServerFrame): boolean {
-    return this.sendEncoded(new OutgoingFrame(encodeFrame(frame)))
+  sendFrame(frame: ServerFrame, now = false): boolean {
+    return this.sendEncoded(new OutgoingFrame(encodeFrame(frame)), now)
   }
 
   /** For the server's own bookkeeping of what this connection is subscribed to. */
@@ -247,12 +247,10 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
 
   private answer(id: string | undefined, result: HandlerResult): void {
     this.pending--
-    if (id !== undefined) {
-      this.sendReply(id, result)
-      // A reply is what its client waits on: it goes out now, with whatever else is queued,
-      // rather than after the rest of this turn's work.
-      this.transport.flush()
-    } else if (!result.ok) this.sendError(result.error)
+    // A reply is what its client waits on: it goes out now, with whatever else is queued,
+    // rather than after the rest of this turn's work.
+    if (id !== undefined) this.sendReply(id, result, true)
+    else if (!result.ok) this.sendError(result.error)
   }
 
   /** Runs a channel operation after the previous ones of this connection. */
@@ -283,9 +281,9 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
     else this.sendError(error)
   }
 
-  private sendReply(id: string, result: HandlerResult): void {
+  private sendReply(id: string, result: HandlerResult, now = false): void {
     if (!result.ok) {
-      this.sendFrame({ type: 'reply', id, ok: false, error: result.error })
+      this.sendFrame({ type: 'reply', id, ok: false, error: result.error }, now)
       return
     }
     let text: string
@@ -297,10 +295,10 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
       )
     } catch {
       // The handler returned something JSON cannot carry (a BigInt, a cycle).
-      this.sendFrame({ type: 'reply', id, ok: false, error: errorBody(undefined) })
+      this.sendFrame({ type: 'reply', id, ok: false, error: errorBody(undefined) }, now)
       return
     }
-    this.sendEncoded(new OutgoingFrame(text))
+    this.sendEncoded(new OutgoingFrame(text), now)
   }
 
   private sendError(error: ErrorBody, id?: string, channel?: string): void {

@@ -11,6 +11,7 @@
  */
 import type { ServerResponse } from 'node:http'
 import { CloseCode } from '@switchboard/protocol'
+import { scheduleFlush } from './flush-schedule.js'
 import { closeFrameText, type HttpSessionTransport } from './http-session.js'
 import type { OutgoingFrame, TransportHandlers } from './transport.js'
 
@@ -88,7 +89,7 @@ export class LongPollTransport implements HttpSessionTransport {
     else this.holdTimer = setTimeout(() => this.answer([]), this.options.holdMs)
   }
 
-  send(frame: OutgoingFrame): boolean {
+  send(frame: OutgoingFrame, now = false): boolean {
     if (this._state !== 'open') return false
     this.queue.push(frame.text)
     this.queuedBytes += frame.text.length + 2
@@ -96,14 +97,18 @@ export class LongPollTransport implements HttpSessionTransport {
       this.slowConsumer()
       return false
     }
-    if (this.waiting && !this.scheduled) {
+    if (now) this.flush()
+    else if (this.waiting && !this.scheduled) {
       this.scheduled = true
-      setImmediate(() => {
-        this.scheduled = false
-        this.flush()
-      })
+      scheduleFlush(this, -1)
     }
     return true
+  }
+
+  /** @internal The end-of-turn flush. */
+  flushScheduled(): void {
+    this.scheduled = false
+    this.flush()
   }
 
   flush(): void {

@@ -12,6 +12,7 @@
  */
 import type { ServerResponse } from 'node:http'
 import { CloseCode } from '@switchboard/protocol'
+import { scheduleFlush } from './flush-schedule.js'
 import { closeFrameText, type HttpSessionTransport } from './http-session.js'
 import type { OutgoingFrame, TransportHandlers } from './transport.js'
 
@@ -23,15 +24,6 @@ const HEARTBEAT = Buffer.from(':\n\n')
 
 function buildEvent(text: string): Buffer {
   return Buffer.from(`data: ${text}\n\n`, 'utf8')
-}
-
-/** Streams with frames waiting, flushed together once per event-loop turn. */
-let dirty: SseTransport[] = []
-
-function flushAll(): void {
-  const list = dirty
-  dirty = []
-  for (const t of list) t.flushScheduled()
 }
 
 export interface SseTransportOptions {
@@ -89,9 +81,9 @@ export class SseTransport implements HttpSessionTransport {
     this.handlers?.onMessage(text)
   }
 
-  send(frame: OutgoingFrame): boolean {
+  send(frame: OutgoingFrame, now = false): boolean {
     if (this._state !== 'open') return false
-    return this.enqueue(frame.encoded(SSE_FRAME, buildEvent))
+    return this.enqueue(frame.encoded(SSE_FRAME, buildEvent), now)
   }
 
   /** @internal The end-of-turn flush. */
@@ -137,17 +129,18 @@ export class SseTransport implements HttpSessionTransport {
     this.enqueue(HEARTBEAT)
   }
 
-  private enqueue(bytes: Buffer): boolean {
+  private enqueue(bytes: Buffer, now = false): boolean {
     this.queue.push(bytes)
     this.queuedBytes += bytes.length
-    if (this.queuedBytes >= this.flushAt) this.flush()
+    if (now || this.queuedBytes >= this.flushAt) this.flush()
     if (this.bufferedAmount > this.options.maxBufferedBytes) {
       this.slowConsumer()
       return false
     }
     if (!this.scheduled && this.queue.length > 0) {
       this.scheduled = true
-      if (dirty.push(this) === 1) setImmediate(flushAll)
+      // At the end of the turn; the grouping under load was measured on WebSocket only.
+      scheduleFlush(this, -1)
     }
     return true
   }

@@ -89,8 +89,12 @@ export interface Transport {
   readonly state: 'open' | 'closing' | 'closed'
   /** Bytes accepted by `send` and not yet handed to the kernel. */
   readonly bufferedAmount: number
-  /** Queues a frame; false if it was dropped because the transport is closing or closed. */
-  send(frame: OutgoingFrame): boolean
+  /**
+   * Queues a frame; false if it was dropped because the transport is closing or closed. With
+   * `now`, what is queued is written at once rather than at the scheduled flush (a reply its
+   * client is waiting on).
+   */
+  send(frame: OutgoingFrame, now?: boolean): boolean
   /**
    * Queues a channel's batch, including frames appended to it until it closes (see OutgoingBatch).
    * Optional: the hub sends each frame on its own to a transport without it.

@@ -4,7 +4,7 @@
  * once into one buffer (and a channel's batch into one buffer for all its frames), and that buffer
  * is written to every subscriber's socket. The frames a connection gets within one event-loop turn
  * leave in one write, and under load a busy connection's frames over several turns (see
- * COALESCE_MIN_MS).
+ * flush-schedule.ts).
  *
  * The send buffer is bounded: queued bytes plus what the socket still holds. Past the bound the
  * client is a slow consumer — its queue is dropped and it is closed with 4100 — so one client that
@@ -14,6 +14,7 @@
 import type { Duplex } from 'node:stream'
 import { CloseCode } from '@switchboard/protocol'
 import WebSocket from 'ws'
+import { flushCycle, scheduleFlush } from './flush-schedule.js'
 import type { OutgoingBatch, OutgoingFrame, Transport, TransportHandlers } from './transport.js'
 
 const WS_FRAME = Symbol('ws-frame')
@@ -79,66 +80,6 @@ function closeCodeOf(err: Error & { code?: string }): number {
     default:
       return CloseCode.PROTOCOL_ERROR
   }
-}
-
-/**
- * Group writes under load. A flush writes every connection with frames waiting; when one took
- * `cost` ≥ 1 ms, a connection it wrote that gets frames again within `cost` of its end waits, by a
- * timer, until that much time has passed: the frames of a busy stream then share a write, so the
- * server spends at most about half its time writing, instead of one write per message. A quiet
- * connection, or any connection while flushes are cheap, is written at the end of the turn.
- */
-const COALESCE_MIN_MS = 1
-const COALESCE_MAX_MS = 20
-
-/** Transports with frames waiting, flushed together at the end of the event-loop turn. */
-let dirty: WsTransport[] = []
-/** Busy transports with frames waiting, flushed together by a timer. */
-let delayed: WsTransport[] = []
-/** Counts flushes of either list; a transport remembers the one that last wrote it. */
-let cycle = 0
-/** When the latest flush ended, and how long the next busy connections wait after it (0: none). */
-let cycleEnd = 0
-let cycleWait = 0
-/** Whether now is within cycleWait of cycleEnd, read once for the first frame queued after a flush. */
-let recent: boolean | undefined
-
-function flushList(list: WsTransport[]): void {
-  cycle++
-  const start = performance.now()
-  for (const t of list) t.flushScheduled()
-  cycleEnd = performance.now()
-  const cost = cycleEnd - start
-  cycleWait = cost < COALESCE_MIN_MS ? 0 : Math.min(cost, COALESCE_MAX_MS)
-  recent = undefined
-}
-
-function flushDirty(): void {
-  const list = dirty
-  dirty = []
-  flushList(list)
-}
-
-function flushDelayed(): void {
-  const list = delayed
-  delayed = []
-  flushList(list)
-}
-
-/** Schedules a transport's flush: by the timer if the latest flush wrote it and was costly, else end of turn. */
-function schedule(t: WsTransport, lastCycle: number): void {
-  if (lastCycle === cycle && cycleWait > 0) {
-    if (recent === undefined) {
-      const left = cycleEnd + cycleWait - performance.now()
-      recent = left > 0
-      if (recent && delayed.length === 0) setTimeout(flushDelayed, Math.max(1, Math.round(left)))
-    }
-    if (recent) {
-      delayed.push(t)
-      return
-    }
-  }
-  if (dirty.push(t) === 1) setImmediate(flushDirty)
 }
 
 export interface WsTransportOptions {
@@ -209,13 +150,13 @@ export class WsTransport implements Transport {
     this.handlers = handlers
   }
 
-  send(frame: OutgoingFrame): boolean {
+  send(frame: OutgoingFrame, now = false): boolean {
     if (this._state !== 'open') return false
     if (this.lastBatch) this.closeLastBatch()
     const bytes = frame.encoded(WS_FRAME, buildFrame)
     this.queue.push(bytes)
     this.queuedBytes += bytes.length
-    return this.queued()
+    return this.queued(now)
   }
 
   sendBatch(batch: OutgoingBatch): boolean {
@@ -236,9 +177,9 @@ export class WsTransport implements Transport {
     this.lastBatch = undefined
   }
 
-  /** After queueing: writes at once past flushAt, cuts a slow consumer, or schedules the flush. */
-  private queued(): boolean {
-    if (this.queuedBytes >= this.flushAt) this.flush()
+  /** After queueing: writes at once (`now`, or past flushAt), cuts a slow consumer, or schedules the flush. */
+  private queued(now = false): boolean {
+    if (now || this.queuedBytes >= this.flushAt) this.flush()
     // `backlog` is the socket's buffer as of the last write; it only shrinks meanwhile, so when
     // the sum passes the bound it is read again before anyone is called slow.
     if (this.queuedBytes + this.backlog > this.options.maxBufferedBytes) {
@@ -250,7 +191,7 @@ export class WsTransport implements Transport {
     }
     if (!this.scheduled && this.queue.length > 0) {
       this.scheduled = true
-      schedule(this, this.lastCycle)
+      scheduleFlush(this, this.lastCycle)
     }
     return true
   }
@@ -258,7 +199,7 @@ export class WsTransport implements Transport {
   /** @internal The scheduled flush. */
   flushScheduled(): void {
     this.scheduled = false
-    this.lastCycle = cycle
+    this.lastCycle = flushCycle()
     this.flush()
   }
 
