@@ -76,14 +76,19 @@ export interface ConnectionHost {
   closed(conn: ClientConnection, code: number, reason: string): void
 }
 
+const NO_SUBSCRIPTIONS: ReadonlySet<string> = new Set()
+
 export class ClientConnection implements Connection<EventMap, unknown>, TransportHandlers {
   private _state: ConnectionState = 'open'
-  private readonly subs = new Set<string>()
-  private readonly rate: TokenBucket
+  // Made when first needed: most connections are idle most of the time, and per-connection memory
+  // is what a server with many of them pays for.
+  private subs: Set<string> | undefined
+  /** Made on the first frame: a bucket made then is full, as it would have refilled meanwhile. */
+  private rate: TokenBucket | undefined
   /** Made on the first protocol error: most connections never need one. */
   private abuse: TokenBucket | undefined
   private pending = 0
-  private chain: Promise<void> = Promise.resolve()
+  private chain: Promise<void> | undefined
 
   constructor(
     readonly id: string,
@@ -92,7 +97,6 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
     private readonly transport: Transport,
     private readonly host: ConnectionHost,
   ) {
-    this.rate = new TokenBucket(host.limits.rateLimit)
     transport.setHandlers(this)
   }
 
@@ -102,7 +106,7 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
   }
 
   get subscriptions(): ReadonlySet<string> {
-    return this.subs
+    return this.subs ?? NO_SUBSCRIPTIONS
   }
 
   get bufferedAmount(): number {
@@ -163,8 +167,9 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
 
   /** For the server's own bookkeeping of what this connection is subscribed to. */
   markSubscribed(channel: string, subscribed: boolean): void {
-    if (subscribed) this.subs.add(channel)
-    else this.subs.delete(channel)
+    if (!subscribed) this.subs?.delete(channel)
+    else if (this.subs) this.subs.add(channel)
+    else this.subs = new Set([channel])
   }
 
   // ---- TransportHandlers: what the transport tells this connection ---------------------------
@@ -197,6 +202,7 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
       if (this.abuse.take() !== 'ok') this.close(CloseCode.POLICY_VIOLATION, 'too many invalid frames')
       return
     }
+    this.rate ??= new TokenBucket(this.host.limits.rateLimit)
     const verdict = this.rate.take()
     if (verdict === 'exceeded') {
       this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded')
@@ -258,7 +264,8 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
     frame: ClientFrame & { id?: string },
     op: () => Promise<JsonValue | object | undefined>,
   ): void {
-    this.chain = this.chain.then(() => (this._state === 'open' ? this.run(frame, op) : undefined))
+    const next = () => (this._state === 'open' ? this.run(frame, op) : undefined)
+    this.chain = this.chain ? this.chain.then(next) : Promise.resolve().then(next)
   }
 
   private async run(

@@ -54,7 +54,7 @@ import { type Admission, HttpTransports, type Refusal } from './http-transports.
 import { MemoryBroker } from './memory-broker.js'
 import type { Transport } from './transport.js'
 import { checkHandshake, IpCounter, refuse } from './upgrade.js'
-import { WsTransport } from './ws-transport.js'
+import { WsTransport, type WsTransportOptions } from './ws-transport.js'
 
 /** A handshake's authentication result (`credentials` only with tokenAuth). */
 interface Authenticated {
@@ -103,6 +103,8 @@ class SwitchboardServer implements ConnectionHost {
   private readonly handlers: HandlerRegistry<ClientConnection>
   private readonly heartbeat: Heartbeat
   private readonly wss: WebSocketServer
+  /** One options object for every WebSocket transport. */
+  private readonly wsOptions: WsTransportOptions
   /** The SSE and long-poll endpoints, on the server Switchboard creates. */
   private readonly http: HttpTransports | undefined
   private readonly ips: IpCounter
@@ -149,6 +151,10 @@ class SwitchboardServer implements ConnectionHost {
         refillPerSecond: options.rateLimit?.refillPerSecond ?? 100,
       },
       maxProtocolErrors: options.maxProtocolErrors ?? 10,
+    }
+    this.wsOptions = {
+      maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+      closeTimeoutMs: options.closeTimeout ?? 5000,
     }
     this.wss = new WebSocketServer({
       noServer: true,
@@ -467,10 +473,7 @@ class SwitchboardServer implements ConnectionHost {
       return this.closing ? this.refuse(socket, 503, 'server is shutting down') : undefined
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const transport = new WsTransport(ws, socket, {
-        maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
-        closeTimeoutMs: this.options.closeTimeout ?? 5000,
-      })
+      const transport = new WsTransport(ws, socket, this.wsOptions)
       this.openConnection(transport, auth, ip, req)
     })
   }

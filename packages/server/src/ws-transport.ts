@@ -91,6 +91,27 @@ export interface WsTransportOptions {
 
 type State = 'open' | 'closing' | 'closed'
 
+// The ws listeners are shared by every connection (`this` is the socket, which points to its
+// transport) rather than closures made per connection: an idle connection is mostly its memory.
+const OWNER = Symbol('transport')
+type OwnedSocket = WebSocket & { [OWNER]: WsTransport }
+const ownerOf = (ws: WebSocket): WsTransport => (ws as OwnedSocket)[OWNER]
+function onMessage(this: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
+  ownerOf(this).received(data, isBinary)
+}
+function onPong(this: WebSocket): void {
+  ownerOf(this).pinged(false)
+}
+function onPing(this: WebSocket): void {
+  ownerOf(this).pinged(true)
+}
+function onError(this: WebSocket, err: Error & { code?: string }): void {
+  ownerOf(this).failed(err)
+}
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  ownerOf(this).closed(code, reason.toString())
+}
+
 export class WsTransport implements Transport {
   readonly kind = 'websocket'
   private _state: State = 'open'
@@ -120,22 +141,32 @@ export class WsTransport implements Transport {
     private readonly options: WsTransportOptions,
   ) {
     this.flushAt = Math.min(FLUSH_AT, options.maxBufferedBytes / 2)
-    ws.on('message', (data, isBinary) => {
-      this.handlers?.onActivity()
-      if (isBinary) this.handlers?.onUnsupported()
-      else this.handlers?.onMessage(String(data))
-    })
-    ws.on('pong', () => this.handlers?.onActivity())
-    ws.on('ping', () => {
-      this.handlers?.onActivity()
-      // ws answered with a pong already; a peer that never reads them must not grow our memory.
-      if (this.bufferedAmount > this.options.maxBufferedBytes) this.slowConsumer()
-    })
-    ws.on('error', (err: Error & { code?: string }) => {
-      this.closeCode ??= closeCodeOf(err)
-      this.closeReason ||= err.message
-    })
-    ws.on('close', (code, reason) => this.closed(code, reason.toString()))
+    ;(ws as OwnedSocket)[OWNER] = this
+    ws.on('message', onMessage)
+    ws.on('pong', onPong)
+    ws.on('ping', onPing)
+    ws.on('error', onError)
+    ws.on('close', onClose)
+  }
+
+  /** @internal A message from the peer. */
+  received(data: WebSocket.RawData, isBinary: boolean): void {
+    this.handlers?.onActivity()
+    if (isBinary) this.handlers?.onUnsupported()
+    else this.handlers?.onMessage(String(data))
+  }
+
+  /** @internal A pong, or a ping (`ping`) from the peer. */
+  pinged(ping: boolean): void {
+    this.handlers?.onActivity()
+    // ws answered a ping with a pong already; a peer that never reads them must not grow our memory.
+    if (ping && this.bufferedAmount > this.options.maxBufferedBytes) this.slowConsumer()
+  }
+
+  /** @internal ws saw the peer break the protocol; the close code it used is kept for onClose. */
+  failed(err: Error & { code?: string }): void {
+    this.closeCode ??= closeCodeOf(err)
+    this.closeReason ||= err.message
   }
 
   get state(): State {
@@ -268,7 +299,8 @@ export class WsTransport implements Transport {
     this.lastBatch = undefined
   }
 
-  private closed(peerCode: number, peerReason: string): void {
+  /** @internal */
+  closed(peerCode: number, peerReason: string): void {
     if (this._state === 'closed') return
     this._state = 'closed'
     clearTimeout(this.killTimer)
