@@ -23,6 +23,8 @@ export interface Keys {
   node(nodeId: string): string
   /** Set of `channel \n connectionId`: the presence members a node added. */
   nodeMembers(nodeId: string): string
+  /** The pub/sub channel of events routed to one node's connections (`sb.sendTo`). */
+  route(nodeId: string): string
 }
 
 export function keysFor(prefix: string): Keys {
@@ -36,5 +38,6 @@ export function keysFor(prefix: string): Keys {
     nodes: () => `${prefix}nodes`,
     node: (nodeId) => `${prefix}node:${nodeId}`,
     nodeMembers: (nodeId) => `${prefix}nm:${nodeId}`,
+    route: (nodeId) => `${prefix}route:${nodeId}`,
   }
 }

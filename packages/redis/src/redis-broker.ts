@@ -15,10 +15,13 @@ import type {
   Logger,
   PublishOptions,
   ResolvedHistory,
+  RoutedEvent,
+  RouteHandler,
 } from '@switchboard/server'
 import { Redis, type RedisOptions } from 'ioredis'
 import { ChannelStreams } from './channel-streams.js'
 import { type Keys, keysFor } from './keys.js'
+import { NodeRoutes } from './node-routes.js'
 import { NodePresence } from './presence.js'
 import { PUBLISH, READ } from './scripts.js'
 import { decodeEntry, type HistoryEntry } from './wire.js'
@@ -71,12 +74,13 @@ export class RedisBroker implements Broker {
   /** Settles once both connections are up and this node has announced itself. */
   readonly ready: Promise<void>
   readonly presence: NodePresence
-  /** This node's id in Redis (presence members are tagged with it). */
+  /** This node's id in Redis: presence members are tagged with it, connection ids start with it. */
   readonly nodeId = randomBytes(8).toString('base64url')
   private readonly redis: Redis
   private readonly sub: Redis
   private readonly keys: Keys
   private readonly streams: ChannelStreams
+  private readonly routes: NodeRoutes
   private readonly historyOf: (channel: string) => ResolvedHistory | undefined
   private readonly now: () => number
   private readonly channelTtlMs: number
@@ -132,7 +136,9 @@ export class RedisBroker implements Broker {
         if (err instanceof Error && /timed out/i.test(err.message)) this.redis.disconnect(true)
       },
     )
+    this.routes = new NodeRoutes(this.redis, this.sub, this.keys, this.nodeId)
     this.ready = Promise.all([whenReady(this.redis), whenReady(this.sub)]).then(async () => {
+      await this.routes.start()
       await this.presence.heartbeat()
       this.presence.start()
       this.streams.start()
@@ -198,6 +204,15 @@ export class RedisBroker implements Broker {
     const [epoch, offset, entries] = await this.read(channel, ['recent', count])
     const messages = count > 0 ? this.retained(channel, epoch, entries).map((e) => e.message) : []
     return { messages, position: { epoch, offset } }
+  }
+
+  route(connectionId: string, routed: RoutedEvent): Promise<boolean> {
+    if (this.closed) return Promise.reject(new Error('broker is closed'))
+    return this.routes.route(connectionId, routed)
+  }
+
+  onRoute(handler: RouteHandler): void {
+    this.routes.onRoute(handler)
   }
 
   close(): Promise<void> {

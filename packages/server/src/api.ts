@@ -9,7 +9,9 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type {
   ChannelData,
   ChannelName,
+  EventData,
   EventMap,
+  EventName,
   JsonValue,
   PublishResult,
   ReplyData,
@@ -146,6 +148,13 @@ export interface Switchboard<M extends EventMap = UntypedEventMap, D = Connectio
     data: ChannelData<M, N>,
     options?: PublishOptionsFor<M, D>,
   ): Promise<PublishResult>
+  /**
+   * Sends an `event` frame to one connection by id, on this node or — with a shared broker such as
+   * Redis — on whichever node holds it. Resolves true if the connection (or, remotely, its node)
+   * took it, false if no such connection; rejects if the broker is unreachable. At most once: an
+   * event for a connection that is reconnecting is lost (use a channel when it must arrive).
+   */
+  sendTo<E extends EventName<M>>(connectionId: string, event: E, data: EventData<M, E>): Promise<boolean>
   /** Subscribes a connection from the server side (no authorize check). */
   subscribe(conn: Connection<M, D>, channel: string): Promise<SubscribeResult>
   unsubscribe(conn: Connection<M, D>, channel: string): Promise<void>

@@ -58,6 +58,18 @@ export interface HistoryResult {
   position: StreamPosition
 }
 
+/** An event for one connection, wherever it lives (`sb.sendTo`). */
+export interface RoutedEvent {
+  event: string
+  data?: JsonValue
+}
+
+/**
+ * Where a node's routed events go: delivers to the local connection `connectionId` and says
+ * whether it was there (and open).
+ */
+export type RouteHandler = (connectionId: string, routed: RoutedEvent) => boolean
+
 export interface BrokerPresenceApi {
   add(channel: string, member: PresenceMember): Promise<void>
   remove(channel: string, connectionId: string): Promise<void>
@@ -77,5 +89,18 @@ export interface Broker {
   /** Up to `limit` of the latest retained messages, oldest first, and the current position. */
   recent(channel: string, limit: number): Promise<{ messages: BrokerMessage[]; position: StreamPosition }>
   readonly presence: BrokerPresenceApi
+  /**
+   * Set by a broker shared by several nodes: this node's connection ids start with `nodeId + '.'`,
+   * which is how `route` finds the node that holds a connection.
+   */
+  readonly nodeId?: string
+  /**
+   * Hands an event to the node that holds `connectionId`. Resolves true once a node that holds
+   * (or held) that id took it, false if none does; rejects if the broker could not take it. At
+   * most once: nothing keeps it for a connection that is gone or reconnects.
+   */
+  route(connectionId: string, routed: RoutedEvent): Promise<boolean>
+  /** Where this node's routed events are delivered (the server sets it once). */
+  onRoute(handler: RouteHandler): void
   close(): Promise<void>
 }

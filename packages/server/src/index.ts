@@ -40,6 +40,8 @@ export type {
   BrokerReset,
   HistoryResult,
   PublishOptions,
+  RoutedEvent,
+  RouteHandler,
 } from './broker.js'
 export {
   type ChannelOptions,

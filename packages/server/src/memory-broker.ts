@@ -14,6 +14,8 @@ import type {
   BrokerPresenceApi,
   HistoryResult,
   PublishOptions,
+  RoutedEvent,
+  RouteHandler,
 } from './broker.js'
 import type { ResolvedHistory } from './channel-options.js'
 
@@ -51,6 +53,7 @@ export class MemoryBroker implements Broker {
   private readonly historyOf: (channel: string) => ResolvedHistory | undefined
   private readonly now: () => number
   private closed = false
+  private routeHandler: RouteHandler | undefined
   readonly presence: BrokerPresenceApi
 
   constructor(options: MemoryBrokerOptions = {}) {
@@ -152,6 +155,16 @@ export class MemoryBroker implements Broker {
     const position = { epoch: state.epoch, offset: state.offset }
     this.forgetIfIdle(channel, state)
     return { messages, position }
+  }
+
+  /** One node: every connection is local, so the handler answers. */
+  async route(connectionId: string, routed: RoutedEvent): Promise<boolean> {
+    if (this.closed) throw new Error('broker is closed')
+    return this.routeHandler?.(connectionId, routed) ?? false
+  }
+
+  onRoute(handler: RouteHandler): void {
+    this.routeHandler = handler
   }
 
   async close(): Promise<void> {

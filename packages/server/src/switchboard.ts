@@ -16,6 +16,7 @@ import {
   DEFAULT_LIMITS,
   ErrorCode,
   isValidChannel,
+  isValidEventName,
   type JsonValue,
   PROTOCOL_VERSION,
   type PresenceMember,
@@ -36,7 +37,7 @@ import type {
   SwitchboardStats,
 } from './api.js'
 import { type Credentials, TokenSessions } from './auth-session.js'
-import type { Broker } from './broker.js'
+import type { Broker, RoutedEvent } from './broker.js'
 import { builtinRequests } from './builtin-requests.js'
 import { ChannelHub } from './channel-hub.js'
 import { ChannelRules } from './channel-options.js'
@@ -132,6 +133,7 @@ class SwitchboardServer implements ConnectionHost {
     this.ownsBroker = options.broker === undefined
     this.broker = options.broker ?? new MemoryBroker({ history: (ch) => this.rules.get(ch).history })
     this.hub = new ChannelHub(this.broker)
+    this.broker.onRoute((id, routed) => this.routedHere(id, routed))
     this.handlers = new HandlerRegistry((err, event) => this.log.error(`handler "${event}" failed:`, err))
     const builtins = builtinRequests<ClientConnection>({
       broker: this.broker,
@@ -226,6 +228,22 @@ class SwitchboardServer implements ConnectionHost {
     if (!isValidChannel(channel)) throw new TypeError(`invalid channel name "${channel}"`)
     const except = typeof options.except === 'string' ? options.except : options.except?.id
     return this.broker.publish(channel, data as JsonValue, { except, key: options.key })
+  }
+
+  /** `sb.sendTo`: a local connection directly, else through the broker to the node that has it. */
+  async sendTo(connectionId: string, event: string, data: unknown): Promise<boolean> {
+    if (!isValidEventName(event)) throw new TypeError(`invalid event name "${event}"`)
+    const local = this.connections.get(connectionId)
+    if (local) return local.send(event, data)
+    const routed: RoutedEvent = data === undefined ? { event } : { event, data: data as JsonValue }
+    return this.broker.route(connectionId, routed)
+  }
+
+  /** An event routed to this node by `sendTo` on another. */
+  private routedHere(connectionId: string, routed: RoutedEvent): boolean {
+    const conn = this.connections.get(connectionId)
+    if (!conn || !isValidEventName(routed.event)) return false
+    return conn.send(routed.event, routed.data)
   }
 
   async subscribeFromServer(conn: Connection<EventMap, unknown>, channel: string): Promise<SubscribeResult> {
@@ -510,7 +528,10 @@ class SwitchboardServer implements ConnectionHost {
     const { data, credentials } = auth
     // The server itself is every connection's host: no per-connection closures, and nothing
     // here (the request above all) stays reachable from a long-lived connection.
-    const conn = new ClientConnection(randomBytes(9).toString('base64url'), data, ip, transport, this)
+    // With a shared broker the id names the node, so `sendTo` on another node can route to it.
+    const random = randomBytes(9).toString('base64url')
+    const id = this.broker.nodeId === undefined ? random : `${this.broker.nodeId}.${random}`
+    const conn = new ClientConnection(id, data, ip, transport, this)
     this.connections.set(conn.id, conn)
     this.heartbeat.add(conn)
     conn.sendFrame({
@@ -646,6 +667,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     },
     publish: (channel, data, options) =>
       impl.publishFromServer(channel, data, options as PublishOptionsFor<EventMap, unknown>),
+    sendTo: (connectionId, event, data) => impl.sendTo(connectionId, event, data),
     subscribe: (conn, channel) => impl.subscribeFromServer(conn as Connection<EventMap, unknown>, channel),
     async unsubscribe(conn, channel) {
       const own = impl.connections.get(conn.id)

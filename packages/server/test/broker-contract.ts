@@ -359,5 +359,31 @@ export function describeBrokerContract(name: string, makeBroker: BrokerFactory):
         expect(await b.position('h-room')).toEqual(before)
       })
     })
+    describe('route: an event for one connection', () => {
+      /** An id as the server makes them on this broker's node. */
+      const idOf = (b: Broker, local: string) => (b.nodeId === undefined ? local : `${b.nodeId}.${local}`)
+
+      it("delivers to this node's handler and answers what it answered", async () => {
+        const b = await broker()
+        const got: Array<[string, unknown]> = []
+        b.onRoute((id, routed) => {
+          got.push([id, routed])
+          return id === idOf(b, 'here')
+        })
+        expect(await b.route(idOf(b, 'here'), { event: 'notice', data: { n: 1 } })).toBe(true)
+        expect(await b.route(idOf(b, 'gone'), { event: 'bare' })).toBe(false)
+        expect(got).toEqual([
+          [idOf(b, 'here'), { event: 'notice', data: { n: 1 } }],
+          [idOf(b, 'gone'), { event: 'bare' }],
+        ])
+      })
+
+      it('is false without a handler, and rejects once the broker is closed', async () => {
+        const b = await broker()
+        expect(await b.route(idOf(b, 'x'), { event: 'e' })).toBe(false)
+        await b.close()
+        await expect(b.route(idOf(b, 'x'), { event: 'e' })).rejects.toThrow()
+      })
+    })
   })
 }

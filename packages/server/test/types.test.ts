@@ -36,6 +36,11 @@ it('ties handlers, events and publishes to the event map', async () => {
     sb.publish('lobby', 3)
     // @ts-expect-error: a channel outside the map
     void sb.publish('other', 1)
+    void sb.sendTo('some-id', 'notice', { text: 'to one' })
+    // @ts-expect-error: sendTo checks the event's data against the map
+    void sb.sendTo('some-id', 'notice', { text: 2 })
+    // @ts-expect-error: an event the map does not have
+    void sb.sendTo('some-id', 'nope', {})
   }
   expect(typeof wrong).toBe('function')
 

@@ -1,0 +1,63 @@
+/**
+ * Events for one connection (`sb.sendTo`), delivered to the node that holds it. A node's
+ * connection ids start with its node id, so an event goes straight to that node's own pub/sub
+ * channel — one node receives it, not all of them — and PUBLISH's count of receivers says whether
+ * that node is still there. At most once, like the pub/sub it rides on: nothing is kept for a
+ * node that is down or a connection that is gone.
+ */
+import type { JsonValue } from '@switchboard/protocol'
+import type { RoutedEvent, RouteHandler } from '@switchboard/server'
+import type { Redis } from 'ioredis'
+import type { Keys } from './keys.js'
+
+export class NodeRoutes {
+  private handler: RouteHandler | undefined
+  private readonly inbox: string
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly sub: Redis,
+    private readonly keys: Keys,
+    private readonly nodeId: string,
+  ) {
+    this.inbox = keys.route(nodeId)
+    sub.on('message', (name: string, payload: string) => {
+      if (name === this.inbox) this.deliver(payload)
+    })
+  }
+
+  /** Subscribes to this node's inbox (ioredis subscribes again after every reconnect). */
+  async start(): Promise<void> {
+    await this.sub.subscribe(this.inbox)
+  }
+
+  onRoute(handler: RouteHandler): void {
+    this.handler = handler
+  }
+
+  async route(connectionId: string, routed: RoutedEvent): Promise<boolean> {
+    const dot = connectionId.indexOf('.')
+    if (dot <= 0) return false
+    const node = connectionId.slice(0, dot)
+    // Our own connection: no round trip through Redis.
+    if (node === this.nodeId) return this.handler?.(connectionId, routed) ?? false
+    const payload =
+      routed.data === undefined
+        ? JSON.stringify([connectionId, routed.event])
+        : JSON.stringify([connectionId, routed.event, routed.data])
+    return (await this.redis.publish(this.keys.route(node), payload)) > 0
+  }
+
+  private deliver(payload: string): void {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(payload)
+    } catch {
+      return
+    }
+    if (!Array.isArray(parsed) || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string') return
+    const routed: RoutedEvent =
+      parsed.length > 2 ? { event: parsed[1], data: parsed[2] as JsonValue } : { event: parsed[1] }
+    this.handler?.(parsed[0], routed)
+  }
+}
