@@ -31,6 +31,63 @@ describe('MemoryBroker', () => {
     expect((await b.position('c')).epoch).not.toBe(first.epoch)
   })
 
+  it('keeps an idle channel with history until channelTtlMs after its last publish', async () => {
+    let clock = 1_000_000
+    const b = new MemoryBroker({
+      history: () => ({ size: 10, ttlMs: Number.POSITIVE_INFINITY }),
+      now: () => clock,
+      channelTtlMs: 60_000,
+    })
+    const { epoch } = await b.publish('h', 'a')
+    const start = { epoch, offset: 0 }
+    clock += 59_000
+    expect(b.forgetStale()).toBe(0)
+    const kept = await b.history('h', start)
+    expect(kept.complete).toBe(true)
+    expect(kept.messages.map((m) => m.data)).toEqual(['a'])
+    clock += 2_000
+    expect(b.forgetStale()).toBe(1)
+    const after = await b.history('h', start)
+    expect(after.complete).toBe(false)
+    expect(after.position.epoch).not.toBe(start.epoch)
+    await b.close()
+  })
+
+  it('forgets an idle channel with history that never had a publish channelTtlMs after it was made', async () => {
+    let clock = 1_000_000
+    const b = new MemoryBroker({
+      history: () => ({ size: 10, ttlMs: Number.POSITIVE_INFINITY }),
+      now: () => clock,
+      channelTtlMs: 60_000,
+    })
+    const first = await b.position('named')
+    clock += 30_000
+    expect(b.forgetStale()).toBe(0)
+    expect(await b.history('named', first)).toMatchObject({ complete: true, position: first })
+    clock += 31_000
+    expect(b.forgetStale()).toBe(1)
+    expect((await b.position('named')).epoch).not.toBe(first.epoch)
+    await b.close()
+  })
+
+  it('never forgets a channel with a listener or presence members, however quiet', async () => {
+    let clock = 1_000_000
+    const b = new MemoryBroker({
+      history: () => ({ size: 10, ttlMs: Number.POSITIVE_INFINITY }),
+      now: () => clock,
+      channelTtlMs: 1000,
+    })
+    await b.subscribe('listened', () => {})
+    await b.publish('listened', 1)
+    await b.presence.add('present', { userId: 'u', connectionId: 'c' })
+    await b.publish('present', 1)
+    const positions = [await b.position('listened'), await b.position('present')]
+    clock += 10_000
+    expect(b.forgetStale()).toBe(0)
+    expect([await b.position('listened'), await b.position('present')]).toEqual(positions)
+    await b.close()
+  })
+
   it('lands a publish with a repeated idempotency key once', async () => {
     const b = broker(10)
     const p1 = await b.publish('c', 'x', { key: 'k' })
@@ -71,8 +128,8 @@ describe('MemoryBroker', () => {
     it('expires messages past the ttl', async () => {
       let now = 0
       const b = broker(10, 1000, () => now)
-      const { epoch } = await b.position('h')
-      await b.publish('h', 1)
+      // (a channel with history is kept from its first publish on)
+      const { epoch } = await b.publish('h', 1)
       now = 2000
       await b.publish('h', 2)
       expect((await b.history('h', { epoch, offset: 0 })).complete).toBe(false)

@@ -2,8 +2,10 @@
  * The embedded single-node broker. Each channel gets a random epoch when it comes into being and
  * an offset that grows by one per publish; channels whose options ask for history keep a ring of
  * their latest messages (bounded by count and age), which is what recovery replays from. A
- * channel with no listener, no history and no members is forgotten, so its next life starts a new
- * epoch — which is exactly what a client resuming from the old one must be told.
+ * channel with no listener and no members is forgotten at once if it has no history, and
+ * `channelTtlMs` after its last publish (or its creation) if it has — as RedisBroker's keys
+ * expire — so channels nobody uses do not pile up. Its next life starts a new epoch, which is
+ * exactly what a client resuming from the old one must be told.
  */
 import { randomBytes } from 'node:crypto'
 import type { JsonValue, PresenceMember, StreamPosition } from '@switchboard/protocol'
@@ -21,6 +23,7 @@ import type { ResolvedHistory } from './channel-options.js'
 
 /** How many idempotency keys each channel remembers. */
 const MAX_KEYS_PER_CHANNEL = 1000
+const DAY = 24 * 60 * 60 * 1000
 
 interface Stored {
   message: BrokerMessage
@@ -35,6 +38,8 @@ interface ChannelState {
   keys: Map<string, StreamPosition>
   listener: BrokerListener | undefined
   members: Map<string, PresenceMember>
+  /** When the channel came into being or last had a publish. */
+  active: number
 }
 
 export interface MemoryBrokerOptions {
@@ -42,6 +47,11 @@ export interface MemoryBrokerOptions {
   history?: (channel: string) => ResolvedHistory | undefined
   /** Clock in milliseconds; injectable for tests. */
   now?: () => number
+  /**
+   * An idle channel with history (no subscriber, no presence) is forgotten this long after its
+   * last publish, with its history. Default 24 h, like RedisBroker's.
+   */
+  channelTtlMs?: number
 }
 
 export function newEpoch(): string {
@@ -52,6 +62,8 @@ export class MemoryBroker implements Broker {
   private readonly channels = new Map<string, ChannelState>()
   private readonly historyOf: (channel: string) => ResolvedHistory | undefined
   private readonly now: () => number
+  private readonly channelTtlMs: number
+  private readonly sweeper: NodeJS.Timeout
   private closed = false
   private routeHandler: RouteHandler | undefined
   readonly presence: BrokerPresenceApi
@@ -59,6 +71,9 @@ export class MemoryBroker implements Broker {
   constructor(options: MemoryBrokerOptions = {}) {
     this.historyOf = options.history ?? (() => undefined)
     this.now = options.now ?? Date.now
+    this.channelTtlMs = options.channelTtlMs ?? DAY
+    this.sweeper = setInterval(() => this.forgetStale(), Math.min(this.channelTtlMs, 60_000))
+    this.sweeper.unref()
     this.presence = {
       add: async (channel, member) => {
         const state = this.state(channel)
@@ -98,8 +113,9 @@ export class MemoryBroker implements Broker {
       if (state.keys.size >= MAX_KEYS_PER_CHANNEL) state.keys.delete(state.keys.keys().next().value!)
       state.keys.set(options.key, position)
     }
+    state.active = this.now()
     if (state.history) {
-      state.ring.push({ message, at: this.now() })
+      state.ring.push({ message, at: state.active })
       if (state.ring.length > state.history.size) state.ring.shift()
     }
     state.listener?.(message)
@@ -167,7 +183,23 @@ export class MemoryBroker implements Broker {
     this.routeHandler = handler
   }
 
+  /**
+   * Forgets the idle channels with history whose last publish (or creation) is older than
+   * `channelTtlMs` (runs on a timer; returns how many went).
+   */
+  forgetStale(): number {
+    const oldest = this.now() - this.channelTtlMs
+    let forgotten = 0
+    for (const [channel, state] of this.channels) {
+      if (state.listener || state.members.size > 0 || state.active > oldest) continue
+      this.channels.delete(channel)
+      forgotten++
+    }
+    return forgotten
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.sweeper)
     this.closed = true
     this.channels.clear()
   }
@@ -183,6 +215,7 @@ export class MemoryBroker implements Broker {
         keys: new Map(),
         listener: undefined,
         members: new Map(),
+        active: this.now(),
       }
       this.channels.set(channel, state)
     }
