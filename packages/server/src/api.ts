@@ -43,7 +43,9 @@ export interface SwitchboardOptions<M extends EventMap = UntypedEventMap, D = Co
   path?: string
   /**
    * The HTTP transports for clients that cannot use WebSocket, served under `path` (`/ws/sse`,
-   * `/ws/poll`) by the server Switchboard creates; both on by default. See docs/protocol.md.
+   * `/ws/poll`); both on by default. On an app's `server`, the request listeners it has when
+   * `createSwitchboard` runs get every other request (and get them back on `close`). See
+   * docs/protocol.md.
    */
   transports?: { sse?: boolean; longPolling?: boolean }
   /** Answers plain HTTP requests on the created server (after `/healthz`); default 404. */

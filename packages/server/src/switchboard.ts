@@ -5,7 +5,13 @@
  * this one wires them together and holds the public API.
  */
 import { randomBytes } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -119,6 +125,8 @@ class SwitchboardServer implements ConnectionHost {
   }
   private readonly counters = { handshakesRefused: 0, disconnects: {} as Record<number, number> }
   private closing: Promise<void> | undefined
+  /** On an app's server: its own request listeners, which ours calls for every other request. */
+  private appRequestListeners: RequestListener[] | undefined
 
   constructor(private readonly options: SwitchboardOptions<EventMap, unknown>) {
     this.log = options.logger === false ? silentLogger : (options.logger ?? consoleLogger)
@@ -168,7 +176,7 @@ class SwitchboardServer implements ConnectionHost {
     this.owned = options.server === undefined
     const transports = options.transports ?? {}
     this.http =
-      this.owned && (transports.sse !== false || transports.longPolling !== false)
+      transports.sse !== false || transports.longPolling !== false
         ? new HttpTransports(
             { admit: (req) => this.admit(req), refused: () => this.counters.handshakesRefused++ },
             {
@@ -185,6 +193,14 @@ class SwitchboardServer implements ConnectionHost {
         : undefined
     this.server = options.server ?? createServer((req, res) => this.onRequest(req, res))
     this.server.on('upgrade', this.onUpgrade)
+    if (!this.owned && this.http) {
+      // The SSE and long-poll requests must reach us before the app's handler (an Express app
+      // would answer them 404): the server's request listeners as they are now are replaced by
+      // one that takes ours and passes everything else on. `close` puts them back.
+      this.appRequestListeners = this.server.listeners('request') as RequestListener[]
+      this.server.removeAllListeners('request')
+      this.server.on('request', this.onAppRequest)
+    }
     if (this.owned) {
       // A handshake trickled in one byte at a time must not hold a socket for minutes.
       this.server.headersTimeout = 10_000
@@ -445,6 +461,12 @@ class SwitchboardServer implements ConnectionHost {
     }
   }
 
+  /** On an app's server: SSE and long-poll requests first, then the app's own listeners, in order. */
+  private readonly onAppRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (this.http?.handle(req, res)) return
+    for (const listener of this.appRequestListeners ?? []) listener.call(this.server, req, res)
+  }
+
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     if (pathnameOf(req.url) === '/healthz') {
       const ok = this.closing === undefined
@@ -630,6 +652,10 @@ class SwitchboardServer implements ConnectionHost {
       await allClosed
     }
     this.server.off('upgrade', this.onUpgrade)
+    if (this.appRequestListeners) {
+      this.server.off('request', this.onAppRequest)
+      for (const listener of this.appRequestListeners) this.server.on('request', listener)
+    }
     this.wss.close()
     if (this.owned) {
       const s = this.server as Server
