@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 /**
  * The `switchboard` command. `serve` runs a server, `connect` is a client on the command line,
- * `token` signs a development JWT; `bench` is planned (see DESIGN.md; `npm run bench` in the
- * repository runs the benchmarks) and says so instead of pretending.
+ * `token` signs a development JWT, `bench` load-tests a server (a deployment, or a throw-away
+ * in-process one). The side-by-side comparison with other libraries is `npm run bench` in the
+ * repository, not this command.
  */
 import type { Logger } from '@switchboard/server'
 import { UsageError } from './args.js'
+import { bench } from './bench.js'
+import { BENCH_USAGE, benchConfig } from './bench-config.js'
+import { exitCodeOf, formatReport } from './bench-report.js'
 import { CONNECT_USAGE, connect, connectConfig } from './connect.js'
 import { SERVE_USAGE, serve, serveConfig } from './serve.js'
 import { signToken, TOKEN_USAGE, tokenConfig } from './token.js'
@@ -16,12 +20,15 @@ Commands:
   serve     run a Switchboard server (in-memory broker, or Redis with --redis)
   connect   a client on the command line: print what arrives, send what is typed
   token     print an HS256 JWT for development
+  bench     load-test a server: fan-out, delivery, order and latency
 
 ${SERVE_USAGE}
 
 ${CONNECT_USAGE}
 
-${TOKEN_USAGE}`
+${TOKEN_USAGE}
+
+${BENCH_USAGE}`
 
 const log: Logger = {
   info: (m) => console.log(m),
@@ -49,9 +56,12 @@ async function main(argv: string[]): Promise<number | undefined> {
         process.stdout.write(`${JSON.stringify(line)}\n`),
       )
       return 0
-    case 'bench':
-      console.error(`switchboard ${command}: not implemented yet`)
-      return 2
+    case 'bench': {
+      const config = benchConfig(rest, process.env)
+      const result = await bench(config, config.json ? undefined : (line) => console.error(line))
+      console.log(config.json ? JSON.stringify(result) : formatReport(result))
+      return exitCodeOf(result)
+    }
     default:
       throw new UsageError(`unknown command "${command}"`)
   }
