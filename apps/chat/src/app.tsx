@@ -1,6 +1,7 @@
 /**
  * The app shell: the name screen, then one SwitchboardProvider per name (the name goes in the
- * handshake query, which is how `switchboard serve` knows who you are in dev mode) around the
+ * handshake query, which is how `switchboard serve` knows who you are in dev mode) — or, with a
+ * `?token=` in the page's URL (a server run with `--jwt-secret`), the token as identity — around the
  * chat layout — sidebar of rooms and members, the room's header with the connection badge, the
  * message list, the typing line and the composer. The current room lives in the URL hash.
  */
@@ -26,13 +27,41 @@ const CLIENT_OPTIONS: SwitchboardClientOptions = {
   transports: ['websocket', 'sse', 'long-polling'],
 }
 
-function socketUrl(name: string): string {
+function socketUrl(name?: string): string {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
-  return `${scheme}://${location.host}/ws?name=${encodeURIComponent(name)}`
+  const base = `${scheme}://${location.host}/ws`
+  return name === undefined ? base : `${base}?name=${encodeURIComponent(name)}`
+}
+
+/** A JWT in the page's URL (`/?token=…`): for a server run with `--jwt-secret`. */
+function pageToken(): string | undefined {
+  return new URLSearchParams(location.search).get('token') || undefined
+}
+
+/** Who the token says we are (`name`, else `sub`, as the server reads it); the server verifies it. */
+function nameInToken(token: string): string {
+  try {
+    const payload = token.split('.')[1] ?? ''
+    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'))
+    const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0))))
+    const name = claims?.name || claims?.sub
+    return typeof name === 'string' ? name : 'me'
+  } catch {
+    return 'me'
+  }
 }
 
 export function App() {
   const [name, setName] = useState<string | undefined>(undefined)
+  const token = pageToken()
+  if (token) {
+    // The token is the identity: sent in an `auth` frame on every connect, no name screen.
+    return (
+      <SwitchboardProvider url={socketUrl()} options={{ ...CLIENT_OPTIONS, getToken: () => token }}>
+        <Chat me={nameInToken(token)} onSignOut={() => location.assign('/')} />
+      </SwitchboardProvider>
+    )
+  }
   if (!name) {
     return (
       <Login

@@ -62,11 +62,15 @@ export class ServeProcess {
   log = ''
   private child: ChildProcess | undefined
 
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    /** More `serve` flags (e.g. `--jwt-secret`). */
+    private readonly flags: string[] = [],
+  ) {}
 
   async start(): Promise<void> {
     if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`)
-    const args = [cli, 'serve', '--port', String(this.port), '--host', '127.0.0.1']
+    const args = [cli, 'serve', '--port', String(this.port), '--host', '127.0.0.1', ...this.flags]
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout?.on('data', (d) => {
       this.log += d

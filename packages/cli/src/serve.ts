@@ -35,7 +35,8 @@ export const SERVE_USAGE = `Usage: switchboard serve [--port 8080] [--host 0.0.0
   --redis          share channels, history and presence with other nodes through this Redis
                    (default: $REDIS_URL; without either, the in-memory broker: a single node)
   --jwt-secret     require a JWT signed with this HS256 secret (default: $JWT_SECRET); its \`name\`
-                   claim, else \`sub\`, is the user. Without it, \`?name=\` names a user, unverified
+                   claim, else \`sub\`, is the user, and a message's \`user\` must be that name. Open
+                   the chat app as /?token=JWT. Without it, \`?name=\` names a user, unverified
   --metrics        serve Prometheus metrics at /metrics (keep it off the public address)`
 
 /**
@@ -45,6 +46,13 @@ export const SERVE_USAGE = `Usage: switchboard serve [--port 8080] [--host 0.0.0
 export const SERVE_CHANNELS: ChannelOptionsMap = {
   'chat:*': { history: { size: 500, ttl: '1h' }, presence: true, clientPublish: true },
   'typing:*': { clientPublish: true },
+}
+
+/** The `user` field of a chat message or typing notice. */
+function userOf(data: unknown): unknown {
+  return typeof data === 'object' && data !== null && !Array.isArray(data)
+    ? (data as { user?: unknown }).user
+    : undefined
 }
 
 /** The built chat app, when this command runs from the repository (where `npm start` runs it). */
@@ -187,6 +195,11 @@ export async function serve(config: ServeConfig, log: Logger, handleSignals = fa
     channels: SERVE_CHANNELS,
     ...identity,
     presence: (conn) => ({ userId: conn.data.name, info: { name: conn.data.name } }),
+    // With verified identities, a message or typing notice speaks for its own user only. (With
+    // the dev `?name=` anyone may claim any name anyway.)
+    ...(config.jwtSecret
+      ? { authorize: { publish: (conn, _channel, data) => userOf(data) === conn.data.name } }
+      : {}),
     onRequest: (req, res) => {
       if (metrics && req.url === '/metrics') metrics.handler(req, res)
       else if (files) files(req, res)

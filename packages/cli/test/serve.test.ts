@@ -10,6 +10,14 @@ import WebSocket from 'ws'
 
 const quiet = { info() {}, warn() {}, error() {} }
 
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = Date.now()
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
 function open(url: string): Promise<{ ws: WebSocket; first: Promise<unknown>; closed: Promise<number> }> {
   const ws = new WebSocket(url, 'switchboard.v1')
   const first = new Promise((resolve) => ws.once('message', (d) => resolve(JSON.parse(String(d)))))
@@ -50,10 +58,17 @@ describe('serve', () => {
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200)
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('<h1>chat</h1>')
     expect((await fetch(`http://127.0.0.1:${port}/..%2f..%2fetc%2fpasswd`)).status).toBe(404)
-    const c = await open(url)
+    const c = await open(`${url}?name=Ann`)
     expect(await c.first).toMatchObject({ type: 'hello' })
     c.ws.send(JSON.stringify({ type: 'subscribe', id: '1', channel: 'chat:general' }))
-    c.ws.send(JSON.stringify({ type: 'publish', id: '2', channel: 'chat:general', data: { text: 'hi' } }))
+    c.ws.send(
+      JSON.stringify({
+        type: 'publish',
+        id: '2',
+        channel: 'chat:general',
+        data: { user: 'Ann', text: 'hi' },
+      }),
+    )
     const frames: Array<{ type: string }> = []
     c.ws.on('message', (d) => frames.push(JSON.parse(String(d))))
     await new Promise((r) => setTimeout(r, 100))
@@ -100,6 +115,21 @@ describe('serve --jwt-secret --metrics', () => {
       )
       c.ws.send(JSON.stringify({ type: 'subscribe', id: 'p', channel: 'chat:general' }))
       expect((await reply).data.members.map((m) => m.userId)).toEqual(['Alice'])
+      // A message may only speak for the token's user.
+      const answers = new Map<string, { ok: boolean; error?: { code: string } }>()
+      c.ws.on('message', (d) => {
+        const f = JSON.parse(String(d))
+        if (f.type === 'reply') answers.set(f.id, f)
+      })
+      const publish = (id: string, user: string) =>
+        c.ws.send(
+          JSON.stringify({ type: 'publish', id, channel: 'chat:general', data: { user, text: 'hi' } }),
+        )
+      publish('as-mallory', 'Mallory')
+      publish('as-alice', 'Alice')
+      await until(() => answers.size === 2)
+      expect(answers.get('as-mallory')).toMatchObject({ ok: false, error: { code: 'forbidden' } })
+      expect(answers.get('as-alice')).toMatchObject({ ok: true })
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
       expect(metrics).toMatch(/^switchboard_connections 1$/m)
       c.ws.close()
