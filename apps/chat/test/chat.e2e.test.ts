@@ -9,27 +9,24 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { app, buildIfStale, freePort, launchChromium, ServeProcess } from './e2e-support.js'
+import type { Page } from 'playwright-core'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { app, badge, chatBench, members, send } from './e2e-support.js'
 
 const results = join(app, 'test-results')
-let server: ServeProcess
 
-let browser: Browser | undefined
+const bench = chatBench()
 const pageErrors: string[] = []
 
 async function openChat(name: string, path: string): Promise<Page> {
-  const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } })
+  const context = await bench.browser.newContext({ viewport: { width: 1280, height: 800 } })
   const page = await context.newPage()
   page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`))
-  await page.goto(`http://127.0.0.1:${server.port}${path}`)
+  await page.goto(`http://127.0.0.1:${bench.server.port}${path}`)
   await page.locator('#name').fill(name)
   await page.getByRole('button', { name: 'Start chatting' }).click()
   return page
 }
-
-const badge = (page: Page) => page.getByTestId('connection').getAttribute('data-state')
 
 /** The messages shown, in order: text (without the pending marker) and delivery state. */
 function shown(page: Page): Promise<Array<{ text: string; delivery: string }>> {
@@ -41,25 +38,8 @@ function shown(page: Page): Promise<Array<{ text: string; delivery: string }>> {
   )
 }
 
-async function send(page: Page, text: string): Promise<void> {
-  const box = page.locator('.composer textarea')
-  await box.fill(text)
-  await box.press('Enter')
-}
-
-const members = (page: Page) => page.locator('[data-testid=members] .member-name').allTextContents()
-
-beforeAll(async () => {
-  buildIfStale()
+beforeAll(() => {
   mkdirSync(results, { recursive: true })
-  server = new ServeProcess(await freePort())
-  await server.start()
-  browser = await launchChromium()
-}, 60_000)
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
 })
 
 describe.sequential('chat app in Chromium against switchboard serve', () => {
@@ -96,7 +76,7 @@ describe.sequential('chat app in Chromium against switchboard serve', () => {
     }
 
     // The server goes away mid-conversation.
-    await server.stop()
+    await bench.server.stop()
     for (const page of [alice, bob]) await expect.poll(() => badge(page)).toBe('reconnecting')
     await send(alice, 'Did we lose the server?')
     await send(bob, 'Looks like it — my messages are queued.')
@@ -108,7 +88,7 @@ describe.sequential('chat app in Chromium against switchboard serve', () => {
       .toEqual({ text: 'Looks like it — my messages are queued.', delivery: 'pending' })
 
     // Back on the same port: both reconnect, queued messages go out once, nothing doubles.
-    await server.start()
+    await bench.server.start()
     const after = [...before, 'Did we lose the server?', 'Looks like it — my messages are queued.']
     for (const page of [alice, bob]) {
       await expect.poll(() => badge(page), { timeout: 15_000 }).toBe('connected')

@@ -1,14 +1,16 @@
 /**
  * What the chat app's browser tests share: building the app when its sources are newer than the
  * build, a `switchboard serve` process on a fixed port (started, polled on /healthz, stopped with
- * SIGTERM), and a headless Chromium from Debian's package.
+ * SIGTERM), a headless Chromium from Debian's package, `chatBench()` which sets all three up for
+ * one test file, and the page reads and actions every test uses.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Browser, chromium } from 'playwright-core'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
 
 export const root = fileURLToPath(new URL('../../../', import.meta.url))
 export const app = join(root, 'apps/chat')
@@ -119,4 +121,47 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   })
+}
+
+/**
+ * Sets up one test file: the app built, `switchboard serve` (with `flags`) on a free port, and
+ * Chromium; all stopped after the file. Read `server` and `browser` inside the tests.
+ */
+export function chatBench(flags: string[] = []): {
+  readonly server: ServeProcess
+  readonly browser: Browser
+} {
+  let server: ServeProcess | undefined
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    buildIfStale()
+    server = new ServeProcess(await freePort(), flags)
+    await server.start()
+    browser = await launchChromium()
+  }, 60_000)
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+  })
+  return {
+    get server() {
+      return server!
+    },
+    get browser() {
+      return browser!
+    },
+  }
+}
+
+/** The connection badge's state: `connected`, `connecting`, `closed`… */
+export const badge = (page: Page) => page.getByTestId('connection').getAttribute('data-state')
+
+/** The names in the room's member list. */
+export const members = (page: Page) => page.locator('[data-testid=members] .member-name').allTextContents()
+
+/** Types `text` in the composer and sends it with Enter. */
+export async function send(page: Page, text: string): Promise<void> {
+  const box = page.locator('.composer textarea')
+  await box.fill(text)
+  await box.press('Enter')
 }

@@ -6,13 +6,12 @@
  * break them: she must end up on long-polling. Bob keeps a WebSocket. The three chat in one room,
  * every message reaching everyone once, and the network log shows which transport each used.
  */
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildIfStale, freePort, launchChromium, ServeProcess } from './e2e-support.js'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { badge, chatBench, members, send } from './e2e-support.js'
 
-let server: ServeProcess
+const bench = chatBench()
 
-let browser: Browser | undefined
 const pageErrors: string[] = []
 
 interface Opened {
@@ -25,7 +24,7 @@ async function openChat(
   name: string,
   setup: { noWebSocket?: boolean; blockSse?: boolean } = {},
 ): Promise<Opened> {
-  const context = await browser!.newContext()
+  const context = await bench.browser.newContext()
   if (setup.noWebSocket) {
     await context.addInitScript(() => {
       // A browser (or a proxy-crippled one) without WebSocket at all.
@@ -40,36 +39,16 @@ async function openChat(
     if (path.startsWith('/ws')) requests.push(`${req.method()} ${path.replace(/[A-Za-z0-9_-]{24}$/, '<id>')}`)
   })
   page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`))
-  await page.goto(`http://127.0.0.1:${server.port}/#fallback`)
+  await page.goto(`http://127.0.0.1:${bench.server.port}/#fallback`)
   await page.locator('#name').fill(name)
   await page.getByRole('button', { name: 'Start chatting' }).click()
   return { page, requests }
 }
 
-const badge = (page: Page) => page.getByTestId('connection').getAttribute('data-state')
 const texts = (page: Page) =>
   page.$$eval('[data-testid=message]', (els) =>
     els.map((el) => el.querySelector('.message-text')?.firstChild?.textContent ?? ''),
   )
-const members = (page: Page) => page.locator('[data-testid=members] .member-name').allTextContents()
-
-async function send(page: Page, text: string): Promise<void> {
-  const box = page.locator('.composer textarea')
-  await box.fill(text)
-  await box.press('Enter')
-}
-
-beforeAll(async () => {
-  buildIfStale()
-  server = new ServeProcess(await freePort())
-  await server.start()
-  browser = await launchChromium()
-}, 60_000)
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-})
 
 describe('chat app without WebSocket, in Chromium', () => {
   it('connects and chats over SSE and long-polling beside a WebSocket user', async () => {

@@ -5,40 +5,25 @@
  * login are both refused by the server, and never show up as members.
  */
 import { signToken } from '@switchboard/cli'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildIfStale, freePort, launchChromium, ServeProcess } from './e2e-support.js'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { badge, chatBench, members, send } from './e2e-support.js'
 
 const SECRET = 'e2e-secret'
-let server: ServeProcess
-let browser: Browser | undefined
+const bench = chatBench(['--jwt-secret', SECRET])
 const pageErrors: string[] = []
 
 const token = (secret: string, sub: string, name: string) =>
   signToken({ secret, sub, ttl: 600, claims: { name }, iss: undefined, aud: undefined })
 
 async function openPage(path: string): Promise<Page> {
-  const page = await (await browser!.newContext()).newPage()
+  const page = await (await bench.browser.newContext()).newPage()
   page.on('pageerror', (err) => pageErrors.push(err.message))
-  await page.goto(`http://127.0.0.1:${server.port}${path}`)
+  await page.goto(`http://127.0.0.1:${bench.server.port}${path}`)
   return page
 }
 
-const badge = (page: Page) => page.getByTestId('connection').getAttribute('data-state')
-const members = (page: Page) => page.locator('[data-testid=members] .member-name').allTextContents()
 const authors = (page: Page) => page.locator('[data-testid=message] .message-user').allTextContents()
-
-beforeAll(async () => {
-  buildIfStale()
-  server = new ServeProcess(await freePort(), ['--jwt-secret', SECRET])
-  await server.start()
-  browser = await launchChromium()
-}, 60_000)
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-})
 
 describe('chat app with JWT identities, in Chromium', () => {
   it('chats under the names the tokens carry; a forged token and an unverified name get nowhere', async () => {
@@ -48,9 +33,7 @@ describe('chat app with JWT identities, in Chromium', () => {
       await expect.poll(() => badge(page), { timeout: 15_000 }).toBe('connected')
       await expect.poll(() => members(page)).toEqual(['Alice', 'Bob'])
     }
-    const box = alice.locator('.composer textarea')
-    await box.fill('signed and verified')
-    await box.press('Enter')
+    await send(alice, 'signed and verified')
     await expect.poll(() => authors(bob)).toEqual(['Alice'])
 
     const forged = await openPage(`/?token=${await token('not-the-secret', 'u-eve', 'Eve')}#jwt`)
@@ -66,7 +49,7 @@ describe('chat app with JWT identities, in Chromium', () => {
       await new Promise((r) => setTimeout(r, 200))
     }
     expect(await members(named)).toEqual([])
-    expect(server.log).not.toContain(SECRET)
+    expect(bench.server.log).not.toContain(SECRET)
     expect(pageErrors).toEqual([])
   }, 60_000)
 })

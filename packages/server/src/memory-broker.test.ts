@@ -7,6 +7,17 @@ function broker(size?: number, ttlMs = Number.POSITIVE_INFINITY, now?: () => num
   return new MemoryBroker({ history: () => (size ? { size, ttlMs } : undefined), now })
 }
 
+/** A broker whose channels keep 10 messages, forgotten `channelTtlMs` after going idle; its clock moves by hand. */
+function staleBroker(channelTtlMs: number) {
+  let clock = 1_000_000
+  const b = new MemoryBroker({
+    history: () => ({ size: 10, ttlMs: Number.POSITIVE_INFINITY }),
+    now: () => clock,
+    channelTtlMs,
+  })
+  return { b, advance: (ms: number) => (clock += ms) }
+}
+
 describe('MemoryBroker', () => {
   it('numbers messages 1, 2, 3… within one epoch and delivers them to the listener', async () => {
     const b = broker()
@@ -32,20 +43,15 @@ describe('MemoryBroker', () => {
   })
 
   it('keeps an idle channel with history until channelTtlMs after its last publish', async () => {
-    let clock = 1_000_000
-    const b = new MemoryBroker({
-      history: () => ({ size: 10, ttlMs: Number.POSITIVE_INFINITY }),
-      now: () => clock,
-      channelTtlMs: 60_000,
-    })
+    const { b, advance } = staleBroker(60_000)
     const { epoch } = await b.publish('h', 'a')
     const start = { epoch, offset: 0 }
-    clock += 59_000
+    advance(59_000)
     expect(b.forgetStale()).toBe(0)
     const kept = await b.history('h', start)
     expect(kept.complete).toBe(true)
     expect(kept.messages.map((m) => m.data)).toEqual(['a'])
-    clock += 2_000
+    advance(2_000)
     expect(b.forgetStale()).toBe(1)
     const after = await b.history('h', start)
     expect(after.complete).toBe(false)
@@ -54,35 +60,25 @@ describe('MemoryBroker', () => {
   })
 
   it('forgets an idle channel with history that never had a publish channelTtlMs after it was made', async () => {
-    let clock = 1_000_000
-    const b = new MemoryBroker({
-      history: () => ({ size: 10, ttlMs: Number.POSITIVE_INFINITY }),
-      now: () => clock,
-      channelTtlMs: 60_000,
-    })
+    const { b, advance } = staleBroker(60_000)
     const first = await b.position('named')
-    clock += 30_000
+    advance(30_000)
     expect(b.forgetStale()).toBe(0)
     expect(await b.history('named', first)).toMatchObject({ complete: true, position: first })
-    clock += 31_000
+    advance(31_000)
     expect(b.forgetStale()).toBe(1)
     expect((await b.position('named')).epoch).not.toBe(first.epoch)
     await b.close()
   })
 
   it('never forgets a channel with a listener or presence members, however quiet', async () => {
-    let clock = 1_000_000
-    const b = new MemoryBroker({
-      history: () => ({ size: 10, ttlMs: Number.POSITIVE_INFINITY }),
-      now: () => clock,
-      channelTtlMs: 1000,
-    })
+    const { b, advance } = staleBroker(1000)
     await b.subscribe('listened', () => {})
     await b.publish('listened', 1)
     await b.presence.add('present', { userId: 'u', connectionId: 'c' })
     await b.publish('present', 1)
     const positions = [await b.position('listened'), await b.position('present')]
-    clock += 10_000
+    advance(10_000)
     expect(b.forgetStale()).toBe(0)
     expect([await b.position('listened'), await b.position('present')]).toEqual(positions)
     await b.close()
