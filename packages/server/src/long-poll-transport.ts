@@ -12,8 +12,8 @@
 import type { ServerResponse } from 'node:http'
 import { CloseCode } from '@switchboard/protocol'
 import { scheduleFlush } from './flush-schedule.js'
-import { closeFrameText, type HttpSessionTransport } from './http-session.js'
-import type { OutgoingFrame, TransportHandlers } from './transport.js'
+import { closeFrameText, HttpSession } from './http-session.js'
+import type { OutgoingFrame } from './transport.js'
 
 export interface LongPollTransportOptions {
   /** Largest number of queued bytes before the client is cut off as a slow consumer. */
@@ -26,48 +26,25 @@ export interface LongPollTransportOptions {
   onEnd: () => void
 }
 
-type State = 'open' | 'closing' | 'closed'
-
 /** Headers of a poll answer (CORS included), chosen by the router per request. */
 export type PollHeaders = Record<string, string>
 
-export class LongPollTransport implements HttpSessionTransport {
+export class LongPollTransport extends HttpSession {
   readonly kind = 'long-polling' as const
-  private _state: State = 'open'
   private queue: string[] = []
   private queuedBytes = 0
   private waiting: { res: ServerResponse; headers: PollHeaders } | undefined
   private holdTimer: NodeJS.Timeout | undefined
   private idleTimer: NodeJS.Timeout | undefined
   private scheduled = false
-  private handlers: TransportHandlers | undefined
-  /** Heartbeat ticks since the client last sent anything (see `ping`). */
-  private quiet = 0
-  private closeCode: number | undefined
-  private closeReason = ''
 
   constructor(private readonly options: LongPollTransportOptions) {
+    super()
     this.startIdle()
-  }
-
-  get state(): State {
-    return this._state
   }
 
   get bufferedAmount(): number {
     return this.queuedBytes
-  }
-
-  setHandlers(handlers: TransportHandlers): void {
-    this.handlers = handlers
-  }
-
-  /** One client frame, from a POST to this session. */
-  receive(text: string): void {
-    if (this._state === 'closed') return
-    this.quiet = 0
-    this.handlers?.onActivity()
-    this.handlers?.onMessage(text)
   }
 
   /** A GET for this session: answered now if frames wait, else held until some come or `holdMs`. */

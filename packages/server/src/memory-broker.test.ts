@@ -124,8 +124,8 @@ describe('MemoryBroker', () => {
     it('expires messages past the ttl', async () => {
       let now = 0
       const b = broker(10, 1000, () => now)
-      // (a channel with history is kept from its first publish on)
-      const { epoch } = await b.publish('h', 1)
+      const { epoch } = await b.position('h')
+      await b.publish('h', 1)
       now = 2000
       await b.publish('h', 2)
       expect((await b.history('h', { epoch, offset: 0 })).complete).toBe(false)

@@ -13,8 +13,8 @@
 import type { ServerResponse } from 'node:http'
 import { CloseCode } from '@switchboard/protocol'
 import { scheduleFlush } from './flush-schedule.js'
-import { closeFrameText, type HttpSessionTransport } from './http-session.js'
-import type { OutgoingFrame, TransportHandlers } from './transport.js'
+import { closeFrameText, HttpSession } from './http-session.js'
+import type { OutgoingFrame } from './transport.js'
 
 const SSE_FRAME = Symbol('sse-frame')
 /** Queued bytes at which a stream writes at once instead of at the end of the turn (see WsTransport). */
@@ -35,20 +35,12 @@ export interface SseTransportOptions {
   onEnd: () => void
 }
 
-type State = 'open' | 'closing' | 'closed'
-
-export class SseTransport implements HttpSessionTransport {
+export class SseTransport extends HttpSession {
   readonly kind = 'sse' as const
-  private _state: State = 'open'
   private readonly queue: Buffer[] = []
   private queuedBytes = 0
   private scheduled = false
   private readonly flushAt: number
-  private handlers: TransportHandlers | undefined
-  /** Heartbeat ticks since the client last sent anything (see `ping`). */
-  private quiet = 0
-  private closeCode: number | undefined
-  private closeReason = ''
   private killTimer: NodeJS.Timeout | undefined
 
   /** `res` has its event-stream head written already; this transport owns the rest of it. */
@@ -56,29 +48,14 @@ export class SseTransport implements HttpSessionTransport {
     private readonly res: ServerResponse,
     private readonly options: SseTransportOptions,
   ) {
+    super()
     this.flushAt = Math.min(FLUSH_AT, options.maxBufferedBytes / 2)
     // Ended by us (closeCode set) or by the peer going away (an abnormal close, as for a dropped socket).
     res.on('close', () => this.closed())
   }
 
-  get state(): State {
-    return this._state
-  }
-
   get bufferedAmount(): number {
     return this.queuedBytes + this.res.writableLength
-  }
-
-  setHandlers(handlers: TransportHandlers): void {
-    this.handlers = handlers
-  }
-
-  /** One client frame, from a POST to this session. */
-  receive(text: string): void {
-    if (this._state === 'closed') return
-    this.quiet = 0
-    this.handlers?.onActivity()
-    this.handlers?.onMessage(text)
   }
 
   send(frame: OutgoingFrame, now = false): boolean {

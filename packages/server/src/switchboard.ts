@@ -112,7 +112,7 @@ class SwitchboardServer implements ConnectionHost {
   private readonly wss: WebSocketServer
   /** One options object for every WebSocket transport. */
   private readonly wsOptions: WsTransportOptions
-  /** The SSE and long-poll endpoints, on the server Switchboard creates. */
+  /** The SSE and long-poll endpoints (unless both are turned off). */
   private readonly http: HttpTransports | undefined
   private readonly ips: IpCounter
   private readonly allowedOrigins: ReadonlySet<string> | undefined
