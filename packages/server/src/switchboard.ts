@@ -63,6 +63,18 @@ import type { Transport } from './transport.js'
 import { checkHandshake, IpCounter, refuse } from './upgrade.js'
 import { WsTransport, type WsTransportOptions } from './ws-transport.js'
 
+/** Connection ids come from a pooled random buffer: one CSPRNG call per 455 ids, not one each. */
+let idPool = Buffer.alloc(0)
+let idAt = 0
+function randomId(): string {
+  if (idAt + 9 > idPool.length) {
+    idPool = randomBytes(9 * 455)
+    idAt = 0
+  }
+  idAt += 9
+  return idPool.toString('base64url', idAt - 9, idAt)
+}
+
 /** A handshake's authentication result (`credentials` only with tokenAuth). */
 interface Authenticated {
   ok: true
@@ -512,10 +524,18 @@ class SwitchboardServer implements ConnectionHost {
       this.ips.release(ip)
       return this.closing ? this.refuse(socket, 503, 'server is shutting down') : undefined
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const transport = new WsTransport(ws, socket, this.wsOptions)
-      this.openConnection(transport, auth, ip, req)
-    })
+    // ws writes the 101 response and calls back synchronously: corked, the hello leaves in the
+    // same write as the response (one syscall per handshake, not two).
+    socket.cork()
+    try {
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        const transport = new WsTransport(ws, socket, this.wsOptions)
+        this.openConnection(transport, auth, ip, req)
+        transport.flush()
+      })
+    } finally {
+      socket.uncork()
+    }
   }
 
   /** The handshake's authentication (`tokenAuth` or `authenticate`); on a refusal the IP is released. */
@@ -551,7 +571,7 @@ class SwitchboardServer implements ConnectionHost {
     // The server itself is every connection's host: no per-connection closures, and nothing
     // here (the request above all) stays reachable from a long-lived connection.
     // With a shared broker the id names the node, so `sendTo` on another node can route to it.
-    const random = randomBytes(9).toString('base64url')
+    const random = randomId()
     const id = this.broker.nodeId === undefined ? random : `${this.broker.nodeId}.${random}`
     const conn = new ClientConnection(id, data, ip, transport, this)
     this.connections.set(conn.id, conn)
