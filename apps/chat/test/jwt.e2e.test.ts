@@ -40,9 +40,11 @@ describe('chat app with JWT identities, in Chromium', () => {
     const named = await openPage('/#jwt')
     await named.locator('#name').fill('Mallory')
     await named.getByRole('button', { name: 'Start chatting' }).click()
-    // The server says hello before it checks a token: the forged one is then closed for good
-    // (4001, a terminal code). Neither it nor the unverified name may ever become a member.
+    // The forged token is refused and the page closed for good (4001, a terminal code). Neither
+    // it nor the unverified name may ever become a member.
     await expect.poll(() => badge(forged), { timeout: 10_000 }).toBe('closed')
+    // The page without a token is told by the hello that one is required, and stops at once.
+    await expect.poll(() => badge(named), { timeout: 3000 }).toBe('closed')
     const deadline = Date.now() + 2000
     while (Date.now() < deadline) {
       expect(await members(alice)).toEqual(['Alice', 'Bob'])

@@ -460,7 +460,17 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
         return
       }
       if (connection !== this.#connection) return
-      if (token !== null && token !== undefined && !(await this.#authenticate(token, connection))) return
+      if (token !== null && token !== undefined) {
+        if (!(await this.#authenticate(token, connection))) return
+        if (connection !== this.#connection) return
+        this.#onReady(hello)
+        return
+      }
+    }
+    if (hello.auth === 'required') {
+      // The server wants a token and we have none: fail now, not at its auth timeout.
+      this.#authFailed(new SwitchboardError('unauthorized', 'the server requires a token: set getToken'))
+      return
     }
     if (connection !== this.#connection) return
     this.#onReady(hello)
@@ -480,13 +490,18 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       if (error.code === 'timeout') {
         this.#drop('handshake_timeout')
       } else if (error.code !== 'disconnected') {
-        this.#emitter.emit('error', error)
-        this.#dropReason = 'auth_failed'
-        this.#rws.close(CloseCode.NORMAL, 'auth failed')
-        this.#onClose({ code: CloseCode.AUTH_FAILED, reason: error.message, wasClean: true })
+        this.#authFailed(error)
       }
       return false
     }
+  }
+
+  /** Authentication failed for good: report it and close (4001 is terminal, no reconnect). */
+  #authFailed(error: SwitchboardError): void {
+    this.#emitter.emit('error', error)
+    this.#dropReason = 'auth_failed'
+    this.#rws.close(CloseCode.NORMAL, 'auth failed')
+    this.#onClose({ code: CloseCode.AUTH_FAILED, reason: error.message, wasClean: true })
   }
 
   /**

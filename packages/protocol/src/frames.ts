@@ -89,6 +89,11 @@ export interface HelloFrame {
   /** Milliseconds between server heartbeats; a client that hears nothing for longer may reconnect. */
   heartbeat: number
   limits: { maxPayload: number; maxSubscriptions: number }
+  /**
+   * `required`: the server needs a token in an `auth` frame before anything but `auth` and `ping`
+   * (token auth, and none came with the handshake). Absent otherwise.
+   */
+  auth?: 'required'
 }
 
 export interface MessageFrame {

@@ -10,6 +10,7 @@ import type {
   ErrorFrame,
   EventFrame,
   Frame,
+  HelloFrame,
   JsonValue,
   PingFrame,
   PongFrame,
@@ -197,7 +198,7 @@ function serverFrame(r: FieldReader, raw: Obj, type: string): ServerFrame | unde
     case 'hello': {
       const limits = raw.limits
       if (!isObject(limits)) r.fail('"limits" must be an object')
-      return {
+      const hello: HelloFrame = {
         type,
         version: r.int('version'),
         connectionId: r.string('connectionId', DEFAULT_LIMITS.maxIdLength),
@@ -207,6 +208,9 @@ function serverFrame(r: FieldReader, raw: Obj, type: string): ServerFrame | unde
           maxSubscriptions: r.offset('limits.maxSubscriptions', limits.maxSubscriptions),
         },
       }
+      // Other values are left to later versions: a client ignores what it does not know.
+      if (raw.auth === 'required') hello.auth = 'required'
+      return hello
     }
     case 'message':
       return {

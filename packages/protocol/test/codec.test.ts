@@ -35,6 +35,14 @@ const serverFrames: ServerFrame[] = [
     heartbeat: 25000,
     limits: { maxPayload: 65536, maxSubscriptions: 256 },
   },
+  {
+    type: 'hello',
+    version: 1,
+    connectionId: 'c2',
+    heartbeat: 25000,
+    limits: { maxPayload: 65536, maxSubscriptions: 256 },
+    auth: 'required',
+  },
   { type: 'message', channel: 'chat:general', epoch: 'e1', offset: 42, data: { text: 'hi' } },
   { type: 'event', event: 'notice', data: 'maintenance at noon' },
   { type: 'event', event: '$system' },
@@ -87,6 +95,12 @@ describe('round trip', () => {
   it('decodes UTF-8 bytes as well as strings', () => {
     const bytes = new TextEncoder().encode(encodeFrame({ type: 'publish', channel: 'c', data: 'héllo ✓' }))
     expect(decodeClientFrame(bytes)).toEqual({ type: 'publish', channel: 'c', data: 'héllo ✓' })
+  })
+  it("keeps a hello's auth only when it is a value this version knows", () => {
+    const hello =
+      '{"type":"hello","version":1,"connectionId":"c","heartbeat":1,"limits":{"maxPayload":1,"maxSubscriptions":1}'
+    expect(decodeServerFrame(`${hello},"auth":"required"}`)).toHaveProperty('auth', 'required')
+    expect(decodeServerFrame(`${hello},"auth":"someday"}`)).not.toHaveProperty('auth')
   })
   it('drops fields the protocol does not define', () => {
     const frame = decodeClientFrame('{"type":"ping","id":"1","extra":{"x":1}}')

@@ -585,6 +585,9 @@ class SwitchboardServer implements ConnectionHost {
         maxPayload: this.options.maxPayload ?? DEFAULT_LIMITS.maxPayload,
         maxSubscriptions: this.limits.maxSubscriptions,
       },
+      // A connection that must still send its token is told so, so a client without one can
+      // stop at once instead of looking connected until the auth timeout.
+      ...(this.sessions && !credentials ? { auth: 'required' as const } : {}),
     })
     const announce = () => {
       for (const listener of this.listeners.connection) this.guard('connection', () => listener(conn, req))

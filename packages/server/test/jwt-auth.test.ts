@@ -113,6 +113,8 @@ describe('token sources', () => {
     const seen: unknown[] = []
     sb.on('connection', (conn) => seen.push(conn.data))
     const c = await connect(`${url}?token=${await sign({ claims: { admin: true } })}`)
+    // Authenticated by the handshake: the hello does not ask for a token.
+    expect(c.frames[0]).not.toHaveProperty('auth')
     c.send({ type: 'subscribe', id: '1', channel: 'room' })
     expect(await c.next('reply')).toMatchObject({ id: '1', ok: true })
     expect(seen).toEqual([{ user: 'alice', admin: true }])
@@ -124,6 +126,7 @@ describe('token sources', () => {
     const seen: unknown[] = []
     sb.on('connection', (conn) => seen.push(conn.data))
     const c = await connect(url)
+    expect(c.frames[0]).toMatchObject({ type: 'hello', auth: 'required' })
     c.send({ type: 'subscribe', id: 's1', channel: 'room' })
     c.send({ type: 'publish', id: 'p1', channel: 'room', data: 1 })
     c.send({ type: 'request', id: 'r1', event: 'whoami' })
@@ -473,6 +476,23 @@ describe('expiry and refresh', () => {
     expect(client.state).toBe('connected')
     expect(client.connectionId).toBe(id)
     expect(errors).toEqual([])
+  })
+
+  it('a client without getToken stops at once when the hello asks for a token (not at authTimeout)', async () => {
+    const { sb, url } = await setup(jwtAuth({ secret: SECRET, authTimeout: 10_000 }))
+    const client = new SwitchboardClient(url, { WebSocket: WebSocket as never, backoff: () => 10 })
+    onCleanup(() => client.close())
+    const states: Array<{ newState: string; reason: string; closeCode?: number }> = []
+    client.on('state', (s) => states.push(s))
+    const errors: string[] = []
+    client.on('error', (e) => errors.push(`${e.code}: ${e.message}`))
+    const started = Date.now()
+    await until(() => client.state === 'closed', 3000)
+    expect(Date.now() - started).toBeLessThan(3000)
+    expect(states.map((s) => s.newState)).not.toContain('connected')
+    expect(states.at(-1)).toMatchObject({ newState: 'closed', reason: 'auth_failed' })
+    expect(errors).toEqual(['unauthorized: the server requires a token: set getToken'])
+    await until(() => sb.connections.size === 0, 3000)
   })
 
   it('a client that cannot refresh is closed with 4001 and stops reconnecting', async () => {
