@@ -8,6 +8,9 @@ import { accessSync, constants, existsSync } from 'node:fs'
 import net from 'node:net'
 import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../../packages/server/test/free-port.js'
+
+export { freePort }
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 export const deployDir = join(repoRoot, 'deploy')
@@ -32,14 +35,6 @@ export function findBinary(name: string): string | undefined {
     } catch {}
   }
   return undefined
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 /** Polls `check` until it is truthy; fails naming `what` after `ms`. */

@@ -6,11 +6,13 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll } from 'vitest'
+import { freePort } from '../../../packages/server/test/free-port.js'
+
+export { freePort }
 
 export const root = fileURLToPath(new URL('../../../', import.meta.url))
 export const app = join(root, 'apps/chat')
@@ -45,17 +47,6 @@ export function buildIfStale(): void {
     encoding: 'utf8',
   })
   if (vite.status !== 0) throw new Error(`vite build failed:\n${vite.stdout}\n${vite.stderr}`)
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /** `switchboard serve` on one port, as `npm start` runs it; it may be stopped and started again. */

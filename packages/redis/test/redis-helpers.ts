@@ -4,8 +4,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
+import { freePort } from '../../server/test/free-port.js'
+
+export { freePort }
 
 export const SHARED_REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -28,17 +30,6 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
   } finally {
     redis.disconnect()
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition') {
