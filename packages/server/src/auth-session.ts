@@ -101,13 +101,6 @@ export class TokenSessions<C extends SessionConnection> {
     return this.sessions.get(conn)?.authenticated === true
   }
 
-  /** Throws `unauthorized` unless the connection is authenticated. */
-  check(conn: C): void {
-    if (!this.authenticated(conn)) {
-      throw new SwitchboardError(ErrorCode.UNAUTHORIZED, 'not authenticated: send an auth frame first')
-    }
-  }
-
   subject(conn: C): string | undefined {
     return this.sessions.get(conn)?.subject
   }

@@ -72,6 +72,8 @@ export interface ConnectionHost {
     data: JsonValue | undefined,
   ): HandlerResult | Promise<HandlerResult>
   auth(conn: ClientConnection, token: string): Promise<JsonValue | undefined>
+  /** Whether the connection may do more than `auth` and `ping` (with token auth: once it has one). */
+  mayAct(conn: ClientConnection): boolean
   activity(conn: ClientConnection): void
   closed(conn: ClientConnection, code: number, reason: string): void
 }
@@ -212,6 +214,13 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
       this.refuse(frame, { code: ErrorCode.RATE_LIMITED, message: 'too many frames; slow down' })
       return
     }
+    if (frame.type !== 'auth' && frame.type !== 'ping' && !this.host.mayAct(this)) {
+      this.refuse(frame, {
+        code: ErrorCode.UNAUTHORIZED,
+        message: 'not authenticated: send an auth frame first',
+      })
+      return
+    }
     this.dispatch(frame)
   }
 
@@ -285,7 +294,7 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
 
   private refuse(frame: ClientFrame & { id?: string }, error: ErrorBody): void {
     if (frame.id !== undefined) this.sendReply(frame.id, { ok: false, error })
-    else this.sendError(error)
+    else this.sendError(error, undefined, 'channel' in frame ? frame.channel : undefined)
   }
 
   private sendReply(id: string, result: HandlerResult, now = false): void {

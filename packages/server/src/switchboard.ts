@@ -122,8 +122,10 @@ class SwitchboardServer implements ConnectionHost {
   private readonly handlers: HandlerRegistry<ClientConnection>
   private readonly heartbeat: Heartbeat
   private readonly wss: WebSocketServer
-  /** One options object for every WebSocket transport. */
+  /** One options object for every WebSocket transport (the HTTP ones share its bounds). */
   private readonly wsOptions: WsTransportOptions
+  /** Largest incoming message, in bytes. */
+  private readonly maxPayload: number
   /** The SSE and long-poll endpoints (unless both are turned off). */
   private readonly http: HttpTransports | undefined
   private readonly ips: IpCounter
@@ -174,6 +176,7 @@ class SwitchboardServer implements ConnectionHost {
       },
       maxProtocolErrors: options.maxProtocolErrors ?? 10,
     }
+    this.maxPayload = options.maxPayload ?? DEFAULT_LIMITS.maxPayload
     this.wsOptions = {
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
       closeTimeoutMs: options.closeTimeout ?? 5000,
@@ -182,7 +185,7 @@ class SwitchboardServer implements ConnectionHost {
       noServer: true,
       clientTracking: false,
       perMessageDeflate: false,
-      maxPayload: options.maxPayload ?? DEFAULT_LIMITS.maxPayload,
+      maxPayload: this.maxPayload,
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     })
     this.owned = options.server === undefined
@@ -196,9 +199,8 @@ class SwitchboardServer implements ConnectionHost {
               sse: transports.sse !== false,
               longPolling: transports.longPolling !== false,
               allowedOrigins: this.allowedOrigins,
-              maxPayload: options.maxPayload ?? DEFAULT_LIMITS.maxPayload,
-              maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
-              closeTimeoutMs: options.closeTimeout ?? 5000,
+              maxPayload: this.maxPayload,
+              ...this.wsOptions,
               heartbeatMs: this.heartbeat.intervalMs,
             },
           )
@@ -260,9 +262,9 @@ class SwitchboardServer implements ConnectionHost {
 
   /** `sb.sendTo`: a local connection directly, else through the broker to the node that has it. */
   async sendTo(connectionId: string, event: string, data: unknown): Promise<boolean> {
-    if (!isValidEventName(event)) throw new TypeError(`invalid event name "${event}"`)
     const local = this.connections.get(connectionId)
-    if (local) return local.send(event, data)
+    if (local) return local.send(event, data) // which checks the event name too
+    if (!isValidEventName(event)) throw new TypeError(`invalid event name "${event}"`)
     const routed: RoutedEvent = data === undefined ? { event } : { event, data: data as JsonValue }
     return this.broker.route(connectionId, routed)
   }
@@ -302,7 +304,6 @@ class SwitchboardServer implements ConnectionHost {
   // ---- ConnectionHost --------------------------------------------------------------------------
 
   async subscribe(conn: ClientConnection, frame: SubscribeFrame): Promise<SubscribeResult> {
-    this.sessions?.check(conn)
     const allowed = this.options.authorize?.subscribe
     if (allowed && !(await allowed(conn, frame.channel))) {
       throw new SwitchboardError(ErrorCode.FORBIDDEN, `may not subscribe to "${frame.channel}"`)
@@ -311,7 +312,6 @@ class SwitchboardServer implements ConnectionHost {
   }
 
   async unsubscribe(conn: ClientConnection, channel: string): Promise<void> {
-    this.sessions?.check(conn)
     if (!conn.subscriptions.has(channel)) {
       throw new SwitchboardError(ErrorCode.NOT_SUBSCRIBED, `not subscribed to "${channel}"`)
     }
@@ -319,7 +319,6 @@ class SwitchboardServer implements ConnectionHost {
   }
 
   async publish(conn: ClientConnection, frame: PublishFrame): Promise<PublishResult> {
-    this.sessions?.check(conn)
     const { channel, data } = frame
     if (!this.rules.get(channel).clientPublish) {
       throw new SwitchboardError(ErrorCode.FORBIDDEN, `clients may not publish to "${channel}"`)
@@ -341,10 +340,6 @@ class SwitchboardServer implements ConnectionHost {
     event: string,
     data: JsonValue | undefined,
   ): HandlerResult | Promise<HandlerResult> {
-    if (this.sessions && !this.sessions.authenticated(conn)) {
-      const message = 'not authenticated: send an auth frame first'
-      return { ok: false, error: { code: ErrorCode.UNAUTHORIZED, message } }
-    }
     return this.handlers.dispatch(conn, event, data)
   }
 
@@ -360,6 +355,10 @@ class SwitchboardServer implements ConnectionHost {
       throw new SwitchboardError(ErrorCode.UNAUTHORIZED, 'token rejected')
     }
     return undefined
+  }
+
+  mayAct(conn: ClientConnection): boolean {
+    return this.sessions === undefined || this.sessions.authenticated(conn)
   }
 
   activity(conn: ClientConnection): void {
@@ -500,37 +499,25 @@ class SwitchboardServer implements ConnectionHost {
     }
     // A reset during the handshake must not become an uncaught error.
     socket.on('error', () => socket.destroy())
-    if (this.closing) {
-      this.refuse(socket, 503, 'server is shutting down')
-      return
-    }
     const check = checkHandshake(req, { allowedOrigins: this.allowedOrigins })
     if (!check.ok) {
       this.refuse(socket, check.status, check.message, check.headers)
       return
     }
-    const ip = req.socket.remoteAddress ?? 'unknown'
-    if (!this.ips.acquire(ip)) {
-      this.refuse(socket, 429, 'too many connections from this address')
-      return
-    }
-    void this.accept(req, socket, head, ip)
+    void this.accept(req, socket, head)
   }
 
-  private async accept(req: IncomingMessage, socket: Duplex, head: Buffer, ip: string): Promise<void> {
-    const auth = await this.authenticate(req, ip)
-    if (!auth.ok) return this.refuse(socket, auth.status, auth.message)
-    if (this.closing || socket.destroyed) {
-      this.ips.release(ip)
-      return this.closing ? this.refuse(socket, 503, 'server is shutting down') : undefined
-    }
+  /** A well-formed upgrade: the checks every transport shares (`admit`), then the WebSocket. */
+  private async accept(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const admission = await this.admit(req)
+    if (!admission.ok) return refuse(socket, admission.status, admission.message)
     // ws writes the 101 response and calls back synchronously: corked, the hello leaves in the
     // same write as the response (one syscall per handshake, not two).
     socket.cork()
     try {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         const transport = new WsTransport(ws, socket, this.wsOptions)
-        this.openConnection(transport, auth, ip, req)
+        admission.open(transport)
         transport.flush()
       })
     } finally {
@@ -582,7 +569,7 @@ class SwitchboardServer implements ConnectionHost {
       connectionId: conn.id,
       heartbeat: this.heartbeat.intervalMs,
       limits: {
-        maxPayload: this.options.maxPayload ?? DEFAULT_LIMITS.maxPayload,
+        maxPayload: this.maxPayload,
         maxSubscriptions: this.limits.maxSubscriptions,
       },
       // A connection that must still send its token is told so, so a client without one can
@@ -597,7 +584,10 @@ class SwitchboardServer implements ConnectionHost {
     else announce()
   }
 
-  /** The checks of a WebSocket upgrade, for a new SSE or long-poll session (Origin: the router's). */
+  /**
+   * What every new connection must pass, whatever its transport (the WebSocket upgrade's own
+   * checks and the Origin of an HTTP session are made before): draining, per-IP cap, auth.
+   */
   private async admit(req: IncomingMessage): Promise<Admission> {
     if (this.closing) return this.refused(503, 'server is shutting down')
     const ip = req.socket.remoteAddress ?? 'unknown'
