@@ -21,8 +21,11 @@ export type TransportName = 'websocket' | 'sse' | 'long-polling'
 type CloseEvent = { code: number; reason: string; wasClean?: boolean }
 
 export interface FallbackOptions {
-  /** Time a transport gets to open before the next is tried, in ms. */
-  attemptTimeout: number
+  /**
+   * Time one connection attempt may take, in ms, shared equally by the transports this runtime
+   * has: each gets its share to open before the next is tried.
+   */
+  connectTimeout: number
   /** After this long (ms) since the last open, a new socket starts again with the first transport. Default 60 000. */
   retryAfter?: number
 }
@@ -30,13 +33,14 @@ export interface FallbackOptions {
 export function fallbackWebSocket(
   transports: readonly TransportName[],
   WebSocket: WebSocketConstructor | undefined,
-  { attemptTimeout, retryAfter = 60_000 }: FallbackOptions,
+  { connectTimeout, retryAfter = 60_000 }: FallbackOptions,
 ): WebSocketConstructor {
   const ctors = transports.flatMap((name) => {
     const ctor = name === 'websocket' ? WebSocket : name === 'sse' ? SseSocket : LongPollSocket
     return ctor ? [ctor] : []
   })
   if (ctors.length === 0) throw new TypeError('no transport available: pass options.WebSocket')
+  const attemptTimeout = connectTimeout / ctors.length
   /** Index of the transport that opened last, and when. */
   let preferred = 0
   let openedAt = 0

@@ -92,7 +92,7 @@ export class ReconnectingWebSocket extends Emitter<ReconnectingWebSocketEvents> 
     if (!ctor && only) throw new TypeError('no WebSocket implementation: pass options.WebSocket')
     this.#WebSocket = only
       ? ctor!
-      : fallbackWebSocket(transports, ctor, { attemptTimeout: this.#connectTimeout / transports.length })
+      : fallbackWebSocket(transports, ctor, { connectTimeout: this.#connectTimeout })
     this.#protocols = options.protocols
     this.#backoff = options.backoff ?? createBackoff()
     this.#maxAttempts = options.maxAttempts ?? 10

@@ -84,8 +84,11 @@ describe.each<TransportName>(['sse', 'long-polling'])('SwitchboardClient over %s
     client.onEvent('notice', (d) => notices.push(d.text))
     for (const conn of sb.connections.values()) conn.send('notice', { text: 'hello' })
     // Many publishes at once: sent in order, in batched POSTs, each acknowledged once.
+    const posts = () => proxy.requests.filter((r) => r.startsWith('POST ')).length
+    const postsBefore = posts()
     const acks = await Promise.all(Array.from({ length: 50 }, (_, i) => client.publish('chat:a', { n: i })))
     expect(acks.map((a) => a.offset)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
+    expect(posts() - postsBefore).toBeLessThan(10)
     await sb.publish('chat:a', { n: 50 })
     await expect.poll(() => got.length).toBe(51)
     expect(got).toEqual(Array.from({ length: 51 }, (_, i) => i))
@@ -243,7 +246,7 @@ describe('transport fallback', () => {
 
   it('skips a WebSocket the runtime does not have (a ReconnectingWebSocket without one)', async () => {
     const { proxy } = await start()
-    const FallbackSocket = fallbackWebSocket(['websocket', 'sse'], undefined, { attemptTimeout: 2000 })
+    const FallbackSocket = fallbackWebSocket(['websocket', 'sse'], undefined, { connectTimeout: 2000 })
     const rws = new ReconnectingWebSocket(proxy.url, {
       WebSocket: FallbackSocket,
       protocols: 'switchboard.v1',
@@ -260,7 +263,7 @@ describe('transport fallback', () => {
     proxy.blockWebSocket = true
     const ws = WebSocket as unknown as WebSocketConstructor
     const FallbackSocket = fallbackWebSocket(['websocket', 'sse'], ws, {
-      attemptTimeout: 2000,
+      connectTimeout: 4000,
       retryAfter: 0,
     })
     const rws = new ReconnectingWebSocket(proxy.url, { WebSocket: FallbackSocket, backoff: () => 20 })

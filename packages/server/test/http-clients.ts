@@ -4,6 +4,7 @@
  * raw bodies. Frames are recorded as parsed JSON, the close pseudo-frame included.
  */
 import type { ServerFrame } from '@switchboard/protocol'
+import { until } from './helpers.js'
 
 /** What a client may see: protocol frames and the transports' `close` pseudo-frame. */
 export type SeenFrame = ServerFrame | { type: 'close'; code: number; reason: string }
@@ -56,6 +57,8 @@ export class SseClient extends FrameLog {
   session = ''
   /** Named events in order (`session`, `message`, `close`). */
   readonly events: string[] = []
+  /** Comment lines (`:` heartbeats) seen on the stream. */
+  comments = 0
   /** Resolves when the stream ends, whatever the reason. */
   readonly ended: Promise<void>
   private endStream!: () => void
@@ -115,6 +118,7 @@ export class SseClient extends FrameLog {
             data = []
           } else if (line.startsWith('data: ')) data.push(line.slice(6))
           else if (line.startsWith('event: ')) event = line.slice(7)
+          else if (line.startsWith(':')) this.comments++
         }
       }
     } catch {
@@ -185,13 +189,5 @@ export class PollClient extends FrameLog {
       headers,
       body: typeof body === 'string' ? body : JSON.stringify(body),
     })
-  }
-}
-
-export async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now()
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 5))
   }
 }

@@ -227,6 +227,7 @@ describe('SSE transport', () => {
     expect(silent.frames.map((f) => f.type)).toEqual(['hello'])
     expect(sb.connections.size).toBe(1)
     // The stream carried heartbeat comments meanwhile (they are not events).
+    expect(alive.comments).toBeGreaterThan(0)
     expect(alive.events.filter((e) => e !== 'session' && e !== 'message')).toEqual([])
   })
 
