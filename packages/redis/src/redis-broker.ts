@@ -18,6 +18,7 @@ import type {
   RoutedEvent,
   RouteHandler,
 } from '@switchboard/server'
+import { newEpoch } from '@switchboard/server'
 import { Redis, type RedisOptions } from 'ioredis'
 import { ChannelStreams } from './channel-streams.js'
 import { type Keys, keysFor } from './keys.js'
@@ -50,10 +51,6 @@ export interface RedisBrokerOptions {
 }
 
 const DAY = 24 * 60 * 60 * 1000
-
-function newEpoch(): string {
-  return randomBytes(6).toString('base64url')
-}
 
 function connection(options: RedisBrokerOptions, role: string, commandTimeout: number): Redis {
   const base: RedisOptions = {

@@ -22,19 +22,22 @@ import {
 import type { Credentials, TokenAuth } from './auth-session.js'
 import { SwitchboardError } from './errors.js'
 
-export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512'
-export type AsymmetricAlgorithm =
-  | 'RS256'
-  | 'RS384'
-  | 'RS512'
-  | 'PS256'
-  | 'PS384'
-  | 'PS512'
-  | 'ES256'
-  | 'ES384'
-  | 'ES512'
-  | 'EdDSA'
-  | 'Ed25519'
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const
+const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const
+export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number]
+export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number]
 
 /** Where a token may come from. `frame`: the socket opens without one, and the first `auth` frame brings it. */
 export type TokenSource = 'header' | 'query' | 'frame'
@@ -78,7 +81,7 @@ export type JwtAuthOptions<D> = JwtKeyOptions & {
   requireExp?: boolean
   /** The claims → `conn.data`. Default: the payload plus `userId: sub`. */
   claims?: (payload: JWTPayload & { sub: string }) => D
-  /** Where tokens are taken from, in this order. Default `['header', 'query', 'frame']`. */
+  /** Where tokens may be taken from (a header token wins over a query one). Default all three. */
   sources?: readonly TokenSource[]
   /** The query parameter of the `query` source. Default `token`. */
   queryParam?: string
@@ -88,20 +91,8 @@ export type JwtAuthOptions<D> = JwtKeyOptions & {
   authTimeout?: number
 }
 
-const HMAC: ReadonlySet<string> = new Set(['HS256', 'HS384', 'HS512'])
-const ASYMMETRIC: ReadonlySet<string> = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-])
+const HMAC: ReadonlySet<string> = new Set(HMAC_ALGORITHMS)
+const ASYMMETRIC: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS)
 
 type VerifyKey = Uint8Array | KeyObject | CryptoKey | JWTVerifyGetKey
 

@@ -34,42 +34,32 @@ export function createMetrics(sb: Observed, options: MetricsOptions = {}): Switc
   const prefix = options.prefix ?? 'switchboard_'
   const registers = [registry]
 
-  new Gauge({
-    name: `${prefix}connections`,
-    help: 'Open client connections on this node.',
-    registers,
-    collect() {
-      this.set(sb.stats().connections)
-    },
-  })
-  new Gauge({
-    name: `${prefix}channels`,
-    help: 'Channels with at least one subscriber on this node.',
-    registers,
-    collect() {
-      this.set(sb.stats().channels)
-    },
-  })
-  new Gauge({
-    name: `${prefix}subscriptions`,
-    help: 'Channel subscriptions held by the open connections of this node.',
-    registers,
-    collect() {
-      let total = 0
-      for (const conn of sb.connections.values()) total += conn.subscriptions.size
-      this.set(total)
-    },
-  })
-  new Gauge({
-    name: `${prefix}buffered_bytes`,
-    help: 'Bytes queued for clients and not yet handed to the kernel, summed over connections.',
-    registers,
-    collect() {
-      let total = 0
-      for (const conn of sb.connections.values()) total += conn.bufferedAmount
-      this.set(total)
-    },
-  })
+  /** A gauge read at scrape time. */
+  const gauge = (name: string, help: string, value: () => number) =>
+    new Gauge({
+      name: prefix + name,
+      help,
+      registers,
+      collect() {
+        this.set(value())
+      },
+    })
+  /** A sum over the open connections, read at scrape time. */
+  const total = (of: (conn: { subscriptions: ReadonlySet<string>; bufferedAmount: number }) => number) => {
+    let sum = 0
+    for (const conn of sb.connections.values()) sum += of(conn)
+    return sum
+  }
+  gauge('connections', 'Open client connections on this node.', () => sb.connections.size)
+  gauge('channels', 'Channels with at least one subscriber on this node.', () => sb.stats().channels)
+  gauge('subscriptions', 'Channel subscriptions held by the open connections of this node.', () =>
+    total((conn) => conn.subscriptions.size),
+  )
+  gauge(
+    'buffered_bytes',
+    'Bytes queued for clients and not yet handed to the kernel, summed over connections.',
+    () => total((conn) => conn.bufferedAmount),
+  )
   // The server keeps these counts itself; a counter mirrors one by reset-then-inc inside a single
   // synchronous collect (prom-client counters only move by `inc`), so no scrape sees the zero.
   new Counter({

@@ -112,6 +112,26 @@ describe('createMetrics', () => {
     expect(m.get('switchboard_disconnects_total{code="1000"}')).toBe(1)
   })
 
+  it('reports the bytes queued for a client that stops reading', async () => {
+    const { sb, client, scrape } = await metricsServer({
+      channels: { 'room:*': {} },
+      maxBufferedBytes: 256 * 1024 * 1024,
+    })
+    const reader = await client()
+    reader.send({ type: 'subscribe', id: '1', channel: 'room:slow' })
+    await reader.next('reply')
+    reader.ws.pause()
+    const conn = [...sb.connections.values()][0]!
+    const text = 'x'.repeat(4096)
+    // Until the kernel's buffers are full and bytes wait in the server itself.
+    for (let i = 0; i < 16_000 && conn.bufferedAmount < 1024 * 1024; i++) {
+      await sb.publish('room:slow', { i, text })
+      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5))
+    }
+    expect(conn.bufferedAmount).toBeGreaterThan(1024 * 1024)
+    expect((await scrape()).get('switchboard_buffered_bytes')).toBeGreaterThan(0)
+  })
+
   it('counts refused handshakes (the per-IP cap) and disconnects by close code', async () => {
     const { url, client, scrape, sb, metrics } = await metricsServer({ maxConnectionsPerIp: 2 })
     expect((await scrape()).get('switchboard_handshakes_refused_total')).toBe(0)
