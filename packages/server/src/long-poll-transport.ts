@@ -39,7 +39,7 @@ export class LongPollTransport extends HttpSession {
   private scheduled = false
 
   constructor(private readonly options: LongPollTransportOptions) {
-    super()
+    super(options.onEnd)
     this.startIdle()
   }
 
@@ -101,29 +101,21 @@ export class LongPollTransport extends HttpSession {
     this.end(code, reason)
   }
 
-  terminate(code: number, reason: string): void {
-    if (this._state === 'closed') return
-    if (this._state === 'open') {
-      this.closeCode = code
-      this.closeReason = reason
-    }
+  /** Nothing to send: a held poll is answered within `holdMs` anyway. */
+  protected keepAlive(): void {}
+
+  protected dropQueue(): void {
     this.queue = []
     this.queuedBytes = 0
+  }
+
+  protected cut(): void {
     this.waiting?.res.destroy()
     this.closed()
   }
 
-  /**
-   * Nothing to send: a held poll is answered within `holdMs` anyway. The client cannot answer a
-   * ping here, so one quiet heartbeat tick is forgiven (as on SSE); two in a row end the session.
-   */
-  ping(): void {
-    if (this._state === 'open' && ++this.quiet === 1) this.handlers?.onActivity()
-  }
-
   private slowConsumer(): void {
-    this.queue = []
-    this.queuedBytes = 0
+    this.dropQueue()
     this.end(CloseCode.SLOW_CONSUMER, 'slow consumer')
   }
 
@@ -159,13 +151,9 @@ export class LongPollTransport extends HttpSession {
     this.idleTimer.unref()
   }
 
-  private closed(): void {
-    if (this._state === 'closed') return
-    this._state = 'closed'
+  protected release(): void {
     clearTimeout(this.holdTimer)
     clearTimeout(this.idleTimer)
     this.waiting = undefined
-    this.options.onEnd()
-    this.handlers?.onClose(this.closeCode ?? CloseCode.ABNORMAL, this.closeReason)
   }
 }

@@ -48,7 +48,7 @@ export class SseTransport extends HttpSession {
     private readonly res: ServerResponse,
     private readonly options: SseTransportOptions,
   ) {
-    super()
+    super(options.onEnd)
     this.flushAt = Math.min(FLUSH_AT, options.maxBufferedBytes / 2)
     // Ended by us (closeCode set) or by the peer going away (an abnormal close, as for a dropped socket).
     res.on('close', () => this.closed())
@@ -84,26 +84,12 @@ export class SseTransport extends HttpSession {
     this.end(code, reason, this.options.closeTimeoutMs)
   }
 
-  terminate(code: number, reason: string): void {
-    if (this._state === 'closed') return
-    if (this._state === 'open') {
-      this.closeCode = code
-      this.closeReason = reason
-    }
-    this._state = 'closing'
-    this.dropQueue()
-    this.res.destroy()
+  protected keepAlive(): void {
+    this.enqueue(HEARTBEAT)
   }
 
-  /**
-   * A comment line for the proxies on the way. The client cannot answer it, and its own `ping`
-   * frames run on its own clock, so a tick that falls between two of them would look like
-   * silence: one quiet tick is forgiven, two in a row let the heartbeat end the session.
-   */
-  ping(): void {
-    if (this._state !== 'open') return
-    if (++this.quiet === 1) this.handlers?.onActivity()
-    this.enqueue(HEARTBEAT)
+  protected cut(): void {
+    this.res.destroy()
   }
 
   private enqueue(bytes: Buffer, now = false): boolean {
@@ -140,20 +126,13 @@ export class SseTransport extends HttpSession {
     this.killTimer.unref()
   }
 
-  private dropQueue(): void {
+  protected dropQueue(): void {
     this.queue.length = 0
     this.queuedBytes = 0
   }
 
-  private closed(): void {
-    if (this._state === 'closed') return
-    this._state = 'closed'
+  protected release(): void {
     clearTimeout(this.killTimer)
     this.dropQueue()
-    this.options.onEnd()
-    this.handlers?.onClose(
-      this.closeCode ?? CloseCode.ABNORMAL,
-      this.closeCode !== undefined ? this.closeReason : '',
-    )
   }
 }
