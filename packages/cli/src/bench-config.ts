@@ -2,6 +2,7 @@
  * `switchboard bench`: its usage text and flags. Reads the command line (and $SWITCHBOARD_TOKEN)
  * into a BenchConfig, or throws UsageError for anything missing, malformed or out of range.
  */
+import { isValidChannel } from '@switchboard/protocol'
 import { parseArgs, UsageError } from './args.js'
 
 export const BENCH_USAGE = `Usage: switchboard bench [ws-url] [--clients 100] [--channel bench:load] [--rate 10] [--duration 10]
@@ -40,8 +41,6 @@ export interface BenchConfig {
 /** Clients per worker process when --workers is not given. */
 export const CLIENTS_PER_WORKER = 5000
 
-const CHANNEL = /^[A-Za-z0-9_\-:.@/=+]{1,256}$/
-
 function integer(
   value: string | undefined,
   flag: string,
@@ -76,7 +75,7 @@ export function benchConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Be
   const str = (name: string) => (typeof options[name] === 'string' ? (options[name] as string) : undefined)
   const clients = integer(str('clients'), 'clients', 100, 1, 1_000_000)
   const channel = str('channel') ?? 'bench:load'
-  if (!CHANNEL.test(channel))
+  if (!isValidChannel(channel))
     throw new UsageError(
       `--channel: "${channel}" is not a channel name (1-256 of A-Z a-z 0-9 _ - : . @ / = +)`,
     )

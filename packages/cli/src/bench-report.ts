@@ -79,6 +79,7 @@ export function summarize(config: BenchConfig, counts: RunCounts): BenchResult {
   const connectLatency = new Histogram()
   const latency = new Histogram()
   for (const c of counts.connect) connectLatency.merge(c.connectLatency)
+  const connect = connectLatency.summary()
   for (const s of counts.subscribers) latency.merge(s.latency)
   const sum = (values: number[]) => values.reduce((a, b) => a + b, 0)
   const connected = sum(counts.connect.map((c) => c.connected))
@@ -110,12 +111,7 @@ export function summarize(config: BenchConfig, counts: RunCounts): BenchResult {
       errors: counts.connect.reduce((all, c) => addCounts(all, c.connectErrors), {}),
       perWorker: counts.connect.map((c) => c.connected),
     },
-    connect: {
-      ms: counts.connectMs,
-      p50: connectLatency.percentile(0.5),
-      p99: connectLatency.percentile(0.99),
-      max: connectLatency.count ? connectLatency.max : 0,
-    },
+    connect: { ms: counts.connectMs, p50: connect.p50, p99: connect.p99, max: connect.max },
     published,
     publish: {
       scheduled: publish?.scheduled ?? 0,
@@ -156,9 +152,6 @@ function problemsOf(r: BenchResult): string[] {
   if (r.outOfOrder) problems.push(`${r.outOfOrder} out of order`)
   return problems
 }
-
-/** 0 when every message reached every subscriber in order; 1 otherwise. */
-export const exitCodeOf = (result: BenchResult): number => (result.ok ? 0 : 1)
 
 const n = (value: number) => Math.round(value).toLocaleString('en-US')
 const ms = (value: number) =>

@@ -5,17 +5,13 @@
  * `switchboard connect` does, then sends frames and matches their replies by id. Everything else
  * the server sends goes to `onFrame`, stamped with the time it arrived.
  */
+import { type ErrorBody, SUBPROTOCOL } from '@switchboard/protocol'
 import WebSocket from 'ws'
 import { clock } from './bench-shared.js'
 
-export interface ErrorBody {
-  code: string
-  message: string
-}
-
 export type Reply = { ok: true; data?: unknown } | { ok: false; error: ErrorBody }
 
-/** A server frame, as far as bench reads it. */
+/** A server frame, as far as bench reads it (not validated: the load tool reads what it counts). */
 export interface ServerFrame {
   type: string
   id?: string
@@ -40,8 +36,6 @@ export class BenchError extends Error {
     super(message)
   }
 }
-
-const PROTOCOL = 'switchboard.v1'
 
 /** The code of a failure to open: an HTTP status the upgrade was refused with, or the socket's. */
 function openErrorCode(err: Error & { code?: string }): string {
@@ -73,7 +67,7 @@ export class Session {
       this.#helloFailed = reject
     })
     this.hello.catch(() => {})
-    this.#ws = new WebSocket(url, PROTOCOL, { perMessageDeflate: false })
+    this.#ws = new WebSocket(url, SUBPROTOCOL, { perMessageDeflate: false })
     this.#ws.on('message', (raw, isBinary) => this.#onMessage(raw as Buffer, isBinary))
     this.#ws.on('error', (err) => {
       this.#socketError ??= new BenchError(openErrorCode(err), err.message)

@@ -29,7 +29,7 @@ async function localServer(config: BenchConfig): Promise<{ sb: Switchboard; url:
     port: 0,
     host: '127.0.0.1',
     logger: false,
-    channels: { 'bench:*': { clientPublish: true }, [config.channel]: { clientPublish: true } },
+    channels: { [config.channel]: { clientPublish: true } },
     // The publisher is one connection: let it publish at the asked rate.
     rateLimit: {
       capacity: Math.max(200, Math.ceil(config.rate)),

@@ -9,7 +9,7 @@ import type { Logger } from '@switchboard/server'
 import { UsageError } from './args.js'
 import { bench } from './bench.js'
 import { BENCH_USAGE, benchConfig } from './bench-config.js'
-import { exitCodeOf, formatReport } from './bench-report.js'
+import { formatReport } from './bench-report.js'
 import { CONNECT_USAGE, connect, connectConfig } from './connect.js'
 import { SERVE_USAGE, serve, serveConfig } from './serve.js'
 import { signToken, TOKEN_USAGE, tokenConfig } from './token.js'
@@ -60,7 +60,7 @@ async function main(argv: string[]): Promise<number | undefined> {
       const config = benchConfig(rest, process.env)
       const result = await bench(config, config.json ? undefined : (line) => console.error(line))
       console.log(config.json ? JSON.stringify(result) : formatReport(result))
-      return exitCodeOf(result)
+      return result.ok ? 0 : 1
     }
     default:
       throw new UsageError(`unknown command "${command}"`)

@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
-import { type Channel, SwitchboardClient } from '@switchboard/client'
+import { SwitchboardClient } from '@switchboard/client'
 import { parseArgs, UsageError } from './args.js'
 
 export const CONNECT_USAGE = `Usage: switchboard connect <ws-url> [--token JWT] [--subscribe CHANNEL[,CHANNEL…]]
@@ -54,11 +54,9 @@ export async function connect(
   const client = new SwitchboardClient(config.url, config.token ? { getToken: () => config.token } : {})
   client.on('state', ({ newState, reason }) => print({ state: newState, reason }))
   client.on('error', (err) => print({ error: { code: err.code, message: err.message } }))
-  const channels = new Map<string, Channel>()
   const subscribe = (name: string) => {
-    if (channels.has(name)) return
+    if (client.hasChannel(name)) return
     const channel = client.channel(name)
-    channels.set(name, channel)
     channel.on('publication', (m) => print({ message: { channel: name, ...m } }))
     channel.on('presence', (p) => print({ presence: { channel: name, ...p } }))
     channel.on('recovery', (r) => print({ recovery: { channel: name, ...r } }))
@@ -79,10 +77,8 @@ export async function connect(
     if (verb === undefined) continue
     if (verb === 'quit') break
     if (verb === 'sub' && name) subscribe(name)
-    else if (verb === 'unsub' && name) {
-      channels.delete(name)
-      client.removeChannel(name)
-    } else if (verb === 'pub' && name) {
+    else if (verb === 'unsub' && name) client.removeChannel(name)
+    else if (verb === 'pub' && name) {
       track(
         client
           .publish(name, jsonArg(arg) as never)

@@ -51,6 +51,9 @@ describe('serve with --redis', () => {
       b.close()
       await one.stop()
       await two.stop()
+      // stop closed each node's broker: it takes nothing more.
+      for (const node of [one, two])
+        await expect(node.sb.broker.publish(channel, 1)).rejects.toThrow('closed')
       const redis = new Redis('redis://127.0.0.1:6379')
       await redis.del(...['meta', 'hist', 'idem', 'pres'].map((kind) => `switchboard:${kind}:${channel}`))
       redis.disconnect()

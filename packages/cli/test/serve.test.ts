@@ -87,22 +87,10 @@ describe('serve --jwt-secret --metrics', () => {
     const running = await serve(config, quiet)
     try {
       const { port, url } = running.address
-      const token = await signToken({
-        secret: 's3cret',
-        sub: 'u1',
-        ttl: 60,
-        claims: { name: 'Alice' },
-        iss: undefined,
-        aud: undefined,
-      })
-      const forged = await signToken({
-        secret: 'other',
-        sub: 'u1',
-        ttl: 60,
-        claims: { name: 'Alice' },
-        iss: undefined,
-        aud: undefined,
-      })
+      const sign = (secret: string) =>
+        signToken({ secret, sub: 'u1', ttl: 60, claims: { name: 'Alice' }, iss: undefined, aud: undefined })
+      const token = await sign('s3cret')
+      const forged = await sign('other')
       // A token signed with another secret is refused at the handshake.
       await expect(open(`${url}?token=${forged}`)).rejects.toThrow(/401/)
       const c = await open(`${url}?token=${token}`)
