@@ -35,7 +35,9 @@ export abstract class HttpSocket implements WebSocketLike {
   /** Aborts the requests that wait on the server (the stream, a poll) when the socket ends. */
   protected readonly abort = new AbortController()
   protected session = ''
+  /** Frames waiting for a POST, with their UTF-8 sizes (measured once, when sent). */
   #out: string[] = []
+  #sizes: number[] = []
   #posting = false
   /** Bytes a POST body may have: the server's maxPayload once hello told it. */
   #limit = 65_536
@@ -62,13 +64,14 @@ export abstract class HttpSocket implements WebSocketLike {
     if (typeof data !== 'string') throw new TypeError('this transport carries text frames only')
     if (this.readyState !== OPEN) return
     this.#out.push(data)
+    this.#sizes.push(utf8Length(data))
     this.#post()
   }
 
   close(code = 1000, reason = ''): void {
     if (this.readyState >= CLOSING) return
     this.readyState = CLOSING
-    if (this.session) void fetch(this.#sessionUrl(), { method: 'DELETE', credentials: 'include' }).catch(noop)
+    if (this.session) void fetch(this.sessionUrl, { method: 'DELETE', credentials: 'include' }).catch(noop)
     this.abort.abort()
     setTimeout(() => this.finish(code, reason, true))
   }
@@ -81,7 +84,8 @@ export abstract class HttpSocket implements WebSocketLike {
     return this.base + this.query
   }
 
-  #sessionUrl(): string {
+  /** The open session's own URL: POSTs (and, long-polling, GETs) go there. */
+  protected get sessionUrl(): string {
     return `${this.base}/${this.session}`
   }
 
@@ -129,18 +133,14 @@ export abstract class HttpSocket implements WebSocketLike {
   /** Sends what is queued, one POST at a time: a frame alone, or several as a JSON array. */
   #post(): void {
     if (this.#posting || this.#out.length === 0) return
-    const out = this.#out
+    const sizes = this.#sizes
     let n = 1
-    let size = utf8Length(out[0]!) + 2
-    while (n < out.length) {
-      const next = utf8Length(out[n]!) + 1
-      if (size + next > this.#limit) break
-      size += next
-      n++
-    }
-    const batch = out.splice(0, n)
+    let size = sizes[0]! + 2
+    while (n < sizes.length && size + sizes[n]! + 1 <= this.#limit) size += sizes[n++]! + 1
+    sizes.splice(0, n)
+    const batch = this.#out.splice(0, n)
     this.#posting = true
-    fetch(this.#sessionUrl(), {
+    fetch(this.sessionUrl, {
       method: 'POST',
       credentials: 'include',
       // text/plain keeps a cross-origin POST a simple request: no preflight per send.

@@ -16,7 +16,7 @@ export class LongPollSocket extends HttpSocket {
     const res = await fetch(this.openUrl, this.fetchOptions({ method: 'POST' }))
     if (!res.ok) return this.fail()
     this.opened(((await res.json()) as { session: string }).session)
-    const url = `${this.base}/${this.session}`
+    const url = this.sessionUrl
     while (this.readyState === OPEN) {
       const poll = await fetch(url, this.fetchOptions())
       if (!poll.ok) break

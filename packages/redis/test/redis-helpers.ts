@@ -6,8 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { freePort } from '../../server/test/free-port.js'
-
-export { freePort }
+import { until as waitUntil } from '../../server/test/helpers.js'
 
 export const SHARED_REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -32,13 +31,9 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition') {
-  const start = Date.now()
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+/** The server tests' `until`, with the longer default a Redis restart needs. */
+export const until = (check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what?: string) =>
+  waitUntil(check, timeoutMs, what)
 
 /** A private redis-server (no persistence) that a test may stop and start again on the same port. */
 export class PrivateRedis {

@@ -222,10 +222,15 @@ export function closeFrame(code?: number, reason = ''): Buffer {
   return frame({ opcode: 8, payload })
 }
 
-export async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+/** Polls `check` (sync or async) until it is true; fails naming `what` after `timeoutMs`. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
   const start = Date.now()
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time')
+  while (!(await check())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 5))
   }
 }
