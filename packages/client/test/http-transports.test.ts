@@ -21,6 +21,7 @@ import {
 import { createSwitchboard, type Switchboard, type SwitchboardOptions } from '@switchboard/server'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+import { until } from './client-states.js'
 import { startProxy, type TcpProxy } from './tcp-proxy.js'
 
 interface TestApp {
@@ -54,18 +55,6 @@ function connect(url: string, options: SwitchboardClientOptions) {
   const client = new SwitchboardClient<TestApp>(url, { backoff: () => 50, ...options })
   cleanups.push(() => client.close())
   return client
-}
-
-function until(client: SwitchboardClient<TestApp>, state: string): Promise<void> {
-  if (client.state === state) return Promise.resolve()
-  return new Promise((resolve) => {
-    const off = client.on('state', (s) => {
-      if (s.newState === state) {
-        off()
-        resolve()
-      }
-    })
-  })
 }
 
 const used = (proxy: TcpProxy, part: string) => proxy.requests.filter((r) => r.includes(part)).length

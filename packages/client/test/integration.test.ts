@@ -14,6 +14,7 @@ import {
 } from '@switchboard/client'
 import { createSwitchboard, SwitchboardError as ServerError, type Switchboard } from '@switchboard/server'
 import { afterEach, describe, expect, it } from 'vitest'
+import { until } from './client-states.js'
 
 interface TestApp {
   requests: {
@@ -63,18 +64,6 @@ function connect(url: string, options: SwitchboardClientOptions = {}) {
   const states: StateChange[] = []
   client.on('state', (s) => states.push(s))
   return { client, states }
-}
-
-function until(client: SwitchboardClient<TestApp>, state: string): Promise<void> {
-  if (client.state === state) return Promise.resolve()
-  return new Promise((resolve) => {
-    const off = client.on('state', (s) => {
-      if (s.newState === state) {
-        off()
-        resolve()
-      }
-    })
-  })
 }
 
 describe('SwitchboardClient with the real server', () => {

@@ -4,6 +4,15 @@
  * lives in one place.
  */
 
+/**
+ * Queued bytes at which a transport writes at once instead of at the scheduled flush: small frames
+ * still coalesce, while a burst of large ones goes to the kernel before it can look like a slow
+ * consumer's backlog. Less under a small send bound, so that bytes merely held never pass it.
+ */
+export function flushThreshold(maxBufferedBytes: number): number {
+  return Math.min(64 * 1024, maxBufferedBytes / 2)
+}
+
 /** A transport with a queue to write. */
 export interface Flushable {
   /** Writes what is queued; called once per scheduling. */

@@ -12,13 +12,11 @@
  */
 import type { ServerResponse } from 'node:http'
 import { CloseCode } from '@switchboard/protocol'
-import { scheduleFlush } from './flush-schedule.js'
+import { flushThreshold, scheduleFlush } from './flush-schedule.js'
 import { closeFrameText, HttpSession } from './http-session.js'
 import type { OutgoingFrame } from './transport.js'
 
 const SSE_FRAME = Symbol('sse-frame')
-/** Queued bytes at which a stream writes at once instead of at the end of the turn (see WsTransport). */
-const FLUSH_AT = 64 * 1024
 /** A comment line: ignored by every SSE parser, but it keeps proxies from timing the stream out. */
 const HEARTBEAT = Buffer.from(':\n\n')
 
@@ -49,7 +47,7 @@ export class SseTransport extends HttpSession {
     private readonly options: SseTransportOptions,
   ) {
     super(options.onEnd)
-    this.flushAt = Math.min(FLUSH_AT, options.maxBufferedBytes / 2)
+    this.flushAt = flushThreshold(options.maxBufferedBytes)
     // Ended by us (closeCode set) or by the peer going away (an abnormal close, as for a dropped socket).
     res.on('close', () => this.closed())
   }

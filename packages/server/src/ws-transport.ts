@@ -14,17 +14,11 @@
 import type { Duplex } from 'node:stream'
 import { CloseCode } from '@switchboard/protocol'
 import WebSocket from 'ws'
-import { flushCycle, scheduleFlush } from './flush-schedule.js'
+import { flushCycle, flushThreshold, scheduleFlush } from './flush-schedule.js'
 import type { OutgoingBatch, OutgoingFrame, Transport, TransportHandlers } from './transport.js'
 
 const WS_FRAME = Symbol('ws-frame')
 const WS_BATCH = Symbol('ws-batch')
-/**
- * Queued bytes at which a connection writes at once instead of at the end of the turn: small
- * frames still coalesce, while a burst of large ones goes to the kernel before it can look like
- * a slow consumer's backlog.
- */
-const FLUSH_AT = 64 * 1024
 
 /** Bytes of the header of an unmasked frame carrying `length` bytes (RFC 6455 §5.2). */
 function headerSize(length: number): number {
@@ -127,7 +121,7 @@ export class WsTransport implements Transport {
   private scheduled = false
   /** The flush cycle that last wrote this transport. */
   private lastCycle = -1
-  /** FLUSH_AT, or less under a small send bound, so that bytes merely held never pass it. */
+  /** Queued bytes that are written at once (see flushThreshold). */
   private readonly flushAt: number
   private handlers: TransportHandlers | undefined
   private closeCode: number | undefined
@@ -140,7 +134,7 @@ export class WsTransport implements Transport {
     private readonly socket: Duplex,
     private readonly options: WsTransportOptions,
   ) {
-    this.flushAt = Math.min(FLUSH_AT, options.maxBufferedBytes / 2)
+    this.flushAt = flushThreshold(options.maxBufferedBytes)
     ;(ws as OwnedSocket)[OWNER] = this
     ws.on('message', onMessage)
     ws.on('pong', onPong)

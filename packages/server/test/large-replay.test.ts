@@ -43,8 +43,8 @@ it('recovers a gap larger than the send bound: every message once, in order', as
   expect(recoveries.every((r) => r.recovered)).toBe(true)
 }, 30_000)
 
-// Known bug (ws-transport.ts, not this suite's to change): with maxBufferedBytes under FLUSH_AT
-// (64 KiB) a replay over the bound is cut before any byte is written, on every reconnect.
+// With maxBufferedBytes under 64 KiB the write threshold follows the bound (flushThreshold), so a
+// replay over it leaves as it is queued instead of being cut before any byte is written.
 it('recovers a gap larger than a send bound under 64 KiB', async () => {
   const { got, last } = await awayThenBack(32 * 1024, 200, 2000)
   expect(got).toEqual(Array.from({ length: last }, (_, i) => i + 1))
