@@ -6,7 +6,7 @@
 import type { BenchConfig } from './bench-config.js'
 import { Histogram, type LatencySummary } from './bench-histogram.js'
 import type { PublishStats } from './bench-publisher.js'
-import type { ConnectStats, SubscriberStats } from './bench-shared.js'
+import { addCounts, type ConnectStats, type SubscriberStats } from './bench-shared.js'
 
 export interface BenchResult {
   url: string
@@ -68,11 +68,6 @@ export interface RunCounts {
   publish: PublishStats | undefined
   subscribers: SubscriberStats[]
   error: { code: string; message: string } | undefined
-}
-
-function addCounts(into: Record<string, number>, from: Record<string, number>): Record<string, number> {
-  for (const [code, n] of Object.entries(from)) into[code] = (into[code] ?? 0) + n
-  return into
 }
 
 export function summarize(config: BenchConfig, counts: RunCounts): BenchResult {

@@ -11,6 +11,15 @@ import type { HistogramData } from './bench-histogram.js'
  */
 export const clock = (): number => performance.timeOrigin + performance.now()
 
+/** Adds the counts of `from` (by code) into `into`, and returns it. */
+export function addCounts(
+  into: Record<string, number>,
+  from: Record<string, number>,
+): Record<string, number> {
+  for (const [code, n] of Object.entries(from)) into[code] = (into[code] ?? 0) + n
+  return into
+}
+
 /** The data of a benchmark message: its scheduled send time, the run it belongs to, padding. */
 export interface BenchData {
   t: number

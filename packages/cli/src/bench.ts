@@ -12,7 +12,7 @@ import { Fleet } from './bench-fleet.js'
 import { Publisher } from './bench-publisher.js'
 import { type BenchResult, type RunCounts, summarize } from './bench-report.js'
 import { BenchError, openSession, type Session } from './bench-session.js'
-import { clock, type Target } from './bench-shared.js'
+import { addCounts, clock, type Target } from './bench-shared.js'
 
 /** Time one connection gets to be ready (hello, auth, subscribe reply). */
 const CONNECT_TIMEOUT_MS = 10_000
@@ -127,9 +127,7 @@ export async function bench(
     const connected = counts.connect.reduce((sum, c) => sum + c.connected, 0)
 
     if (connected === 0) {
-      const errors: Record<string, number> = {}
-      for (const c of counts.connect)
-        for (const [code, n] of Object.entries(c.connectErrors)) errors[code] = (errors[code] ?? 0) + n
+      const errors = counts.connect.reduce((all, c) => addCounts(all, c.connectErrors), {})
       const { code, text } = describe(errors)
       counts.error = { code, message: `no subscriber could connect (${text})` }
     } else {
