@@ -5,13 +5,19 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url))
+const src = (entry: string) => {
+  const [pkg, ...sub] = entry.split('/')
+  return fileURLToPath(new URL(`./packages/${pkg}/src/${[...sub, 'index.ts'].join('/')}`, import.meta.url))
+}
 const react18 = (path: string) =>
   fileURLToPath(new URL(`./packages/react/test/react18/node_modules/${path}`, import.meta.url))
 
 export default defineConfig({
   resolve: {
-    alias: [{ find: /^@switchboard\/(protocol|server|redis|client|react|cli)$/, replacement: src('$1') }],
+    alias: [
+      { find: /^@switchboard\/(protocol|broker|server|redis|client|react|cli)$/, replacement: src('$1') },
+      { find: /^@switchboard\/broker\/testing$/, replacement: src('broker/testing') },
+    ],
   },
   test: {
     testTimeout: 20_000,

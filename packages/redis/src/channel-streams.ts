@@ -9,8 +9,9 @@
  * found even if nothing is published afterwards. A periodic PING finds a connection that is open
  * but silent and restarts it.
  */
+
+import type { BrokerData, BrokerListener, BrokerMessage, HistoryResult } from '@switchboard/broker'
 import type { StreamPosition } from '@switchboard/protocol'
-import type { BrokerData, BrokerListener, BrokerMessage, HistoryResult } from '@switchboard/server'
 import type { Redis } from 'ioredis'
 import type { Keys } from './keys.js'
 import { decodeEvent } from './wire.js'

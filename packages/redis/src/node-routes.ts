@@ -5,8 +5,9 @@
  * that node is still there. At most once, like the pub/sub it rides on: nothing is kept for a
  * node that is down or a connection that is gone.
  */
+
+import type { RoutedEvent, RouteHandler } from '@switchboard/broker'
 import type { JsonValue } from '@switchboard/protocol'
-import type { RoutedEvent, RouteHandler } from '@switchboard/server'
 import type { Redis } from 'ioredis'
 import type { Keys } from './keys.js'
 

@@ -7,8 +7,9 @@
  * within `nodeTtlMs + heartbeatMs`. A node that finds its own key gone (Redis lost its data, or
  * the node was cut off long enough to be reaped) adds its members again.
  */
+
+import type { BrokerPresenceApi } from '@switchboard/broker'
 import type { PresenceMember } from '@switchboard/protocol'
-import type { BrokerPresenceApi } from '@switchboard/server'
 import type { Redis } from 'ioredis'
 import type { Keys } from './keys.js'
 import { PRESENCE_ADD, PRESENCE_REMOVE, REAP } from './scripts.js'

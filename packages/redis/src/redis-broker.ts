@@ -6,19 +6,18 @@
  * pub/sub (channel-streams.ts). Each operation is one Lua script (scripts.ts), atomic in Redis.
  */
 import { randomBytes } from 'node:crypto'
-import type { JsonValue, StreamPosition } from '@switchboard/protocol'
 import type {
   Broker,
   BrokerListener,
   BrokerMessage,
   HistoryResult,
-  Logger,
   PublishOptions,
   ResolvedHistory,
   RoutedEvent,
   RouteHandler,
-} from '@switchboard/server'
-import { newEpoch } from '@switchboard/server'
+} from '@switchboard/broker'
+import { newEpoch } from '@switchboard/broker'
+import type { JsonValue, StreamPosition } from '@switchboard/protocol'
 import { Redis, type RedisOptions } from 'ioredis'
 import { ChannelStreams } from './channel-streams.js'
 import { type Keys, keysFor } from './keys.js'
@@ -47,7 +46,7 @@ export interface RedisBrokerOptions {
   /** How long a command may wait for Redis before it is failed. Default 5 s. */
   commandTimeoutMs?: number
   /** Where connection trouble is reported (one line per outage). Default: console warnings. */
-  logger?: Pick<Logger, 'warn'>
+  logger?: { warn(message: string): void }
 }
 
 const DAY = 24 * 60 * 60 * 1000

@@ -8,8 +8,9 @@
  *   pub/sub presence: ["p", "join" | "leave", member]
  *   history entry:    [storedAtMs, offset, except | null, data]
  */
+
+import type { BrokerData, BrokerMessage } from '@switchboard/broker'
 import type { JsonValue, PresenceMember } from '@switchboard/protocol'
-import type { BrokerData, BrokerMessage } from '@switchboard/server'
 
 export interface HistoryEntry {
   at: number

@@ -1,8 +1,9 @@
-// The Redis broker against the Broker contract (packages/server/test/broker-contract.ts) on the
+// The Redis broker against the Broker contract (@switchboard/broker/testing) on the
 // shared Redis, each test under its own key prefix, removed afterwards.
+
+import { describeBrokerContract } from '@switchboard/broker/testing'
 import { RedisBroker } from '@switchboard/redis'
 import { afterEach } from 'vitest'
-import { describeBrokerContract } from '../../server/test/broker-contract.js'
 import { deleteKeys, SHARED_REDIS, uniquePrefix } from './redis-helpers.js'
 
 const prefixes: string[] = []

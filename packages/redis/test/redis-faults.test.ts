@@ -3,8 +3,8 @@
 // open but goes silent. Subscriptions come back; a gap is filled from history or reported with a
 // `reset`; publishes while Redis is down are rejected, never dropped silently.
 
+import type { BrokerEvent, BrokerMessage, ResolvedHistory } from '@switchboard/broker'
 import { RedisBroker, type RedisBrokerOptions } from '@switchboard/redis'
-import type { BrokerEvent, BrokerMessage, ResolvedHistory } from '@switchboard/server'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { PrivateRedis, until } from './redis-helpers.js'
 import { TcpProxy } from './tcp-proxy.js'

@@ -6,6 +6,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Server as HttpsServer } from 'node:https'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
+import type { Broker } from '@switchboard/broker'
 import type {
   ChannelData,
   ChannelName,
@@ -20,10 +21,9 @@ import type {
   SubscribeResult,
   UntypedEventMap,
 } from '@switchboard/protocol'
-import type { TokenAuth } from './auth-session.js'
-import type { Broker } from './broker.js'
-import type { ChannelOptionsMap } from './channel-options.js'
-import type { Connection, ConnectionData } from './connection.js'
+import type { TokenAuth } from './auth/auth-session.js'
+import type { ChannelOptionsMap } from './channels/channel-options.js'
+import type { Connection, ConnectionData } from './connection/connection.js'
 export interface Logger {
   info(message: string): void
   warn(message: string): void

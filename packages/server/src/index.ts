@@ -4,6 +4,24 @@
  * behind the Broker seam, limits, heartbeats and graceful shutdown.
  */
 
+export {
+  type Broker,
+  type BrokerData,
+  type BrokerEvent,
+  type BrokerListener,
+  type BrokerMessage,
+  type BrokerPresence,
+  type BrokerPresenceApi,
+  type BrokerReset,
+  type HistoryResult,
+  MemoryBroker,
+  type MemoryBrokerOptions,
+  newEpoch,
+  type PublishOptions,
+  type ResolvedHistory,
+  type RoutedEvent,
+  type RouteHandler,
+} from '@switchboard/broker'
 export type {
   ChannelData,
   ChannelName,
@@ -28,32 +46,7 @@ export type {
   SwitchboardOptions,
   SwitchboardStats,
 } from './api.js'
-export type { Credentials, TokenAuth } from './auth-session.js'
-export type {
-  Broker,
-  BrokerData,
-  BrokerEvent,
-  BrokerListener,
-  BrokerMessage,
-  BrokerPresence,
-  BrokerPresenceApi,
-  BrokerReset,
-  HistoryResult,
-  PublishOptions,
-  RoutedEvent,
-  RouteHandler,
-} from './broker.js'
-export {
-  type ChannelOptions,
-  type ChannelOptionsMap,
-  ChannelRules,
-  type HistoryOptions,
-  parseDuration,
-  type ResolvedChannelOptions,
-  type ResolvedHistory,
-} from './channel-options.js'
-export type { Connection, ConnectionData, ConnectionState } from './connection.js'
-export { SwitchboardError } from './errors.js'
+export type { Credentials, TokenAuth } from './auth/auth-session.js'
 export {
   type AsymmetricAlgorithm,
   type HmacAlgorithm,
@@ -63,9 +56,18 @@ export {
   jwtAuth,
   redactUrl,
   type TokenSource,
-} from './jwt-auth.js'
-export { MemoryBroker, type MemoryBrokerOptions, newEpoch } from './memory-broker.js'
+} from './auth/jwt-auth.js'
+export {
+  type ChannelOptions,
+  type ChannelOptionsMap,
+  ChannelRules,
+  type HistoryOptions,
+  parseDuration,
+  type ResolvedChannelOptions,
+} from './channels/channel-options.js'
+export type { Connection, ConnectionData, ConnectionState } from './connection/connection.js'
+export { SwitchboardError } from './errors.js'
+export { serveStatic } from './http/static-files.js'
 export { createMetrics, type MetricsOptions, type SwitchboardMetrics } from './metrics.js'
-export { serveStatic } from './static-files.js'
 export { createSwitchboard } from './switchboard.js'
-export { OutgoingFrame, type Transport, type TransportHandlers } from './transport.js'
+export { OutgoingFrame, type Transport, type TransportHandlers } from './transport/transport.js'

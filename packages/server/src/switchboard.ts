@@ -16,6 +16,8 @@ import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
+import type { Broker, RoutedEvent } from '@switchboard/broker'
+import { MemoryBroker } from '@switchboard/broker'
 import type { EventMap, StreamPosition, UntypedEventMap } from '@switchboard/protocol'
 import {
   CloseCode,
@@ -42,26 +44,24 @@ import type {
   SwitchboardOptions,
   SwitchboardStats,
 } from './api.js'
-import { type Credentials, TokenSessions } from './auth-session.js'
-import type { Broker, RoutedEvent } from './broker.js'
-import { builtinRequests } from './builtin-requests.js'
-import { ChannelHub } from './channel-hub.js'
-import { ChannelRules } from './channel-options.js'
+import { type Credentials, TokenSessions } from './auth/auth-session.js'
+import { ChannelHub } from './channels/channel-hub.js'
+import { ChannelRules } from './channels/channel-options.js'
 import {
   ClientConnection,
   type Connection,
   type ConnectionData,
   type ConnectionHost,
   type ConnectionLimits,
-} from './connection.js'
+} from './connection/connection.js'
+import { Heartbeat } from './connection/heartbeat.js'
 import { SwitchboardError } from './errors.js'
-import { type AnyHandler, HandlerRegistry, type HandlerResult } from './handlers.js'
-import { Heartbeat } from './heartbeat.js'
-import { type Admission, HttpTransports, type Refusal } from './http-transports.js'
-import { MemoryBroker } from './memory-broker.js'
-import type { Transport } from './transport.js'
-import { checkHandshake, IpCounter, refuse } from './upgrade.js'
-import { WsTransport, type WsTransportOptions } from './ws-transport.js'
+import { type Admission, HttpTransports, type Refusal } from './http/http-transports.js'
+import { checkHandshake, IpCounter, refuse } from './http/upgrade.js'
+import { builtinRequests } from './requests/builtin-requests.js'
+import { type AnyHandler, HandlerRegistry, type HandlerResult } from './requests/handlers.js'
+import type { Transport } from './transport/transport.js'
+import { WsTransport, type WsTransportOptions } from './transport/ws-transport.js'
 
 /** Connection ids come from a pooled random buffer: one CSPRNG call per 455 ids, not one each. */
 let idPool = Buffer.alloc(0)

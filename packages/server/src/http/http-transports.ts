@@ -18,10 +18,10 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { CloseCode } from '@switchboard/protocol'
-import type { HttpSessionTransport } from './http-session.js'
-import { LongPollTransport } from './long-poll-transport.js'
-import { SseTransport } from './sse-transport.js'
-import type { Transport } from './transport.js'
+import type { HttpSessionTransport } from '../transport/http-session.js'
+import { LongPollTransport } from '../transport/long-poll-transport.js'
+import { SseTransport } from '../transport/sse-transport.js'
+import type { Transport } from '../transport/transport.js'
 
 export interface Refusal {
   ok: false

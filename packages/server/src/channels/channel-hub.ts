@@ -10,6 +10,8 @@
  * is read from history, then released — only those after the replay's last offset — so replay and
  * live stream meet with no gap and no overlap.
  */
+
+import type { Broker, BrokerData } from '@switchboard/broker'
 import {
   CloseCode,
   ErrorCode,
@@ -17,10 +19,9 @@ import {
   type ServerFrame,
   type StreamPosition,
 } from '@switchboard/protocol'
-import type { Broker, BrokerData } from './broker.js'
-import type { ClientConnection } from './connection.js'
-import { SwitchboardError } from './errors.js'
-import { OutgoingBatch, OutgoingFrame } from './transport.js'
+import type { ClientConnection } from '../connection/connection.js'
+import { SwitchboardError } from '../errors.js'
+import { OutgoingBatch, OutgoingFrame } from '../transport/transport.js'
 
 /** Live events kept for a held subscriber, in arrival order, with their shared encoding. */
 type Held = Array<{ event: BrokerData; frame: OutgoingFrame }>

@@ -7,7 +7,6 @@
  * expire — so channels nobody uses do not pile up. Its next life starts a new epoch, which is
  * exactly what a client resuming from the old one must be told.
  */
-import { randomBytes } from 'node:crypto'
 import type { JsonValue, PresenceMember, StreamPosition } from '@switchboard/protocol'
 import type {
   Broker,
@@ -16,10 +15,11 @@ import type {
   BrokerPresenceApi,
   HistoryResult,
   PublishOptions,
+  ResolvedHistory,
   RoutedEvent,
   RouteHandler,
 } from './broker.js'
-import type { ResolvedHistory } from './channel-options.js'
+import { newEpoch } from './epoch.js'
 
 /** How many idempotency keys each channel remembers. */
 const MAX_KEYS_PER_CHANNEL = 1000
@@ -52,10 +52,6 @@ export interface MemoryBrokerOptions {
    * last publish, with its history. Default 24 h, like RedisBroker's.
    */
   channelTtlMs?: number
-}
-
-export function newEpoch(): string {
-  return randomBytes(6).toString('base64url')
 }
 
 export class MemoryBroker implements Broker {

@@ -4,10 +4,11 @@
  * "the last 50 messages" on join rather than a resume; `$presence` — who is in a presence-enabled
  * channel. Both are read-only and allowed only where the connection may subscribe.
  */
+
+import type { Broker } from '@switchboard/broker'
 import { ErrorCode, isValidChannel, type JsonValue } from '@switchboard/protocol'
-import type { Broker } from './broker.js'
-import type { ChannelRules } from './channel-options.js'
-import { SwitchboardError } from './errors.js'
+import type { ChannelRules } from '../channels/channel-options.js'
+import { SwitchboardError } from '../errors.js'
 import type { AnyHandler } from './handlers.js'
 
 /** The most messages one `$history` request returns. */

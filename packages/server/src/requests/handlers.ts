@@ -7,7 +7,7 @@
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { type ErrorBody, ErrorCode, type JsonValue } from '@switchboard/protocol'
-import { errorBody, isExpected } from './errors.js'
+import { errorBody, isExpected } from '../errors.js'
 
 export type HandlerResult = { ok: true; data: JsonValue | undefined } | { ok: false; error: ErrorBody }
 

@@ -10,11 +10,8 @@
  * and a clock, which the ttl tests move by hand. Each test uses its own broker and closes it.
  */
 import type { PresenceMember, StreamPosition } from '@switchboard/protocol'
-import type { Broker, BrokerEvent, BrokerMessage, MemoryBrokerOptions } from '@switchboard/server'
 import { afterEach, describe, expect, it } from 'vitest'
-
-/** A channel's history window as the server resolves it: `size` messages, `ttlMs` (Infinity: no ttl). */
-export type ResolvedHistory = NonNullable<ReturnType<NonNullable<MemoryBrokerOptions['history']>>>
+import type { Broker, BrokerEvent, BrokerMessage, ResolvedHistory } from '../broker.js'
 
 export interface BrokerFactoryOptions {
   /** The history options of a channel; undefined for a channel without history. */

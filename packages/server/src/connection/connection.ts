@@ -25,10 +25,15 @@ import {
   type SubscribeFrame,
   type SubscribeResult,
 } from '@switchboard/protocol'
-import { errorBody } from './errors.js'
-import type { HandlerResult } from './handlers.js'
+import { errorBody } from '../errors.js'
+import type { HandlerResult } from '../requests/handlers.js'
+import {
+  type OutgoingBatch,
+  OutgoingFrame,
+  type Transport,
+  type TransportHandlers,
+} from '../transport/transport.js'
 import { TokenBucket } from './rate-limit.js'
-import { type OutgoingBatch, OutgoingFrame, type Transport, type TransportHandlers } from './transport.js'
 
 export type ConnectionState = 'open' | 'closing' | 'closed'
 

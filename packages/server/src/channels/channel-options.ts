@@ -4,6 +4,7 @@
  * channel character, so it can only mean a pattern). An exact name wins over patterns; among
  * patterns the longest one wins, so `chat:admin:*` can override `chat:*`.
  */
+import type { ResolvedHistory } from '@switchboard/broker'
 
 export interface HistoryOptions {
   /** How many of the latest messages to keep. */
@@ -22,12 +23,6 @@ export interface ChannelOptions {
 }
 
 export type ChannelOptionsMap = Record<string, ChannelOptions>
-
-export interface ResolvedHistory {
-  size: number
-  /** Milliseconds; Infinity when no ttl was given. */
-  ttlMs: number
-}
 
 export interface ResolvedChannelOptions {
   history: ResolvedHistory | undefined

@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { CloseCode, ErrorCode, type ServerFrame } from '@switchboard/protocol'
-import { SwitchboardError } from './errors.js'
+import { SwitchboardError } from '../errors.js'
 
 type MaybePromise<T> = T | Promise<T>
 

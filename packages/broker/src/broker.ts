@@ -42,6 +42,14 @@ export type BrokerEvent = BrokerData | BrokerReset
 
 export type BrokerListener = (event: BrokerEvent) => void
 
+/** A channel's history window, as the server resolves it from its channel options. */
+export interface ResolvedHistory {
+  /** Messages kept. */
+  size: number
+  /** Milliseconds a message is kept; Infinity when no ttl was given. */
+  ttlMs: number
+}
+
 export interface PublishOptions {
   except?: string
   /** Idempotency key: a publish retried with the same key on the same channel lands once. */

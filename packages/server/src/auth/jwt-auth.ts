@@ -19,8 +19,8 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose'
+import { SwitchboardError } from '../errors.js'
 import type { Credentials, TokenAuth } from './auth-session.js'
-import { SwitchboardError } from './errors.js'
 
 const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const
 const ASYMMETRIC_ALGORITHMS = [

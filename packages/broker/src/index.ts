@@ -1,0 +1,22 @@
+/**
+ * @switchboard/broker — the Broker seam between a Switchboard server and where its publications
+ * live: the interface and its events, `MemoryBroker` (one node, in memory), `newEpoch`, and
+ * (from `@switchboard/broker/testing`) the contract suite any broker must pass.
+ */
+export type {
+  Broker,
+  BrokerData,
+  BrokerEvent,
+  BrokerListener,
+  BrokerMessage,
+  BrokerPresence,
+  BrokerPresenceApi,
+  BrokerReset,
+  HistoryResult,
+  PublishOptions,
+  ResolvedHistory,
+  RoutedEvent,
+  RouteHandler,
+} from './broker.js'
+export { newEpoch } from './epoch.js'
+export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js'

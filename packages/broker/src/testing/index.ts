@@ -1,0 +1,8 @@
+/**
+ * @switchboard/broker/testing — the Broker contract suite (vitest). A broker written anywhere
+ * proves itself with two lines in a test file:
+ *
+ *   import { describeBrokerContract } from '@switchboard/broker/testing'
+ *   describeBrokerContract('MyBroker', async ({ history, now }) => new MyBroker({ history, now }))
+ */
+export { type BrokerFactory, type BrokerFactoryOptions, describeBrokerContract } from './broker-contract.js'
