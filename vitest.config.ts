@@ -9,6 +9,8 @@ const src = (entry: string) => {
   const [pkg, ...sub] = entry.split('/')
   return fileURLToPath(new URL(`./packages/${pkg}/src/${[...sub, 'index.ts'].join('/')}`, import.meta.url))
 }
+const entry = (pkg: string, name: string) =>
+  fileURLToPath(new URL(`./packages/${pkg}/src/${name}.ts`, import.meta.url))
 const react18 = (path: string) =>
   fileURLToPath(new URL(`./packages/react/test/react18/node_modules/${path}`, import.meta.url))
 
@@ -17,6 +19,7 @@ export default defineConfig({
     alias: [
       { find: /^@switchboard\/(protocol|broker|server|redis|client|react|cli)$/, replacement: src('$1') },
       { find: /^@switchboard\/broker\/testing$/, replacement: src('broker/testing') },
+      { find: /^@switchboard\/server\/(jwt|metrics|static)$/, replacement: entry('server', '$1') },
     ],
   },
   test: {

@@ -12,16 +12,15 @@ import { RedisBroker } from '@switchboard/redis'
 import {
   type ChannelOptionsMap,
   ChannelRules,
-  createMetrics,
   createSwitchboard,
-  jwtAuth,
   type Logger,
   type ServerAddress,
   type Switchboard,
-  type SwitchboardMetrics,
-  serveStatic,
   type UntypedEventMap,
 } from '@switchboard/server'
+import { jwtAuth } from '@switchboard/server/jwt'
+import { createMetrics, type SwitchboardMetrics } from '@switchboard/server/metrics'
+import { serveStatic } from '@switchboard/server/static'
 import { parseArgs, parsePort, UsageError } from './args.js'
 
 export const SERVE_USAGE = `Usage: switchboard serve [--port 8080] [--host 0.0.0.0] [--path /ws] [--static DIR] [--drain-timeout 10000]

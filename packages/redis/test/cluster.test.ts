@@ -129,6 +129,7 @@ describe('switchboard serve --redis: several nodes', () => {
 
     bob.client.close()
     await until(() => userIds(ada).length === 2, 5000, 'bob leaves')
+    await until(() => userIds(cy).length === 2, 5000, 'bob leaves cy')
     expect(userIds(cy)).toEqual(['ada', 'cy'])
   }, 60_000)
 

@@ -133,7 +133,8 @@ export interface Switchboard<M extends EventMap = UntypedEventMap, D = Connectio
   /** Resolves once the server listens (at once for an attached server that already does). */
   readonly ready: Promise<ServerAddress>
   readonly connections: ReadonlyMap<string, Connection<M, D>>
-  on<K extends keyof SwitchboardEvents<M, D>>(event: K, listener: SwitchboardEvents<M, D>[K]): this
+  /** Adds a listener; returns a function that removes it (as the client's `on` does). */
+  on<K extends keyof SwitchboardEvents<M, D>>(event: K, listener: SwitchboardEvents<M, D>[K]): () => void
   off<K extends keyof SwitchboardEvents<M, D>>(event: K, listener: SwitchboardEvents<M, D>[K]): this
   handle<E extends RequestName<M>>(
     event: E,
@@ -157,8 +158,15 @@ export interface Switchboard<M extends EventMap = UntypedEventMap, D = Connectio
    * event for a connection that is reconnecting is lost (use a channel when it must arrive).
    */
   sendTo<E extends EventName<M>>(connectionId: string, event: E, data: EventData<M, E>): Promise<boolean>
-  /** Subscribes a connection from the server side (no authorize check). */
+  /**
+   * Subscribes a connection from the server side (no authorize check). Rejects with a TypeError
+   * for an invalid channel name or a connection that is not open on this server.
+   */
   subscribe(conn: Connection<M, D>, channel: string): Promise<SubscribeResult>
+  /**
+   * Unsubscribes a connection from the server side; nothing happens if it is not subscribed.
+   * Rejects with a TypeError for a connection that is not open on this server, as `subscribe` does.
+   */
   unsubscribe(conn: Connection<M, D>, channel: string): Promise<void>
   /** Local subscribers of a channel. */
   channelSize(channel: string): number

@@ -48,16 +48,6 @@ export type {
 } from './api.js'
 export type { Credentials, TokenAuth } from './auth/auth-session.js'
 export {
-  type AsymmetricAlgorithm,
-  type HmacAlgorithm,
-  type JwtAuthOptions,
-  type JwtData,
-  type JwtKeyOptions,
-  jwtAuth,
-  redactUrl,
-  type TokenSource,
-} from './auth/jwt-auth.js'
-export {
   type ChannelOptions,
   type ChannelOptionsMap,
   ChannelRules,
@@ -67,7 +57,6 @@ export {
 } from './channels/channel-options.js'
 export type { Connection, ConnectionData, ConnectionState } from './connection/connection.js'
 export { SwitchboardError } from './errors.js'
-export { serveStatic } from './http/static-files.js'
-export { createMetrics, type MetricsOptions, type SwitchboardMetrics } from './metrics.js'
+export { redactUrl } from './http/redact-url.js'
 export { createSwitchboard } from './switchboard.js'
 export { OutgoingFrame, type Transport, type TransportHandlers } from './transport/transport.js'

@@ -320,6 +320,29 @@ describe('channels', () => {
     expect(await c.next('message')).toMatchObject({ channel: 'lobby', data: 'hello' })
   })
 
+  it('server-side subscribe and unsubscribe both refuse a connection that is not open here', async () => {
+    const { sb, client } = await setup()
+    const c = await client()
+    await until(() => sb.connections.size === 1)
+    const conn = [...sb.connections.values()][0]!
+    c.ws.close(1000)
+    await until(() => sb.connections.size === 0)
+    await expect(sb.subscribe(conn, 'lobby')).rejects.toThrow(TypeError)
+    await expect(sb.unsubscribe(conn, 'lobby')).rejects.toThrow(TypeError)
+  })
+
+  it('on() returns a function that removes the listener', async () => {
+    const { sb, client } = await setup()
+    const seen: string[] = []
+    const stop = sb.on('connection', (conn) => seen.push(conn.id))
+    await client()
+    await until(() => seen.length === 1)
+    stop()
+    await client()
+    await until(() => sb.connections.size === 2)
+    expect(seen).toHaveLength(1)
+  })
+
   it('sends one WebSocket frame per message: many publishes in one turn arrive intact and in order', async () => {
     const { sb, client } = await setup()
     const c = await client()

@@ -6,13 +6,8 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
 import { SwitchboardClient } from '@switchboard/client'
-import {
-  createSwitchboard,
-  jwtAuth,
-  type Logger,
-  redactUrl,
-  type SwitchboardOptions,
-} from '@switchboard/server'
+import { createSwitchboard, type Logger, redactUrl, type SwitchboardOptions } from '@switchboard/server'
+import { jwtAuth } from '@switchboard/server/jwt'
 import {
   type CryptoKey,
   exportJWK,

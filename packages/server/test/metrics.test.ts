@@ -1,6 +1,6 @@
 // Prometheus metrics: a real server scraped over HTTP while real clients connect, subscribe, are
 // refused and leave; the scrape must parse as Prometheus text and its numbers must move.
-import { createMetrics, type SwitchboardMetrics } from '@switchboard/server'
+import { createMetrics, type SwitchboardMetrics } from '@switchboard/server/metrics'
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'

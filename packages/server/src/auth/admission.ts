@@ -1,0 +1,98 @@
+/**
+ * Admission: what every new connection must pass, whatever its transport, once its handshake is
+ * well-formed (the WebSocket upgrade's own checks and the Origin of an HTTP session are made
+ * before): not draining, a free per-IP slot, and authentication (`tokenAuth` or `authenticate`).
+ * A refusal is counted for `stats()`; an admitted handshake gets an `open` that makes its
+ * connection over the transport it ends up on.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { ErrorCode } from '@switchboard/protocol'
+import type { Logger } from '../api.js'
+import type { ClientConnection } from '../connection/connection.js'
+import type { Authenticated } from '../connection/connection-registry.js'
+import { SwitchboardError } from '../errors.js'
+import type { Admission, Refusal } from '../http/http-transports.js'
+import { IpCounter, refuse } from '../http/upgrade.js'
+import type { Transport } from '../transport/transport.js'
+import type { Credentials, TokenSessions } from './auth-session.js'
+
+export interface AdmissionOptions {
+  maxConnectionsPerIp: number
+  sessions: TokenSessions<ClientConnection> | undefined
+  authenticate: ((req: IncomingMessage) => unknown) | undefined
+  /** Whether the server is draining (new connections get 503). */
+  draining: () => boolean
+  /** Makes the admitted connection. */
+  open: (transport: Transport, auth: Authenticated, ip: string, req: IncomingMessage) => void
+  log: Logger
+}
+
+export class AdmissionControl {
+  /** Handshakes refused, by any check of any transport. */
+  refusedCount = 0
+  private readonly ips: IpCounter
+
+  constructor(private readonly o: AdmissionOptions) {
+    this.ips = new IpCounter(o.maxConnectionsPerIp)
+  }
+
+  async admit(req: IncomingMessage): Promise<Admission> {
+    if (this.o.draining()) return this.refused(503, 'server is shutting down')
+    const ip = req.socket.remoteAddress ?? 'unknown'
+    if (!this.ips.acquire(ip)) return this.refused(429, 'too many connections from this address')
+    const auth = await this.authenticate(req, ip)
+    if (!('data' in auth)) {
+      this.ips.release(ip)
+      return this.refused(auth.status, auth.message)
+    }
+    if (this.o.draining() || req.socket.destroyed) {
+      this.ips.release(ip)
+      return this.refused(503, 'server is shutting down')
+    }
+    return { ok: true, open: (transport) => this.o.open(transport, auth, ip, req) }
+  }
+
+  /** Gives back a closed connection's per-IP slot. */
+  release(ip: string): void {
+    this.ips.release(ip)
+  }
+
+  /** Counts a refusal made elsewhere (a foreign Origin on an HTTP session). */
+  refused(status: number, message: string): Refusal {
+    this.refusedCount++
+    return { ok: false, status, message }
+  }
+
+  /** Refuses an upgrade on its socket, with an HTTP status, and counts it. */
+  refuse(socket: Duplex, status: number, message: string, headers?: Record<string, string>): void {
+    this.refusedCount++
+    refuse(socket, status, message, headers)
+  }
+
+  /** The handshake's authentication (`tokenAuth` or `authenticate`). */
+  private async authenticate(req: IncomingMessage, ip: string): Promise<Authenticated | Refusal> {
+    const { sessions, authenticate } = this.o
+    if (sessions) {
+      let credentials: Credentials<unknown> | undefined
+      try {
+        credentials = await sessions.fromRequest(req)
+      } catch (err) {
+        const unavailable = err instanceof SwitchboardError && err.code === ErrorCode.UNAVAILABLE
+        return unavailable
+          ? { ok: false, status: 503, message: 'try again later' }
+          : { ok: false, status: 401, message: 'unauthorized' }
+      }
+      return { data: credentials ? credentials.data : {}, credentials }
+    }
+    if (authenticate) {
+      try {
+        return { data: await authenticate(req), credentials: undefined }
+      } catch (err) {
+        if (!(err instanceof SwitchboardError)) this.o.log.warn(`authentication refused from ${ip}`)
+        return { ok: false, status: 401, message: 'unauthorized' }
+      }
+    }
+    return { data: {}, credentials: undefined }
+  }
+}

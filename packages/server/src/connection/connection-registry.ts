@@ -1,0 +1,194 @@
+/**
+ * The server's connections: it opens each one over whatever transport admitted it (hello first,
+ * then the heartbeat and the `connection` listeners), is the host every connection asks to act on
+ * its frames, and does the bookkeeping when one closes (per-IP slot, heartbeat, token session,
+ * channels, counters, the `disconnect` listeners). It holds no public API of its own: the
+ * facade in switchboard.ts exposes what applications may use.
+ */
+
+import { randomBytes } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import type { RoutedEvent } from '@switchboard/broker'
+import {
+  ErrorCode,
+  isValidEventName,
+  type JsonValue,
+  PROTOCOL_VERSION,
+  type PublishFrame,
+  type PublishResult,
+  type SubscribeFrame,
+  type SubscribeResult,
+} from '@switchboard/protocol'
+import type { Logger } from '../api.js'
+import type { Credentials, TokenSessions } from '../auth/auth-session.js'
+import type { Subscriptions } from '../channels/subscriptions.js'
+import { SwitchboardError } from '../errors.js'
+import type { HandlerRegistry, HandlerResult } from '../requests/handlers.js'
+import type { Transport } from '../transport/transport.js'
+import { ClientConnection, type ConnectionHost, type ConnectionLimits } from './connection.js'
+import type { Heartbeat } from './heartbeat.js'
+
+/** Connection ids come from a pooled random buffer: one CSPRNG call per 455 ids, not one each. */
+let idPool = Buffer.alloc(0)
+let idAt = 0
+function randomId(): string {
+  if (idAt + 9 > idPool.length) {
+    idPool = randomBytes(9 * 455)
+    idAt = 0
+  }
+  idAt += 9
+  return idPool.toString('base64url', idAt - 9, idAt)
+}
+
+export type ConnectionListener = (conn: ClientConnection, req: IncomingMessage) => void
+export type DisconnectListener = (conn: ClientConnection, info: { code: number; reason: string }) => void
+
+/** What a handshake's authentication gave the new connection (`credentials` only with tokenAuth). */
+export interface Authenticated {
+  data: unknown
+  credentials: Credentials<unknown> | undefined
+}
+
+export interface ConnectionRegistryOptions {
+  limits: ConnectionLimits
+  maxPayload: number
+  /** With a broker shared by several nodes: starts every connection id (see `sb.sendTo`). */
+  nodeId: string | undefined
+  heartbeat: Heartbeat
+  sessions: TokenSessions<ClientConnection> | undefined
+  subscriptions: Subscriptions
+  handlers: HandlerRegistry<ClientConnection>
+  /** `onAuth`, for `auth` frames on a server without tokenAuth. */
+  onAuth: ((conn: ClientConnection, token: string) => unknown) | undefined
+  /** Gives back the connection's per-IP slot. */
+  releaseIp: (ip: string) => void
+  log: Logger
+}
+
+export class ConnectionRegistry implements ConnectionHost {
+  readonly connections = new Map<string, ClientConnection>()
+  readonly limits: ConnectionLimits
+  readonly listeners = {
+    connection: new Set<ConnectionListener>(),
+    disconnect: new Set<DisconnectListener>(),
+  }
+  /** Closes by code, for `stats()`. */
+  readonly disconnects: Record<number, number> = {}
+  /** Internal waiters on one connection's close (drain), kept apart from the application's listeners. */
+  private readonly closeWaiters = new Map<ClientConnection, () => void>()
+
+  constructor(private readonly o: ConnectionRegistryOptions) {
+    this.limits = o.limits
+  }
+
+  /** A connection over any transport, as an accepted handshake gets it: hello first, heartbeat, listeners. */
+  open(transport: Transport, auth: Authenticated, ip: string, req: IncomingMessage): void {
+    const { data, credentials } = auth
+    const { sessions, heartbeat } = this.o
+    // The registry is every connection's host: no per-connection closures, and nothing here (the
+    // request above all) stays reachable from a long-lived connection.
+    const random = randomId()
+    const id = this.o.nodeId === undefined ? random : `${this.o.nodeId}.${random}`
+    const conn = new ClientConnection(id, data, ip, transport, this)
+    this.connections.set(conn.id, conn)
+    heartbeat.add(conn)
+    conn.sendFrame({
+      type: 'hello',
+      version: PROTOCOL_VERSION,
+      connectionId: conn.id,
+      heartbeat: heartbeat.intervalMs,
+      limits: { maxPayload: this.o.maxPayload, maxSubscriptions: this.limits.maxSubscriptions },
+      // A connection that must still send its token is told so, so a client without one can
+      // stop at once instead of looking connected until the auth timeout.
+      ...(sessions && !credentials ? { auth: 'required' as const } : {}),
+    })
+    const announce = () => {
+      for (const listener of this.listeners.connection) this.guard('connection', () => listener(conn, req))
+    }
+    // With tokenAuth, a connection that has yet to send its token is announced once it has.
+    if (sessions) sessions.start(conn, credentials, announce)
+    else announce()
+  }
+
+  /** Resolves once the connection has closed (at once if it has). */
+  whenClosed(conn: ClientConnection): Promise<void> {
+    if (conn.state === 'closed') return Promise.resolve()
+    return new Promise((resolve) => this.closeWaiters.set(conn, resolve))
+  }
+
+  /** An event routed to this node by `sendTo` on another. */
+  routedHere(connectionId: string, routed: RoutedEvent): boolean {
+    const conn = this.connections.get(connectionId)
+    if (!conn || !isValidEventName(routed.event)) return false
+    return conn.send(routed.event, routed.data)
+  }
+
+  // ---- ConnectionHost --------------------------------------------------------------------------
+
+  subscribe(conn: ClientConnection, frame: SubscribeFrame): Promise<SubscribeResult> {
+    return this.o.subscriptions.subscribe(conn, frame)
+  }
+
+  unsubscribe(conn: ClientConnection, channel: string): Promise<void> {
+    return this.o.subscriptions.unsubscribe(conn, channel)
+  }
+
+  publish(conn: ClientConnection, frame: PublishFrame): Promise<PublishResult> {
+    return this.o.subscriptions.publish(conn, frame)
+  }
+
+  request(
+    conn: ClientConnection,
+    event: string,
+    data: JsonValue | undefined,
+  ): HandlerResult | Promise<HandlerResult> {
+    return this.o.handlers.dispatch(conn, event, data)
+  }
+
+  async auth(conn: ClientConnection, token: string): Promise<undefined> {
+    if (this.o.sessions) return this.o.sessions.onToken(conn, token)
+    if (!this.o.onAuth) {
+      throw new SwitchboardError(ErrorCode.UNAUTHORIZED, 'this server does not accept auth frames')
+    }
+    try {
+      await this.o.onAuth(conn, token)
+    } catch (err) {
+      if (err instanceof SwitchboardError) throw err
+      throw new SwitchboardError(ErrorCode.UNAUTHORIZED, 'token rejected')
+    }
+    return undefined
+  }
+
+  mayAct(conn: ClientConnection): boolean {
+    return this.o.sessions === undefined || this.o.sessions.authenticated(conn)
+  }
+
+  activity(conn: ClientConnection): void {
+    this.o.heartbeat.seen(conn)
+  }
+
+  closed(conn: ClientConnection, code: number, reason: string): void {
+    this.o.releaseIp(conn.remoteAddress)
+    this.o.heartbeat.delete(conn)
+    this.o.sessions?.end(conn)
+    this.connections.delete(conn.id)
+    this.disconnects[code] = (this.disconnects[code] ?? 0) + 1
+    this.o.subscriptions.leaveAll(conn)
+    for (const listener of this.listeners.disconnect)
+      this.guard('disconnect', () => listener(conn, { code, reason }))
+    const waiter = this.closeWaiters.get(conn)
+    if (waiter) {
+      this.closeWaiters.delete(conn)
+      waiter()
+    }
+  }
+
+  /** Runs an application listener; its exception is logged, never allowed to break the server. */
+  private guard(event: string, run: () => void): void {
+    try {
+      run()
+    } catch (err) {
+      this.o.log.error(`a "${event}" listener threw:`, err)
+    }
+  }
+}
