@@ -1,11 +1,11 @@
 /**
  * What the two HTTP transports (SSE and long-polling) share: the `close` pseudo-frame that tells
  * their clients the close code — a WebSocket has a close frame for that, an HTTP response does
- * not — the shape the HTTP router sees of a session's transport, and `HttpSession`, the state
- * both keep and the way client frames reach the connection.
+ * not — the shape the HTTP router sees of a session's transport, and `HttpSession`: how client
+ * frames reach the connection, the heartbeat tick, and telling the registry the session is over.
  */
-import { CloseCode } from '@switchboard/protocol'
-import type { OutgoingFrame, Transport, TransportHandlers } from './transport.js'
+import type { Transport } from './transport.js'
+import { TransportBase } from './transport-base.js'
 
 /**
  * `{"type":"close","code":…,"reason":…}`: the last frame a session sends, on these transports
@@ -22,29 +22,18 @@ export interface HttpSessionTransport extends Transport {
   receive(text: string): void
 }
 
-/**
- * The state and the client side of an HTTP session, its heartbeat and how it ends; the subclass
- * is how frames leave.
- */
-export abstract class HttpSession implements HttpSessionTransport {
-  abstract readonly kind: 'sse' | 'long-polling'
-  protected _state: 'open' | 'closing' | 'closed' = 'open'
-  protected handlers: TransportHandlers | undefined
+/** An HTTP session's client side, heartbeat and end; the subclass is how frames leave. */
+export abstract class HttpSession extends TransportBase<Buffer> implements HttpSessionTransport {
+  abstract override readonly kind: 'sse' | 'long-polling'
   /** Heartbeat ticks since the client last sent anything (see `ping`). */
   protected quiet = 0
-  /** Set when the server closes the session; the client then hears this code. */
-  protected closeCode: number | undefined
-  protected closeReason = ''
 
   /** `onEnd`: called once the session is closed (the session registry forgets it). */
-  constructor(private readonly onEnd: () => void) {}
-
-  get state(): 'open' | 'closing' | 'closed' {
-    return this._state
-  }
-
-  setHandlers(handlers: TransportHandlers): void {
-    this.handlers = handlers
+  constructor(
+    maxBufferedBytes: number,
+    private readonly onEnd: () => void,
+  ) {
+    super(maxBufferedBytes, false)
   }
 
   /** One client frame, from a POST to this session. */
@@ -66,36 +55,13 @@ export abstract class HttpSession implements HttpSessionTransport {
     this.keepAlive()
   }
 
-  /** Drops the session without a close event (a dead peer). */
-  terminate(code: number, reason: string): void {
-    if (this._state === 'closed') return
-    if (this._state === 'open') {
-      this.closeCode = code
-      this.closeReason = reason
-    }
-    this._state = 'closing'
-    this.dropQueue()
-    this.cut()
-  }
-
   /** The session is over: the registry and the connection are told, once. */
   protected closed(): void {
     if (this._state === 'closed') return
-    this._state = 'closed'
-    this.release()
+    this.finish()
     this.onEnd()
-    this.handlers?.onClose(this.closeCode ?? CloseCode.ABNORMAL, this.closeReason)
   }
 
-  abstract get bufferedAmount(): number
-  abstract send(frame: OutgoingFrame, now?: boolean): boolean
-  abstract flush(): void
-  abstract close(code: number, reason: string): void
   /** What the heartbeat tick sends, if anything, to keep proxies from timing the session out. */
   protected abstract keepAlive(): void
-  protected abstract dropQueue(): void
-  /** Cuts the HTTP side at once; `closed` follows, now or when the response reports it. */
-  protected abstract cut(): void
-  /** Frees what the session holds (timers, queue) as it closes. */
-  protected abstract release(): void
 }

@@ -4,16 +4,22 @@
  * `holdMs`. The answer is a JSON array with one frame per line. Client frames arrive as POSTs that
  * the HTTP router hands to `receive`.
  *
- * Between polls frames wait in a queue bounded like a socket's send buffer (past
+ * Between polls frames wait in a queue bounded like a socket's send buffer, in bytes of UTF-8 (past
  * `maxBufferedBytes`: slow consumer, 4100). A session that no GET polls for `idleMs` is gone —
  * closed as a dropped connection (1006). A close is delivered as a final `close` pseudo-frame in
  * the next answer, and the session is forgotten once that answer is written (or after `idleMs`).
  */
 import type { ServerResponse } from 'node:http'
 import { CloseCode } from '@switchboard/protocol'
-import { scheduleFlush } from './flush-schedule.js'
 import { closeFrameText, HttpSession } from './http-session.js'
 import type { OutgoingFrame } from './transport.js'
+
+/** A frame's UTF-8 bytes, built once per frame and shared by every long-polling subscriber. */
+const POLL_FRAME = Symbol('poll-frame')
+const toBytes = (text: string): Buffer => Buffer.from(text, 'utf8')
+const OPEN = Buffer.from('[\n')
+const SEPARATOR = Buffer.from(',\n')
+const CLOSE = Buffer.from('\n]')
 
 export interface LongPollTransportOptions {
   /** Largest number of queued bytes before the client is cut off as a slow consumer. */
@@ -31,20 +37,13 @@ export type PollHeaders = Record<string, string>
 
 export class LongPollTransport extends HttpSession {
   readonly kind = 'long-polling' as const
-  private queue: string[] = []
-  private queuedBytes = 0
   private waiting: { res: ServerResponse; headers: PollHeaders } | undefined
   private holdTimer: NodeJS.Timeout | undefined
   private idleTimer: NodeJS.Timeout | undefined
-  private scheduled = false
 
   constructor(private readonly options: LongPollTransportOptions) {
-    super(options.onEnd)
+    super(options.maxBufferedBytes, options.onEnd)
     this.startIdle()
-  }
-
-  get bufferedAmount(): number {
-    return this.queuedBytes
   }
 
   /** A GET for this session: answered now if frames wait, else held until some come or `holdMs`. */
@@ -68,31 +67,16 @@ export class LongPollTransport extends HttpSession {
 
   send(frame: OutgoingFrame, now = false): boolean {
     if (this._state !== 'open') return false
-    this.queue.push(frame.text)
-    this.queuedBytes += frame.text.length + 2
-    if (this.queuedBytes > this.options.maxBufferedBytes) {
-      this.slowConsumer()
-      return false
-    }
-    if (now) this.flush()
-    else if (this.waiting && !this.scheduled) {
-      this.scheduled = true
-      scheduleFlush(this, -1)
-    }
-    return true
-  }
-
-  /** @internal The end-of-turn flush. */
-  flushScheduled(): void {
-    this.scheduled = false
-    this.flush()
+    const bytes = frame.encoded(POLL_FRAME, toBytes)
+    this.queue.push(bytes)
+    // Each frame also costs its separator in the answer.
+    return this.queued(bytes.length + SEPARATOR.length, now)
   }
 
   flush(): void {
     if (!this.waiting || this.queue.length === 0) return
-    const frames = this.queue
-    this.queue = []
-    this.queuedBytes = 0
+    const frames = this.queue.slice()
+    this.dropQueue()
     this.answer(frames)
   }
 
@@ -101,40 +85,48 @@ export class LongPollTransport extends HttpSession {
     this.end(code, reason)
   }
 
+  /** Frames wait for a poll: nothing to flush without one. */
+  protected override wantsFlush(): boolean {
+    return this.waiting !== undefined && this.queue.length > 0
+  }
+
+  /** An answer is written whole when it is written; what waits is in the queue. */
+  protected unsent(): number {
+    return 0
+  }
+
   /** Nothing to send: a held poll is answered within `holdMs` anyway. */
   protected keepAlive(): void {}
-
-  protected dropQueue(): void {
-    this.queue = []
-    this.queuedBytes = 0
-  }
 
   protected cut(): void {
     this.waiting?.res.destroy()
     this.closed()
   }
 
-  private slowConsumer(): void {
-    this.dropQueue()
-    this.end(CloseCode.SLOW_CONSUMER, 'slow consumer')
+  protected closeSlow(code: number, reason: string): void {
+    this.end(code, reason)
   }
 
   /** Queues the close pseudo-frame after what is queued; the session ends once it is delivered. */
   private end(code: number, reason: string): void {
-    this._state = 'closing'
-    this.closeCode = code
-    this.closeReason = reason
-    this.queue.push(closeFrameText(code, reason))
+    this.closing(code, reason)
+    this.queue.push(toBytes(closeFrameText(code, reason)))
     this.flush()
   }
 
   /** Writes one answer: a JSON array, one frame per line (so a reader may split on newlines). */
-  private answer(frames: string[]): void {
+  private answer(frames: Buffer[]): void {
     const waiting = this.waiting
     if (!waiting) return
     this.waiting = undefined
     clearTimeout(this.holdTimer)
-    const body = frames.length === 0 ? '[]' : `[\n${frames.join(',\n')}\n]`
+    const parts: Buffer[] = [OPEN]
+    for (const [i, frame] of frames.entries()) {
+      if (i > 0) parts.push(SEPARATOR)
+      parts.push(frame)
+    }
+    parts.push(CLOSE)
+    const body = frames.length === 0 ? '[]' : Buffer.concat(parts)
     waiting.res.writeHead(200, { ...waiting.headers, 'content-type': 'application/json; charset=utf-8' })
     waiting.res.end(body)
     if (this._state === 'closing' && this.queue.length === 0) this.closed()

@@ -11,8 +11,6 @@
  * code and reason, since an event stream has no close frame of its own.
  */
 import type { ServerResponse } from 'node:http'
-import { CloseCode } from '@switchboard/protocol'
-import { flushThreshold, scheduleFlush } from './flush-schedule.js'
 import { closeFrameText, HttpSession } from './http-session.js'
 import type { OutgoingFrame } from './transport.js'
 
@@ -35,10 +33,6 @@ export interface SseTransportOptions {
 
 export class SseTransport extends HttpSession {
   readonly kind = 'sse' as const
-  private readonly queue: Buffer[] = []
-  private queuedBytes = 0
-  private scheduled = false
-  private readonly flushAt: number
   private killTimer: NodeJS.Timeout | undefined
 
   /** `res` has its event-stream head written already; this transport owns the rest of it. */
@@ -46,25 +40,14 @@ export class SseTransport extends HttpSession {
     private readonly res: ServerResponse,
     private readonly options: SseTransportOptions,
   ) {
-    super(options.onEnd)
-    this.flushAt = flushThreshold(options.maxBufferedBytes)
+    super(options.maxBufferedBytes, options.onEnd)
     // Ended by us (closeCode set) or by the peer going away (an abnormal close, as for a dropped socket).
     res.on('close', () => this.closed())
-  }
-
-  get bufferedAmount(): number {
-    return this.queuedBytes + this.res.writableLength
   }
 
   send(frame: OutgoingFrame, now = false): boolean {
     if (this._state !== 'open') return false
     return this.enqueue(frame.encoded(SSE_FRAME, buildEvent), now)
-  }
-
-  /** @internal The end-of-turn flush. */
-  flushScheduled(): void {
-    this.scheduled = false
-    this.flush()
   }
 
   flush(): void {
@@ -82,41 +65,31 @@ export class SseTransport extends HttpSession {
     this.end(code, reason, this.options.closeTimeoutMs)
   }
 
+  protected unsent(): number {
+    return this.res.writableLength
+  }
+
   protected keepAlive(): void {
-    this.enqueue(HEARTBEAT)
+    this.enqueue(HEARTBEAT, false)
   }
 
   protected cut(): void {
     this.res.destroy()
   }
 
-  private enqueue(bytes: Buffer, now = false): boolean {
+  private enqueue(bytes: Buffer, now: boolean): boolean {
     this.queue.push(bytes)
-    this.queuedBytes += bytes.length
-    if (now || this.queuedBytes >= this.flushAt) this.flush()
-    if (this.bufferedAmount > this.options.maxBufferedBytes) {
-      this.slowConsumer()
-      return false
-    }
-    if (!this.scheduled && this.queue.length > 0) {
-      this.scheduled = true
-      // At the end of the turn; the grouping under load was measured on WebSocket only.
-      scheduleFlush(this, -1)
-    }
-    return true
+    return this.queued(bytes.length, now)
   }
 
-  private slowConsumer(): void {
-    this.dropQueue()
-    // The peer is not reading, so it will not read the close event soon either: do not wait long.
-    this.end(CloseCode.SLOW_CONSUMER, 'slow consumer', Math.min(1000, this.options.closeTimeoutMs))
+  /** The peer is not reading, so it will not read the close event soon either: do not wait long. */
+  protected closeSlow(code: number, reason: string): void {
+    this.end(code, reason, Math.min(1000, this.options.closeTimeoutMs))
   }
 
   /** Ends the stream with the close event; the socket is destroyed if that does not finish in time. */
   private end(code: number, reason: string, timeoutMs: number): void {
-    this._state = 'closing'
-    this.closeCode = code
-    this.closeReason = reason
+    this.closing(code, reason)
     if (!this.res.writableEnded && !this.res.destroyed) {
       this.res.end(`event: close\ndata: ${closeFrameText(code, reason)}\n\n`)
     }
@@ -124,13 +97,7 @@ export class SseTransport extends HttpSession {
     this.killTimer.unref()
   }
 
-  protected dropQueue(): void {
-    this.queue.length = 0
-    this.queuedBytes = 0
-  }
-
   protected release(): void {
     clearTimeout(this.killTimer)
-    this.dropQueue()
   }
 }

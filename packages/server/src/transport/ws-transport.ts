@@ -14,8 +14,8 @@
 import type { Duplex } from 'node:stream'
 import { CloseCode } from '@switchboard/protocol'
 import WebSocket from 'ws'
-import { flushCycle, flushThreshold, scheduleFlush } from './flush-schedule.js'
-import type { OutgoingBatch, OutgoingFrame, Transport, TransportHandlers } from './transport.js'
+import type { OutgoingBatch, OutgoingFrame } from './transport.js'
+import { TransportBase } from './transport-base.js'
 
 const WS_FRAME = Symbol('ws-frame')
 const WS_BATCH = Symbol('ws-batch')
@@ -83,8 +83,6 @@ export interface WsTransportOptions {
   closeTimeoutMs: number
 }
 
-type State = 'open' | 'closing' | 'closed'
-
 // The ws listeners are shared by every connection (`this` is the socket, which points to its
 // transport) rather than closures made per connection: an idle connection is mostly its memory.
 const OWNER = Symbol('transport')
@@ -106,26 +104,13 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
   ownerOf(this).closed(code, reason.toString())
 }
 
-export class WsTransport implements Transport {
+export class WsTransport extends TransportBase<Buffer | OutgoingBatch> {
   readonly kind = 'websocket'
-  private _state: State = 'open'
-  private readonly queue: Array<Buffer | OutgoingBatch> = []
-  /** Bytes queued; a batch counts as its text length when queued, its growth once it closes. */
-  private queuedBytes = 0
   /** The last queue entry when it is a batch, and the text length it was counted with. */
   private lastBatch: OutgoingBatch | undefined
   private lastBatchCounted = 0
-  /** The socket's own unsent bytes as of the last write (see `send`). */
+  /** The socket's own unsent bytes as of the last write (see `overBound`). */
   private backlog = 0
-  /** Whether this transport is in a flush list. */
-  private scheduled = false
-  /** The flush cycle that last wrote this transport. */
-  private lastCycle = -1
-  /** Queued bytes that are written at once (see flushThreshold). */
-  private readonly flushAt: number
-  private handlers: TransportHandlers | undefined
-  private closeCode: number | undefined
-  private closeReason = ''
   private killTimer: NodeJS.Timeout | undefined
 
   constructor(
@@ -134,7 +119,7 @@ export class WsTransport implements Transport {
     private readonly socket: Duplex,
     private readonly options: WsTransportOptions,
   ) {
-    this.flushAt = flushThreshold(options.maxBufferedBytes)
+    super(options.maxBufferedBytes, true)
     ;(ws as OwnedSocket)[OWNER] = this
     ws.on('message', onMessage)
     ws.on('pong', onPong)
@@ -154,7 +139,7 @@ export class WsTransport implements Transport {
   pinged(ping: boolean): void {
     this.handlers?.onActivity()
     // ws answered a ping with a pong already; a peer that never reads them must not grow our memory.
-    if (ping && this.bufferedAmount > this.options.maxBufferedBytes) this.slowConsumer()
+    if (ping && this.bufferedAmount > this.maxBufferedBytes) this.slowConsumer()
   }
 
   /** @internal ws saw the peer break the protocol; the close code it used is kept for onClose. */
@@ -163,16 +148,9 @@ export class WsTransport implements Transport {
     this.closeReason ||= err.message
   }
 
-  get state(): State {
-    return this._state
-  }
-
-  get bufferedAmount(): number {
-    return this.queuedBytes + this.socket.writableLength
-  }
-
-  setHandlers(handlers: TransportHandlers): void {
-    this.handlers = handlers
+  /** @internal ws reports the socket closed. */
+  closed(peerCode: number, peerReason: string): void {
+    this.finish(peerCode, peerReason)
   }
 
   send(frame: OutgoingFrame, now = false): boolean {
@@ -180,18 +158,16 @@ export class WsTransport implements Transport {
     if (this.lastBatch) this.closeLastBatch()
     const bytes = frame.encoded(WS_FRAME, buildFrame)
     this.queue.push(bytes)
-    this.queuedBytes += bytes.length
-    return this.queued(now)
+    return this.queued(bytes.length, now)
   }
 
   sendBatch(batch: OutgoingBatch): boolean {
     if (this._state !== 'open') return false
     if (this.lastBatch) this.closeLastBatch()
     this.queue.push(batch)
-    this.queuedBytes += batch.textLength
     this.lastBatch = batch
     this.lastBatchCounted = batch.textLength
-    return this.queued()
+    return this.queued(batch.textLength, false)
   }
 
   /** Something is queued after the last batch: it takes no more frames, and its growth is counted. */
@@ -202,30 +178,18 @@ export class WsTransport implements Transport {
     this.lastBatch = undefined
   }
 
-  /** After queueing: writes at once (`now`, or past flushAt), cuts a slow consumer, or schedules the flush. */
-  private queued(now = false): boolean {
-    if (now || this.queuedBytes >= this.flushAt) this.flush()
-    // `backlog` is the socket's buffer as of the last write; it only shrinks meanwhile, so when
-    // the sum passes the bound it is read again before anyone is called slow.
-    if (this.queuedBytes + this.backlog > this.options.maxBufferedBytes) {
-      this.backlog = this.socket.writableLength
-      if (this.queuedBytes + this.backlog > this.options.maxBufferedBytes) {
-        this.slowConsumer()
-        return false
-      }
-    }
-    if (!this.scheduled && this.queue.length > 0) {
-      this.scheduled = true
-      scheduleFlush(this, this.lastCycle)
-    }
-    return true
+  /**
+   * `backlog` is the socket's buffer as of the last write; it only shrinks meanwhile, so when the
+   * sum passes the bound it is read again before anyone is called slow.
+   */
+  protected override overBound(): boolean {
+    if (this.queuedBytes + this.backlog <= this.maxBufferedBytes) return false
+    this.backlog = this.socket.writableLength
+    return this.queuedBytes + this.backlog > this.maxBufferedBytes
   }
 
-  /** @internal The scheduled flush. */
-  flushScheduled(): void {
-    this.scheduled = false
-    this.lastCycle = flushCycle()
-    this.flush()
+  protected unsent(): number {
+    return this.socket.writableLength
   }
 
   flush(): void {
@@ -255,53 +219,37 @@ export class WsTransport implements Transport {
   close(code: number, reason: string): void {
     if (this._state !== 'open') return
     this.flush()
-    this._state = 'closing'
-    this.closeCode = code
-    this.closeReason = reason
+    this.closing(code, reason)
     if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason)
-    this.killTimer = setTimeout(() => this.ws.terminate(), this.options.closeTimeoutMs)
-    this.killTimer.unref()
-  }
-
-  terminate(code: number, reason: string): void {
-    if (this._state === 'closed') return
-    if (this._state === 'open') {
-      this.closeCode = code
-      this.closeReason = reason
-    }
-    this._state = 'closing'
-    this.dropQueue()
-    this.ws.terminate()
+    this.killAfter(this.options.closeTimeoutMs)
   }
 
   ping(): void {
     if (this._state === 'open' && this.ws.readyState === WebSocket.OPEN) this.ws.ping()
   }
 
-  private slowConsumer(): void {
-    this.dropQueue()
-    this.close(CloseCode.SLOW_CONSUMER, 'slow consumer')
+  protected closeSlow(code: number, reason: string): void {
+    this.close(code, reason)
     // The peer is not reading, so it will not read our close frame soon either: do not wait long.
+    this.killAfter(Math.min(1000, this.options.closeTimeoutMs))
+  }
+
+  private killAfter(ms: number): void {
     clearTimeout(this.killTimer)
-    this.killTimer = setTimeout(() => this.ws.terminate(), Math.min(1000, this.options.closeTimeoutMs))
+    this.killTimer = setTimeout(() => this.ws.terminate(), ms)
     this.killTimer.unref()
   }
 
-  private dropQueue(): void {
-    this.queue.length = 0
-    this.queuedBytes = 0
+  protected cut(): void {
+    this.ws.terminate()
+  }
+
+  protected override dropQueue(): void {
+    super.dropQueue()
     this.lastBatch = undefined
   }
 
-  /** @internal */
-  closed(peerCode: number, peerReason: string): void {
-    if (this._state === 'closed') return
-    this._state = 'closed'
+  protected release(): void {
     clearTimeout(this.killTimer)
-    this.dropQueue()
-    this.handlers?.onClose(
-      this.closeCode ?? peerCode,
-      this.closeCode !== undefined ? this.closeReason : peerReason,
-    )
   }
 }
