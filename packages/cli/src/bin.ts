@@ -3,32 +3,24 @@
  * The `switchboard` command. `serve` runs a server, `connect` is a client on the command line,
  * `token` signs a development JWT, `bench` load-tests a server (a deployment, or a throw-away
  * in-process one). The side-by-side comparison with other libraries is `npm run bench` in the
- * repository, not this command.
+ * repository, not this command. `switchboard --help` prints the overview; `switchboard <command>
+ * --help` (or `-h`, or `switchboard help <command>`) prints that command's help alone.
  */
 import type { Logger } from '@switchboard/server'
 import { UsageError } from './args.js'
-import { bench } from './bench.js'
-import { BENCH_USAGE, benchConfig } from './bench-config.js'
-import { formatReport } from './bench-report.js'
+import { BENCH_USAGE, benchConfig } from './bench/config.js'
+import { formatReport } from './bench/report.js'
+import { bench } from './bench/run.js'
 import { CONNECT_USAGE, connect, connectConfig } from './connect.js'
 import { SERVE_USAGE, serve, serveConfig } from './serve.js'
 import { signToken, TOKEN_USAGE, tokenConfig } from './token.js'
 
-const USAGE = `Usage: switchboard <command> [options]
-
-Commands:
-  serve     run a Switchboard server (in-memory broker, or Redis with --redis)
-  connect   a client on the command line: print what arrives, send what is typed
-  token     print an HS256 JWT for development
-  bench     load-test a server: fan-out, delivery, order and latency
-
-${SERVE_USAGE}
-
-${CONNECT_USAGE}
-
-${TOKEN_USAGE}
-
-${BENCH_USAGE}`
+interface Command {
+  summary: string
+  usage: string
+  /** Resolves with the exit code, or undefined for a command that keeps running (serve). */
+  run(argv: string[]): Promise<number | undefined>
+}
 
 const log: Logger = {
   info: (m) => console.log(m),
@@ -36,44 +28,97 @@ const log: Logger = {
   error: (m, err) => console.error(m, err ?? ''),
 }
 
-async function main(argv: string[]): Promise<number | undefined> {
-  const [command, ...rest] = argv
-  switch (command) {
-    case 'serve':
-      await serve(serveConfig(rest, process.env), log, true)
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    summary: 'run a Switchboard server (in-memory broker, or Redis with --redis)',
+    usage: SERVE_USAGE,
+    run: async (argv) => {
+      await serve(serveConfig(argv, process.env), log, true)
       return undefined
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE)
-      return 0
-    case 'token':
-      console.log(await signToken(tokenConfig(rest, process.env)))
-      return 0
-    case 'connect':
-      await connect(connectConfig(rest, process.env), process.stdin, (line) =>
+    },
+  },
+  connect: {
+    summary: 'a client on the command line: print what arrives, send what is typed',
+    usage: CONNECT_USAGE,
+    run: async (argv) => {
+      await connect(connectConfig(argv, process.env), process.stdin, (line) =>
         process.stdout.write(`${JSON.stringify(line)}\n`),
       )
       return 0
-    case 'bench': {
-      const config = benchConfig(rest, process.env)
+    },
+  },
+  token: {
+    summary: 'print an HS256 JWT for development',
+    usage: TOKEN_USAGE,
+    run: async (argv) => {
+      console.log(await signToken(tokenConfig(argv, process.env)))
+      return 0
+    },
+  },
+  bench: {
+    summary: 'load-test a server: fan-out, delivery, order and latency',
+    usage: BENCH_USAGE,
+    run: async (argv) => {
+      const config = benchConfig(argv, process.env)
       const result = await bench(config, config.json ? undefined : (line) => console.error(line))
       console.log(config.json ? JSON.stringify(result) : formatReport(result))
       return result.ok ? 0 : 1
-    }
-    default:
-      throw new UsageError(`unknown command "${command}"`)
-  }
+    },
+  },
 }
 
-main(process.argv.slice(2)).then(
+const USAGE = `Usage: switchboard <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
+  .join('\n')}
+
+Run \`switchboard <command> --help\` for one command's options.
+
+${Object.values(COMMANDS)
+  .map((c) => c.usage)
+  .join('\n\n')}`
+
+const isHelp = (arg: string) => arg === '--help' || arg === '-h'
+
+/** The command named by `argv[0]`, if there is one (an own key: `toString` is not a command). */
+function commandOf(name: string | undefined): Command | undefined {
+  return name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
+}
+
+async function main(argv: string[]): Promise<number | undefined> {
+  const [name, ...rest] = argv
+  if (name === undefined || isHelp(name) || (name === 'help' && rest.length === 0)) {
+    console.log(USAGE)
+    return 0
+  }
+  if (name === 'help') {
+    const command = commandOf(rest[0])
+    if (!command) throw new UsageError(`unknown command "${rest[0]}"`)
+    console.log(command.usage)
+    return 0
+  }
+  const command = commandOf(name)
+  if (!command) throw new UsageError(`unknown command "${name}"`)
+  // Help wins over everything else on the line, so `serve --port x --help` still explains --port.
+  if (rest.some(isHelp)) {
+    console.log(command.usage)
+    return 0
+  }
+  return command.run(rest)
+}
+
+const argv = process.argv.slice(2)
+main(argv).then(
   (code) => {
     if (code !== undefined) process.exitCode = code
   },
   (err: unknown) => {
     if (err instanceof UsageError) {
-      console.error(`switchboard: ${err.message}\n\n${USAGE}`)
+      // A mistake in one command's options is followed by that command's usage, not everyone's.
+      const usage = argv[0] === 'help' ? USAGE : (commandOf(argv[0])?.usage ?? USAGE)
+      console.error(`switchboard: ${err.message}\n\n${usage}`)
       process.exitCode = 2
     } else {
       console.error('switchboard:', err)

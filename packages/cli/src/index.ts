@@ -5,8 +5,8 @@
  * are here.
  */
 export { parseArgs, parsePort, UsageError } from './args.js'
-export { BENCH_USAGE, type BenchConfig, benchConfig } from './bench-config.js'
-export type { BenchResult } from './bench-report.js'
+export { BENCH_USAGE, type BenchConfig, benchConfig } from './bench/config.js'
+export type { BenchResult } from './bench/report.js'
 export { CONNECT_USAGE, type ConnectConfig, connect, connectConfig } from './connect.js'
 export { type RunningServer, SERVE_CHANNELS, type ServeConfig, serve, serveConfig } from './serve.js'
 export { signToken, TOKEN_USAGE, type TokenConfig, tokenConfig } from './token.js'

@@ -3,10 +3,10 @@
  * merged into one result, printed as a short report or as JSON, and the exit code it earns
  * (0 only when every message reached every subscriber, in order).
  */
-import type { BenchConfig } from './bench-config.js'
-import { Histogram, type LatencySummary } from './bench-histogram.js'
-import type { PublishStats } from './bench-publisher.js'
-import { addCounts, type ConnectStats, type SubscriberStats } from './bench-shared.js'
+import type { BenchConfig } from './config.js'
+import { Histogram, type LatencySummary } from './histogram.js'
+import type { PublishStats } from './publisher.js'
+import { addCounts, type ConnectStats, type SubscriberStats } from './shared.js'
 
 export interface BenchResult {
   url: string

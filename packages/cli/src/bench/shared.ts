@@ -3,7 +3,7 @@
  * measure with, the data every benchmark message carries, and the messages on the IPC channel
  * between them.
  */
-import type { HistogramData } from './bench-histogram.js'
+import type { HistogramData } from './histogram.js'
 
 /**
  * Milliseconds since the epoch, with sub-millisecond resolution. Every process on the machine

@@ -1,11 +1,11 @@
 /**
- * A `switchboard bench` worker process (forked by bench-fleet.ts, never imported): holds its share
+ * A `switchboard bench` worker process (forked by fleet.ts, never imported): holds its share
  * of the subscribers so that no process needs more open files than the machine allows. Told what
  * to do over the IPC channel; reports when connected, its deliveries as they grow, and its
  * counts at the end. It exits when told to stop, or as soon as the orchestrator goes away.
  */
-import type { FromWorker, ToWorker } from './bench-shared.js'
-import { Subscribers } from './bench-subscribers.js'
+import type { FromWorker, ToWorker } from './shared.js'
+import { Subscribers } from './subscribers.js'
 
 /** How often the delivery count is reported, so the orchestrator knows when all have arrived. */
 const PROGRESS_MS = 50

@@ -3,9 +3,9 @@
  * hundred at a time, subscribe to the channel, then count the run's messages — in order or not,
  * by the channel's offsets — and how long each took from its scheduled send time to arrival.
  */
-import { Histogram } from './bench-histogram.js'
-import { BenchError, openSession, type Session } from './bench-session.js'
-import { type ConnectStats, clock, isBenchData, type SubscriberStats, type Target } from './bench-shared.js'
+import { Histogram } from './histogram.js'
+import { BenchError, openSession, type Session } from './session.js'
+import { type ConnectStats, clock, isBenchData, type SubscriberStats, type Target } from './shared.js'
 
 /** Connections being opened at once, per process. */
 const CONCURRENCY = 200

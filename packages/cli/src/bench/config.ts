@@ -3,7 +3,7 @@
  * into a BenchConfig, or throws UsageError for anything missing, malformed or out of range.
  */
 import { isValidChannel } from '@switchboard/protocol'
-import { parseArgs, UsageError } from './args.js'
+import { parseArgs, UsageError } from '../args.js'
 
 export const BENCH_USAGE = `Usage: switchboard bench [ws-url] [--clients 100] [--channel bench:load] [--rate 10] [--duration 10]
                         [--payload 64] [--token JWT] [--workers W] [--json]

@@ -1,14 +1,14 @@
 /**
  * The worker processes of a `switchboard bench` run, seen from the orchestrator: forks them
- * (dist/bench-worker.js, next to this module), shares the subscribers out among them, and
+ * (dist/bench/worker.js, next to this module), shares the subscribers out among them, and
  * gathers what they report. A worker that dies counts its clients as failed rather than
  * leaving the run waiting.
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { ConnectStats, FromWorker, SubscriberStats, Target, ToWorker } from './bench-shared.js'
+import type { ConnectStats, FromWorker, SubscriberStats, Target, ToWorker } from './shared.js'
 
-const WORKER = fileURLToPath(new URL('./bench-worker.js', import.meta.url))
+const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url))
 
 const EMPTY_HISTOGRAM = { count: 0, sum: 0, min: 0, max: 0, buckets: [] }
 

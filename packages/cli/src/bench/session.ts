@@ -7,7 +7,7 @@
  */
 import { type ErrorBody, SUBPROTOCOL } from '@switchboard/protocol'
 import WebSocket from 'ws'
-import { clock } from './bench-shared.js'
+import { clock } from './shared.js'
 
 export type Reply = { ok: true; data?: unknown } | { ok: false; error: ErrorBody }
 

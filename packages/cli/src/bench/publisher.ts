@@ -6,8 +6,8 @@
  * refusal that will not go away (`forbidden`: clients may not publish on the channel) or the loss
  * of the connection stops the run with that error.
  */
-import { BenchError, type Session } from './bench-session.js'
-import { type BenchData, clock } from './bench-shared.js'
+import { BenchError, type Session } from './session.js'
+import { type BenchData, clock } from './shared.js'
 
 export interface PublishPlan {
   channel: string

@@ -7,12 +7,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createSwitchboard, type Switchboard } from '@switchboard/server'
-import type { BenchConfig } from './bench-config.js'
-import { Fleet } from './bench-fleet.js'
-import { Publisher } from './bench-publisher.js'
-import { type BenchResult, type RunCounts, summarize } from './bench-report.js'
-import { BenchError, openSession, type Session } from './bench-session.js'
-import { addCounts, clock, type Target } from './bench-shared.js'
+import type { BenchConfig } from './config.js'
+import { Fleet } from './fleet.js'
+import { Publisher } from './publisher.js'
+import { type BenchResult, type RunCounts, summarize } from './report.js'
+import { BenchError, openSession, type Session } from './session.js'
+import { addCounts, clock, type Target } from './shared.js'
 
 /** Time one connection gets to be ready (hello, auth, subscribe reply). */
 const CONNECT_TIMEOUT_MS = 10_000
