@@ -132,6 +132,23 @@ describe('long-polling transport', () => {
     expect((await c.pollOnce()).status).toBe(410)
   })
 
+  it('bounds the queue between polls in bytes, not characters: non-ASCII traffic is cut at the same bound', async () => {
+    // 1,000 '€' are 1,000 UTF-16 code units but 3,000 bytes: two such frames queued between polls
+    // pass a 5,000-byte bound only when counted in bytes.
+    const { sb, url } = await setup({ maxBufferedBytes: 5000 })
+    const codes: number[] = []
+    sb.on('disconnect', (_c, { code }) => codes.push(code))
+    const c = await open(httpBase(url))
+    await c.pollOnce()
+    await c.post({ type: 'subscribe', id: '1', channel: 'chat:euro' })
+    await c.pollOnce()
+    await sb.publish('chat:euro', '€'.repeat(1000))
+    await sb.publish('chat:euro', '€'.repeat(1000))
+    await c.pollOnce()
+    expect(c.frames.at(-1)).toEqual({ type: 'close', code: 4100, reason: 'slow consumer' })
+    expect(codes).toEqual([4100])
+  })
+
   it('refuses a POST over maxPayload with 413 and closes with 1009; unknown ids get 404', async () => {
     const { url } = await setup({ maxPayload: 1024 })
     const base = httpBase(url)
