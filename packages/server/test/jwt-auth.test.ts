@@ -13,6 +13,7 @@ import {
   redactUrl,
   type SwitchboardOptions,
 } from '@switchboard/server'
+import { connect, serverFixture, until } from '@switchboard/testing'
 import {
   type CryptoKey,
   exportJWK,
@@ -24,7 +25,7 @@ import {
 } from 'jose'
 import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import WebSocket from 'ws'
-import { connect, frame, RawClient, serverFixture, until } from './helpers.js'
+import { frame, RawClient } from './raw-websocket.js'
 
 const SECRET = 'a-test-secret-that-is-at-least-32-bytes-long'
 const secretKey = new TextEncoder().encode(SECRET)
