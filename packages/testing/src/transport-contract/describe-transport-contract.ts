@@ -10,7 +10,7 @@ import type { StreamPosition } from '@switchboard/protocol'
 import { describe, expect, it } from 'vitest'
 import type { SeenFrame } from '../frame-log.js'
 import { until } from '../until.js'
-import type { ClientFactory } from './contract-client.js'
+import type { ClientFactory, ContractClient } from './contract-client.js'
 import { CONTRACT_LIMITS, closedWithin, contractFixture } from './contract-fixture.js'
 
 export interface ContractPeer {
@@ -27,6 +27,13 @@ function okData(reply: Extract<SeenFrame, { type: 'reply' }>): StreamPosition {
     throw new Error(`reply ${reply.id} carries no position: ${JSON.stringify(reply.data)}`)
   }
   return { epoch: data.epoch, offset: data.offset }
+}
+
+/** The connection id its `hello` gave the client. */
+function connectionId(client: ContractClient): string {
+  const hello = client.frames[0]
+  if (hello?.type !== 'hello') throw new Error('the first frame is not hello')
+  return hello.connectionId
 }
 
 export function describeTransportContract(name: string, makeClient: ClientFactory, peer: ContractPeer): void {
@@ -201,29 +208,34 @@ export function describeTransportContract(name: string, makeClient: ClientFactor
       ])
     })
 
-    it('cuts a client that stops reading as a slow consumer (4100)', async () => {
+    it('cuts a client that stops reading as a slow consumer (4100); one that reads keeps up', async () => {
       const { sb, client } = await start({ maxBufferedBytes: 64 * 1024 })
       const codes: number[] = []
       sb.on('disconnect', (_conn, { code }) => codes.push(code))
-      const c = await client()
-      await c.send({ type: 'subscribe', id: 's', channel: 'news:flood' })
-      await c.next('reply', (r) => r.id === 's')
-      c.pause()
-      const [conn] = [...sb.connections.values()]
-      const payload = 'x'.repeat(8 * 1024)
-      let sent = 0
-      // Spread over event-loop turns, as real traffic is, until the server gives up on it.
-      while (conn!.state === 'open' && sent < 20_000) {
-        await sb.publish('news:flood', { n: sent++, payload })
-        if (sent % 16 === 0) await new Promise((r) => setImmediate(r))
+      const [slow, reader] = [await client(), await client()]
+      for (const c of [slow, reader]) {
+        await c.send({ type: 'subscribe', id: 's', channel: 'news:flood' })
+        await c.next('reply', (r) => r.id === 's')
       }
-      expect(conn!.state).not.toBe('open')
+      slow.pause()
+      const slowConn = sb.connections.get(connectionId(slow))!
+      const readerConn = sb.connections.get(connectionId(reader))!
+      const payload = 'x'.repeat(2048)
+      let sent = 0
+      // One publication per event-loop turn, as real traffic comes: a client that reads keeps up.
+      while (slowConn.state === 'open' && sent < 20_000) {
+        await sb.publish('news:flood', { n: sent++, payload })
+        await new Promise((r) => setImmediate(r))
+      }
+      expect(slowConn.state).not.toBe('open')
       // Reading again, the client learns of the end: the close itself if it got through, else a
       // dropped connection; the server reports the cut as 4100.
-      c.resume()
-      expect([4100, 1006]).toContain((await closedWithin(c)).code)
+      slow.resume()
+      expect([4100, 1006]).toContain((await closedWithin(slow)).code)
       await until(() => codes.length > 0, 5000, 'the disconnect')
       expect(codes).toEqual([4100])
+      await until(() => reader.frames.filter((f) => f.type === 'message').length === sent, 10_000, 'all')
+      expect(readerConn.state).toBe('open')
     })
   })
 }
