@@ -70,10 +70,18 @@ export class PollClient extends FrameLog {
     if (!this.polling) this.start()
   }
 
-  /** Stops polling and ends the session (DELETE), as a client closing its socket. */
-  dispose(): void {
+  /**
+   * Ends the session (DELETE), as a client closing its socket, and polls until the close frame
+   * (at most a second): a session whose close is delivered is gone at once, where one left with
+   * its close queued would hold up the server's shutdown.
+   */
+  async dispose(): Promise<void> {
+    this.resume()
+    await fetch(this.url, { method: 'DELETE' }).catch(() => {})
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([this.closed, new Promise((r) => (timer = setTimeout(r, 1000)))])
+    clearTimeout(timer)
     this.stop()
-    void fetch(this.url, { method: 'DELETE' }).catch(() => {})
   }
 
   /** Sends one frame (a string as it is) in its own POST; fails unless it is answered 204. */

@@ -24,8 +24,8 @@ export interface ContractClient {
   /** Stops reading what the server sends (the stream, the socket, the polls). */
   pause(): void
   resume(): void
-  /** Drops the connection from the client's side. */
-  dispose(): void
+  /** Drops the connection from the client's side (resolving, if it must wait, once it is gone). */
+  dispose(): void | Promise<void>
 }
 
 /** Opens a client to the server whose WebSocket URL is `url` (`ws://host:port/ws`). */
