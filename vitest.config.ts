@@ -17,7 +17,10 @@ const react18 = (path: string) =>
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^@switchboard\/(protocol|broker|server|redis|client|react|cli)$/, replacement: src('$1') },
+      {
+        find: /^@switchboard\/(protocol|broker|server|redis|client|react|cli|testing)$/,
+        replacement: src('$1'),
+      },
       { find: /^@switchboard\/broker\/testing$/, replacement: src('broker/testing') },
       { find: /^@switchboard\/server\/(jwt|metrics|static)$/, replacement: entry('server', '$1') },
     ],

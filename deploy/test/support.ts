@@ -8,7 +8,7 @@ import { accessSync, constants, existsSync } from 'node:fs'
 import net from 'node:net'
 import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePort } from '../../packages/server/test/free-port.js'
+import { freePort } from '@switchboard/testing'
 
 export { freePort }
 

@@ -19,10 +19,10 @@ import {
   type WebSocketConstructor,
 } from '@switchboard/client'
 import { createSwitchboard, type Switchboard, type SwitchboardOptions } from '@switchboard/server'
+import { startProxy, type TcpProxy } from '@switchboard/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { until } from './client-states.js'
-import { startProxy, type TcpProxy } from './tcp-proxy.js'
 
 interface TestApp {
   requests: { echo: { data: { text: string }; reply: { text: string } } }

@@ -4,9 +4,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { freePort, until as waitUntil } from '@switchboard/testing'
 import { Redis } from 'ioredis'
-import { freePort } from '../../server/test/free-port.js'
-import { until as waitUntil } from '../../server/test/helpers.js'
 
 export const SHARED_REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -31,7 +30,7 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
-/** The server tests' `until`, with the longer default a Redis restart needs. */
+/** The shared `until`, with the longer default a Redis restart needs. */
 export const until = (check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what?: string) =>
   waitUntil(check, timeoutMs, what)
 

@@ -4,9 +4,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createSwitchboard } from '@switchboard/server'
+import { connect, PollClient, SseClient } from '@switchboard/testing'
 import { afterEach, expect, it } from 'vitest'
-import { connect } from './helpers.js'
-import { PollClient, SseClient } from './http-clients.js'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {

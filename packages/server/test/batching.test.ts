@@ -5,8 +5,8 @@
 // connection still gets exactly its frames, each once, in the order they were queued.
 import type { ServerFrame } from '@switchboard/protocol'
 import type { Connection } from '@switchboard/server'
+import { serverFixture, type TestClient, until } from '@switchboard/testing'
 import { describe, expect, it } from 'vitest'
-import { serverFixture, type TestClient, until } from './helpers.js'
 
 const { setup } = serverFixture({ channels: { 'h:*': { history: 1000 } } })
 

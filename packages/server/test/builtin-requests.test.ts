@@ -1,6 +1,7 @@
 // The built-in `$history` and `$presence` requests, against a real server with raw frames.
+
+import { connect, serverFixture } from '@switchboard/testing'
 import { describe, expect, it } from 'vitest'
-import { connect, serverFixture } from './helpers.js'
 
 const { setup } = serverFixture({
   channels: {

@@ -6,8 +6,8 @@
 import { type RecoveryInfo, SwitchboardClient, type SwitchboardError } from '@switchboard/client'
 import type { StreamPosition, SubscribeResult } from '@switchboard/protocol'
 import { createSwitchboard } from '@switchboard/server'
+import { serverFixture, type TestClient, until } from '@switchboard/testing'
 import { describe, expect, it } from 'vitest'
-import { serverFixture, type TestClient, until } from './helpers.js'
 
 const OPTIONS = {
   'chat:*': { history: { size: 3, ttl: '10m' }, presence: true, clientPublish: true },

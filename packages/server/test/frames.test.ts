@@ -1,8 +1,10 @@
 // RFC 6455 frame-level abuse, as raw-socket tests with hand-built frames (the Frames section of
 // SECURITY-CHECKLIST.md; Autobahn groups in brackets). The server must close with the right code,
 // stay up, and leave other clients alone.
+
+import { connect, startServer, until } from '@switchboard/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { closeFrame, connect, frame, RawClient, startServer, until } from './helpers.js'
+import { closeFrame, frame, RawClient } from './raw-websocket.js'
 
 let server: Awaited<ReturnType<typeof startServer>>
 

@@ -2,8 +2,9 @@
 // fast, and the server keeps serving.
 import { createServer } from 'node:http'
 import { createSwitchboard } from '@switchboard/server'
+import { connect, startServer } from '@switchboard/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect, RawClient, startServer } from './helpers.js'
+import { RawClient } from './raw-websocket.js'
 
 let server: Awaited<ReturnType<typeof startServer>>
 

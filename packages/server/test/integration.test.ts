@@ -2,9 +2,10 @@
 
 import net from 'node:net'
 import { SwitchboardError } from '@switchboard/server'
+import { connect, serverFixture, until } from '@switchboard/testing'
 import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { connect, RawClient, serverFixture, until } from './helpers.js'
+import { RawClient } from './raw-websocket.js'
 
 const { setup } = serverFixture()
 describe('connection', () => {

@@ -8,6 +8,7 @@ import { inspect } from 'node:util'
 import { SwitchboardClient } from '@switchboard/client'
 import { createSwitchboard, type Logger, redactUrl, type SwitchboardOptions } from '@switchboard/server'
 import { jwtAuth } from '@switchboard/server/jwt'
+import { connect, serverFixture, until } from '@switchboard/testing'
 import {
   type CryptoKey,
   exportJWK,
@@ -19,7 +20,7 @@ import {
 } from 'jose'
 import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import WebSocket from 'ws'
-import { connect, frame, RawClient, serverFixture, until } from './helpers.js'
+import { frame, RawClient } from './raw-websocket.js'
 
 const SECRET = 'a-test-secret-that-is-at-least-32-bytes-long'
 const secretKey = new TextEncoder().encode(SECRET)

@@ -4,8 +4,8 @@
 // A bound below the transport's 64 KiB flush threshold once meant nothing reached the socket
 // before the bound was passed, so recovery never completed; the last test guards that fix.
 import { type RecoveryInfo, SwitchboardClient } from '@switchboard/client'
+import { serverFixture, startServer, until } from '@switchboard/testing'
 import { expect, it } from 'vitest'
-import { serverFixture, startServer, until } from './helpers.js'
 
 const { onCleanup } = serverFixture()
 

@@ -4,9 +4,9 @@
  * the channel operations, the hold of an empty poll, the close frame, a session that stops
  * polling, the limits and checks it shares with SSE, and the drain on `sb.close()`.
  */
+
+import { httpBase, PollClient, serverFixture } from '@switchboard/testing'
 import { describe, expect, it } from 'vitest'
-import { serverFixture } from './helpers.js'
-import { httpBase, PollClient } from './http-clients.js'
 
 const { setup, onCleanup } = serverFixture({
   channels: { 'chat:*': { history: 100, clientPublish: true } },

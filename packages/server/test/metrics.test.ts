@@ -1,10 +1,10 @@
 // Prometheus metrics: a real server scraped over HTTP while real clients connect, subscribe, are
 // refused and leave; the scrape must parse as Prometheus text and its numbers must move.
 import { createMetrics, type SwitchboardMetrics } from '@switchboard/server/metrics'
+import { connect, serverFixture, until } from '@switchboard/testing'
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { connect, serverFixture, until } from './helpers.js'
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)( -?\d+)?$/

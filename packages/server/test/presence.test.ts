@@ -4,9 +4,9 @@
 // pings) is dropped by the heartbeat, and its member leaves within two heartbeat intervals.
 import { SwitchboardClient } from '@switchboard/client'
 import type { PresenceFrame, PresenceMember } from '@switchboard/protocol'
+import { serverFixture, type TestClient, until } from '@switchboard/testing'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { serverFixture, type TestClient, until } from './helpers.js'
 
 const fixture = serverFixture({
   channels: { 'room:*': { presence: true } },

@@ -4,8 +4,8 @@
 import { SwitchboardClient } from '@switchboard/client'
 import type { JsonValue, StreamPosition } from '@switchboard/protocol'
 import { MemoryBroker, type PublishOptions } from '@switchboard/server'
+import { serverFixture, type TestClient, until } from '@switchboard/testing'
 import { describe, expect, it } from 'vitest'
-import { serverFixture, type TestClient, until } from './helpers.js'
 
 const CHANNELS = { 'chat:*': { history: 100, clientPublish: true } }
 const history = () => ({ size: 100, ttlMs: Number.POSITIVE_INFINITY })

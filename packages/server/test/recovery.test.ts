@@ -5,8 +5,8 @@
 // live stream with no gap and no overlap while publishing goes on.
 import type { MessageFrame, StreamPosition, SubscribeResult } from '@switchboard/protocol'
 import { type HistoryResult, MemoryBroker } from '@switchboard/server'
+import { serverFixture, type TestClient, until } from '@switchboard/testing'
 import { describe, expect, it } from 'vitest'
-import { serverFixture, type TestClient, until } from './helpers.js'
 
 const CHANNELS = {
   'h:*': { history: 5 },

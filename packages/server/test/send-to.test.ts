@@ -1,7 +1,8 @@
 // `sb.sendTo` on one node (the in-memory broker): an event for one connection by id, and false
 // for an id that is not (or no longer) connected. Across nodes: packages/redis/test/send-to.test.ts.
+
+import { serverFixture, type TestClient, until } from '@switchboard/testing'
 import { describe, expect, it } from 'vitest'
-import { serverFixture, type TestClient, until } from './helpers.js'
 
 const { setup } = serverFixture()
 

@@ -2,9 +2,9 @@
 // 4100 (its unsent bytes passed maxBufferedBytes), and when it reads again it reconnects, resumes
 // from the last offset it handled, and ends up with every message once, in order.
 import { type RecoveryInfo, type StateChange, SwitchboardClient } from '@switchboard/client'
+import { serverFixture, startServer, until } from '@switchboard/testing'
 import { expect, it } from 'vitest'
 import { SocketTracker } from './client-helpers.js'
-import { serverFixture, startServer, until } from './helpers.js'
 
 const { onCleanup } = serverFixture()
 

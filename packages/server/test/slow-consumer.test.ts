@@ -1,7 +1,9 @@
 // Backpressure: a subscriber that stops reading is cut off with 4100 once its unsent bytes pass
 // the bound; server memory for it stays bounded, and a reading subscriber is not held up.
+
+import { connect, startServer, until } from '@switchboard/testing'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { connect, frame, RawClient, startServer, until } from './helpers.js'
+import { frame, RawClient } from './raw-websocket.js'
 
 const BOUND = 256 * 1024
 let server: Awaited<ReturnType<typeof startServer>>

@@ -7,9 +7,8 @@
  */
 import net from 'node:net'
 import { type Connection, SwitchboardError } from '@switchboard/server'
+import { httpBase, SseClient, serverFixture, until } from '@switchboard/testing'
 import { describe, expect, it } from 'vitest'
-import { serverFixture, until } from './helpers.js'
-import { httpBase, SseClient } from './http-clients.js'
 
 const { setup, onCleanup } = serverFixture({
   channels: { 'chat:*': { history: 100, clientPublish: true } },

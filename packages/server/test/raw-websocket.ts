@@ -1,86 +1,10 @@
 /**
- * Test helpers: a server on port 0, a `ws` client that records every frame it gets, and a raw
- * TCP client that speaks hand-built WebSocket frames for the RFC 6455 tests.
+ * A raw TCP WebSocket client for the RFC 6455 tests: it speaks hand-built frames (`frame`,
+ * `closeFrame`) and parses what the server sends back, handshake answer included.
  */
 import { randomBytes } from 'node:crypto'
 import net from 'node:net'
-import type { ServerFrame } from '@switchboard/protocol'
-import { createSwitchboard, type Switchboard, type SwitchboardOptions } from '@switchboard/server'
-import { afterEach } from 'vitest'
-import WebSocket from 'ws'
-
-export async function startServer<O extends SwitchboardOptions>(options: O = {} as O) {
-  const sb = createSwitchboard({ port: 0, host: '127.0.0.1', logger: false, ...options })
-  const address = await sb.ready
-  return { sb: sb as Switchboard, ...address }
-}
-
-export interface TestClient {
-  ws: WebSocket
-  frames: ServerFrame[]
-  /** Resolves with the next frame (after those already consumed) that matches. */
-  next<T extends ServerFrame['type']>(
-    type: T,
-    where?: (f: Extract<ServerFrame, { type: T }>) => boolean,
-  ): Promise<Extract<ServerFrame, { type: T }>>
-  send(frame: unknown): void
-  closed: Promise<{ code: number; reason: string }>
-}
-
-export async function connect(
-  url: string,
-  protocols: string | string[] = 'switchboard.v1',
-): Promise<TestClient> {
-  const ws = new WebSocket(url, protocols)
-  const frames: ServerFrame[] = []
-  const waiters: Array<() => void> = []
-  ws.on('message', (data) => {
-    frames.push(JSON.parse(String(data)) as ServerFrame)
-    for (const w of waiters.splice(0)) w()
-  })
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-  )
-  ws.on('error', () => {})
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve())
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))
-    ws.once('error', reject)
-  })
-  const consumed = new Set<ServerFrame>()
-  const client: TestClient = {
-    ws,
-    frames,
-    closed,
-    send: (frame) => ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame)),
-    next(type, where) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no ${type} frame; got ${JSON.stringify(frames)}`)),
-          5000,
-        )
-        const look = () => {
-          const found = frames.find(
-            (f) =>
-              !consumed.has(f) &&
-              f.type === type &&
-              (!where || where(f as Extract<ServerFrame, { type: typeof type }>)),
-          )
-          if (found) {
-            consumed.add(found)
-            clearTimeout(timer)
-            resolve(found as Extract<ServerFrame, { type: typeof type }>)
-          } else {
-            waiters.push(look)
-          }
-        }
-        look()
-      })
-    },
-  }
-  await client.next('hello')
-  return client
-}
+import { until } from '@switchboard/testing'
 
 /** A raw TCP WebSocket client: hand-built frames, and a parser for what the server sends back. */
 export class RawClient {
@@ -220,43 +144,4 @@ export function closeFrame(code?: number, reason = ''): Buffer {
   payload.writeUInt16BE(code, 0)
   payload.write(reason, 2)
   return frame({ opcode: 8, payload })
-}
-
-/** Polls `check` (sync or async) until it is true; fails naming `what` after `timeoutMs`. */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-  what = 'condition',
-): Promise<void> {
-  const start = Date.now()
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
-
-/**
- * A per-file fixture: `setup(options)` starts a server with the file's defaults and hands out
- * connected clients (`client(query?)`); everything it started — and whatever `onCleanup` was
- * given — is torn down after each test, newest first.
- */
-export function serverFixture(defaults: SwitchboardOptions = {}) {
-  const cleanups: Array<() => unknown> = []
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-  })
-  const onCleanup = (cleanup: () => unknown): void => {
-    cleanups.push(cleanup)
-  }
-  async function setup(options: SwitchboardOptions = {}) {
-    const server = await startServer({ ...defaults, ...options })
-    onCleanup(() => server.sb.close({ timeout: 300 }))
-    const client = async (query = '') => {
-      const c = await connect(`${server.url}${query}`)
-      onCleanup(() => c.ws.terminate())
-      return c
-    }
-    return { ...server, client }
-  }
-  return { setup, onCleanup }
 }
