@@ -52,6 +52,19 @@ describe('connection', () => {
     expect((await c.closed).code).toBe(1008)
   })
 
+  it('tolerates maxProtocolErrors (default 10) invalid frames in a burst, and closes on the next with 1008', async () => {
+    const { client } = await setup()
+    const c = await client()
+    for (let i = 0; i < 10; i++) c.send('nope')
+    c.send({ type: 'ping', id: 'alive' })
+    expect(await c.next('pong')).toEqual({ type: 'pong', id: 'alive' })
+    expect(c.frames.filter((f) => f.type === 'error')).toHaveLength(10)
+    expect(c.ws.readyState).toBe(c.ws.OPEN)
+    c.send('nope')
+    expect((await c.closed).code).toBe(1008)
+    expect(c.frames.filter((f) => f.type === 'error')).toHaveLength(11)
+  })
+
   it('closes binary messages with 1003', async () => {
     const { client } = await setup()
     const c = await client()
