@@ -143,10 +143,10 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
    * Ends the connection because of an error: an `error` frame with its code, then the close the
    * error table gives that code (e.g. `frame_too_large` → 1009).
    */
-  fail(code: ClosingErrorCode, message: string): void {
+  fail(code: ClosingErrorCode, message: string, reason = message): void {
     if (this._state !== 'open') return
     this.sendError({ code, message })
-    this.close(closeFor(code), message)
+    this.close(closeFor(code), reason)
   }
 
   /** Drops the connection without a close handshake (a dead peer). */
