@@ -281,7 +281,7 @@ describe('channels', () => {
     const { client } = await setup({ maxSubscriptions: 2 })
     const c = await client()
     c.send({ type: 'subscribe', id: 'bad', channel: 'chat:*' })
-    expect(await c.next('error')).toMatchObject({ code: 'invalid_frame', id: 'bad' })
+    expect(await c.next('error')).toMatchObject({ code: 'invalid_channel', id: 'bad' })
     for (const id of ['1', '2', '3']) c.send({ type: 'subscribe', id, channel: `c${id}` })
     expect(await c.next('reply', (r) => r.id === '3')).toMatchObject({
       ok: false,
