@@ -1,7 +1,9 @@
 /**
  * Close codes and error codes, as data. One table each, so the docs, the server and the client
  * cannot disagree: a close code says whether a client should reconnect; an error code names what
- * went wrong and which close code the server uses when that error ends a connection.
+ * went wrong and which close code the server uses when that error ends a connection (`closeFor`).
+ * Every row is something a server or a client really sends or observes
+ * (packages/server/test/code-tables.test.ts proves it row by row).
  */
 
 /** Whether a client that sees this close code should reconnect. */
@@ -23,13 +25,10 @@ export const CloseCode = {
   INVALID_PAYLOAD_DATA: 1007,
   POLICY_VIOLATION: 1008,
   MESSAGE_TOO_BIG: 1009,
-  INTERNAL_ERROR: 1011,
   SERVICE_RESTART: 1012,
   TRY_AGAIN_LATER: 1013,
-  BAD_REQUEST: 4000,
   AUTH_FAILED: 4001,
   FORBIDDEN: 4003,
-  UNSUPPORTED_PROTOCOL: 4005,
   SLOW_CONSUMER: 4100,
   RATE_LIMITED: 4101,
   HEARTBEAT_TIMEOUT: 4102,
@@ -71,12 +70,6 @@ export const CLOSE_CODES: readonly CloseCodeInfo[] = [
     description: 'A frame over maxPayload. The frame is dropped; a new connection may go on without it.',
   },
   {
-    code: 1011,
-    name: 'internal_error',
-    band: 'reconnect',
-    description: 'The server hit an unexpected condition.',
-  },
-  {
     code: 1012,
     name: 'service_restart',
     band: 'reconnect',
@@ -89,12 +82,6 @@ export const CLOSE_CODES: readonly CloseCodeInfo[] = [
     description: 'The server is overloaded; back off.',
   },
   {
-    code: 4000,
-    name: 'bad_request',
-    band: 'terminal',
-    description: 'The client sent something it must not.',
-  },
-  {
     code: 4001,
     name: 'auth_failed',
     band: 'terminal',
@@ -105,12 +92,6 @@ export const CLOSE_CODES: readonly CloseCodeInfo[] = [
     name: 'forbidden',
     band: 'terminal',
     description: 'Authenticated, but not allowed to connect.',
-  },
-  {
-    code: 4005,
-    name: 'unsupported_protocol',
-    band: 'terminal',
-    description: 'The client did not offer the switchboard.v1 subprotocol.',
   },
   {
     code: 4100,
@@ -154,7 +135,7 @@ export function shouldReconnect(code: number): boolean {
 export interface ErrorCodeInfo {
   code: string
   /** The close code used when this error ends the connection; undefined when it never does. */
-  close?: number
+  close?: CloseCode
   description: string
 }
 
@@ -171,7 +152,6 @@ export const ErrorCode = {
   NOT_SUBSCRIBED: 'not_subscribed',
   LIMIT_EXCEEDED: 'limit_exceeded',
   RATE_LIMITED: 'rate_limited',
-  SLOW_CONSUMER: 'slow_consumer',
   UNAVAILABLE: 'unavailable',
   INTERNAL: 'internal',
   TIMEOUT: 'timeout',
@@ -180,7 +160,7 @@ export const ErrorCode = {
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 
-export const ERROR_CODES: readonly ErrorCodeInfo[] = [
+const ERROR_TABLE = [
   {
     code: 'invalid_json',
     close: 1008,
@@ -195,6 +175,7 @@ export const ERROR_CODES: readonly ErrorCodeInfo[] = [
   { code: 'frame_too_large', close: 1009, description: 'The frame is larger than maxPayload.' },
   {
     code: 'invalid_channel',
+    close: 1008,
     description: 'The channel name is empty, too long, or has characters outside the set.',
   },
   {
@@ -203,7 +184,12 @@ export const ERROR_CODES: readonly ErrorCodeInfo[] = [
   },
   { code: 'unknown_event', description: 'No handler is registered for this request event.' },
   { code: 'unauthorized', close: 4001, description: 'Authentication is missing, invalid or expired.' },
-  { code: 'forbidden', description: 'This connection may not do this (subscribe, publish, request).' },
+  {
+    code: 'forbidden',
+    close: 4003,
+    description:
+      'This connection may not do this (subscribe, publish, request, or a token for another subject).',
+  },
   { code: 'not_subscribed', description: 'The connection is not subscribed to that channel.' },
   {
     code: 'limit_exceeded',
@@ -211,11 +197,11 @@ export const ERROR_CODES: readonly ErrorCodeInfo[] = [
   },
   { code: 'rate_limited', close: 4101, description: 'Too many frames; slow down.' },
   {
-    code: 'slow_consumer',
-    close: 4100,
-    description: 'The live stream was cut because the client read too slowly.',
+    code: 'unavailable',
+    close: 1013,
+    description:
+      'The broker could not accept the operation, or a token could not be checked; it was not applied.',
   },
-  { code: 'unavailable', description: 'The broker could not accept the operation; it was not applied.' },
   { code: 'internal', description: 'The handler failed unexpectedly; nothing about it is exposed.' },
   { code: 'timeout', description: 'Client side: no reply arrived in time.' },
   {
@@ -223,11 +209,27 @@ export const ERROR_CODES: readonly ErrorCodeInfo[] = [
     description: 'Client side: the connection closed while the request was in flight.',
   },
   { code: 'cancelled', description: 'Client side: the caller aborted the request.' },
-]
+] as const satisfies readonly (ErrorCodeInfo & { code: ErrorCode })[]
+
+export const ERROR_CODES: readonly ErrorCodeInfo[] = ERROR_TABLE
+
+/** The error codes whose row has a close code: those that may end a connection. */
+export type ClosingErrorCode = Extract<(typeof ERROR_TABLE)[number], { close: number }>['code']
 
 const errorByCode = new Map(ERROR_CODES.map((e) => [e.code, e]))
 
 /** The table entry for an error code, if the protocol defines it. */
 export function errorCodeInfo(code: string): ErrorCodeInfo | undefined {
   return errorByCode.get(code)
+}
+
+/**
+ * The close code used when this error ends a connection: the table's `close` column, undefined
+ * for an error that never does (or a code the table does not know). Typed so that the codes that
+ * do close give a close code without a check.
+ */
+export function closeFor(code: ClosingErrorCode): CloseCode
+export function closeFor(code: string): CloseCode | undefined
+export function closeFor(code: string): CloseCode | undefined {
+  return errorByCode.get(code)?.close
 }

@@ -75,9 +75,16 @@ class FieldReader {
     return this.optString('id', DEFAULT_LIMITS.maxIdLength)
   }
 
+  /** A channel field that is not a string is `invalid_frame`; a string that is no channel name, `invalid_channel`. */
   channel(): string {
-    const name = this.string('channel', DEFAULT_LIMITS.maxChannelLength)
-    if (!isValidChannel(name)) this.fail(`"channel" has characters outside A-Z a-z 0-9 _ - : . @ / = +`)
+    const name = this.raw.channel
+    if (typeof name !== 'string') this.fail('"channel" must be a string')
+    if (!isValidChannel(name)) {
+      this.fail(
+        `"channel" must be 1–${DEFAULT_LIMITS.maxChannelLength} characters from A-Z a-z 0-9 _ - : . @ / = +`,
+        ErrorCode.INVALID_CHANNEL,
+      )
+    }
     return name
   }
 

@@ -74,7 +74,7 @@ const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
     })
     .map((f) => ({ type: 'presence' as const, ...f })),
   fc
-    .record({ code: fc.constantFrom('invalid_json', 'slow_consumer'), message: fc.string(), id: opt(id) })
+    .record({ code: fc.constantFrom('invalid_json', 'rate_limited'), message: fc.string(), id: opt(id) })
     .map((f) => clean({ type: 'error' as const, ...f })),
   fc.record({ id: opt(id) }).map((f) => clean({ type: 'pong' as const, ...f })),
   fc.record({ expiresIn: offset }).map((f) => ({ type: 'refresh' as const, ...f })),

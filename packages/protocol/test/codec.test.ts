@@ -126,8 +126,6 @@ describe('rejections', () => {
     ['subscribe with numeric id', '{"type":"subscribe","id":1,"channel":"c"}'],
     ['subscribe with empty id', '{"type":"subscribe","id":"","channel":"c"}'],
     ['subscribe without channel', '{"type":"subscribe","id":"1"}'],
-    ['subscribe with a space in channel', '{"type":"subscribe","id":"1","channel":"a b"}'],
-    ['subscribe with a pattern channel', '{"type":"subscribe","id":"1","channel":"chat:*"}'],
     ['since not an object', '{"type":"subscribe","id":"1","channel":"c","since":5}'],
     [
       'since with negative offset',
@@ -148,13 +146,33 @@ describe('rejections', () => {
   ]
   it.each(bad)('%s', (_name, input) => rejects(input, ErrorCode.INVALID_FRAME, 'client'))
 
+  // A channel that is a string but not a valid name is `invalid_channel`; one that is not a
+  // string at all (or is missing) is `invalid_frame`, like any other field of the wrong type.
+  const badChannels: Array<[string, string]> = [
+    ['subscribe with a space in channel', '{"type":"subscribe","id":"1","channel":"a b"}'],
+    ['subscribe with a pattern channel', '{"type":"subscribe","id":"1","channel":"chat:*"}'],
+    ['subscribe with an empty channel', '{"type":"subscribe","id":"1","channel":""}'],
+    [
+      'subscribe with an over-long channel',
+      encodeFrame({ type: 'subscribe', id: '1', channel: 'a'.repeat(DEFAULT_LIMITS.maxChannelLength + 1) }),
+    ],
+    ['unsubscribe with a bad channel', '{"type":"unsubscribe","channel":"a\\nb"}'],
+    ['publish with a bad channel', '{"type":"publish","channel":"é","data":1}'],
+  ]
+  it.each(badChannels)('%s → invalid_channel', (_name, input) =>
+    rejects(input, ErrorCode.INVALID_CHANNEL, 'client'),
+  )
+  it('a bad channel in a server frame is invalid_channel too', () => {
+    rejects(
+      '{"type":"message","channel":"a b","epoch":"e","offset":1,"data":1}',
+      ErrorCode.INVALID_CHANNEL,
+      'server',
+    )
+  })
+
   it('over-long strings', () => {
     const long = (n: number) => 'a'.repeat(n)
     rejects(encodeFrame({ type: 'ping', id: long(DEFAULT_LIMITS.maxIdLength + 1) }), ErrorCode.INVALID_FRAME)
-    rejects(
-      encodeFrame({ type: 'subscribe', id: '1', channel: long(DEFAULT_LIMITS.maxChannelLength + 1) }),
-      ErrorCode.INVALID_FRAME,
-    )
     rejects(
       encodeFrame({ type: 'request', event: long(DEFAULT_LIMITS.maxEventLength + 1) }),
       ErrorCode.INVALID_FRAME,
@@ -197,7 +215,7 @@ describe('rejections', () => {
     expect(err.message).toBeTruthy()
   })
   it('reports the frame id when it could be read', () => {
-    const err = rejects('{"type":"subscribe","id":"abc","channel":"a b"}', ErrorCode.INVALID_FRAME)
+    const err = rejects('{"type":"subscribe","id":"abc","channel":"a b"}', ErrorCode.INVALID_CHANNEL)
     expect(err.frameId).toBe('abc')
     expect(err.message).toContain('channel')
   })

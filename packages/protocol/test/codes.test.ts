@@ -4,6 +4,7 @@ import {
   CLOSE_CODES,
   CloseCode,
   closeCodeInfo,
+  closeFor,
   ERROR_CODES,
   ErrorCode,
   errorCodeInfo,
@@ -17,10 +18,8 @@ describe('shouldReconnect', () => {
     [CloseCode.PROTOCOL_ERROR, false],
     [CloseCode.ABNORMAL, true],
     [CloseCode.POLICY_VIOLATION, false],
-    [CloseCode.INTERNAL_ERROR, true],
     [CloseCode.SERVICE_RESTART, true],
     [CloseCode.TRY_AGAIN_LATER, true],
-    [CloseCode.BAD_REQUEST, false],
     [CloseCode.AUTH_FAILED, false],
     [CloseCode.FORBIDDEN, false],
     [CloseCode.SLOW_CONSUMER, true],
@@ -55,5 +54,38 @@ describe('tables', () => {
       if (code === CloseCode.ABNORMAL) continue // observed only, never sent
       expect(code === 1000 || (code >= 1001 && code <= 1014) || (code >= 3000 && code <= 4999)).toBe(true)
     }
+  })
+})
+
+describe('closeFor', () => {
+  it('reads the close column of the error table', () => {
+    for (const { code, close } of ERROR_CODES) expect(closeFor(code)).toBe(close)
+  })
+  it.each([
+    [ErrorCode.INVALID_JSON, 1008],
+    [ErrorCode.INVALID_FRAME, 1008],
+    [ErrorCode.INVALID_CHANNEL, 1008],
+    [ErrorCode.FRAME_TOO_LARGE, 1009],
+    [ErrorCode.UNAUTHORIZED, 4001],
+    [ErrorCode.FORBIDDEN, 4003],
+    [ErrorCode.UNAVAILABLE, 1013],
+    [ErrorCode.RATE_LIMITED, 4101],
+  ])('%s → %i', (code, close) => {
+    expect(closeFor(code)).toBe(close)
+  })
+  it('is undefined for errors that never end a connection, and for unknown codes', () => {
+    expect(closeFor(ErrorCode.NOT_SUBSCRIBED)).toBeUndefined()
+    expect(closeFor(ErrorCode.TIMEOUT)).toBeUndefined()
+    expect(closeFor('my_app_code')).toBeUndefined()
+  })
+})
+
+describe('rows nothing sends are gone', () => {
+  it.each([1011, 4000, 4005])('%i is not in the close table (it follows its band)', (code) => {
+    expect(closeCodeInfo(code)).toBeUndefined()
+  })
+  it('slow_consumer is not an error code (a slow consumer is closed with 4100, no error frame)', () => {
+    expect(errorCodeInfo('slow_consumer')).toBeUndefined()
+    expect(closeCodeInfo(4100)?.name).toBe('slow_consumer')
   })
 })

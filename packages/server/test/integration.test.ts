@@ -53,6 +53,19 @@ describe('connection', () => {
     expect((await c.closed).code).toBe(1008)
   })
 
+  it('tolerates maxProtocolErrors (default 10) invalid frames in a burst, and closes on the next with 1008', async () => {
+    const { client } = await setup()
+    const c = await client()
+    for (let i = 0; i < 10; i++) c.send('nope')
+    c.send({ type: 'ping', id: 'alive' })
+    expect(await c.next('pong')).toEqual({ type: 'pong', id: 'alive' })
+    expect(c.frames.filter((f) => f.type === 'error')).toHaveLength(10)
+    expect(c.ws.readyState).toBe(c.ws.OPEN)
+    c.send('nope')
+    expect((await c.closed).code).toBe(1008)
+    expect(c.frames.filter((f) => f.type === 'error')).toHaveLength(11)
+  })
+
   it('closes binary messages with 1003', async () => {
     const { client } = await setup()
     const c = await client()
@@ -269,7 +282,7 @@ describe('channels', () => {
     const { client } = await setup({ maxSubscriptions: 2 })
     const c = await client()
     c.send({ type: 'subscribe', id: 'bad', channel: 'chat:*' })
-    expect(await c.next('error')).toMatchObject({ code: 'invalid_frame', id: 'bad' })
+    expect(await c.next('error')).toMatchObject({ code: 'invalid_channel', id: 'bad' })
     for (const id of ['1', '2', '3']) c.send({ type: 'subscribe', id, channel: `c${id}` })
     expect(await c.next('reply', (r) => r.id === '3')).toMatchObject({
       ok: false,

@@ -149,7 +149,7 @@ describe('long-polling transport', () => {
     expect(codes).toEqual([4100])
   })
 
-  it('refuses a POST over maxPayload with 413 and closes with 1009; unknown ids get 404', async () => {
+  it('refuses a POST over maxPayload with 413, a frame_too_large error and a close with 1009; unknown ids get 404', async () => {
     const { url } = await setup({ maxPayload: 1024 })
     const base = httpBase(url)
     expect((await fetch(`${base}/poll/AAAAAAAAAAAAAAAAAAAAAAAA`)).status).toBe(404)
@@ -157,6 +157,7 @@ describe('long-polling transport', () => {
     await c.pollOnce()
     expect((await c.post({ type: 'publish', channel: 'chat:a', data: 'x'.repeat(4000) })).status).toBe(413)
     await c.pollOnce()
+    expect(c.frames.at(-2)).toMatchObject({ type: 'error', code: 'frame_too_large' })
     expect(c.frames.at(-1)).toEqual({ type: 'close', code: 1009, reason: 'message too big' })
   })
 

@@ -74,14 +74,16 @@ describe('SSE transport', () => {
     expect(c.frames.filter((f) => f.type === 'reply' || f.type === 'message')).toEqual([])
   })
 
-  it('refuses a POST over maxPayload with 413 and closes the session with 1009', async () => {
+  it('refuses a POST over maxPayload with 413, a frame_too_large error, and closes the session with 1009', async () => {
     const { sb, url } = await setup({ maxPayload: 1024 })
     const closed = new Promise<number>((resolve) => sb.on('disconnect', (_c, { code }) => resolve(code)))
     const c = await open(httpBase(url))
     await c.next('hello')
     const res = await c.post({ type: 'publish', channel: 'chat:a', data: 'x'.repeat(2000) })
     expect(res.status).toBe(413)
+    expect(await c.next('error')).toMatchObject({ type: 'error', code: 'frame_too_large' })
     expect(await c.next('close')).toEqual({ type: 'close', code: 1009, reason: 'message too big' })
+    expect(c.frames.at(-2)).toMatchObject({ type: 'error', code: 'frame_too_large' })
     expect(await closed).toBe(1009)
     await c.ended
     expect((await c.post({ type: 'ping' })).status).toBe(410)

@@ -24,7 +24,7 @@ export interface AdmissionOptions {
   /** Whether the server is draining (new connections get 503). */
   draining: () => boolean
   /** Makes the admitted connection. */
-  open: (transport: Transport, auth: Authenticated, ip: string, req: IncomingMessage) => void
+  open: (transport: Transport, auth: Authenticated, ip: string, req: IncomingMessage) => ClientConnection
   log: Logger
 }
 

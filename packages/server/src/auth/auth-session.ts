@@ -7,7 +7,7 @@
  * connection is closed with 4003. The server calls in here; nothing here knows about JWT.
  */
 import type { IncomingMessage } from 'node:http'
-import { CloseCode, ErrorCode, type ServerFrame } from '@switchboard/protocol'
+import { closeFor, ErrorCode, type ServerFrame } from '@switchboard/protocol'
 import { SwitchboardError } from '../errors.js'
 
 type MaybePromise<T> = T | Promise<T>
@@ -92,7 +92,7 @@ export class TokenSessions<C extends SessionConnection> {
     }
     // The pending connection holds the handshake request (for `onAuthenticated`) this long at most.
     this.schedule(session, Date.now() + this.authTimeout, () =>
-      this.close(conn, CloseCode.AUTH_FAILED, 'no token in time'),
+      this.close(conn, closeFor(ErrorCode.UNAUTHORIZED), 'no token in time'),
     )
   }
 
@@ -119,15 +119,16 @@ export class TokenSessions<C extends SessionConnection> {
     } catch (err) {
       const refusal = this.refusal(err)
       if (!session.authenticated) {
-        const code =
-          refusal.code === ErrorCode.UNAVAILABLE ? CloseCode.TRY_AGAIN_LATER : CloseCode.AUTH_FAILED
+        const code = closeFor(
+          refusal.code === ErrorCode.UNAVAILABLE ? ErrorCode.UNAVAILABLE : ErrorCode.UNAUTHORIZED,
+        )
         this.closeAfterReply(conn, code, refusal.message)
       }
       throw refusal
     }
     if (this.sessions.get(conn) !== session || conn.state === 'closed') return undefined
     if (session.subject !== undefined && credentials.subject !== session.subject) {
-      this.closeAfterReply(conn, CloseCode.FORBIDDEN, 'token subject changed')
+      this.closeAfterReply(conn, closeFor(ErrorCode.FORBIDDEN), 'token subject changed')
       throw new SwitchboardError(
         ErrorCode.FORBIDDEN,
         'a token for another subject: this connection is not yours',
@@ -157,7 +158,9 @@ export class TokenSessions<C extends SessionConnection> {
       const askAt = expiresAt - Math.min(this.refreshBefore, remaining / 2)
       this.schedule(session, askAt, () => {
         conn.sendFrame({ type: 'refresh', expiresIn: Math.max(0, Math.round(expiresAt - Date.now())) })
-        this.schedule(session, expiresAt, () => this.close(conn, CloseCode.AUTH_FAILED, 'token expired'))
+        this.schedule(session, expiresAt, () =>
+          this.close(conn, closeFor(ErrorCode.UNAUTHORIZED), 'token expired'),
+        )
       })
     }
     const announce = session.onAuthenticated

@@ -12,6 +12,8 @@ import type { EventData, EventMap, EventName, UntypedEventMap } from '@switchboa
 import {
   type ClientFrame,
   CloseCode,
+  type ClosingErrorCode,
+  closeFor,
   decodeClientFrame,
   type ErrorBody,
   ErrorCode,
@@ -61,7 +63,7 @@ export interface ConnectionLimits {
   maxSubscriptions: number
   maxPendingRequests: number
   rateLimit: { capacity: number; refillPerSecond: number }
-  /** Protocol errors tolerated (refilling one per 10 s) before closing with 1008. */
+  /** Invalid frames tolerated in a burst (refilling one per 10 s); the next one closes the connection (1008). */
   maxProtocolErrors: number
 }
 
@@ -137,6 +139,16 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
     this.transport.close(code, reason)
   }
 
+  /**
+   * Ends the connection because of an error: an `error` frame with its code, then the close the
+   * error table gives that code (e.g. `frame_too_large` → 1009).
+   */
+  fail(code: ClosingErrorCode, message: string, reason = message): void {
+    if (this._state !== 'open') return
+    this.sendError({ code, message })
+    this.close(closeFor(code), reason)
+  }
+
   /** Drops the connection without a close handshake (a dead peer). */
   terminate(code: number, reason: string): void {
     if (this._state === 'closed') return
@@ -201,18 +213,21 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
       const e =
         err instanceof ProtocolError ? err : new ProtocolError(ErrorCode.INVALID_FRAME, 'unreadable frame')
       this.sendError({ code: e.code, message: e.message }, e.frameId)
-      // capacity n/2 with debt allowed down to -n/2: about n errors in a burst end the connection.
+      // n tokens: n invalid frames in a burst are answered, the (n+1)th also ends the connection,
+      // with the close the error table gives its code (1008 for every code the codec throws).
       this.abuse ??= new TokenBucket({
-        capacity: this.host.limits.maxProtocolErrors / 2,
+        capacity: this.host.limits.maxProtocolErrors,
         refillPerSecond: 0.1,
       })
-      if (this.abuse.take() !== 'ok') this.close(CloseCode.POLICY_VIOLATION, 'too many invalid frames')
+      if (this.abuse.take() !== 'ok') {
+        this.close(closeFor(e.code) ?? closeFor(ErrorCode.INVALID_FRAME), 'too many invalid frames')
+      }
       return
     }
     this.rate ??= new TokenBucket(this.host.limits.rateLimit)
     const verdict = this.rate.take()
     if (verdict === 'exceeded') {
-      this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded')
+      this.close(closeFor(ErrorCode.RATE_LIMITED), 'rate limit exceeded')
       return
     }
     if (verdict === 'refused') {

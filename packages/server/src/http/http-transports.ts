@@ -11,13 +11,14 @@
  * A new session passes the checks of a WebSocket handshake (the server's `admit`: draining,
  * Origin allowlist, per-IP cap, `authenticate`) and gets a random 144-bit id — the session's only
  * credential, never shown to anyone else (the public `connectionId` is a different value). POST
- * bodies are capped at `maxPayload` (413, and the session closes with 1009, as a WebSocket does
- * for an oversized message) and every frame in them goes through the connection's own validation
- * and rate limit. CORS headers are sent only to origins in the allowlist.
+ * bodies are capped at `maxPayload` (413, and the session gets a `frame_too_large` error and
+ * closes with 1009, as a WebSocket does for an oversized message) and every frame in them goes
+ * through the connection's own validation and rate limit. CORS headers are sent only to origins
+ * in the allowlist.
  */
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { CloseCode } from '@switchboard/protocol'
+import { CloseCode, type ClosingErrorCode, closeFor, ErrorCode } from '@switchboard/protocol'
 import type { HttpSessionTransport } from '../transport/http-session.js'
 import { LongPollTransport } from '../transport/long-poll-transport.js'
 import { SseTransport } from '../transport/sse-transport.js'
@@ -29,8 +30,13 @@ export interface Refusal {
   message: string
 }
 
+/** What the router may do to a session's connection: end it because of an error (see ClientConnection). */
+export interface FailingConnection {
+  fail(code: ClosingErrorCode, message: string, reason?: string): void
+}
+
 /** A new session let in: `open` makes its connection (hello, heartbeat, listeners) over the transport. */
-export type Admission = { ok: true; open: (transport: Transport) => void } | Refusal
+export type Admission = { ok: true; open: (transport: Transport) => FailingConnection } | Refusal
 
 /** What the router needs from the server. */
 export interface HttpTransportsHost {
@@ -77,6 +83,8 @@ export function framesOf(body: string): string[] {
 
 export class HttpTransports {
   private readonly sessions = new Map<string, HttpSessionTransport>()
+  /** Each session's connection, for the errors found here that end it. */
+  private readonly connections = new WeakMap<HttpSessionTransport, FailingConnection>()
   private readonly ended = new Set<string>()
   private readonly prefix: string
   private readonly holdMs: number
@@ -191,7 +199,7 @@ export class HttpTransports {
         .end(JSON.stringify({ session: id }))
     }
     this.sessions.set(id, transport)
-    admission.open(transport)
+    this.connections.set(transport, admission.open(transport))
   }
 
   /** Reads a POST body up to maxPayload and hands its frames to the session. */
@@ -208,8 +216,12 @@ export class HttpTransports {
     const tooBig = (): void => {
       done = true
       chunks.length = 0
-      plain(res, 413, `a request body may not exceed ${limit} bytes`, { ...cors, connection: 'close' })
-      session.close(CloseCode.MESSAGE_TOO_BIG, 'message too big')
+      const message = `a request body may not exceed ${limit} bytes`
+      plain(res, 413, message, { ...cors, connection: 'close' })
+      // The session hears why on its stream, then closes as the error table says (1009).
+      const conn = this.connections.get(session)
+      if (conn) conn.fail(ErrorCode.FRAME_TOO_LARGE, message, 'message too big')
+      else session.close(closeFor(ErrorCode.FRAME_TOO_LARGE), 'message too big')
       // Read and drop the rest, so the client gets to read the answer instead of a reset.
       req.resume()
     }
@@ -231,6 +243,8 @@ export class HttpTransports {
         body = utf8.decode(Buffer.concat(chunks, size))
       } catch {
         plain(res, 400, 'the request body is not valid UTF-8', cors)
+        // The transport-level close a WebSocket uses for invalid UTF-8 (RFC 6455), not an error
+        // of the protocol's table: no frame was read, so there is nothing to answer.
         session.close(CloseCode.INVALID_PAYLOAD_DATA, 'invalid UTF-8')
         return
       }
