@@ -60,13 +60,6 @@ export function encodeSessionStart(session: string): string {
   return JSON.stringify({ session } satisfies SessionStart)
 }
 
-/** The session id of a long-polling open answer (its parsed JSON body); undefined when malformed. */
-export function decodeSessionStart(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null) return undefined
-  const { session } = body as Partial<Record<keyof SessionStart, unknown>>
-  return typeof session === 'string' && session !== '' ? session : undefined
-}
-
 /**
  * The last frame of an HTTP session: its close code (from the close-code table) and reason. Never
  * sent on a WebSocket and not a ServerFrame; the client turns it into its socket's close event.
@@ -86,15 +79,14 @@ export function encodeCloseFrame(code: number, reason: string): string {
  * whose code is missing or not an integer reads as 1006 (abnormal), as a session that just ended.
  */
 export function decodeCloseFrame(text: string): CloseFrame | undefined {
-  let value: unknown
+  let frame: Partial<Record<keyof CloseFrame, unknown>> | null
   try {
-    value = JSON.parse(text)
+    frame = JSON.parse(text)
   } catch {
     return undefined
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
-  const { type, code, reason } = value as Record<string, unknown>
-  if (type !== 'close') return undefined
+  if (frame?.type !== 'close') return undefined
+  const { code, reason } = frame
   return {
     type: 'close',
     code: Number.isInteger(code) ? (code as number) : CloseCode.ABNORMAL,
@@ -130,11 +122,8 @@ export function encodePollAnswer(frames: readonly string[]): string {
 
 /** The frames of a long-polling answer, each as the text a WebSocket message would carry. */
 export function decodePollAnswer(body: string): string[] {
-  const lines = body.split('\n')
-  const frames: string[] = []
-  for (let i = 1; i < lines.length - 1; i++) {
-    const line = lines[i]!
-    frames.push(line.endsWith(',') ? line.slice(0, -1) : line)
-  }
-  return frames
+  return body
+    .split('\n')
+    .slice(1, -1)
+    .map((line) => (line.endsWith(',') ? line.slice(0, -1) : line))
 }

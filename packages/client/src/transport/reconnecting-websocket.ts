@@ -8,8 +8,8 @@
  * nothing of the Switchboard protocol.
  */
 import { CloseCode, shouldReconnect } from '@switchboard/protocol'
-import { type Backoff, createBackoff } from './backoff.js'
-import { Emitter } from './emitter.js'
+import { type Backoff, createBackoff } from '../util/backoff.js'
+import { Emitter } from '../util/emitter.js'
 import { fallbackWebSocket, type TransportName } from './fallback.js'
 import {
   globalWebSocket,
@@ -265,7 +265,7 @@ function noop(): void {}
 /** close() only accepts 1000 and 3000–4999, and throws on a socket that is still connecting in some runtimes. */
 function closeQuietly(socket: WebSocketLike, code: number, reason: string): void {
   try {
-    if (code === 1000 || (code >= 3000 && code <= 4999)) socket.close(code, reason)
+    if (code === CloseCode.NORMAL || (code >= 3000 && code <= 4999)) socket.close(code, reason)
     else socket.close()
   } catch {
     // Already closing or closed: nothing left to do.

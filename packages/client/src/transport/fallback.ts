@@ -10,6 +10,7 @@
  * in case the network changed.
  */
 
+import { CloseCode } from '@switchboard/protocol'
 import { CLOSED, CONNECTING } from './http-socket.js'
 import { LongPollSocket } from './long-poll-socket.js'
 import { SseSocket } from './sse-socket.js'
@@ -84,7 +85,7 @@ export function fallbackWebSocket(
 
     #try(index: number, url: string, protocols: string | string[] | undefined): void {
       let socket: WebSocketLike | undefined
-      const next = (event: CloseEvent = { code: 1006, reason: '', wasClean: false }): void => {
+      const next = (event: CloseEvent = { code: CloseCode.ABNORMAL, reason: '', wasClean: false }): void => {
         clearTimeout(this.#timer)
         if (socket) {
           socket.onopen = socket.onmessage = socket.onclose = null

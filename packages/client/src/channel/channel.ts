@@ -5,16 +5,17 @@
  * `since: {epoch, offset}`, drop any message at or below the last offset of the same epoch, and
  * say so with a `recovery` event when the server could not fill the gap.
  */
-import type {
-  MessageFrame,
-  PresenceMember,
-  PublishResult,
-  StreamPosition,
-  SubscribeResult,
+import {
+  ErrorCode,
+  type MessageFrame,
+  type PresenceMember,
+  type PublishResult,
+  type StreamPosition,
+  type SubscribeResult,
 } from '@switchboard/protocol'
-import { createBackoff } from './backoff.js'
-import { Emitter } from './emitter.js'
-import type { SwitchboardError } from './errors.js'
+import { createBackoff } from '../util/backoff.js'
+import { Emitter } from '../util/emitter.js'
+import type { SwitchboardError } from '../util/errors.js'
 
 export type ChannelState = 'unsubscribed' | 'subscribing' | 'subscribed'
 
@@ -38,6 +39,7 @@ export interface RecoveryInfo {
   position: StreamPosition
 }
 
+/** One publication on a channel: its data and its stream position. */
 export interface ChannelMessage<T> {
   data: T
   epoch: string
@@ -45,9 +47,7 @@ export interface ChannelMessage<T> {
 }
 
 export interface ChannelEvents<T> {
-  /** Each message once, in order, across reconnects. */
-  message: T
-  /** The same, with its stream position. */
+  /** Each publication once, in order, across reconnects, with its position (`{ data, epoch, offset }`). */
   publication: ChannelMessage<T>
   state: { oldState: ChannelState; newState: ChannelState; reason: ChannelStateReason }
   subscribed: SubscribeResult
@@ -169,9 +169,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
     const last = this.#position
     if (last && frame.epoch === last.epoch && frame.offset <= last.offset) return
     this.#position = { epoch: frame.epoch, offset: frame.offset }
-    const data = frame.data as T
-    this.emit('message', data)
-    this.emit('publication', { data, epoch: frame.epoch, offset: frame.offset })
+    this.emit('publication', { data: frame.data as T, epoch: frame.epoch, offset: frame.offset })
   }
 
   /** @internal */
@@ -219,8 +217,8 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
 
   #failed(error: SwitchboardError): void {
     // A lost connection resubscribes by itself; a timeout waits for the next connection.
-    if (error.code === 'disconnected') return
-    if (error.code === 'unavailable') {
+    if (error.code === ErrorCode.DISCONNECTED) return
+    if (error.code === ErrorCode.UNAVAILABLE) {
       // The server could not reach its broker (Redis restarting): nothing was applied, so try
       // again after a backoff, as long as the subscription is still wanted on this connection.
       const generation = this.#generation
@@ -232,7 +230,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
         },
         RETRY_BACKOFF(this.#retries++),
       )
-    } else if (error.code !== 'timeout') {
+    } else if (error.code !== ErrorCode.TIMEOUT) {
       this.#wanted = false
       this.#setState('unsubscribed', 'subscribe_failed')
     }

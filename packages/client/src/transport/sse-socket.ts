@@ -6,13 +6,14 @@
  * ReconnectingWebSocket's and the client's job, as with a WebSocket.
  *
  * The stream starts with `event: session` (the id to POST frames to), then one `data:` event per
- * frame, hello first; it ends with `event: close` carrying the close code.
+ * frame, hello first; it ends with `event: close` carrying the close pseudo-frame.
  */
+import { decodeCloseFrame, HttpTransportPath, SseEvent } from '@switchboard/protocol'
 import { HttpSocket } from './http-socket.js'
 
 export class SseSocket extends HttpSocket {
   constructor(url: string, protocols?: string | string[]) {
-    super(url, protocols, 'sse')
+    super(url, protocols, HttpTransportPath.SSE)
   }
 
   protected async run(): Promise<void> {
@@ -49,7 +50,8 @@ export class SseSocket extends HttpSocket {
   }
 
   #dispatch(event: string, data: string): void {
-    if (event === 'session') this.opened(data)
+    if (event === SseEvent.SESSION) this.opened(data)
+    else if (event === SseEvent.CLOSE) this.closed(decodeCloseFrame(data))
     else this.frame(data)
   }
 }

@@ -3,8 +3,8 @@
  * (queue time included), an optional AbortSignal, and a promise settled exactly once. It knows
  * nothing of sockets; the client decides when to send it and what to do when the link drops.
  */
-import type { ClientFrame, JsonValue } from '@switchboard/protocol'
-import { SwitchboardError } from './errors.js'
+import { type ClientFrame, ErrorCode, type JsonValue } from '@switchboard/protocol'
+import { SwitchboardError } from '../util/errors.js'
 
 export interface PendingOptions {
   /** ms until the promise rejects with `timeout`. */
@@ -47,12 +47,12 @@ export class PendingRequest {
       this.#reject = reject
     })
     if (this.#signal?.aborted) {
-      this.reject(new SwitchboardError('cancelled', 'the request was aborted before it was sent'))
+      this.reject(new SwitchboardError(ErrorCode.CANCELLED, 'the request was aborted before it was sent'))
       return
     }
     this.#signal?.addEventListener('abort', this.#onAbort)
     this.#timer = setTimeout(() => {
-      this.reject(new SwitchboardError('timeout', `no reply within ${options.timeout} ms`))
+      this.reject(new SwitchboardError(ErrorCode.TIMEOUT, `no reply within ${options.timeout} ms`))
     }, options.timeout)
   }
 
@@ -69,7 +69,7 @@ export class PendingRequest {
   }
 
   readonly #onAbort = (): void => {
-    this.reject(new SwitchboardError('cancelled', 'the request was aborted'))
+    this.reject(new SwitchboardError(ErrorCode.CANCELLED, 'the request was aborted'))
   }
 
   #finish(outcome: Outcome): boolean {
