@@ -22,6 +22,7 @@ export const SESSION_OPEN_METHOD = { sse: 'GET', poll: 'POST' } as const satisfi
 
 /** The names of the SSE events that are not frames: the session id first, the close pseudo-frame last. */
 export const SseEvent = { SESSION: 'session', CLOSE: 'close' } as const
+export type SseEvent = (typeof SseEvent)[keyof typeof SseEvent]
 
 /** `<path>/<segment>`: where a session of that transport opens (`/ws` → `/ws/sse`). */
 export function httpTransportPath(path: string, transport: HttpTransportPath): string {

@@ -167,9 +167,10 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   handleMessage(frame: MessageFrame): void {
     if (!this.#wanted) return
     const last = this.#position
-    if (last && frame.epoch === last.epoch && frame.offset <= last.offset) return
-    this.#position = { epoch: frame.epoch, offset: frame.offset }
-    this.emit('publication', { data: frame.data as T, epoch: frame.epoch, offset: frame.offset })
+    const { epoch, offset } = frame
+    if (last && epoch === last.epoch && offset <= last.offset) return
+    this.#position = { epoch, offset }
+    this.emit('publication', { data: frame.data as T, epoch, offset })
   }
 
   /** @internal */
@@ -201,17 +202,15 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   #subscribed(result: SubscribeResult, since: StreamPosition | undefined): void {
     this.#retries = 0
     const last = this.#position
+    const { epoch, offset } = result
     // Adopt the server's position unless we already handled something later in the same epoch
     // (messages replayed before the reply have moved us there already).
-    if (!last || last.epoch !== result.epoch || last.offset < result.offset) {
-      this.#position = { epoch: result.epoch, offset: result.offset }
-    }
+    if (!last || last.epoch !== epoch || last.offset < offset) this.#position = { epoch, offset }
     if (result.members) this.#members = new Map(result.members.map((m) => [m.connectionId, m]))
     this.#setState('subscribed', 'subscribed')
     this.emit('subscribed', result)
     if (since) {
-      const position = { epoch: result.epoch, offset: result.offset }
-      this.emit('recovery', { recovered: result.recovered === true, since, position })
+      this.emit('recovery', { recovered: result.recovered === true, since, position: { epoch, offset } })
     }
   }
 

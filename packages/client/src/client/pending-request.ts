@@ -75,7 +75,7 @@ export class PendingRequest {
   #finish(outcome: Outcome): boolean {
     if (this.#settled) return false
     this.#settled = true
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    clearTimeout(this.#timer)
     this.#signal?.removeEventListener('abort', this.#onAbort)
     this.#onSettle(this, outcome)
     return true

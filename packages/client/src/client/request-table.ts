@@ -9,6 +9,9 @@ import { SwitchboardError } from '../util/errors.js'
 import type { ConnectionState } from './client-types.js'
 import { type Outcome, PendingRequest } from './pending-request.js'
 
+/** A frame that wants a reply: it carries the id the reply will carry. */
+export type IdFrame = ClientFrame & { id: string }
+
 interface Outgoing {
   frame: ClientFrame
   request: PendingRequest | undefined
@@ -45,15 +48,14 @@ export class RequestTable {
 
   /** Registers a request until it settles; `onOutcome` hears how it ended, synchronously. */
   track(
-    id: string,
-    frame: ClientFrame,
+    frame: IdFrame,
     timeout: number | undefined,
     signal: AbortSignal | undefined,
     idempotent: boolean,
     onOutcome?: (outcome: Outcome) => void,
   ): PendingRequest {
     const request = new PendingRequest(
-      id,
+      frame.id,
       frame,
       { timeout: timeout ?? this.#options.requestTimeout, signal, idempotent },
       (done, outcome) => {
@@ -61,8 +63,20 @@ export class RequestTable {
         onOutcome?.(outcome)
       },
     )
-    if (!request.settled) this.#pending.set(id, request)
+    if (!request.settled) this.#pending.set(frame.id, request)
     return request
+  }
+
+  /** Tracks a request and sends or queues it (see `enqueueOrSend`); the promise of its reply. */
+  send(
+    frame: IdFrame,
+    state: ConnectionState,
+    { timeout, signal }: { timeout?: number | undefined; signal?: AbortSignal | undefined },
+    idempotent: boolean,
+  ): Promise<unknown> {
+    const request = this.track(frame, timeout, signal, idempotent)
+    if (!request.settled) this.enqueueOrSend(frame, request, state)
+    return request.promise
   }
 
   /**

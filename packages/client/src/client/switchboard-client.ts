@@ -1,9 +1,9 @@
 /**
  * SwitchboardClient: the protocol on top of a ReconnectingWebSocket. It owns the connection state
- * machine (one `#setState`, a `state` event with the old state, the new one and a reason) and the
- * channels, which it resubscribes after every reconnect; the rest is delegated: the request table
- * (replies and the offline queue), the handshake (hello, auth, token refresh), liveness (the
- * handshake deadline and the heartbeat) and frame dispatch.
+ * machine (one `#setState`, a `state` event with the old state, the new one and a reason), the
+ * dispatch of each decoded frame to whatever it concerns, and the channels, which it resubscribes
+ * after every reconnect. Delegated: the request table (requests and publishes waiting for replies,
+ * the offline queue) and the connection keeper (handshake, auth, token refresh, heartbeat).
  */
 
 import type {
@@ -18,12 +18,13 @@ import type {
   UntypedEventMap,
 } from '@switchboard/protocol'
 import {
-  type ClientFrame,
   CloseCode,
+  ErrorCode,
   encodeFrame,
   type HelloFrame,
   type JsonValue,
   type PublishResult,
+  type ServerFrame,
   type StreamPosition,
   SUBPROTOCOL,
   type SubscribeResult,
@@ -33,6 +34,7 @@ import { Channel, type ChannelHost, type PublishOptions, type SubscribeOutcome }
 import { type CloseInfo, ReconnectingWebSocket } from '../transport/reconnecting-websocket.js'
 import { PublicEmitter } from '../util/emitter.js'
 import { SwitchboardError } from '../util/errors.js'
+import { noop } from '../util/noop.js'
 import type {
   ClientEvents,
   ConnectionState,
@@ -41,10 +43,9 @@ import type {
   StateChange,
   SwitchboardClientOptions,
 } from './client-types.js'
-import { decodeMessage, dispatchFrame, type FrameTargets } from './frame-dispatch.js'
-import { Handshake } from './handshake.js'
-import { Liveness } from './liveness.js'
-import { RequestTable } from './request-table.js'
+import { ConnectionKeeper } from './connection-keeper.js'
+import { decodeMessage } from './decode-message.js'
+import { type IdFrame, RequestTable } from './request-table.js'
 
 export type {
   ClientEvents,
@@ -61,10 +62,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   readonly #events = new PublicEmitter<M['events']>()
   readonly #channels = new Map<string, Channel>()
   readonly #requests: RequestTable
-  readonly #handshake: Handshake
-  readonly #liveness: Liveness
-  readonly #frameTargets: FrameTargets
-  readonly #connectTimeout: number
+  readonly #keeper: ConnectionKeeper
   #state: ConnectionState = 'disconnected'
   #nextKey = 0
   readonly #keyPrefix = randomPrefix()
@@ -75,7 +73,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   constructor(url: string | readonly string[], options: SwitchboardClientOptions = {}) {
     // The defaults are the ones documented on SwitchboardClientOptions.
     const requestTimeout = options.requestTimeout ?? 10_000
-    this.#connectTimeout = options.connectTimeout ?? 10_000
+    const connectTimeout = options.connectTimeout ?? 10_000
     this.#rws = new ReconnectingWebSocket(url, {
       protocols: SUBPROTOCOL,
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
@@ -83,7 +81,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       ...(options.backoff ? { backoff: options.backoff } : {}),
       maxAttempts: options.maxAttempts ?? Number.POSITIVE_INFINITY,
       minUptime: options.minUptime ?? 5_000,
-      connectTimeout: this.#connectTimeout,
+      connectTimeout,
       // This client queues frames itself, and only once the handshake is done.
       maxQueue: 0,
       startClosed: true,
@@ -94,31 +92,22 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       send: (text) => this.#rws.send(text),
     })
     this.#requests = requests
-    const error = (err: SwitchboardError): void => this.#emitter.emit('error', err)
-    this.#handshake = new Handshake(
+    this.#keeper = new ConnectionKeeper(
       {
         requests,
-        error,
+        error: (err) => this.#emitter.emit('error', err),
         drop: (reason) => this.#drop(reason),
         authFailed: (err) => this.#authFailed(err),
         ready: (hello) => this.#onReady(hello),
+        ping: () => this.#rws.send(encodeFrame({ type: 'ping' })),
       },
-      { getToken: options.getToken, connectTimeout: this.#connectTimeout, requestTimeout },
+      {
+        getToken: options.getToken,
+        heartbeatMargin: options.heartbeatMargin ?? 5_000,
+        connectTimeout,
+        requestTimeout,
+      },
     )
-    this.#liveness = new Liveness({
-      margin: options.heartbeatMargin ?? 5_000,
-      ping: () => this.#rws.send(encodeFrame({ type: 'ping' })),
-      onSilence: () => this.#drop('heartbeat_timeout'),
-    })
-    this.#frameTargets = {
-      requests,
-      channel: (name) => this.#channels.get(name),
-      hello: (hello) => this.#onHello(hello),
-      event: (frame) =>
-        this.#events.emit(frame.event as EventName<M>, frame.data as EventData<M, EventName<M>>),
-      refresh: () => void this.#handshake.refresh(),
-      error,
-    }
     this.#rws.on('open', () => this.#onOpen())
     this.#rws.on('message', ({ data }) => this.#onData(data))
     this.#rws.on('close', (info) => this.#onClose(info))
@@ -171,11 +160,9 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     data: RequestData<M, E>,
     options: RequestOptions = {},
   ): Promise<ReplyData<M, E>> {
-    const id = this.#requests.nextId()
-    const frame: ClientFrame = { type: 'request', id, event, ...wireData(data) }
-    return this.#send(frame, id, options.timeout, options.signal, options.idempotent ?? false) as Promise<
-      ReplyData<M, E>
-    >
+    const frame = { type: 'request', id: this.#requests.nextId(), event, ...wireData(data) } as const
+    const idempotent = options.idempotent ?? false
+    return this.#requests.send(frame, this.#state, options, idempotent) as Promise<ReplyData<M, E>>
   }
 
   /**
@@ -190,8 +177,8 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   ): Promise<PublishResult> {
     const id = this.#requests.nextId()
     const key = options.key ?? `${this.#keyPrefix}${(++this.#nextKey).toString(36)}`
-    const frame: ClientFrame = { type: 'publish', id, channel, data: data as JsonValue, key }
-    return this.#send(frame, id, options.timeout, options.signal, true) as Promise<PublishResult>
+    const frame = { type: 'publish', id, channel, data: data as JsonValue, key } as const
+    return this.#requests.send(frame, this.#state, options, true) as Promise<PublishResult>
   }
 
   /** Fire-and-forget: a request without id, so no reply. False when refused (closed, or queue full). */
@@ -249,10 +236,10 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   ): void {
     const requests = this.#requests
     const id = requests.nextId()
-    const frame: ClientFrame = since
+    const frame: IdFrame = since
       ? { type: 'subscribe', id, channel, since }
       : { type: 'subscribe', id, channel }
-    const request = requests.track(id, frame, undefined, undefined, false, (outcome) =>
+    const request = requests.track(frame, undefined, undefined, false, (outcome) =>
       done(outcome.ok ? { ok: true, result: outcome.data as unknown as SubscribeResult } : outcome),
     )
     // The channel hears of the outcome through `done`; the promise itself has no reader.
@@ -260,36 +247,64 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     requests.transmit(frame, request)
   }
 
-  #send(
-    frame: ClientFrame,
-    id: string,
-    timeout: number | undefined,
-    signal: AbortSignal | undefined,
-    idempotent: boolean,
-  ): Promise<unknown> {
-    const request = this.#requests.track(id, frame, timeout, signal, idempotent)
-    if (!request.settled) this.#requests.enqueueOrSend(frame, request, this.#state)
-    return request.promise
-  }
-
   // ---- receiving -----------------------------------------------------------------------------
 
   #onOpen(): void {
-    this.#handshake.reset()
-    this.#liveness.startHandshake(this.#connectTimeout, () => this.#drop('handshake_timeout'))
+    this.#keeper.opened()
   }
 
   #onData(data: unknown): void {
-    this.#liveness.seen()
+    this.#keeper.seen()
     const frame = decodeMessage(data)
     if (frame instanceof SwitchboardError) this.#emitter.emit('error', frame)
-    else dispatchFrame(frame, this.#frameTargets)
+    else this.#onFrame(frame)
+  }
+
+  #onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case 'hello':
+        this.#onHello(frame)
+        return
+      case 'reply': {
+        const request = this.#requests.get(frame.id)
+        if (!request) return
+        if (frame.ok) request.resolve(frame.data)
+        else request.reject(new SwitchboardError(frame.error.code, frame.error.message, frame.error.details))
+        return
+      }
+      case 'message':
+        this.#channels.get(frame.channel)?.handleMessage(frame)
+        return
+      case 'presence':
+        this.#channels.get(frame.channel)?.handlePresence(frame.action, frame.member)
+        return
+      case 'event':
+        this.#events.emit(frame.event as EventName<M>, frame.data as EventData<M, EventName<M>>)
+        return
+      case 'error': {
+        const error = new SwitchboardError(frame.code, frame.message, frame.details)
+        const request = frame.id === undefined ? undefined : this.#requests.get(frame.id)
+        if (request) {
+          request.reject(error)
+          return
+        }
+        if (frame.channel !== undefined && frame.code === ErrorCode.SLOW_CONSUMER) {
+          this.#channels.get(frame.channel)?.handleStreamCut()
+        }
+        this.#emitter.emit('error', error)
+        return
+      }
+      case 'pong':
+        return
+      case 'refresh':
+        void this.#keeper.refresh()
+        return
+    }
   }
 
   #onHello(hello: HelloFrame): void {
     this.#hello = hello
-    this.#liveness.startHeartbeat(hello.heartbeat)
-    void this.#handshake.hello(hello)
+    void this.#keeper.hello(hello)
   }
 
   /** Authentication failed for good: report it and close (4001 is terminal, no reconnect). */
@@ -301,7 +316,6 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   }
 
   #onReady(hello: HelloFrame): void {
-    this.#liveness.clearHandshake()
     this.#setState('connected', 'connected')
     this.#emitter.emit('connected', { connectionId: hello.connectionId, heartbeat: hello.heartbeat })
     // A listener may have closed the client already.
@@ -312,9 +326,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   }
 
   #onClose(info: CloseInfo): void {
-    this.#handshake.reset()
-    this.#liveness.clearHandshake()
-    this.#liveness.stopHeartbeat()
+    this.#keeper.closed()
     const willReconnect = this.#rws.state === 'reconnecting'
     const dropReason = this.#dropReason
     this.#dropReason = undefined
@@ -346,8 +358,6 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     this.#emitter.emit('state', change)
   }
 }
-
-function noop(): void {}
 
 function wireData(data: unknown): { data?: JsonValue } {
   return data === undefined ? {} : { data: data as JsonValue }

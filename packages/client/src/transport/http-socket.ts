@@ -11,6 +11,7 @@
 import {
   CloseCode,
   type CloseFrame,
+  DEFAULT_LIMITS,
   decodeServerFrame,
   encodeFrameBatch,
   type HttpTransportPath,
@@ -18,6 +19,7 @@ import {
   httpTransportPath,
   SUBPROTOCOL,
 } from '@switchboard/protocol'
+import { noop } from '../util/noop.js'
 import type { WebSocketLike } from './websocket-like.js'
 
 // readyState values (ReadyState in websocket-like.ts), as plain constants the bundler inlines.
@@ -29,6 +31,18 @@ export const CLOSED = 3
 type CloseEvent = { code: number; reason: string; wasClean?: boolean }
 
 const utf8Length = (text: string): number => new Blob([text]).size
+
+/** The POST size limit until hello tells the server's own (the protocol's default maxPayload). */
+const DEFAULT_MAX_PAYLOAD = DEFAULT_LIMITS.maxPayload
+
+/** The maxPayload of a hello frame; the default for any other frame (a bad one is the client's to report). */
+function maxPayload(text: string): number {
+  try {
+    const hello = decodeServerFrame(text)
+    if (hello.type === 'hello' && hello.limits.maxPayload > 0) return hello.limits.maxPayload
+  } catch {}
+  return DEFAULT_MAX_PAYLOAD
+}
 
 export abstract class HttpSocket implements WebSocketLike {
   readyState: number = CONNECTING
@@ -47,10 +61,8 @@ export abstract class HttpSocket implements WebSocketLike {
   #out: string[] = []
   #sizes: number[] = []
   #posting = false
-  /** Bytes a POST body may have: the server's maxPayload once hello told it. */
-  #limit = 65_536
-  /** Whether the next frame is the session's first, which the protocol says is hello. */
-  #first = true
+  /** Bytes a POST body may have: the server's maxPayload, read from hello (the first frame). */
+  #limit: number | undefined
 
   constructor(url: string, protocols: string | string[] | undefined, transport: HttpTransportPath) {
     const u = new URL(url)
@@ -107,10 +119,7 @@ export abstract class HttpSocket implements WebSocketLike {
   /** One frame's text from the server, passed on as a WebSocket message. */
   protected frame(text: string): void {
     if (this.readyState !== OPEN) return
-    if (this.#first) {
-      this.#first = false
-      this.#readLimit(text)
-    }
+    this.#limit ??= maxPayload(text)
     this.onmessage?.({ data: text })
   }
 
@@ -118,14 +127,6 @@ export abstract class HttpSocket implements WebSocketLike {
   protected closed(frame: CloseFrame | undefined): void {
     if (this.readyState !== OPEN) return
     this.finish(frame?.code ?? CloseCode.ABNORMAL, frame?.reason ?? '', true)
-  }
-
-  /** Takes the POST size limit from hello's maxPayload. A bad first frame is the client's to report. */
-  #readLimit(text: string): void {
-    try {
-      const hello = decodeServerFrame(text)
-      if (hello.type === 'hello') this.#limit = hello.limits.maxPayload || this.#limit
-    } catch {}
   }
 
   /** The session ended without a close frame (or never opened): 1006, as a dropped WebSocket. */
@@ -149,7 +150,8 @@ export abstract class HttpSocket implements WebSocketLike {
     let n = 1
     // A batch is its frames, a comma between each, and two brackets.
     let size = sizes[0]! + 2
-    while (n < sizes.length && size + sizes[n]! + 1 <= this.#limit) size += sizes[n++]! + 1
+    const limit = this.#limit ?? DEFAULT_MAX_PAYLOAD
+    while (n < sizes.length && size + sizes[n]! + 1 <= limit) size += sizes[n++]! + 1
     sizes.splice(0, n)
     const batch = this.#out.splice(0, n)
     this.#posting = true
@@ -174,5 +176,3 @@ export abstract class HttpSocket implements WebSocketLike {
     )
   }
 }
-
-function noop(): void {}

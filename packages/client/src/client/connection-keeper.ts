@@ -1,16 +1,19 @@
 /**
- * The handshake after `hello`, and token refresh: a fresh token from `getToken` on every connect,
- * sent in an `auth` frame before anything else, and again whenever the server sends `refresh`
- * because the token is about to expire. Each step is asynchronous, so each checks that the
- * connection it began on is still the current one before it acts.
+ * The life of one transport connection above its socket, from open to close: the handshake
+ * (`hello`, then an `auth` frame with a fresh token from `getToken` before anything else), token
+ * refresh (another `auth` whenever the server sends `refresh`), and liveness — the handshake
+ * deadline and the heartbeat. Servers send WebSocket pings, which browsers cannot see; so a `ping`
+ * frame goes out every interval, and any frame at all from the server counts as a sign of life.
+ * Auth steps are asynchronous, so each checks that the connection it began on is still the
+ * current one before it acts.
  */
-import { type ClientFrame, ErrorCode, type HelloFrame } from '@switchboard/protocol'
+import { ErrorCode, type HelloFrame } from '@switchboard/protocol'
 import { SwitchboardError } from '../util/errors.js'
 import type { ConnectionStateReason, SwitchboardClientOptions } from './client-types.js'
 import type { RequestTable } from './request-table.js'
 
-/** What the handshake needs from its client. */
-export interface HandshakeHost {
+/** What the keeper needs from its client. */
+export interface KeeperHost {
   readonly requests: RequestTable
   /** Reports an `error` event. */
   error(error: SwitchboardError): void
@@ -20,36 +23,62 @@ export interface HandshakeHost {
   authFailed(error: SwitchboardError): void
   /** The handshake is done. */
   ready(hello: HelloFrame): void
+  /** Sends a `ping` frame. */
+  ping(): void
 }
 
-export interface HandshakeOptions {
+export interface KeeperOptions {
   getToken: SwitchboardClientOptions['getToken']
-  /** The first `auth` is part of connecting: it gets the connect timeout. */
+  /** Silence allowed beyond the heartbeat interval, in ms. */
+  heartbeatMargin: number
+  /** From the socket's open to the end of the handshake (the first `auth` included), in ms. */
   connectTimeout: number
   /** A refresh's `auth` is a request like any other. */
   requestTimeout: number
 }
 
-export class Handshake {
-  readonly #host: HandshakeHost
-  readonly #options: HandshakeOptions
+export class ConnectionKeeper {
+  readonly #host: KeeperHost
+  readonly #options: KeeperOptions
   /** Counts transport connections, so async steps of an old one (getToken) are ignored. */
   #connection = 0
+  #lastSeen = 0
+  #handshakeTimer: ReturnType<typeof setTimeout> | undefined
+  #pingTimer: ReturnType<typeof setInterval> | undefined
+  #livenessTimer: ReturnType<typeof setTimeout> | undefined
 
-  constructor(host: HandshakeHost, options: HandshakeOptions) {
+  constructor(host: KeeperHost, options: KeeperOptions) {
     this.#host = host
     this.#options = options
   }
 
-  /** A transport connection opened or ended: what is still under way for the last one is moot. */
-  reset(): void {
+  /** The socket opened: the handshake must be done within `connectTimeout`. */
+  opened(): void {
     this.#connection++
+    this.#lastSeen = Date.now()
+    this.#handshakeTimer = setTimeout(
+      () => this.#host.drop('handshake_timeout'),
+      this.#options.connectTimeout,
+    )
   }
 
-  /** `hello` came: authenticate when there is a token, then the connection is ready. */
+  /** Something came from the server. */
+  seen(): void {
+    this.#lastSeen = Date.now()
+  }
+
+  /** The connection ended: what is still under way for it is moot, its timers stop. */
+  closed(): void {
+    this.#connection++
+    this.#clearHandshake()
+    this.#stopHeartbeat()
+  }
+
+  /** `hello` came: start the heartbeat, authenticate when there is a token, then be ready. */
   async hello(hello: HelloFrame): Promise<void> {
     const host = this.#host
     const connection = this.#connection
+    this.#startHeartbeat(hello.heartbeat)
     const { getToken } = this.#options
     if (getToken) {
       let token: string | null | undefined
@@ -65,7 +94,7 @@ export class Handshake {
       if (token !== null && token !== undefined) {
         if (!(await this.#authenticate(token, connection))) return
         if (connection !== this.#connection) return
-        host.ready(hello)
+        this.#ready(hello)
         return
       }
     }
@@ -77,7 +106,12 @@ export class Handshake {
       return
     }
     if (connection !== this.#connection) return
-    host.ready(hello)
+    this.#ready(hello)
+  }
+
+  #ready(hello: HelloFrame): void {
+    this.#clearHandshake()
+    this.#host.ready(hello)
   }
 
   /**
@@ -123,10 +157,34 @@ export class Handshake {
   /** Sends an `auth` frame at once (the handshake is not queued) and waits for its reply. */
   #sendAuth(token: string, timeout: number): Promise<unknown> {
     const { requests } = this.#host
-    const id = requests.nextId()
-    const frame: ClientFrame = { type: 'auth', id, token }
-    const request = requests.track(id, frame, timeout, undefined, false)
+    const frame = { type: 'auth', id: requests.nextId(), token } as const
+    const request = requests.track(frame, timeout, undefined, false)
     requests.transmit(frame, request)
     return request.promise
+  }
+
+  #startHeartbeat(interval: number): void {
+    this.#stopHeartbeat()
+    if (interval <= 0) return
+    const deadline = interval + this.#options.heartbeatMargin
+    this.#pingTimer = setInterval(this.#host.ping, interval)
+    const check = (): void => {
+      const silent = Date.now() - this.#lastSeen
+      if (silent >= deadline) this.#host.drop('heartbeat_timeout')
+      else this.#livenessTimer = setTimeout(check, deadline - silent)
+    }
+    this.#livenessTimer = setTimeout(check, deadline)
+  }
+
+  #stopHeartbeat(): void {
+    clearInterval(this.#pingTimer)
+    clearTimeout(this.#livenessTimer)
+    this.#pingTimer = undefined
+    this.#livenessTimer = undefined
+  }
+
+  #clearHandshake(): void {
+    clearTimeout(this.#handshakeTimer)
+    this.#handshakeTimer = undefined
   }
 }
