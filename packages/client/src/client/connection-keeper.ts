@@ -23,8 +23,6 @@ export interface KeeperHost {
   authFailed(error: SwitchboardError): void
   /** The handshake is done. */
   ready(hello: HelloFrame): void
-  /** Sends a `ping` frame. */
-  ping(): void
 }
 
 export interface KeeperOptions {
@@ -33,8 +31,6 @@ export interface KeeperOptions {
   heartbeatMargin: number
   /** From the socket's open to the end of the handshake (the first `auth` included), in ms. */
   connectTimeout: number
-  /** A refresh's `auth` is a request like any other. */
-  requestTimeout: number
 }
 
 export class ConnectionKeeper {
@@ -80,8 +76,8 @@ export class ConnectionKeeper {
     const connection = this.#connection
     this.#startHeartbeat(hello.heartbeat)
     const { getToken } = this.#options
+    let token: string | null | undefined
     if (getToken) {
-      let token: string | null | undefined
       try {
         token = await getToken()
       } catch (err) {
@@ -91,14 +87,10 @@ export class ConnectionKeeper {
         return
       }
       if (connection !== this.#connection) return
-      if (token !== null && token !== undefined) {
-        if (!(await this.#authenticate(token, connection))) return
-        if (connection !== this.#connection) return
-        this.#ready(hello)
-        return
-      }
     }
-    if (hello.auth === 'required') {
+    if (token !== null && token !== undefined) {
+      if (!(await this.#authenticate(token, connection))) return
+    } else if (hello.auth === 'required') {
       // The server wants a token and we have none: fail now, not at its auth timeout.
       host.authFailed(
         new SwitchboardError(ErrorCode.UNAUTHORIZED, 'the server requires a token: set getToken'),
@@ -125,7 +117,8 @@ export class ConnectionKeeper {
       const token = await this.#options.getToken?.()
       if (connection !== this.#connection) return
       if (token === null || token === undefined) throw new Error('getToken gave no token')
-      await this.#sendAuth(token, this.#options.requestTimeout)
+      // A refresh's `auth` is a request like any other: it gets the request timeout.
+      await this.#sendAuth(token, undefined)
     } catch (err) {
       if (connection !== this.#connection || (err as SwitchboardError).code === ErrorCode.DISCONNECTED) return
       host.error(
@@ -155,11 +148,11 @@ export class ConnectionKeeper {
   }
 
   /** Sends an `auth` frame at once (the handshake is not queued) and waits for its reply. */
-  #sendAuth(token: string, timeout: number): Promise<unknown> {
+  #sendAuth(token: string, timeout: number | undefined): Promise<unknown> {
     const { requests } = this.#host
     const frame = { type: 'auth', id: requests.nextId(), token } as const
     const request = requests.track(frame, timeout, undefined, false)
-    requests.transmit(frame, request)
+    requests.write(frame, request)
     return request.promise
   }
 
@@ -167,7 +160,8 @@ export class ConnectionKeeper {
     this.#stopHeartbeat()
     if (interval <= 0) return
     const deadline = interval + this.#options.heartbeatMargin
-    this.#pingTimer = setInterval(this.#host.ping, interval)
+    const { requests } = this.#host
+    this.#pingTimer = setInterval(() => requests.write({ type: 'ping' }, undefined), interval)
     const check = (): void => {
       const silent = Date.now() - this.#lastSeen
       if (silent >= deadline) this.#host.drop('heartbeat_timeout')

@@ -18,7 +18,6 @@ export interface PendingOptions {
 export type Outcome = { ok: true; data: JsonValue | undefined } | { ok: false; error: SwitchboardError }
 
 export class PendingRequest {
-  readonly id: string
   readonly frame: ClientFrame
   readonly idempotent: boolean
   readonly promise: Promise<JsonValue | undefined>
@@ -29,15 +28,9 @@ export class PendingRequest {
   #reject!: (error: SwitchboardError) => void
   #timer: ReturnType<typeof setTimeout> | undefined
   readonly #signal: AbortSignal | undefined
-  readonly #onSettle: (request: PendingRequest, outcome: Outcome) => void
+  readonly #onSettle: (outcome: Outcome) => void
 
-  constructor(
-    id: string,
-    frame: ClientFrame,
-    options: PendingOptions,
-    onSettle: (request: PendingRequest, outcome: Outcome) => void,
-  ) {
-    this.id = id
+  constructor(frame: ClientFrame, options: PendingOptions, onSettle: (outcome: Outcome) => void) {
     this.frame = frame
     this.idempotent = options.idempotent
     this.#onSettle = onSettle
@@ -77,7 +70,7 @@ export class PendingRequest {
     this.#settled = true
     clearTimeout(this.#timer)
     this.#signal?.removeEventListener('abort', this.#onAbort)
-    this.#onSettle(this, outcome)
+    this.#onSettle(outcome)
     return true
   }
 }

@@ -22,8 +22,8 @@ export interface RequestTableOptions {
   requestTimeout: number
   /** Frames kept while offline; more are refused. */
   maxQueue: number
-  /** Writes one encoded frame to the transport. */
-  send: (text: string) => void
+  /** Where encoded frames are written. */
+  transport: { send(text: string): unknown }
 }
 
 export class RequestTable {
@@ -55,11 +55,10 @@ export class RequestTable {
     onOutcome?: (outcome: Outcome) => void,
   ): PendingRequest {
     const request = new PendingRequest(
-      frame.id,
       frame,
       { timeout: timeout ?? this.#options.requestTimeout, signal, idempotent },
-      (done, outcome) => {
-        this.#pending.delete(done.id)
+      (outcome) => {
+        this.#pending.delete(frame.id)
         onOutcome?.(outcome)
       },
     )
@@ -67,15 +66,15 @@ export class RequestTable {
     return request
   }
 
-  /** Tracks a request and sends or queues it (see `enqueueOrSend`); the promise of its reply. */
-  send(
+  /** Tracks a request and sends or queues it (see `send`); the promise of its reply. */
+  request(
     frame: IdFrame,
     state: ConnectionState,
     { timeout, signal }: { timeout?: number | undefined; signal?: AbortSignal | undefined },
     idempotent: boolean,
   ): Promise<unknown> {
     const request = this.track(frame, timeout, signal, idempotent)
-    if (!request.settled) this.enqueueOrSend(frame, request, state)
+    if (!request.settled) this.send(frame, request, state)
     return request.promise
   }
 
@@ -83,9 +82,9 @@ export class RequestTable {
    * Sends the frame when connected, queues it while (re)connecting, refuses it when closed or when
    * the queue is full (the request, if any, is rejected). False when refused.
    */
-  enqueueOrSend(frame: ClientFrame, request: PendingRequest | undefined, state: ConnectionState): boolean {
+  send(frame: ClientFrame, request: PendingRequest | undefined, state: ConnectionState): boolean {
     if (state === 'connected') {
-      this.transmit(frame, request)
+      this.write(frame, request)
       return true
     }
     if (state === 'closed') {
@@ -105,16 +104,16 @@ export class RequestTable {
   }
 
   /** Writes the frame now and marks its request as on the wire. */
-  transmit(frame: ClientFrame, request: PendingRequest | undefined): void {
-    this.#options.send(encodeFrame(frame))
+  write(frame: ClientFrame, request: PendingRequest | undefined): void {
+    this.#options.transport.send(encodeFrame(frame))
     if (request) request.sent = true
   }
 
   /** The handshake is done: sends what was queued, in order, but what settled meanwhile. */
-  flush(): void {
+  ready(): void {
     const outbox = this.#outbox
     this.#outbox = []
-    for (const item of outbox) if (!item.request?.settled) this.transmit(item.frame, item.request)
+    for (const item of outbox) if (!item.request?.settled) this.write(item.frame, item.request)
   }
 
   /**
@@ -122,7 +121,7 @@ export class RequestTable {
    * front of the queue when a reconnect follows, the others fail. Without a reconnect the whole
    * queue fails too.
    */
-  connectionLost(willReconnect: boolean, code: number): void {
+  closed(willReconnect: boolean, code: number): void {
     const resend: Outgoing[] = []
     for (const request of this.#pending.values()) {
       if (!request.sent) continue

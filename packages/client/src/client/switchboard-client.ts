@@ -72,7 +72,6 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
 
   constructor(url: string | readonly string[], options: SwitchboardClientOptions = {}) {
     // The defaults are the ones documented on SwitchboardClientOptions.
-    const requestTimeout = options.requestTimeout ?? 10_000
     const connectTimeout = options.connectTimeout ?? 10_000
     this.#rws = new ReconnectingWebSocket(url, {
       protocols: SUBPROTOCOL,
@@ -87,9 +86,9 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       startClosed: true,
     })
     const requests = new RequestTable({
-      requestTimeout,
+      requestTimeout: options.requestTimeout ?? 10_000,
       maxQueue: options.maxQueue ?? 100,
-      send: (text) => this.#rws.send(text),
+      transport: this.#rws,
     })
     this.#requests = requests
     this.#keeper = new ConnectionKeeper(
@@ -99,13 +98,11 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
         drop: (reason) => this.#drop(reason),
         authFailed: (err) => this.#authFailed(err),
         ready: (hello) => this.#onReady(hello),
-        ping: () => this.#rws.send(encodeFrame({ type: 'ping' })),
       },
       {
         getToken: options.getToken,
         heartbeatMargin: options.heartbeatMargin ?? 5_000,
         connectTimeout,
-        requestTimeout,
       },
     )
     this.#rws.on('open', () => this.#onOpen())
@@ -162,7 +159,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   ): Promise<ReplyData<M, E>> {
     const frame = { type: 'request', id: this.#requests.nextId(), event, ...wireData(data) } as const
     const idempotent = options.idempotent ?? false
-    return this.#requests.send(frame, this.#state, options, idempotent) as Promise<ReplyData<M, E>>
+    return this.#requests.request(frame, this.#state, options, idempotent) as Promise<ReplyData<M, E>>
   }
 
   /**
@@ -178,12 +175,12 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     const id = this.#requests.nextId()
     const key = options.key ?? `${this.#keyPrefix}${(++this.#nextKey).toString(36)}`
     const frame = { type: 'publish', id, channel, data: data as JsonValue, key } as const
-    return this.#requests.send(frame, this.#state, options, true) as Promise<PublishResult>
+    return this.#requests.request(frame, this.#state, options, true) as Promise<PublishResult>
   }
 
   /** Fire-and-forget: a request without id, so no reply. False when refused (closed, or queue full). */
   emit<E extends RequestName<M>>(event: E, data: RequestData<M, E>): boolean {
-    return this.#requests.enqueueOrSend({ type: 'request', event, ...wireData(data) }, undefined, this.#state)
+    return this.#requests.send({ type: 'request', event, ...wireData(data) }, undefined, this.#state)
   }
 
   /** Listens to a server `event`; returns a function that removes the listener. */
@@ -244,7 +241,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     )
     // The channel hears of the outcome through `done`; the promise itself has no reader.
     request.promise.catch(noop)
-    requests.transmit(frame, request)
+    requests.write(frame, request)
   }
 
   // ---- receiving -----------------------------------------------------------------------------
@@ -263,7 +260,8 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   #onFrame(frame: ServerFrame): void {
     switch (frame.type) {
       case 'hello':
-        this.#onHello(frame)
+        this.#hello = frame
+        void this.#keeper.hello(frame)
         return
       case 'reply': {
         const request = this.#requests.get(frame.id)
@@ -302,11 +300,6 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     }
   }
 
-  #onHello(hello: HelloFrame): void {
-    this.#hello = hello
-    void this.#keeper.hello(hello)
-  }
-
   /** Authentication failed for good: report it and close (4001 is terminal, no reconnect). */
   #authFailed(error: SwitchboardError): void {
     this.#emitter.emit('error', error)
@@ -322,7 +315,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     if (this.#state !== 'connected') return
     // Channels first, so a queued publish to a channel comes after its subscribe.
     for (const channel of this.#channels.values()) channel.handleConnected()
-    this.#requests.flush()
+    this.#requests.ready()
   }
 
   #onClose(info: CloseInfo): void {
@@ -330,7 +323,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     const willReconnect = this.#rws.state === 'reconnecting'
     const dropReason = this.#dropReason
     this.#dropReason = undefined
-    this.#requests.connectionLost(willReconnect, info.code)
+    this.#requests.closed(willReconnect, info.code)
     for (const channel of this.#channels.values()) channel.handleDisconnected(willReconnect)
     if (willReconnect) {
       const reason = dropReason ?? 'connection_lost'
