@@ -220,7 +220,7 @@ describe('deploy/nginx/switchboard.conf', () => {
     client.on('state', (s) => states.push(s))
     const room = client.channel('chat:deploy')
     const received: string[] = []
-    room.on('message', (m) => received.push((m as { text: string }).text))
+    room.on('publication', ({ data }) => received.push((data as { text: string }).text))
     await waitFor(() => room.state === 'subscribed', 'the subscription through nginx')
 
     await room.publish({ text: 'one' })

@@ -39,7 +39,7 @@ describe('serve with --redis', () => {
     const channel = `chat:serve-redis-${Date.now()}`
     try {
       const got: unknown[] = []
-      b.channel(channel).on('message', (m) => got.push(m))
+      b.channel(channel).on('publication', ({ data }) => got.push(data))
       await new Promise((resolve) => b.channel(channel).once('subscribed', resolve))
       await a.channel(channel).publish({ text: 'across nodes' })
       const start = Date.now()

@@ -18,7 +18,6 @@ export type {
   SubscribeResult,
   UntypedEventMap,
 } from '@switchboard/protocol'
-export { type Backoff, type BackoffOptions, createBackoff } from './backoff.js'
 export type {
   Channel,
   ChannelEvents,
@@ -27,20 +26,7 @@ export type {
   ChannelStateReason,
   PublishOptions,
   RecoveryInfo,
-} from './channel.js'
-export { Emitter } from './emitter.js'
-export { SwitchboardError } from './errors.js'
-export { type FallbackOptions, fallbackWebSocket, type TransportName } from './fallback.js'
-export { LongPollSocket } from './long-poll-socket.js'
-export {
-  type CloseInfo,
-  type ReconnectingState,
-  ReconnectingWebSocket,
-  type ReconnectingWebSocketEvents,
-  type ReconnectingWebSocketOptions,
-  type SendData,
-} from './reconnecting-websocket.js'
-export { SseSocket } from './sse-socket.js'
+} from './channel/channel.js'
 export {
   type ClientEvents,
   type ConnectionState,
@@ -49,5 +35,19 @@ export {
   type StateChange,
   SwitchboardClient,
   type SwitchboardClientOptions,
-} from './switchboard-client.js'
-export { ReadyState, type WebSocketConstructor, type WebSocketLike } from './websocket-like.js'
+} from './client/switchboard-client.js'
+export { type FallbackOptions, fallbackWebSocket, type TransportName } from './transport/fallback.js'
+export { LongPollSocket } from './transport/long-poll-socket.js'
+export {
+  type CloseInfo,
+  type ReconnectingState,
+  ReconnectingWebSocket,
+  type ReconnectingWebSocketEvents,
+  type ReconnectingWebSocketOptions,
+  type SendData,
+} from './transport/reconnecting-websocket.js'
+export { SseSocket } from './transport/sse-socket.js'
+export { ReadyState, type WebSocketConstructor, type WebSocketLike } from './transport/websocket-like.js'
+export { type Backoff, type BackoffOptions, createBackoff } from './util/backoff.js'
+export { Emitter } from './util/emitter.js'
+export { SwitchboardError } from './util/errors.js'

@@ -5,13 +5,13 @@
 
 import type { EventMap, UntypedEventMap } from '@switchboard/protocol'
 import WebSocket from 'ws'
-import type { ReconnectingWebSocketOptions } from './reconnecting-websocket.js'
-import { ReconnectingWebSocket as CoreReconnectingWebSocket } from './reconnecting-websocket.js'
 import {
   SwitchboardClient as CoreSwitchboardClient,
   type SwitchboardClientOptions,
-} from './switchboard-client.js'
-import { globalWebSocket, type WebSocketConstructor } from './websocket-like.js'
+} from './client/switchboard-client.js'
+import type { ReconnectingWebSocketOptions } from './transport/reconnecting-websocket.js'
+import { ReconnectingWebSocket as CoreReconnectingWebSocket } from './transport/reconnecting-websocket.js'
+import { globalWebSocket, type WebSocketConstructor } from './transport/websocket-like.js'
 
 export * from './core.js'
 

@@ -10,6 +10,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import {
   fallbackWebSocket,
+  LongPollSocket,
   ReconnectingWebSocket,
   type RecoveryInfo,
   SseSocket,
@@ -18,6 +19,16 @@ import {
   type TransportName,
   type WebSocketConstructor,
 } from '@switchboard/client'
+import {
+  CloseCode,
+  encodeCloseFrame,
+  encodePollAnswer,
+  encodeSessionStart,
+  HttpTransportPath,
+  httpTransportPath,
+  SseEvent,
+  SUBPROTOCOL,
+} from '@switchboard/protocol'
 import { createSwitchboard, type Switchboard, type SwitchboardOptions } from '@switchboard/server'
 import { startProxy, type TcpProxy } from '@switchboard/testing'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -58,6 +69,9 @@ function connect(url: string, options: SwitchboardClientOptions) {
 }
 
 const used = (proxy: TcpProxy, part: string) => proxy.requests.filter((r) => r.includes(part)).length
+/** The open paths under the server's default WebSocket path, `/ws`. */
+const SSE_PATH = httpTransportPath('/ws', HttpTransportPath.SSE)
+const POLL_PATH = httpTransportPath('/ws', HttpTransportPath.LONG_POLLING)
 
 describe.each<TransportName>(['sse', 'long-polling'])('SwitchboardClient over %s', (transport) => {
   it('connects, requests, publishes, receives channel messages and server events', async () => {
@@ -65,7 +79,7 @@ describe.each<TransportName>(['sse', 'long-polling'])('SwitchboardClient over %s
     const client = connect(proxy.url, { transports: [transport] })
     const room = client.channel('chat:a')
     const got: number[] = []
-    room.on('message', (m) => got.push(m.n))
+    room.on('publication', ({ data }) => got.push(data.n))
     await new Promise((resolve) => room.once('subscribed', resolve))
     expect(client.state).toBe('connected')
     await expect(client.request('echo', { text: 'hi' })).resolves.toEqual({ text: 'hi' })
@@ -82,7 +96,7 @@ describe.each<TransportName>(['sse', 'long-polling'])('SwitchboardClient over %s
     await expect.poll(() => got.length).toBe(51)
     expect(got).toEqual(Array.from({ length: 51 }, (_, i) => i))
     expect(notices).toEqual(['hello'])
-    expect(used(proxy, transport === 'sse' ? '/ws/sse' : '/ws/poll')).toBeGreaterThan(0)
+    expect(used(proxy, transport === 'sse' ? SSE_PATH : POLL_PATH)).toBeGreaterThan(0)
     expect(proxy.requests.some((r) => r === 'GET /ws')).toBe(false)
   })
 
@@ -91,7 +105,7 @@ describe.each<TransportName>(['sse', 'long-polling'])('SwitchboardClient over %s
     const client = connect(proxy.url, { transports: [transport] })
     const room = client.channel('chat:resume')
     const got: number[] = []
-    room.on('message', (m) => got.push(m.n))
+    room.on('publication', ({ data }) => got.push(data.n))
     const recoveries: RecoveryInfo[] = []
     room.on('recovery', (r) => recoveries.push(r))
     await new Promise((resolve) => room.once('subscribed', resolve))
@@ -143,7 +157,7 @@ describe('SseSocket on its own', () => {
       ': hello proxies\r\nevent: session\r\ndata: s1\r\n\r\n' +
         'data: {"type":"hello","text":"h\u00e9llo \u{1F600}"}\n\n:\n\n' +
         'id: 7\nretry: 10\ndata:{"type":"event","event":"e"}\n\n' +
-        'event: close\ndata: {"type":"close","code":4101,"reason":"slow down"}\n\n',
+        `event: ${SseEvent.CLOSE}\ndata: ${encodeCloseFrame(CloseCode.RATE_LIMITED, 'slow down')}\n\n`,
     )
     const server = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' })
@@ -178,6 +192,37 @@ describe('SseSocket on its own', () => {
   })
 })
 
+describe('LongPollSocket on its own', () => {
+  it('opens with the session start, passes frames on and ends at the close pseudo-frame, in any key order', async () => {
+    const paths: string[] = []
+    const server = createServer((req, res) => {
+      paths.push(`${req.method} ${req.url}`)
+      res.writeHead(200, { 'content-type': 'application/json' })
+      if (req.method === 'POST') res.end(encodeSessionStart('s1'))
+      else
+        res.end(
+          encodePollAnswer([
+            '{"type":"event","event":"e","data":{"type":"close"}}',
+            '{ "reason": "slow down", "code": 4101, "type": "close" }',
+          ]),
+        )
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => new Promise((resolve) => server.close(resolve)))
+    const { port } = server.address() as AddressInfo
+    const socket = new LongPollSocket(`ws://127.0.0.1:${port}/ws?name=a`, SUBPROTOCOL)
+    const messages: unknown[] = []
+    socket.onmessage = (e) => messages.push(JSON.parse(String(e.data)))
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
+      socket.onclose = resolve
+    })
+    expect(socket.protocol).toBe(SUBPROTOCOL)
+    expect(messages).toEqual([{ type: 'event', event: 'e', data: { type: 'close' } }])
+    expect(closed).toMatchObject({ code: CloseCode.RATE_LIMITED, reason: 'slow down', wasClean: true })
+    expect(paths).toEqual([`POST ${POLL_PATH}?name=a`, `GET ${POLL_PATH}/s1`])
+  })
+})
+
 describe('transport fallback', () => {
   it('falls back to SSE when a proxy refuses the WebSocket upgrade, and remembers it', async () => {
     const { sb, proxy } = await start()
@@ -185,10 +230,10 @@ describe('transport fallback', () => {
     const client = connect(proxy.url, { transports: ['websocket', 'sse', 'long-polling'] })
     const room = client.channel('chat:f')
     const got: number[] = []
-    room.on('message', (m) => got.push(m.n))
+    room.on('publication', ({ data }) => got.push(data.n))
     await new Promise((resolve) => room.once('subscribed', resolve))
-    expect(used(proxy, 'GET /ws/sse')).toBe(1)
-    expect(used(proxy, '/ws/poll')).toBe(0)
+    expect(used(proxy, `GET ${SSE_PATH}`)).toBe(1)
+    expect(used(proxy, POLL_PATH)).toBe(0)
     const upgrades = used(proxy, 'GET /ws') - used(proxy, 'GET /ws/')
     expect(upgrades).toBe(1)
     await sb.publish('chat:f', { n: 1 })
@@ -199,7 +244,7 @@ describe('transport fallback', () => {
     await sb.publish('chat:f', { n: 2 })
     await until(client, 'connected')
     await expect.poll(() => got).toEqual([1, 2])
-    expect(used(proxy, 'GET /ws/sse')).toBe(2)
+    expect(used(proxy, `GET ${SSE_PATH}`)).toBe(2)
     expect(used(proxy, 'GET /ws') - used(proxy, 'GET /ws/')).toBe(1)
   })
 
@@ -212,7 +257,7 @@ describe('transport fallback', () => {
     // Each of the two transports gets 1 s: the held upgrade is abandoned, then SSE opens.
     expect(Date.now() - started).toBeGreaterThanOrEqual(900)
     expect(client.state).toBe('connected')
-    expect(used(proxy, 'GET /ws/sse')).toBe(1)
+    expect(used(proxy, `GET ${SSE_PATH}`)).toBe(1)
     await expect(client.request('echo', { text: 'held' })).resolves.toEqual({ text: 'held' })
   })
 
@@ -222,7 +267,7 @@ describe('transport fallback', () => {
     const client = connect(proxy.url, { transports: ['websocket', 'sse', 'long-polling'] })
     await until(client, 'connected')
     await expect(client.request('echo', { text: 'via polling' })).resolves.toEqual({ text: 'via polling' })
-    expect(used(proxy, 'POST /ws/poll')).toBeGreaterThan(0)
+    expect(used(proxy, `POST ${POLL_PATH}`)).toBeGreaterThan(0)
   })
 
   it('uses WebSocket when it works, and only WebSocket', async () => {
@@ -238,13 +283,13 @@ describe('transport fallback', () => {
     const FallbackSocket = fallbackWebSocket(['websocket', 'sse'], undefined, { connectTimeout: 2000 })
     const rws = new ReconnectingWebSocket(proxy.url, {
       WebSocket: FallbackSocket,
-      protocols: 'switchboard.v1',
+      protocols: SUBPROTOCOL,
     })
     cleanups.push(() => rws.close())
     const first = await new Promise<unknown>((resolve) => rws.once('message', (m) => resolve(m.data)))
     expect(JSON.parse(String(first))).toMatchObject({ type: 'hello' })
-    expect(rws.protocol).toBe('switchboard.v1')
-    expect(used(proxy, 'GET /ws/sse')).toBe(1)
+    expect(rws.protocol).toBe(SUBPROTOCOL)
+    expect(used(proxy, `GET ${SSE_PATH}`)).toBe(1)
   })
 
   it('tries WebSocket again once `retryAfter` has passed since the last open', async () => {
@@ -263,12 +308,12 @@ describe('transport fallback', () => {
     proxy.cutAll()
     await new Promise((resolve) => rws.once('open', resolve))
     expect(upgrades()).toBe(2)
-    expect(used(proxy, 'GET /ws/sse')).toBe(2)
+    expect(used(proxy, `GET ${SSE_PATH}`)).toBe(2)
   })
 
   it('an SseSocket to a server that refuses the session fails like a WebSocket: close 1006', async () => {
     const { proxy } = await start({ allowedOrigins: ['https://app.example'] })
-    const socket = new SseSocket(proxy.url, 'switchboard.v1')
+    const socket = new SseSocket(proxy.url, SUBPROTOCOL)
     const event = await new Promise<{ code: number; wasClean?: boolean }>((resolve) => {
       socket.onclose = resolve
     })

@@ -41,7 +41,7 @@ it('retries a subscribe refused as unavailable until it succeeds, then receives'
   room.on('state', (s) => reasons.push(s.reason))
   room.on('error', (e: SwitchboardError) => errors.push(e.code))
   const got: number[] = []
-  room.on('message', (m) => got.push((m as { n: number }).n))
+  room.on('publication', ({ data }) => got.push((data as { n: number }).n))
   const subscribed = new Promise((resolve) => room.once('subscribed', resolve))
   room.subscribe()
   await subscribed

@@ -404,7 +404,7 @@ describe('SwitchboardClient channels', () => {
     const { client, sockets } = setup()
     const room = client.channel('chat:a')
     const got: unknown[] = []
-    room.on('message', (m) => got.push(m))
+    room.on('publication', ({ data }) => got.push(data))
     const recoveries: unknown[] = []
     room.on('recovery', (r) => recoveries.push(r))
     handshake(sockets[0]!)
@@ -435,7 +435,7 @@ describe('SwitchboardClient channels', () => {
     const { client, sockets } = setup()
     const room = client.channel('chat:a')
     const got: unknown[] = []
-    room.on('message', (m) => got.push(m))
+    room.on('publication', ({ data }) => got.push(data))
     const recoveries: Array<{ recovered: boolean }> = []
     room.on('recovery', (r) => recoveries.push(r))
     handshake(sockets[0]!)
@@ -457,11 +457,38 @@ describe('SwitchboardClient channels', () => {
     handshake(sockets[0]!)
     expect(sockets[0]!.frames().map((f) => f.type)).toEqual(['subscribe', 'publish'])
     const got: unknown[] = []
-    room.on('message', (m) => got.push(m))
+    room.on('publication', ({ data }) => got.push(data))
     room.unsubscribe()
     message(sockets[0]!, 1)
     expect(got).toEqual([])
     client.close()
+  })
+
+  it('emits each channel message once, as a publication with its position, and every on() returns a remover', () => {
+    const { client, sockets } = setup()
+    const room = client.channel('chat:a')
+    const got: unknown[] = []
+    const offPublication = room.on('publication', (p) => got.push(p))
+    const states: string[] = []
+    const offState = client.on('state', (s) => states.push(s.newState))
+    const notices: unknown[] = []
+    const offEvent = client.onEvent('notice', (d) => notices.push(d))
+    handshake(sockets[0]!)
+    replyOk(sockets[0]!, last(sockets[0]!, 'subscribe'), { epoch: 'E1', offset: 0 })
+    message(sockets[0]!, 1)
+    sockets[0]!.receive({ type: 'event', event: 'notice', data: 1 })
+    expect(got).toEqual([{ data: { n: 1 }, epoch: 'E1', offset: 1 }])
+    expect(states).toEqual(['connected'])
+    expect(notices).toEqual([1])
+    offPublication()
+    offState()
+    offEvent()
+    message(sockets[0]!, 2)
+    sockets[0]!.receive({ type: 'event', event: 'notice', data: 2 })
+    client.close()
+    expect(got).toHaveLength(1)
+    expect(states).toEqual(['connected'])
+    expect(notices).toEqual([1])
   })
 
   it('becomes unsubscribed with an error event when the server refuses the subscription', () => {

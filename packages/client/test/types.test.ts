@@ -3,7 +3,7 @@
  * are checked by tsc through packages/client/tsconfig.test.json (part of `tsc -b packages/client`).
  */
 
-import type { Channel, PublishResult, SwitchboardClient } from '@switchboard/client'
+import type { Channel, ChannelMessage, PublishResult, SwitchboardClient } from '@switchboard/client'
 import { describe, expectTypeOf, it } from 'vitest'
 
 interface ChatMessage {
@@ -31,7 +31,17 @@ function usage(client: SwitchboardClient<ChatApp>): void {
   expectTypeOf(client.publish('chat:x', { user: 'u', text: 't' })).toEqualTypeOf<Promise<PublishResult>>()
   client.onEvent('notice', (data) => expectTypeOf(data).toEqualTypeOf<{ text: string }>())
   client.onEvent('tick', (data) => expectTypeOf(data).toEqualTypeOf<number>())
-  client.channel('chat:a').on('message', (msg) => expectTypeOf(msg).toEqualTypeOf<ChatMessage>())
+  client.channel('chat:a').on('publication', (msg) => {
+    expectTypeOf(msg).toEqualTypeOf<ChannelMessage<ChatMessage>>()
+    expectTypeOf(msg.data).toEqualTypeOf<ChatMessage>()
+  })
+  // A channel's messages have one event, `publication`.
+  // @ts-expect-error no 'message' event on a channel
+  client.channel('chat:a').on('message', () => {})
+  // Every `on` returns its remover.
+  expectTypeOf(client.on('state', () => {})).toEqualTypeOf<() => void>()
+  expectTypeOf(client.channel('chat:a').on('publication', () => {})).toEqualTypeOf<() => void>()
+  expectTypeOf(client.onEvent('tick', () => {})).toEqualTypeOf<() => void>()
   client.emit('chat:send', { room: 'a', text: 'hi' })
 
   // @ts-expect-error unknown request name

@@ -1,11 +1,13 @@
 /**
  * @switchboard/protocol — the v1 wire protocol: frame types, the JSON codec, close and error
- * codes, limits. Zero runtime dependencies; runs in browsers and Node alike.
+ * codes, limits, and the wire format of the HTTP transports. Zero runtime dependencies; runs in
+ * browsers and Node alike.
  */
 export * from './codes.js'
 export type * from './event-map.js'
 export type * from './frames.js'
 export { CLIENT_FRAME_TYPES, SERVER_FRAME_TYPES } from './frames.js'
+export * from './http-transport.js'
 export { type Codec, decodeClientFrame, decodeServerFrame, encodeFrame, jsonCodec } from './json-codec.js'
 export * from './limits.js'
 export { ProtocolError } from './protocol-error.js'

@@ -43,7 +43,7 @@ async function setup() {
   cleanups.push(() => client.close())
   const feed = client.channel('feed:news')
   const got: unknown[] = []
-  feed.on('message', (data) => got.push(data))
+  feed.on('publication', ({ data }) => got.push(data))
   const recoveries: RecoveryInfo[] = []
   feed.on('recovery', (r) => recoveries.push(r))
   await new Promise((resolve) => feed.once('subscribed', resolve))

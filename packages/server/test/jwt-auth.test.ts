@@ -455,7 +455,7 @@ describe('expiry and refresh', () => {
     const errors: unknown[] = []
     client.on('error', (e) => errors.push(e))
     const received: unknown[] = []
-    client.channel('room:1').on('message', (m) => received.push(m))
+    client.channel('room:1').on('publication', ({ data }) => received.push(data))
     await until(() => client.state === 'connected')
     const id = client.connectionId
     await until(() => sb.channelSize('room:1') === 1)

@@ -8,10 +8,12 @@
  * nothing of the Switchboard protocol.
  */
 import { CloseCode, shouldReconnect } from '@switchboard/protocol'
-import { type Backoff, createBackoff } from './backoff.js'
-import { Emitter } from './emitter.js'
+import { type Backoff, createBackoff } from '../util/backoff.js'
+import { Emitter } from '../util/emitter.js'
+import { noop } from '../util/noop.js'
 import { fallbackWebSocket, type TransportName } from './fallback.js'
 import {
+  closeQuietly,
   globalWebSocket,
   ReadyState,
   type WebSocketConstructor,
@@ -248,7 +250,7 @@ export class ReconnectingWebSocket extends Emitter<ReconnectingWebSocketEvents> 
   }
 
   #clearTimer(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    clearTimeout(this.#timer)
     this.#timer = undefined
   }
 
@@ -257,17 +259,5 @@ export class ReconnectingWebSocket extends Emitter<ReconnectingWebSocketEvents> 
     if (oldState === newState) return
     this.#state = newState
     this.emit('state', { oldState, newState })
-  }
-}
-
-function noop(): void {}
-
-/** close() only accepts 1000 and 3000–4999, and throws on a socket that is still connecting in some runtimes. */
-function closeQuietly(socket: WebSocketLike, code: number, reason: string): void {
-  try {
-    if (code === 1000 || (code >= 3000 && code <= 4999)) socket.close(code, reason)
-    else socket.close()
-  } catch {
-    // Already closing or closed: nothing left to do.
   }
 }

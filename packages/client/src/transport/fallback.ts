@@ -10,10 +10,11 @@
  * in case the network changed.
  */
 
+import { CloseCode } from '@switchboard/protocol'
 import { CLOSED, CONNECTING } from './http-socket.js'
 import { LongPollSocket } from './long-poll-socket.js'
 import { SseSocket } from './sse-socket.js'
-import type { WebSocketConstructor, WebSocketLike } from './websocket-like.js'
+import { closeQuietly, type WebSocketConstructor, type WebSocketLike } from './websocket-like.js'
 
 /** The transports a Switchboard client can use, as named in the `transports` option. */
 export type TransportName = 'websocket' | 'sse' | 'long-polling'
@@ -79,16 +80,16 @@ export function fallbackWebSocket(
       // Still trying: stop at the current transport; its close event ends this socket.
       this.#closed = true
       clearTimeout(this.#timer)
-      quietClose(this.#socket)
+      closeQuietly(this.#socket)
     }
 
     #try(index: number, url: string, protocols: string | string[] | undefined): void {
       let socket: WebSocketLike | undefined
-      const next = (event: CloseEvent = { code: 1006, reason: '', wasClean: false }): void => {
+      const next = (event: CloseEvent = { code: CloseCode.ABNORMAL, reason: '', wasClean: false }): void => {
         clearTimeout(this.#timer)
         if (socket) {
           socket.onopen = socket.onmessage = socket.onclose = null
-          quietClose(socket)
+          closeQuietly(socket)
         }
         if (index + 1 < ctors.length && !this.#closed) {
           this.#try(index + 1, url, protocols)
@@ -122,14 +123,5 @@ export function fallbackWebSocket(
         else next(event)
       }
     }
-  }
-}
-
-/** A socket still connecting may throw on close in some runtimes; `ws` emits an error instead. */
-function quietClose(socket: WebSocketLike | undefined): void {
-  try {
-    socket?.close()
-  } catch {
-    // Already closed, or not open yet in a runtime that refuses: nothing more to do.
   }
 }

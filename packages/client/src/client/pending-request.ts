@@ -3,8 +3,8 @@
  * (queue time included), an optional AbortSignal, and a promise settled exactly once. It knows
  * nothing of sockets; the client decides when to send it and what to do when the link drops.
  */
-import type { ClientFrame, JsonValue } from '@switchboard/protocol'
-import { SwitchboardError } from './errors.js'
+import { type ClientFrame, ErrorCode, type JsonValue } from '@switchboard/protocol'
+import { SwitchboardError } from '../util/errors.js'
 
 export interface PendingOptions {
   /** ms until the promise rejects with `timeout`. */
@@ -18,7 +18,6 @@ export interface PendingOptions {
 export type Outcome = { ok: true; data: JsonValue | undefined } | { ok: false; error: SwitchboardError }
 
 export class PendingRequest {
-  readonly id: string
   readonly frame: ClientFrame
   readonly idempotent: boolean
   readonly promise: Promise<JsonValue | undefined>
@@ -29,15 +28,9 @@ export class PendingRequest {
   #reject!: (error: SwitchboardError) => void
   #timer: ReturnType<typeof setTimeout> | undefined
   readonly #signal: AbortSignal | undefined
-  readonly #onSettle: (request: PendingRequest, outcome: Outcome) => void
+  readonly #onSettle: (outcome: Outcome) => void
 
-  constructor(
-    id: string,
-    frame: ClientFrame,
-    options: PendingOptions,
-    onSettle: (request: PendingRequest, outcome: Outcome) => void,
-  ) {
-    this.id = id
+  constructor(frame: ClientFrame, options: PendingOptions, onSettle: (outcome: Outcome) => void) {
     this.frame = frame
     this.idempotent = options.idempotent
     this.#onSettle = onSettle
@@ -47,12 +40,12 @@ export class PendingRequest {
       this.#reject = reject
     })
     if (this.#signal?.aborted) {
-      this.reject(new SwitchboardError('cancelled', 'the request was aborted before it was sent'))
+      this.reject(new SwitchboardError(ErrorCode.CANCELLED, 'the request was aborted before it was sent'))
       return
     }
     this.#signal?.addEventListener('abort', this.#onAbort)
     this.#timer = setTimeout(() => {
-      this.reject(new SwitchboardError('timeout', `no reply within ${options.timeout} ms`))
+      this.reject(new SwitchboardError(ErrorCode.TIMEOUT, `no reply within ${options.timeout} ms`))
     }, options.timeout)
   }
 
@@ -69,15 +62,15 @@ export class PendingRequest {
   }
 
   readonly #onAbort = (): void => {
-    this.reject(new SwitchboardError('cancelled', 'the request was aborted'))
+    this.reject(new SwitchboardError(ErrorCode.CANCELLED, 'the request was aborted'))
   }
 
   #finish(outcome: Outcome): boolean {
     if (this.#settled) return false
     this.#settled = true
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    clearTimeout(this.#timer)
     this.#signal?.removeEventListener('abort', this.#onAbort)
-    this.#onSettle(this, outcome)
+    this.#onSettle(outcome)
     return true
   }
 }

@@ -5,16 +5,17 @@
  * `since: {epoch, offset}`, drop any message at or below the last offset of the same epoch, and
  * say so with a `recovery` event when the server could not fill the gap.
  */
-import type {
-  MessageFrame,
-  PresenceMember,
-  PublishResult,
-  StreamPosition,
-  SubscribeResult,
+import {
+  ErrorCode,
+  type MessageFrame,
+  type PresenceMember,
+  type PublishResult,
+  type StreamPosition,
+  type SubscribeResult,
 } from '@switchboard/protocol'
-import { createBackoff } from './backoff.js'
-import { Emitter } from './emitter.js'
-import type { SwitchboardError } from './errors.js'
+import { createBackoff } from '../util/backoff.js'
+import { Emitter } from '../util/emitter.js'
+import type { SwitchboardError } from '../util/errors.js'
 
 export type ChannelState = 'unsubscribed' | 'subscribing' | 'subscribed'
 
@@ -38,6 +39,7 @@ export interface RecoveryInfo {
   position: StreamPosition
 }
 
+/** One publication on a channel: its data and its stream position. */
 export interface ChannelMessage<T> {
   data: T
   epoch: string
@@ -45,9 +47,7 @@ export interface ChannelMessage<T> {
 }
 
 export interface ChannelEvents<T> {
-  /** Each message once, in order, across reconnects. */
-  message: T
-  /** The same, with its stream position. */
+  /** Each publication once, in order, across reconnects, with its position (`{ data, epoch, offset }`). */
   publication: ChannelMessage<T>
   state: { oldState: ChannelState; newState: ChannelState; reason: ChannelStateReason }
   subscribed: SubscribeResult
@@ -167,11 +167,10 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   handleMessage(frame: MessageFrame): void {
     if (!this.#wanted) return
     const last = this.#position
-    if (last && frame.epoch === last.epoch && frame.offset <= last.offset) return
-    this.#position = { epoch: frame.epoch, offset: frame.offset }
-    const data = frame.data as T
-    this.emit('message', data)
-    this.emit('publication', { data, epoch: frame.epoch, offset: frame.offset })
+    const { epoch, offset } = frame
+    if (last && epoch === last.epoch && offset <= last.offset) return
+    this.#position = { epoch, offset }
+    this.emit('publication', { data: frame.data as T, epoch, offset })
   }
 
   /** @internal */
@@ -203,24 +202,22 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   #subscribed(result: SubscribeResult, since: StreamPosition | undefined): void {
     this.#retries = 0
     const last = this.#position
+    const { epoch, offset } = result
     // Adopt the server's position unless we already handled something later in the same epoch
     // (messages replayed before the reply have moved us there already).
-    if (!last || last.epoch !== result.epoch || last.offset < result.offset) {
-      this.#position = { epoch: result.epoch, offset: result.offset }
-    }
+    if (!last || last.epoch !== epoch || last.offset < offset) this.#position = { epoch, offset }
     if (result.members) this.#members = new Map(result.members.map((m) => [m.connectionId, m]))
     this.#setState('subscribed', 'subscribed')
     this.emit('subscribed', result)
     if (since) {
-      const position = { epoch: result.epoch, offset: result.offset }
-      this.emit('recovery', { recovered: result.recovered === true, since, position })
+      this.emit('recovery', { recovered: result.recovered === true, since, position: { epoch, offset } })
     }
   }
 
   #failed(error: SwitchboardError): void {
     // A lost connection resubscribes by itself; a timeout waits for the next connection.
-    if (error.code === 'disconnected') return
-    if (error.code === 'unavailable') {
+    if (error.code === ErrorCode.DISCONNECTED) return
+    if (error.code === ErrorCode.UNAVAILABLE) {
       // The server could not reach its broker (Redis restarting): nothing was applied, so try
       // again after a backoff, as long as the subscription is still wanted on this connection.
       const generation = this.#generation
@@ -232,7 +229,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
         },
         RETRY_BACKOFF(this.#retries++),
       )
-    } else if (error.code !== 'timeout') {
+    } else if (error.code !== ErrorCode.TIMEOUT) {
       this.#wanted = false
       this.#setState('unsubscribed', 'subscribe_failed')
     }

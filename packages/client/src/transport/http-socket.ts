@@ -4,9 +4,22 @@
  * `http://host/ws/sse?…` or `…/ws/poll?…` (the query is kept: it may carry a token or a name).
  * Sending is one POST at a time, so frames arrive in order; frames sent meanwhile go together in
  * the next POST as a JSON array, up to the server's `maxPayload` (read from its hello). The
- * server's last frame, `{"type":"close",…}`, becomes the close event; anything else that ends the
- * session is an abnormal close (1006), as a dropped WebSocket is.
+ * server's last frame, the `close` pseudo-frame, becomes the close event; anything else that ends
+ * the session is an abnormal close (1006), as a dropped WebSocket is. The wire format itself (paths,
+ * batches, the close pseudo-frame) is the protocol's `http-transport` module.
  */
+import {
+  CloseCode,
+  type CloseFrame,
+  DEFAULT_LIMITS,
+  decodeServerFrame,
+  encodeFrameBatch,
+  type HttpTransportPath,
+  httpSessionPath,
+  httpTransportPath,
+  SUBPROTOCOL,
+} from '@switchboard/protocol'
+import { noop } from '../util/noop.js'
 import type { WebSocketLike } from './websocket-like.js'
 
 // readyState values (ReadyState in websocket-like.ts), as plain constants the bundler inlines.
@@ -17,10 +30,19 @@ export const CLOSED = 3
 
 type CloseEvent = { code: number; reason: string; wasClean?: boolean }
 
-const CLOSE_PREFIX = '{"type":"close"'
-const HELLO_PREFIX = '{"type":"hello"'
-
 const utf8Length = (text: string): number => new Blob([text]).size
+
+/** The POST size limit until hello tells the server's own (the protocol's default maxPayload). */
+const DEFAULT_MAX_PAYLOAD = DEFAULT_LIMITS.maxPayload
+
+/** The maxPayload of a hello frame; the default for any other frame (a bad one is the client's to report). */
+function maxPayload(text: string): number {
+  try {
+    const hello = decodeServerFrame(text)
+    if (hello.type === 'hello' && hello.limits.maxPayload > 0) return hello.limits.maxPayload
+  } catch {}
+  return DEFAULT_MAX_PAYLOAD
+}
 
 export abstract class HttpSocket implements WebSocketLike {
   readyState: number = CONNECTING
@@ -39,20 +61,18 @@ export abstract class HttpSocket implements WebSocketLike {
   #out: string[] = []
   #sizes: number[] = []
   #posting = false
-  /** Bytes a POST body may have: the server's maxPayload once hello told it. */
-  #limit = 65_536
+  /** Bytes a POST body may have: the server's maxPayload, read from hello (the first frame). */
+  #limit: number | undefined
 
-  constructor(url: string, protocols: string | string[] | undefined, kind: 'sse' | 'poll') {
+  constructor(url: string, protocols: string | string[] | undefined, transport: HttpTransportPath) {
     const u = new URL(url)
     u.protocol = u.protocol.replace(/^ws/, 'http')
-    u.pathname = `${u.pathname.replace(/\/$/, '')}/${kind}`
+    u.pathname = httpTransportPath(u.pathname, transport)
     this.query = u.search
     u.search = ''
     u.hash = ''
     this.base = u.href
-    this.protocol = ([] as string[]).concat(protocols ?? []).includes('switchboard.v1')
-      ? 'switchboard.v1'
-      : ''
+    this.protocol = ([] as string[]).concat(protocols ?? []).includes(SUBPROTOCOL) ? SUBPROTOCOL : ''
     // After the constructor, so that the caller has set its handlers first.
     queueMicrotask(() => void this.run().catch(() => this.fail()))
   }
@@ -68,7 +88,7 @@ export abstract class HttpSocket implements WebSocketLike {
     this.#post()
   }
 
-  close(code = 1000, reason = ''): void {
+  close(code: number = CloseCode.NORMAL, reason = ''): void {
     if (this.readyState >= CLOSING) return
     this.readyState = CLOSING
     if (this.session) void fetch(this.sessionUrl, { method: 'DELETE', credentials: 'include' }).catch(noop)
@@ -86,7 +106,7 @@ export abstract class HttpSocket implements WebSocketLike {
 
   /** The open session's own URL: POSTs (and, long-polling, GETs) go there. */
   protected get sessionUrl(): string {
-    return `${this.base}/${this.session}`
+    return httpSessionPath(this.base, this.session)
   }
 
   protected opened(session: string): void {
@@ -96,31 +116,24 @@ export abstract class HttpSocket implements WebSocketLike {
     this.onopen?.({})
   }
 
-  /** One frame's text from the server: the close pseudo-frame ends the socket. */
+  /** One frame's text from the server, passed on as a WebSocket message. */
   protected frame(text: string): void {
     if (this.readyState !== OPEN) return
-    if (text.startsWith(CLOSE_PREFIX)) {
-      let info: Partial<CloseEvent> = {}
-      try {
-        info = JSON.parse(text) as Partial<CloseEvent>
-      } catch {}
-      this.finish(info.code ?? 1006, info.reason ?? '', true)
-      return
-    }
-    if (text.startsWith(HELLO_PREFIX)) {
-      try {
-        this.#limit =
-          (JSON.parse(text) as { limits: { maxPayload: number } }).limits.maxPayload || this.#limit
-      } catch {}
-    }
+    this.#limit ??= maxPayload(text)
     this.onmessage?.({ data: text })
+  }
+
+  /** The server's close pseudo-frame ends the socket with its code; none that reads (undefined): 1006. */
+  protected closed(frame: CloseFrame | undefined): void {
+    if (this.readyState !== OPEN) return
+    this.finish(frame?.code ?? CloseCode.ABNORMAL, frame?.reason ?? '', true)
   }
 
   /** The session ended without a close frame (or never opened): 1006, as a dropped WebSocket. */
   protected fail(): void {
     if (this.readyState >= CLOSING) return
     this.onerror?.({})
-    this.finish(1006, '', false)
+    this.finish(CloseCode.ABNORMAL, '', false)
   }
 
   protected finish(code: number, reason: string, wasClean: boolean): void {
@@ -135,8 +148,10 @@ export abstract class HttpSocket implements WebSocketLike {
     if (this.#posting || this.#out.length === 0) return
     const sizes = this.#sizes
     let n = 1
+    // A batch is its frames, a comma between each, and two brackets.
     let size = sizes[0]! + 2
-    while (n < sizes.length && size + sizes[n]! + 1 <= this.#limit) size += sizes[n++]! + 1
+    const limit = this.#limit ?? DEFAULT_MAX_PAYLOAD
+    while (n < sizes.length && size + sizes[n]! + 1 <= limit) size += sizes[n++]! + 1
     sizes.splice(0, n)
     const batch = this.#out.splice(0, n)
     this.#posting = true
@@ -145,12 +160,12 @@ export abstract class HttpSocket implements WebSocketLike {
       credentials: 'include',
       // text/plain keeps a cross-origin POST a simple request: no preflight per send.
       headers: { 'content-type': 'text/plain;charset=UTF-8' },
-      body: n === 1 ? batch[0] : `[${batch.join(',')}]`,
+      body: encodeFrameBatch(batch),
     }).then(
       (res) => {
         this.#posting = false
         // 413: the server closes the session with 1009, as a WebSocket server would.
-        if (res.status === 413) this.finish(1009, 'message too big', false)
+        if (res.status === 413) this.finish(CloseCode.MESSAGE_TOO_BIG, 'message too big', false)
         else if (!res.ok) this.fail()
         else this.#post()
       },
@@ -161,5 +176,3 @@ export abstract class HttpSocket implements WebSocketLike {
     )
   }
 }
-
-function noop(): void {}

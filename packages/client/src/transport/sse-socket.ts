@@ -6,13 +6,15 @@
  * ReconnectingWebSocket's and the client's job, as with a WebSocket.
  *
  * The stream starts with `event: session` (the id to POST frames to), then one `data:` event per
- * frame, hello first; it ends with `event: close` carrying the close code.
+ * frame, hello first; it ends with `event: close` carrying the close pseudo-frame.
  */
+import { decodeCloseFrame, type HttpTransportPath, type SseEvent } from '@switchboard/protocol'
 import { HttpSocket } from './http-socket.js'
 
 export class SseSocket extends HttpSocket {
   constructor(url: string, protocols?: string | string[]) {
-    super(url, protocols, 'sse')
+    // Literals checked against the protocol's types: the same values, at no cost in the bundle.
+    super(url, protocols, 'sse' satisfies HttpTransportPath)
   }
 
   protected async run(): Promise<void> {
@@ -49,7 +51,8 @@ export class SseSocket extends HttpSocket {
   }
 
   #dispatch(event: string, data: string): void {
-    if (event === 'session') this.opened(data)
+    if (event === ('session' satisfies SseEvent)) this.opened(data)
+    else if (event === ('close' satisfies SseEvent)) this.closed(decodeCloseFrame(data))
     else this.frame(data)
   }
 }

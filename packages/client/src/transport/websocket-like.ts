@@ -3,6 +3,7 @@
  * and the `ws` package all fit it; so do test fakes. Each entry point supplies its own default
  * constructor, which keeps Node built-ins out of the browser bundle.
  */
+import { CloseCode } from '@switchboard/protocol'
 
 export interface WebSocketLike {
   readonly readyState: number
@@ -24,4 +25,18 @@ export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as c
 export function globalWebSocket(): WebSocketConstructor | undefined {
   const ctor = (globalThis as { WebSocket?: unknown }).WebSocket
   return typeof ctor === 'function' ? (ctor as WebSocketConstructor) : undefined
+}
+
+/**
+ * Closes without throwing: some runtimes throw on a socket that is still connecting or already
+ * closed, and `close()` itself only takes 1000 and 3000–4999 (any other code closes without one).
+ */
+export function closeQuietly(socket: WebSocketLike | undefined, code?: number, reason?: string): void {
+  try {
+    if (code === CloseCode.NORMAL || (code !== undefined && code >= 3000 && code <= 4999))
+      socket?.close(code, reason)
+    else socket?.close()
+  } catch {
+    // Already closing or closed: nothing left to do.
+  }
 }

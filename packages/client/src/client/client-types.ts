@@ -1,0 +1,84 @@
+/**
+ * The public types of SwitchboardClient: its connection states and why they change, its events,
+ * and its options. Apart from the class so the modules that run the client can share them.
+ */
+
+import type { TransportName } from '../transport/fallback.js'
+import type { WebSocketConstructor } from '../transport/websocket-like.js'
+import type { Backoff } from '../util/backoff.js'
+import type { SwitchboardError } from '../util/errors.js'
+
+export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'closed'
+
+/** Why the connection state changed. */
+export type ConnectionStateReason =
+  | 'connect'
+  | 'connected'
+  | 'connection_lost'
+  | 'handshake_timeout'
+  | 'heartbeat_timeout'
+  | 'token_failed'
+  | 'auth_failed'
+  | 'terminal_close'
+  | 'max_retries'
+  | 'close'
+
+export interface StateChange {
+  oldState: ConnectionState
+  newState: ConnectionState
+  reason: ConnectionStateReason
+  /** The WebSocket close code, when a close caused the change. */
+  closeCode?: number
+}
+
+export interface ClientEvents {
+  state: StateChange
+  /** Handshake done (hello, and auth when there is a token); channels are being resubscribed. */
+  connected: { connectionId: string; heartbeat: number }
+  /** A server `error` frame tied to no request, a frame that could not be decoded, a refused token. */
+  error: SwitchboardError
+}
+
+export interface SwitchboardClientOptions {
+  /** WebSocket constructor. Default: the global WebSocket (browser entry), or `ws` (Node entry). */
+  WebSocket?: WebSocketConstructor
+  /**
+   * Transports to try in order, e.g. `['websocket', 'sse', 'long-polling']`: the fallback for
+   * networks that block WebSocket (see ReconnectingWebSocketOptions). Default `['websocket']`.
+   */
+  transports?: readonly TransportName[]
+  /**
+   * Called on every connect and reconnect; its token is sent in an `auth` frame right after
+   * `hello`, before anything else. Return null/undefined to connect anonymously. A throw or a
+   * rejection counts as a failed attempt (reconnect with backoff). Also called when the server
+   * sends `refresh` (the token is about to expire): the fresh token goes in another `auth` frame.
+   */
+  getToken?: () => string | null | undefined | Promise<string | null | undefined>
+  /** `(attempt) => ms`. Default: full jitter, 500 ms doubling to 30 s. */
+  backoff?: Backoff
+  /** Reconnect attempts in a row before giving up (state 'closed', reason max_retries). Default Infinity. */
+  maxAttempts?: number
+  /** A connection must stay up this long before the attempt count resets, in ms. Default 5 000. */
+  minUptime?: number
+  /** Time allowed from socket creation to the end of the handshake, in ms. Default 10 000. */
+  connectTimeout?: number
+  /** Default request and publish timeout, in ms. Default 10 000. */
+  requestTimeout?: number
+  /** Silence allowed beyond hello.heartbeat before the connection is deemed dead, in ms. Default 5 000. */
+  heartbeatMargin?: number
+  /** Frames kept while offline (requests, publishes, emits); more are refused. Default 100. */
+  maxQueue?: number
+  /** Connect from the constructor. Default true. */
+  autoConnect?: boolean
+}
+
+export interface RequestOptions {
+  /** ms; default `requestTimeout`. Runs from the call, time spent queued offline included. */
+  timeout?: number
+  signal?: AbortSignal
+  /**
+   * Resend after a reconnect instead of failing with `disconnected`. Only for requests the server
+   * can safely see twice.
+   */
+  idempotent?: boolean
+}

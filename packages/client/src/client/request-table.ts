@@ -1,0 +1,143 @@
+/**
+ * The request table: the requests, publishes and subscribes waiting for their replies (by id),
+ * and the bounded queue of frames made while offline. It decides per frame whether it goes out
+ * now, waits for the handshake, or is refused, and what a dropped link does to each request:
+ * idempotent ones are resent after the reconnect, the others fail with `disconnected`.
+ */
+import { type ClientFrame, ErrorCode, encodeFrame } from '@switchboard/protocol'
+import { SwitchboardError } from '../util/errors.js'
+import type { ConnectionState } from './client-types.js'
+import { type Outcome, PendingRequest } from './pending-request.js'
+
+/** A frame that wants a reply: it carries the id the reply will carry. */
+export type IdFrame = ClientFrame & { id: string }
+
+interface Outgoing {
+  frame: ClientFrame
+  request: PendingRequest | undefined
+}
+
+export interface RequestTableOptions {
+  /** Default timeout of a request, in ms. */
+  requestTimeout: number
+  /** Frames kept while offline; more are refused. */
+  maxQueue: number
+  /** Where encoded frames are written. */
+  transport: { send(text: string): unknown }
+}
+
+export class RequestTable {
+  readonly #pending = new Map<string, PendingRequest>()
+  readonly #options: RequestTableOptions
+  #outbox: Outgoing[] = []
+  #nextId = 0
+
+  constructor(options: RequestTableOptions) {
+    this.#options = options
+  }
+
+  /** A fresh frame id, unique among this client's requests. */
+  nextId(): string {
+    return (++this.#nextId).toString(36)
+  }
+
+  /** The request waiting for a reply with this id, if any. */
+  get(id: string): PendingRequest | undefined {
+    return this.#pending.get(id)
+  }
+
+  /** Registers a request until it settles; `onOutcome` hears how it ended, synchronously. */
+  track(
+    frame: IdFrame,
+    timeout: number | undefined,
+    signal: AbortSignal | undefined,
+    idempotent: boolean,
+    onOutcome?: (outcome: Outcome) => void,
+  ): PendingRequest {
+    const request = new PendingRequest(
+      frame,
+      { timeout: timeout ?? this.#options.requestTimeout, signal, idempotent },
+      (outcome) => {
+        this.#pending.delete(frame.id)
+        onOutcome?.(outcome)
+      },
+    )
+    if (!request.settled) this.#pending.set(frame.id, request)
+    return request
+  }
+
+  /** Tracks a request and sends or queues it (see `send`); the promise of its reply. */
+  request(
+    frame: IdFrame,
+    state: ConnectionState,
+    { timeout, signal }: { timeout?: number | undefined; signal?: AbortSignal | undefined },
+    idempotent: boolean,
+  ): Promise<unknown> {
+    const request = this.track(frame, timeout, signal, idempotent)
+    if (!request.settled) this.send(frame, request, state)
+    return request.promise
+  }
+
+  /**
+   * Sends the frame when connected, queues it while (re)connecting, refuses it when closed or when
+   * the queue is full (the request, if any, is rejected). False when refused.
+   */
+  send(frame: ClientFrame, request: PendingRequest | undefined, state: ConnectionState): boolean {
+    if (state === 'connected') {
+      this.write(frame, request)
+      return true
+    }
+    if (state === 'closed') {
+      request?.reject(new SwitchboardError(ErrorCode.DISCONNECTED, 'the client is closed'))
+      return false
+    }
+    const { maxQueue } = this.#options
+    if (this.#outbox.length >= maxQueue) {
+      this.#outbox = this.#outbox.filter((item) => !item.request?.settled)
+    }
+    if (this.#outbox.length >= maxQueue) {
+      request?.reject(new SwitchboardError(ErrorCode.LIMIT_EXCEEDED, `offline queue is full (${maxQueue})`))
+      return false
+    }
+    this.#outbox.push({ frame, request })
+    return true
+  }
+
+  /** Writes the frame now and marks its request as on the wire. */
+  write(frame: ClientFrame, request: PendingRequest | undefined): void {
+    this.#options.transport.send(encodeFrame(frame))
+    if (request) request.sent = true
+  }
+
+  /** The handshake is done: sends what was queued, in order, but what settled meanwhile. */
+  ready(): void {
+    const outbox = this.#outbox
+    this.#outbox = []
+    for (const item of outbox) if (!item.request?.settled) this.write(item.frame, item.request)
+  }
+
+  /**
+   * The link closed with `code`. Requests already on the wire: the idempotent ones go back to the
+   * front of the queue when a reconnect follows, the others fail. Without a reconnect the whole
+   * queue fails too.
+   */
+  closed(willReconnect: boolean, code: number): void {
+    const resend: Outgoing[] = []
+    for (const request of this.#pending.values()) {
+      if (!request.sent) continue
+      request.sent = false
+      if (willReconnect && request.idempotent) resend.push({ frame: request.frame, request })
+      else
+        request.reject(
+          new SwitchboardError(ErrorCode.DISCONNECTED, `connection closed (${code}) before the reply`),
+        )
+    }
+    this.#outbox = [...resend, ...this.#outbox]
+    if (!willReconnect) {
+      const outbox = this.#outbox
+      this.#outbox = []
+      for (const item of outbox)
+        item.request?.reject(new SwitchboardError(ErrorCode.DISCONNECTED, 'the client is closed'))
+    }
+  }
+}

@@ -1,0 +1,365 @@
+/**
+ * SwitchboardClient: the protocol on top of a ReconnectingWebSocket. It owns the connection state
+ * machine (one `#setState`, a `state` event with the old state, the new one and a reason), the
+ * dispatch of each decoded frame to whatever it concerns, and the channels, which it resubscribes
+ * after every reconnect. Delegated: the request table (requests and publishes waiting for replies,
+ * the offline queue) and the connection keeper (handshake, auth, token refresh, heartbeat).
+ */
+
+import type {
+  ChannelData,
+  ChannelName,
+  EventData,
+  EventMap,
+  EventName,
+  ReplyData,
+  RequestData,
+  RequestName,
+  UntypedEventMap,
+} from '@switchboard/protocol'
+import {
+  CloseCode,
+  ErrorCode,
+  encodeFrame,
+  type HelloFrame,
+  type JsonValue,
+  type PublishResult,
+  type ServerFrame,
+  type StreamPosition,
+  SUBPROTOCOL,
+  type SubscribeResult,
+  shouldReconnect,
+} from '@switchboard/protocol'
+import { Channel, type ChannelHost, type PublishOptions, type SubscribeOutcome } from '../channel/channel.js'
+import { type CloseInfo, ReconnectingWebSocket } from '../transport/reconnecting-websocket.js'
+import { PublicEmitter } from '../util/emitter.js'
+import { SwitchboardError } from '../util/errors.js'
+import { noop } from '../util/noop.js'
+import type {
+  ClientEvents,
+  ConnectionState,
+  ConnectionStateReason,
+  RequestOptions,
+  StateChange,
+  SwitchboardClientOptions,
+} from './client-types.js'
+import { ConnectionKeeper } from './connection-keeper.js'
+import { decodeMessage } from './decode-message.js'
+import { type IdFrame, RequestTable } from './request-table.js'
+
+export type {
+  ClientEvents,
+  ConnectionState,
+  ConnectionStateReason,
+  RequestOptions,
+  StateChange,
+  SwitchboardClientOptions,
+} from './client-types.js'
+
+export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
+  readonly #emitter = new PublicEmitter<ClientEvents>()
+  readonly #rws: ReconnectingWebSocket
+  readonly #events = new PublicEmitter<M['events']>()
+  readonly #channels = new Map<string, Channel>()
+  readonly #requests: RequestTable
+  readonly #keeper: ConnectionKeeper
+  #state: ConnectionState = 'disconnected'
+  #nextKey = 0
+  readonly #keyPrefix = randomPrefix()
+  #hello: HelloFrame | undefined
+  /** Why we are dropping the transport ourselves; consumed by the close handler. */
+  #dropReason: ConnectionStateReason | undefined
+
+  constructor(url: string | readonly string[], options: SwitchboardClientOptions = {}) {
+    // The defaults are the ones documented on SwitchboardClientOptions.
+    const connectTimeout = options.connectTimeout ?? 10_000
+    this.#rws = new ReconnectingWebSocket(url, {
+      protocols: SUBPROTOCOL,
+      ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
+      ...(options.transports ? { transports: options.transports } : {}),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      maxAttempts: options.maxAttempts ?? Number.POSITIVE_INFINITY,
+      minUptime: options.minUptime ?? 5_000,
+      connectTimeout,
+      // This client queues frames itself, and only once the handshake is done.
+      maxQueue: 0,
+      startClosed: true,
+    })
+    const requests = new RequestTable({
+      requestTimeout: options.requestTimeout ?? 10_000,
+      maxQueue: options.maxQueue ?? 100,
+      transport: this.#rws,
+    })
+    this.#requests = requests
+    this.#keeper = new ConnectionKeeper(
+      {
+        requests,
+        error: (err) => this.#emitter.emit('error', err),
+        drop: (reason) => this.#drop(reason),
+        authFailed: (err) => this.#authFailed(err),
+        ready: (hello) => this.#onReady(hello),
+      },
+      {
+        getToken: options.getToken,
+        heartbeatMargin: options.heartbeatMargin ?? 5_000,
+        connectTimeout,
+      },
+    )
+    this.#rws.on('open', () => this.#onOpen())
+    this.#rws.on('message', ({ data }) => this.#onData(data))
+    this.#rws.on('close', (info) => this.#onClose(info))
+    if (options.autoConnect ?? true) this.connect()
+  }
+
+  get state(): ConnectionState {
+    return this.#state
+  }
+
+  /** Listens to the client's own events (`state`, `connected`, `error`); returns a remover. */
+  on<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): () => void {
+    return this.#emitter.on(event, listener)
+  }
+
+  /** Listens to the next one of these events only; returns a remover. */
+  once<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): () => void {
+    return this.#emitter.once(event, listener)
+  }
+
+  off<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): void {
+    this.#emitter.off(event, listener)
+  }
+
+  /** The current connection's id from `hello`, while connected. */
+  get connectionId(): string | undefined {
+    return this.#state === 'connected' ? this.#hello?.connectionId : undefined
+  }
+
+  /** Starts connecting when disconnected or closed; no-op otherwise. */
+  connect(): void {
+    if (this.#state !== 'disconnected' && this.#state !== 'closed') return
+    this.#dropReason = undefined
+    this.#setState('connecting', 'connect')
+    this.#rws.connect()
+  }
+
+  /** Closes for good (until `connect()`): pending and queued requests fail with `disconnected`. */
+  close(): void {
+    if (this.#state === 'closed') return
+    this.#dropReason = 'close'
+    this.#rws.close(CloseCode.NORMAL, 'client closed')
+    // With no socket (waiting to reconnect) there is no close event: finish here.
+    this.#onClose({ code: CloseCode.NORMAL, reason: 'client closed', wasClean: true })
+  }
+
+  /** Sends a request and resolves with the handler's reply; rejects with a SwitchboardError. */
+  request<E extends RequestName<M>>(
+    event: E,
+    data: RequestData<M, E>,
+    options: RequestOptions = {},
+  ): Promise<ReplyData<M, E>> {
+    const frame = { type: 'request', id: this.#requests.nextId(), event, ...wireData(data) } as const
+    const idempotent = options.idempotent ?? false
+    return this.#requests.request(frame, this.#state, options, idempotent) as Promise<ReplyData<M, E>>
+  }
+
+  /**
+   * Publishes to a channel and resolves once the server's broker accepted the message. An
+   * idempotency key is generated when none is given, so the client may resend the publish
+   * after a reconnect and it still lands once.
+   */
+  publish<N extends ChannelName<M>>(
+    channel: N,
+    data: ChannelData<M, N>,
+    options: PublishOptions = {},
+  ): Promise<PublishResult> {
+    const id = this.#requests.nextId()
+    const key = options.key ?? `${this.#keyPrefix}${(++this.#nextKey).toString(36)}`
+    const frame = { type: 'publish', id, channel, data: data as JsonValue, key } as const
+    return this.#requests.request(frame, this.#state, options, true) as Promise<PublishResult>
+  }
+
+  /** Fire-and-forget: a request without id, so no reply. False when refused (closed, or queue full). */
+  emit<E extends RequestName<M>>(event: E, data: RequestData<M, E>): boolean {
+    return this.#requests.send({ type: 'request', event, ...wireData(data) }, undefined, this.#state)
+  }
+
+  /** Listens to a server `event`; returns a function that removes the listener. */
+  onEvent<E extends EventName<M>>(event: E, listener: (data: EventData<M, E>) => void): () => void {
+    return this.#events.on(event, listener)
+  }
+
+  offEvent<E extends EventName<M>>(event: E, listener: (data: EventData<M, E>) => void): void {
+    this.#events.off(event, listener)
+  }
+
+  /** The channel of that name (one object per name), subscribed on first use. */
+  channel<N extends ChannelName<M>>(name: N): Channel<ChannelData<M, N>> {
+    let channel = this.#channels.get(name)
+    if (!channel) {
+      channel = new Channel(name, this.#channelHost)
+      this.#channels.set(name, channel)
+      channel.subscribe()
+    }
+    return channel as Channel<ChannelData<M, N>>
+  }
+
+  /** Whether `channel(name)` was called and the channel not removed since. */
+  hasChannel(name: string): boolean {
+    return this.#channels.has(name)
+  }
+
+  /** Unsubscribes and forgets a channel; `channel(name)` later makes a fresh one. */
+  removeChannel(name: string): void {
+    this.#channels.get(name)?.unsubscribe()
+    this.#channels.delete(name)
+  }
+
+  // ---- sending -------------------------------------------------------------------------------
+
+  readonly #channelHost: ChannelHost = {
+    isConnected: () => this.#state === 'connected',
+    sendSubscribe: (channel, since, done) => this.#subscribe(channel, since, done),
+    sendUnsubscribe: (channel) => {
+      if (this.#state === 'connected') this.#rws.send(encodeFrame({ type: 'unsubscribe', channel }))
+    },
+    publish: (channel, data, options) => this.publish(channel as ChannelName<M>, data as never, options),
+  }
+
+  /** A subscribe goes out at once: channels send theirs only once the handshake is done. */
+  #subscribe(
+    channel: string,
+    since: StreamPosition | undefined,
+    done: (outcome: SubscribeOutcome) => void,
+  ): void {
+    const requests = this.#requests
+    const id = requests.nextId()
+    const frame: IdFrame = since
+      ? { type: 'subscribe', id, channel, since }
+      : { type: 'subscribe', id, channel }
+    const request = requests.track(frame, undefined, undefined, false, (outcome) =>
+      done(outcome.ok ? { ok: true, result: outcome.data as unknown as SubscribeResult } : outcome),
+    )
+    // The channel hears of the outcome through `done`; the promise itself has no reader.
+    request.promise.catch(noop)
+    requests.write(frame, request)
+  }
+
+  // ---- receiving -----------------------------------------------------------------------------
+
+  #onOpen(): void {
+    this.#keeper.opened()
+  }
+
+  #onData(data: unknown): void {
+    this.#keeper.seen()
+    const frame = decodeMessage(data)
+    if (frame instanceof SwitchboardError) this.#emitter.emit('error', frame)
+    else this.#onFrame(frame)
+  }
+
+  #onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case 'hello':
+        this.#hello = frame
+        void this.#keeper.hello(frame)
+        return
+      case 'reply': {
+        const request = this.#requests.get(frame.id)
+        if (!request) return
+        if (frame.ok) request.resolve(frame.data)
+        else request.reject(new SwitchboardError(frame.error.code, frame.error.message, frame.error.details))
+        return
+      }
+      case 'message':
+        this.#channels.get(frame.channel)?.handleMessage(frame)
+        return
+      case 'presence':
+        this.#channels.get(frame.channel)?.handlePresence(frame.action, frame.member)
+        return
+      case 'event':
+        this.#events.emit(frame.event as EventName<M>, frame.data as EventData<M, EventName<M>>)
+        return
+      case 'error': {
+        const error = new SwitchboardError(frame.code, frame.message, frame.details)
+        const request = frame.id === undefined ? undefined : this.#requests.get(frame.id)
+        if (request) {
+          request.reject(error)
+          return
+        }
+        if (frame.channel !== undefined && frame.code === ErrorCode.SLOW_CONSUMER) {
+          this.#channels.get(frame.channel)?.handleStreamCut()
+        }
+        this.#emitter.emit('error', error)
+        return
+      }
+      case 'pong':
+        return
+      case 'refresh':
+        void this.#keeper.refresh()
+        return
+    }
+  }
+
+  /** Authentication failed for good: report it and close (4001 is terminal, no reconnect). */
+  #authFailed(error: SwitchboardError): void {
+    this.#emitter.emit('error', error)
+    this.#dropReason = 'auth_failed'
+    this.#rws.close(CloseCode.NORMAL, 'auth failed')
+    this.#onClose({ code: CloseCode.AUTH_FAILED, reason: error.message, wasClean: true })
+  }
+
+  #onReady(hello: HelloFrame): void {
+    this.#setState('connected', 'connected')
+    this.#emitter.emit('connected', { connectionId: hello.connectionId, heartbeat: hello.heartbeat })
+    // A listener may have closed the client already.
+    if (this.#state !== 'connected') return
+    // Channels first, so a queued publish to a channel comes after its subscribe.
+    for (const channel of this.#channels.values()) channel.handleConnected()
+    this.#requests.ready()
+  }
+
+  #onClose(info: CloseInfo): void {
+    this.#keeper.closed()
+    const willReconnect = this.#rws.state === 'reconnecting'
+    const dropReason = this.#dropReason
+    this.#dropReason = undefined
+    this.#requests.closed(willReconnect, info.code)
+    for (const channel of this.#channels.values()) channel.handleDisconnected(willReconnect)
+    if (willReconnect) {
+      const reason = dropReason ?? 'connection_lost'
+      this.#setState('reconnecting', reason, info.code)
+    } else {
+      const terminal = !shouldReconnect(info.code)
+      const reason = dropReason ?? (terminal ? 'terminal_close' : 'max_retries')
+      this.#setState('closed', reason, info.code)
+    }
+  }
+
+  /** Drops the transport and reconnects with backoff, recording why. */
+  #drop(reason: ConnectionStateReason): void {
+    this.#dropReason = reason
+    const code = reason === 'heartbeat_timeout' ? CloseCode.HEARTBEAT_TIMEOUT : CloseCode.GOING_AWAY
+    this.#rws.reconnect(code, reason)
+  }
+
+  #setState(newState: ConnectionState, reason: ConnectionStateReason, closeCode?: number): void {
+    const oldState = this.#state
+    if (oldState === newState) return
+    this.#state = newState
+    const change: StateChange = { oldState, newState, reason }
+    if (closeCode !== undefined) change.closeCode = closeCode
+    this.#emitter.emit('state', change)
+  }
+}
+
+function wireData(data: unknown): { data?: JsonValue } {
+  return data === undefined ? {} : { data: data as JsonValue }
+}
+
+function randomPrefix(): string {
+  const bytes = new Uint8Array(6)
+  globalThis.crypto.getRandomValues(bytes)
+  let out = ''
+  for (const b of bytes) out += b.toString(36).padStart(2, '0')
+  return `${out}-`
+}
