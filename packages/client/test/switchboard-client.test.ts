@@ -508,18 +508,6 @@ describe('SwitchboardClient channels', () => {
     client.close()
   })
 
-  it('resubscribes with since when the server cuts its live stream (slow consumer)', () => {
-    const { client, sockets, errors } = setup()
-    client.channel('chat:a')
-    handshake(sockets[0]!)
-    replyOk(sockets[0]!, last(sockets[0]!, 'subscribe'), { epoch: 'E1', offset: 9 })
-    sockets[0]!.receive({ type: 'error', code: 'slow_consumer', message: 'cut', channel: 'chat:a' })
-    expect(sockets[0]!.framesOf('subscribe')).toHaveLength(2)
-    expect(last(sockets[0]!, 'subscribe').since).toEqual({ epoch: 'E1', offset: 9 })
-    expect(errors.map((e) => e.code)).toEqual(['slow_consumer'])
-    client.close()
-  })
-
   it('resubscribes from its last position after close() and connect()', () => {
     const { client, sockets } = setup()
     const room = client.channel('chat:a')

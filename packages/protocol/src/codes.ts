@@ -216,10 +216,12 @@ export const ERROR_CODES: readonly ErrorCodeInfo[] = ERROR_TABLE
 /** The error codes whose row has a close code: those that may end a connection. */
 export type ClosingErrorCode = Extract<(typeof ERROR_TABLE)[number], { close: number }>['code']
 
-const errorByCode = new Map(ERROR_CODES.map((e) => [e.code, e]))
+// Made on first use, so a bundle that never reads the error table (the browser client) leaves it out.
+let errorByCode: Map<string, ErrorCodeInfo> | undefined
 
 /** The table entry for an error code, if the protocol defines it. */
 export function errorCodeInfo(code: string): ErrorCodeInfo | undefined {
+  errorByCode ??= new Map(ERROR_CODES.map((e) => [e.code, e]))
   return errorByCode.get(code)
 }
 
@@ -231,5 +233,5 @@ export function errorCodeInfo(code: string): ErrorCodeInfo | undefined {
 export function closeFor(code: ClosingErrorCode): CloseCode
 export function closeFor(code: string): CloseCode | undefined
 export function closeFor(code: string): CloseCode | undefined {
-  return errorByCode.get(code)?.close
+  return errorCodeInfo(code)?.close
 }

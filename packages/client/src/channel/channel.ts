@@ -181,13 +181,6 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
     this.emit('presence', { action, member })
   }
 
-  /** @internal The server cut the live stream (slow consumer): resume from history. */
-  handleStreamCut(): void {
-    if (!this.#wanted || !this.#host.isConnected()) return
-    this.#setState('subscribing', 'resubscribe')
-    this.#sendSubscribe()
-  }
-
   #sendSubscribe(): void {
     clearTimeout(this.#retryTimer)
     const generation = ++this.#generation

@@ -19,7 +19,6 @@ import type {
 } from '@switchboard/protocol'
 import {
   CloseCode,
-  ErrorCode,
   encodeFrame,
   type HelloFrame,
   type JsonValue,
@@ -285,9 +284,6 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
         if (request) {
           request.reject(error)
           return
-        }
-        if (frame.channel !== undefined && frame.code === ErrorCode.SLOW_CONSUMER) {
-          this.#channels.get(frame.channel)?.handleStreamCut()
         }
         this.#emitter.emit('error', error)
         return
