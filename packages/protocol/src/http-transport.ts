@@ -116,9 +116,14 @@ export function decodeFrameBatch(body: string): string[] {
 /**
  * A long-polling answer: a JSON array with one frame per line (`[`, the frames each followed by a
  * comma but the last, `]`), so a reader may split on newlines instead of parsing. Empty: `[]`.
+ * The pieces are exported for a writer that joins frames it holds as bytes.
  */
+export const PollAnswer = { OPEN: '[\n', SEPARATOR: ',\n', CLOSE: '\n]', EMPTY: '[]' } as const
+
 export function encodePollAnswer(frames: readonly string[]): string {
-  return frames.length === 0 ? '[]' : `[\n${frames.join(',\n')}\n]`
+  return frames.length === 0
+    ? PollAnswer.EMPTY
+    : `${PollAnswer.OPEN}${frames.join(PollAnswer.SEPARATOR)}${PollAnswer.CLOSE}`
 }
 
 /** The frames of a long-polling answer, each as the text a WebSocket message would carry. */

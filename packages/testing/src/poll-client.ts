@@ -1,7 +1,15 @@
 /**
- * A long-polling test client, spoken by hand: a POST opens the session, GETs wait for batches
- * (recorded frame by frame), POSTs carry raw bodies.
+ * A long-polling test client, spoken by hand on the wire format of `@switchboard/protocol`'s
+ * http-transport module: a POST opens the session, GETs wait for batches (recorded frame by
+ * frame), POSTs carry raw bodies.
  */
+import {
+  decodePollAnswer,
+  HttpTransportPath,
+  httpSessionPath,
+  httpTransportPath,
+  type SessionStart,
+} from '@switchboard/protocol'
 import { FrameLog, type SeenFrame } from './frame-log.js'
 
 export class PollClient extends FrameLog {
@@ -20,14 +28,17 @@ export class PollClient extends FrameLog {
 
   /** Opens `POST {base}/poll{query}`; throws with the status when the server refuses. */
   static async open(base: string, query = '', headers: Record<string, string> = {}): Promise<PollClient> {
-    const res = await fetch(`${base}/poll${query}`, { method: 'POST', headers })
+    const res = await fetch(`${httpTransportPath(base, HttpTransportPath.LONG_POLLING)}${query}`, {
+      method: 'POST',
+      headers,
+    })
     if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`)
-    const { session } = (await res.json()) as { session: string }
+    const { session } = (await res.json()) as SessionStart
     return new PollClient(base, session)
   }
 
   get url(): string {
-    return `${this.base}/poll/${this.session}`
+    return httpSessionPath(httpTransportPath(this.base, HttpTransportPath.LONG_POLLING), this.session)
   }
 
   /** One GET: records the frames of the answer and returns the raw response text and status. */
@@ -35,7 +46,7 @@ export class PollClient extends FrameLog {
     const res = await fetch(this.url)
     const text = await res.text()
     this.statuses.push(res.status)
-    if (res.ok) for (const frame of JSON.parse(text) as SeenFrame[]) this.push(frame)
+    if (res.ok) for (const frame of decodePollAnswer(text)) this.push(JSON.parse(frame) as SeenFrame)
     // The session is gone without a close frame having come: an abnormal close.
     else if (res.status === 404 || res.status === 410) this.markClosed({ code: 1006, reason: '' })
     return { status: res.status, text }

@@ -3,6 +3,7 @@
  * to: the event stream on fetch with a tiny event parser, and POSTs of raw bodies. Its reading
  * can be paused, as a reader that falls behind.
  */
+import { HttpTransportPath, httpSessionPath, httpTransportPath, SseEvent } from '@switchboard/protocol'
 import { FrameLog, type SeenFrame } from './frame-log.js'
 import { until } from './until.js'
 
@@ -32,7 +33,10 @@ export class SseClient extends FrameLog {
   /** Opens `GET {base}/sse{query}`; throws with the status when the server refuses. */
   static async open(base: string, query = '', headers: Record<string, string> = {}): Promise<SseClient> {
     const abort = new AbortController()
-    const res = await fetch(`${base}/sse${query}`, { headers, signal: abort.signal })
+    const res = await fetch(`${httpTransportPath(base, HttpTransportPath.SSE)}${query}`, {
+      headers,
+      signal: abort.signal,
+    })
     if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}: ${await res.text()}`)
     const client = new SseClient(base, res, abort)
     void client.read(res.body)
@@ -42,7 +46,7 @@ export class SseClient extends FrameLog {
 
   /** POSTs a raw body to the session; resolves with the response. */
   post(body: string | object | object[], headers: Record<string, string> = {}): Promise<Response> {
-    return fetch(`${this.base}/sse/${this.session}`, {
+    return fetch(httpSessionPath(httpTransportPath(this.base, HttpTransportPath.SSE), this.session), {
       method: 'POST',
       headers,
       body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -115,7 +119,7 @@ export class SseClient extends FrameLog {
 
   private dispatch(event: string, data: string): void {
     this.events.push(event)
-    if (event === 'session') this.session = data
+    if (event === SseEvent.SESSION) this.session = data
     else this.push(JSON.parse(data) as SeenFrame)
   }
 }

@@ -18,7 +18,18 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { CloseCode, type ClosingErrorCode, closeFor, ErrorCode } from '@switchboard/protocol'
+import {
+  CloseCode,
+  type ClosingErrorCode,
+  closeFor,
+  decodeFrameBatch,
+  ErrorCode,
+  encodeSessionStart,
+  HttpTransportPath,
+  parseHttpTransportPath,
+  SESSION_OPEN_METHOD,
+  SseEvent,
+} from '@switchboard/protocol'
 import type { HttpSessionTransport } from '../transport/http-session.js'
 import { LongPollTransport } from '../transport/long-poll-transport.js'
 import { SseTransport } from '../transport/sse-transport.js'
@@ -68,25 +79,11 @@ const MIN_IDLE = 2_000
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-/** One frame, or each element of a JSON array of frames, as the text a WebSocket message would carry. */
-export function framesOf(body: string): string[] {
-  if (body.trimStart().startsWith('[')) {
-    try {
-      const batch: unknown = JSON.parse(body)
-      if (Array.isArray(batch)) return batch.map((frame) => JSON.stringify(frame))
-    } catch {
-      // Not a batch after all: the connection answers the text as the bad frame it is.
-    }
-  }
-  return [body]
-}
-
 export class HttpTransports {
   private readonly sessions = new Map<string, HttpSessionTransport>()
   /** Each session's connection, for the errors found here that end it. */
   private readonly connections = new WeakMap<HttpSessionTransport, FailingConnection>()
   private readonly ended = new Set<string>()
-  private readonly prefix: string
   private readonly holdMs: number
   private readonly idleMs: number
 
@@ -94,7 +91,6 @@ export class HttpTransports {
     private readonly host: HttpTransportsHost,
     private readonly options: HttpTransportsOptions,
   ) {
-    this.prefix = `${options.path.replace(/\/$/, '')}/`
     this.holdMs = options.heartbeatMs > 0 ? Math.min(MAX_HOLD, options.heartbeatMs) : MAX_HOLD
     this.idleMs = Math.max(this.holdMs, MIN_IDLE)
   }
@@ -103,19 +99,12 @@ export class HttpTransports {
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url ?? '/'
     const q = url.indexOf('?')
-    const pathname = q === -1 ? url : url.slice(0, q)
-    if (!pathname.startsWith(this.prefix)) return false
-    const rest = pathname.slice(this.prefix.length)
-    const slash = rest.indexOf('/')
-    const name = slash === -1 ? rest : rest.slice(0, slash)
-    const kind =
-      name === 'sse' && this.options.sse
-        ? 'sse'
-        : name === 'poll' && this.options.longPolling
-          ? 'long-polling'
-          : undefined
-    if (kind === undefined) return false
-    const id = slash === -1 ? undefined : rest.slice(slash + 1)
+    const route = parseHttpTransportPath(q === -1 ? url : url.slice(0, q), this.options.path)
+    if (!route) return false
+    const sse = route.transport === HttpTransportPath.SSE
+    if (sse ? !this.options.sse : !this.options.longPolling) return false
+    const kind = sse ? 'sse' : 'long-polling'
+    const id = route.session
     const cors = this.cors(req, id === undefined)
     if (!cors) {
       if (id === undefined) this.host.refused()
@@ -134,7 +123,7 @@ export class HttpTransports {
       return true
     }
     if (id === undefined) {
-      const method = kind === 'sse' ? 'GET' : 'POST'
+      const method = SESSION_OPEN_METHOD[route.transport]
       if (req.method !== method) plain(res, 405, `open a session with ${method}`, { ...cors, allow: method })
       else
         this.open(kind, req, res, cors).catch(() => {
@@ -181,7 +170,7 @@ export class HttpTransports {
         'x-accel-buffering': 'no',
       })
       // The id comes first, as its own event, so that the first `data:` event is hello.
-      res.write(`event: session\ndata: ${id}\n\n`)
+      res.write(`event: ${SseEvent.SESSION}\ndata: ${id}\n\n`)
       transport = new SseTransport(res, {
         maxBufferedBytes: this.options.maxBufferedBytes,
         closeTimeoutMs: this.options.closeTimeoutMs,
@@ -196,7 +185,7 @@ export class HttpTransports {
       })
       res
         .writeHead(200, { ...nocache(cors), 'content-type': 'application/json; charset=utf-8' })
-        .end(JSON.stringify({ session: id }))
+        .end(encodeSessionStart(id))
     }
     this.sessions.set(id, transport)
     this.connections.set(transport, admission.open(transport))
@@ -249,7 +238,7 @@ export class HttpTransports {
         return
       }
       if (session.state !== 'open') return plain(res, 410, 'session closed', cors)
-      for (const frame of framesOf(body)) session.receive(frame)
+      for (const frame of decodeFrameBatch(body)) session.receive(frame)
       res.writeHead(204, nocache(cors)).end()
     })
   }

@@ -1,19 +1,11 @@
 /**
- * What the two HTTP transports (SSE and long-polling) share: the `close` pseudo-frame that tells
- * their clients the close code — a WebSocket has a close frame for that, an HTTP response does
- * not — the shape the HTTP router sees of a session's transport, and `HttpSession`: how client
- * frames reach the connection, the heartbeat tick, and telling the registry the session is over.
+ * What the two HTTP transports (SSE and long-polling) share: the shape the HTTP router sees of a
+ * session's transport, and `HttpSession`: how client frames reach the connection, the heartbeat
+ * tick, and telling the registry the session is over. Their wire format (paths, session start,
+ * the `close` pseudo-frame) is `@switchboard/protocol`'s http-transport module.
  */
 import type { Transport } from './transport.js'
 import { TransportBase } from './transport-base.js'
-
-/**
- * `{"type":"close","code":…,"reason":…}`: the last frame a session sends, on these transports
- * only. It is not a protocol frame; the client's transport turns it into the socket's close event.
- */
-export function closeFrameText(code: number, reason: string): string {
-  return JSON.stringify({ type: 'close', code, reason })
-}
 
 /** A transport whose client frames arrive by HTTP request (the router calls `receive`). */
 export interface HttpSessionTransport extends Transport {

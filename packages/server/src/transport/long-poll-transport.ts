@@ -10,16 +10,16 @@
  * the next answer, and the session is forgotten once that answer is written (or after `idleMs`).
  */
 import type { ServerResponse } from 'node:http'
-import { CloseCode } from '@switchboard/protocol'
-import { closeFrameText, HttpSession } from './http-session.js'
+import { CloseCode, encodeCloseFrame, PollAnswer } from '@switchboard/protocol'
+import { HttpSession } from './http-session.js'
 import type { OutgoingFrame } from './transport.js'
 
 /** A frame's UTF-8 bytes, built once per frame and shared by every long-polling subscriber. */
 const POLL_FRAME = Symbol('poll-frame')
 const toBytes = (text: string): Buffer => Buffer.from(text, 'utf8')
-const OPEN = Buffer.from('[\n')
-const SEPARATOR = Buffer.from(',\n')
-const CLOSE = Buffer.from('\n]')
+const OPEN = Buffer.from(PollAnswer.OPEN)
+const SEPARATOR = Buffer.from(PollAnswer.SEPARATOR)
+const CLOSE = Buffer.from(PollAnswer.CLOSE)
 
 export interface LongPollTransportOptions {
   /** Largest number of queued bytes before the client is cut off as a slow consumer. */
@@ -110,7 +110,7 @@ export class LongPollTransport extends HttpSession {
   /** Queues the close pseudo-frame after what is queued; the session ends once it is delivered. */
   private end(code: number, reason: string): void {
     this.closing(code, reason)
-    this.queue.push(toBytes(closeFrameText(code, reason)))
+    this.queue.push(toBytes(encodeCloseFrame(code, reason)))
     this.flush()
   }
 
@@ -126,7 +126,7 @@ export class LongPollTransport extends HttpSession {
       parts.push(frame)
     }
     parts.push(CLOSE)
-    const body = frames.length === 0 ? '[]' : Buffer.concat(parts)
+    const body = frames.length === 0 ? PollAnswer.EMPTY : Buffer.concat(parts)
     waiting.res.writeHead(200, { ...waiting.headers, 'content-type': 'application/json; charset=utf-8' })
     waiting.res.end(body)
     if (this._state === 'closing' && this.queue.length === 0) this.closed()

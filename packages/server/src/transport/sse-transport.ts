@@ -11,7 +11,8 @@
  * code and reason, since an event stream has no close frame of its own.
  */
 import type { ServerResponse } from 'node:http'
-import { closeFrameText, HttpSession } from './http-session.js'
+import { encodeCloseFrame, SseEvent } from '@switchboard/protocol'
+import { HttpSession } from './http-session.js'
 import type { OutgoingFrame } from './transport.js'
 
 const SSE_FRAME = Symbol('sse-frame')
@@ -91,7 +92,7 @@ export class SseTransport extends HttpSession {
   private end(code: number, reason: string, timeoutMs: number): void {
     this.closing(code, reason)
     if (!this.res.writableEnded && !this.res.destroyed) {
-      this.res.end(`event: close\ndata: ${closeFrameText(code, reason)}\n\n`)
+      this.res.end(`event: ${SseEvent.CLOSE}\ndata: ${encodeCloseFrame(code, reason)}\n\n`)
     }
     this.killTimer = setTimeout(() => this.res.destroy(), timeoutMs)
     this.killTimer.unref()

@@ -12,7 +12,7 @@
  * without reading the pongs hits the same bound.
  */
 import type { Duplex } from 'node:stream'
-import { CloseCode } from '@switchboard/protocol'
+import { CloseCode, closeFor, ErrorCode } from '@switchboard/protocol'
 import WebSocket from 'ws'
 import type { OutgoingBatch, OutgoingFrame } from './transport.js'
 import { TransportBase } from './transport-base.js'
@@ -68,7 +68,7 @@ function buildBatch(frames: readonly OutgoingFrame[]): Buffer {
 function closeCodeOf(err: Error & { code?: string }): number {
   switch (err.code) {
     case 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH':
-      return CloseCode.MESSAGE_TOO_BIG
+      return closeFor(ErrorCode.FRAME_TOO_LARGE)
     case 'WS_ERR_INVALID_UTF8':
       return CloseCode.INVALID_PAYLOAD_DATA
     default:
