@@ -143,7 +143,9 @@ describe('switchboard serve --redis: several nodes', () => {
 
     n1!.child.kill('SIGKILL')
     for (let i = 0; i < 20; i++) await say(bob, `during-${i}`)
-    await until(() => ada.seen.length === 25, 15_000, 'ada to recover on n2')
+    // The replayed messages are written before the subscribe reply, which waits on presence (two
+    // Redis round trips): wait for the recovery event too, not only for the messages.
+    await until(() => ada.seen.length === 25 && ada.recoveries.length > 0, 15_000, 'ada to recover on n2')
     expectSameStream([ada, bob], 25)
     expect(ada.recoveries.at(-1)).toMatchObject({ recovered: true })
     expect(ada.client.connectionId).toBeDefined()
