@@ -29,7 +29,10 @@ async function load() {
     format: 'esm',
     target: 'node20',
     packages: 'external',
-    alias: { '@switchboard/protocol': join(root, 'packages/protocol/src/index.ts') },
+    alias: {
+      '@switchboard/protocol': join(root, 'packages/protocol/src/index.ts'),
+      '@switchboard/broker': join(root, 'packages/broker/src/index.ts'),
+    },
     logLevel: 'error',
   })
   const mod = await import(pathToFileURL(outfile).href)
