@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
-import { SwitchboardClient } from '@switchboard/client'
+import { ErrorCode, SwitchboardClient } from '@switchboard/client'
 import { parseArgs, UsageError } from './args.js'
 
 export const CONNECT_USAGE = `Usage: switchboard connect <ws-url> [--token JWT] [--subscribe CHANNEL[,CHANNEL…]]
@@ -63,7 +63,7 @@ export async function connect(
     channel.on('error', (err) => print({ error: { channel: name, code: err.code, message: err.message } }))
   }
   const failed = (err: { code?: string; message: string }) =>
-    print({ error: { code: err.code ?? 'internal', message: err.message } })
+    print({ error: { code: err.code ?? ErrorCode.INTERNAL, message: err.message } })
   for (const name of config.subscribe) subscribe(name)
 
   const pending = new Set<Promise<void>>()

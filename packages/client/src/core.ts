@@ -18,6 +18,7 @@ export type {
   SubscribeResult,
   UntypedEventMap,
 } from '@switchboard/protocol'
+export { CloseCode, ErrorCode } from '@switchboard/protocol'
 export type {
   Channel,
   ChannelEvents,

@@ -36,6 +36,7 @@ export type {
   StreamPosition,
   UntypedEventMap,
 } from '@switchboard/protocol'
+export { CloseCode, closeFor, ErrorCode } from '@switchboard/protocol'
 export type {
   CloseOptions,
   Logger,

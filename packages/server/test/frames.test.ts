@@ -1,5 +1,5 @@
-// RFC 6455 frame-level abuse, as raw-socket tests with hand-built frames (the Frames section of
-// SECURITY-CHECKLIST.md; Autobahn groups in brackets). The server must close with the right code,
+// RFC 6455 frame-level abuse, as raw-socket tests with hand-built frames (Autobahn groups in
+// brackets). The server must close with the right code,
 // stay up, and leave other clients alone.
 
 import { connect, startServer, until } from '@switchboard/testing'

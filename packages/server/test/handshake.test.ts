@@ -1,4 +1,4 @@
-// The handshake section of SECURITY-CHECKLIST.md: malformed upgrades get plain HTTP answers,
+// Malformed and hostile handshakes: malformed upgrades get plain HTTP answers,
 // fast, and the server keeps serving.
 import { createServer } from 'node:http'
 import { createSwitchboard } from '@switchboard/server'

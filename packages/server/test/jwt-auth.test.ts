@@ -1,6 +1,5 @@
-// jwtAuth on a real server with real clients: every row of SECURITY-CHECKLIST's Authentication
-// table (alg none, unsigned, wrong key, wrong iss/aud, expired, not yet valid, HS/RS confusion),
-// the three token sources, pending connections, a JWKS served over HTTP (cached, bounded refetch),
+// jwtAuth on a real server with real clients: every refused token (alg none, unsigned, wrong key,
+// wrong iss/aud, expired, not yet valid, HS/RS confusion), the three token sources, pending connections, a JWKS served over HTTP (cached, bounded refetch),
 // query-token redaction in logs, and expiry: refresh keeps the connection, no refresh closes 4001.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -158,7 +157,7 @@ describe('token sources', () => {
   })
 })
 
-describe('refused tokens (SECURITY-CHECKLIST: Authentication)', () => {
+describe('refused tokens (the authentication attacks)', () => {
   let rsa: { publicKey: CryptoKey; privateKey: CryptoKey; pem: string }
   let otherRsa: CryptoKey
   beforeAll(async () => {

@@ -6,6 +6,7 @@
  * refusal that will not go away (`forbidden`: clients may not publish on the channel) or the loss
  * of the connection stops the run with that error.
  */
+import { ErrorCode } from '@switchboard/protocol'
 import { BenchError, type Session } from './session.js'
 import { type BenchData, clock } from './shared.js'
 
@@ -38,7 +39,12 @@ export interface PublishStats {
 }
 
 /** Refusals worth going on after: the next publish may well be accepted. */
-const TRANSIENT = new Set(['unavailable', 'rate_limited', 'internal', 'limit_exceeded'])
+const TRANSIENT = new Set<string>([
+  ErrorCode.UNAVAILABLE,
+  ErrorCode.RATE_LIMITED,
+  ErrorCode.INTERNAL,
+  ErrorCode.LIMIT_EXCEEDED,
+])
 
 /** A little lead before the first message, so the schedule does not start late. */
 const LEAD_MS = 20
@@ -73,7 +79,7 @@ export class Publisher {
     const size = Buffer.byteLength(JSON.stringify(this.#frame(clock())))
     if (limit !== undefined && size + 16 > limit) {
       this.#fatal = new BenchError(
-        'frame_too_large',
+        ErrorCode.FRAME_TOO_LARGE,
         `a ${size}-byte publish frame is over the server's maxPayload (${limit} bytes): lower --payload`,
       )
       return

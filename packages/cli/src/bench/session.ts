@@ -5,7 +5,7 @@
  * `switchboard connect` does, then sends frames and matches their replies by id. Everything else
  * the server sends goes to `onFrame`, stamped with the time it arrived.
  */
-import { type ErrorBody, SUBPROTOCOL } from '@switchboard/protocol'
+import { CloseCode, type ErrorBody, SUBPROTOCOL } from '@switchboard/protocol'
 import WebSocket from 'ws'
 import { clock } from './shared.js'
 
@@ -109,7 +109,7 @@ export class Session {
     this.#byUs = true
     if (this.#ws.readyState === WebSocket.CLOSED) return Promise.resolve()
     if (this.#ws.readyState === WebSocket.CONNECTING) this.#ws.terminate()
-    else this.#ws.close(1000, 'bench done')
+    else this.#ws.close(CloseCode.NORMAL, 'bench done')
     const timer = setTimeout(() => this.#ws.terminate(), 1000)
     return this.#closed.finally(() => clearTimeout(timer))
   }

@@ -26,8 +26,8 @@ import { OutgoingBatch, OutgoingFrame } from '../transport/transport.js'
 /** Live events kept for a held subscriber, in arrival order, with their shared encoding. */
 type Held = Array<{ event: BrokerData; frame: OutgoingFrame }>
 
-/** A batch takes no more frames past this much JSON text: a flood of big messages flushes sooner. */
-const BATCH_TEXT_MAX = 32 * 1024
+/** A batch takes no more frames past this many bytes of JSON text: a flood of big messages flushes sooner. */
+const BATCH_BYTES_MAX = 32 * 1024
 
 interface LocalChannel {
   /** Each local subscriber, with its held events while it recovers (undefined when live). */
@@ -172,7 +172,7 @@ export class ChannelHub {
       return
     }
     const open = local.batch
-    if (open?.open && open.textLength < BATCH_TEXT_MAX) {
+    if (open?.open && open.byteLength < BATCH_BYTES_MAX) {
       // Every live member that takes batches holds this batch: one append reaches them all.
       open.append(frame)
       if (local.special > 0) {

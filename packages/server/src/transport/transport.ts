@@ -14,8 +14,15 @@ export class OutgoingFrame {
   private firstKey: symbol | undefined
   private firstValue: unknown
   private others: Map<symbol, unknown> | undefined
+  private bytes = -1
 
   constructor(readonly text: string) {}
+
+  /** Bytes of the text in UTF-8, counted once (a batch's bound and its framing both need it). */
+  get byteLength(): number {
+    if (this.bytes < 0) this.bytes = Buffer.byteLength(this.text, 'utf8')
+    return this.bytes
+  }
 
   /** The transport-specific encoding of this frame, built on first use and shared afterwards. */
   encoded<T>(key: symbol, build: (text: string) => T): T {
@@ -45,19 +52,19 @@ export class OutgoingFrame {
  */
 export class OutgoingBatch {
   readonly frames: OutgoingFrame[]
-  /** Characters of JSON text so far; the hub starts a new batch past a bound. */
-  textLength: number
+  /** Bytes of UTF-8 text so far; the hub starts a new batch past a bound. */
+  byteLength: number
   open = true
   private readonly encodings = new Map<symbol, unknown>()
 
   constructor(first: OutgoingFrame) {
     this.frames = [first]
-    this.textLength = first.text.length
+    this.byteLength = first.byteLength
   }
 
   append(frame: OutgoingFrame): void {
     this.frames.push(frame)
-    this.textLength += frame.text.length
+    this.byteLength += frame.byteLength
   }
 
   /** The frames encoded for one transport kind and joined; closes the batch. */

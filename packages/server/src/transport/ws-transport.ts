@@ -55,12 +55,11 @@ function buildFrame(text: string): Buffer {
 /** A channel batch's frames, one after the other in one buffer, written straight from their text. */
 function buildBatch(frames: readonly OutgoingFrame[]): Buffer {
   if (frames.length === 1) return frames[0]!.encoded(WS_FRAME, buildFrame)
-  const lengths = frames.map((f) => Buffer.byteLength(f.text, 'utf8'))
   let total = 0
-  for (const length of lengths) total += headerSize(length) + length
+  for (const frame of frames) total += headerSize(frame.byteLength) + frame.byteLength
   const out = Buffer.allocUnsafe(total)
   let at = 0
-  for (let i = 0; i < frames.length; i++) at = writeTextFrame(out, at, frames[i]!.text, lengths[i]!)
+  for (const frame of frames) at = writeTextFrame(out, at, frame.text, frame.byteLength)
   return out
 }
 
@@ -106,7 +105,7 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
 
 export class WsTransport extends TransportBase<Buffer | OutgoingBatch> {
   readonly kind = 'websocket'
-  /** The last queue entry when it is a batch, and the text length it was counted with. */
+  /** The last queue entry when it is a batch, and the bytes it was counted with. */
   private lastBatch: OutgoingBatch | undefined
   private lastBatchCounted = 0
   /** The socket's own unsent bytes as of the last write (see `overBound`). */
@@ -166,15 +165,15 @@ export class WsTransport extends TransportBase<Buffer | OutgoingBatch> {
     if (this.lastBatch) this.closeLastBatch()
     this.queue.push(batch)
     this.lastBatch = batch
-    this.lastBatchCounted = batch.textLength
-    return this.queued(batch.textLength, false)
+    this.lastBatchCounted = batch.byteLength
+    return this.queued(batch.byteLength, false)
   }
 
   /** Something is queued after the last batch: it takes no more frames, and its growth is counted. */
   private closeLastBatch(): void {
     const batch = this.lastBatch!
     batch.open = false
-    this.queuedBytes += batch.textLength - this.lastBatchCounted
+    this.queuedBytes += batch.byteLength - this.lastBatchCounted
     this.lastBatch = undefined
   }
 
