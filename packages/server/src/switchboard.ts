@@ -81,7 +81,6 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     maxBufferedBytes: o.maxBufferedBytes ?? 1024 * 1024,
     closeTimeoutMs: o.closeTimeout ?? 5000,
   }
-  const allowedOrigins = o.allowedOrigins ? new Set(o.allowedOrigins) : undefined
   let closing: Promise<void> | undefined
   const draining = () => closing !== undefined
 
@@ -128,6 +127,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
   // Connections and admission refer to each other (a closed connection frees its per-IP slot).
   const admission: AdmissionControl = new AdmissionControl({
     maxConnectionsPerIp: o.maxConnectionsPerIp ?? Number.POSITIVE_INFINITY,
+    allowedOrigins: o.allowedOrigins,
     sessions,
     authenticate: o.authenticate,
     draining,
@@ -156,7 +156,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
             path,
             sse: transports.sse !== false,
             longPolling: transports.longPolling !== false,
-            allowedOrigins,
+            origins: admission.origins,
             maxPayload,
             ...wsOptions,
             heartbeatMs: heartbeat.intervalMs,
@@ -169,7 +169,6 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     host: o.host,
     path,
     maxPayload,
-    allowedOrigins,
     http,
     admission,
     wsOptions,

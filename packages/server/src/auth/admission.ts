@@ -1,24 +1,35 @@
 /**
- * Admission: what every new connection must pass, whatever its transport, once its handshake is
- * well-formed (the WebSocket upgrade's own checks and the Origin of an HTTP session are made
- * before): not draining, a free per-IP slot, and authentication (`tokenAuth` or `authenticate`).
+ * Admission: what every new connection must pass, whatever its transport: the Origin allowlist
+ * (its `origins` policy, which the upgrade checks and the HTTP router apply first, since each
+ * answers a foreign Origin in its own way), then not draining, a free per-IP slot, and
+ * authentication (`tokenAuth` or `authenticate`).
  * A refusal is counted for `stats()`; an admitted handshake gets an `open` that makes its
  * connection over the transport it ends up on.
  */
 import type { IncomingMessage } from 'node:http'
-import type { Duplex } from 'node:stream'
 import { ErrorCode } from '@switchboard/protocol'
 import type { Logger } from '../api.js'
 import type { ClientConnection } from '../connection/connection.js'
 import type { Authenticated } from '../connection/connection-registry.js'
 import { SwitchboardError } from '../errors.js'
-import type { Admission, Refusal } from '../http/http-transports.js'
-import { IpCounter, refuse } from '../http/upgrade.js'
 import type { Transport } from '../transport/transport.js'
 import type { Credentials, TokenSessions } from './auth-session.js'
+import { IpCounter } from './ip-counter.js'
+import { OriginPolicy } from './origin-policy.js'
+
+export interface Refusal {
+  ok: false
+  /** The HTTP status to answer with. */
+  status: number
+  message: string
+}
+
+/** A handshake let in: `open` makes its connection (hello, heartbeat, listeners) over its transport. */
+export type Admission = { ok: true; open: (transport: Transport) => ClientConnection } | Refusal
 
 export interface AdmissionOptions {
   maxConnectionsPerIp: number
+  allowedOrigins: readonly string[] | undefined
   sessions: TokenSessions<ClientConnection> | undefined
   authenticate: ((req: IncomingMessage) => unknown) | undefined
   /** Whether the server is draining (new connections get 503). */
@@ -31,10 +42,13 @@ export interface AdmissionOptions {
 export class AdmissionControl {
   /** Handshakes refused, by any check of any transport. */
   refusedCount = 0
+  /** The Origin rule; the upgrade checks and the HTTP sessions apply it before `admit`. */
+  readonly origins: OriginPolicy
   private readonly ips: IpCounter
 
   constructor(private readonly o: AdmissionOptions) {
     this.ips = new IpCounter(o.maxConnectionsPerIp)
+    this.origins = new OriginPolicy(o.allowedOrigins)
   }
 
   async admit(req: IncomingMessage): Promise<Admission> {
@@ -58,16 +72,10 @@ export class AdmissionControl {
     this.ips.release(ip)
   }
 
-  /** Counts a refusal made elsewhere (a foreign Origin on an HTTP session). */
+  /** Counts a refusal, here or by the front door's own checks (a bad upgrade, a foreign Origin). */
   refused(status: number, message: string): Refusal {
     this.refusedCount++
     return { ok: false, status, message }
-  }
-
-  /** Refuses an upgrade on its socket, with an HTTP status, and counts it. */
-  refuse(socket: Duplex, status: number, message: string, headers?: Record<string, string>): void {
-    this.refusedCount++
-    refuse(socket, status, message, headers)
   }
 
   /** The handshake's authentication (`tokenAuth` or `authenticate`). */

@@ -30,7 +30,6 @@ export interface FrontDoorOptions {
   /** The WebSocket path. */
   path: string
   maxPayload: number
-  allowedOrigins: ReadonlySet<string> | undefined
   /** The SSE and long-poll endpoints (unless both are turned off). */
   http: HttpTransports | undefined
   admission: AdmissionControl
@@ -122,15 +121,15 @@ export class FrontDoor {
     if (pathnameOf(req.url) !== this.o.path) {
       // On a shared server another upgrade listener may own this path.
       if (this.owned || this.server.listenerCount('upgrade') <= 1) {
-        this.o.admission.refuse(socket, 404, 'not found')
+        this.refuse(socket, 404, 'not found')
       }
       return
     }
     // A reset during the handshake must not become an uncaught error.
     socket.on('error', () => socket.destroy())
-    const check = checkHandshake(req, { allowedOrigins: this.o.allowedOrigins })
+    const check = checkHandshake(req, { origins: this.o.admission.origins })
     if (!check.ok) {
-      this.o.admission.refuse(socket, check.status, check.message, check.headers)
+      this.refuse(socket, check.status, check.message, check.headers)
       return
     }
     void this.accept(req, socket, head)
@@ -153,6 +152,12 @@ export class FrontDoor {
     } finally {
       socket.uncork()
     }
+  }
+
+  /** Refuses an upgrade on its socket with an HTTP status; counted with admission's refusals. */
+  private refuse(socket: Duplex, status: number, message: string, headers?: Record<string, string>): void {
+    this.o.admission.refused(status, message)
+    refuse(socket, status, message, headers)
   }
 
   private whenListening(): Promise<ServerAddress> {

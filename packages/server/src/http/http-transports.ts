@@ -30,24 +30,16 @@ import {
   SESSION_OPEN_METHOD,
   SseEvent,
 } from '@switchboard/protocol'
+import type { Admission } from '../auth/admission.js'
+import type { OriginPolicy } from '../auth/origin-policy.js'
 import type { HttpSessionTransport } from '../transport/http-session.js'
 import { LongPollTransport } from '../transport/long-poll-transport.js'
 import { SseTransport } from '../transport/sse-transport.js'
-import type { Transport } from '../transport/transport.js'
-
-export interface Refusal {
-  ok: false
-  status: number
-  message: string
-}
 
 /** What the router may do to a session's connection: end it because of an error (see ClientConnection). */
 export interface FailingConnection {
   fail(code: ClosingErrorCode, message: string, reason?: string): void
 }
-
-/** A new session let in: `open` makes its connection (hello, heartbeat, listeners) over the transport. */
-export type Admission = { ok: true; open: (transport: Transport) => FailingConnection } | Refusal
 
 /** What the router needs from the server. */
 export interface HttpTransportsHost {
@@ -62,7 +54,7 @@ export interface HttpTransportsOptions {
   path: string
   sse: boolean
   longPolling: boolean
-  allowedOrigins: ReadonlySet<string> | undefined
+  origins: OriginPolicy
   maxPayload: number
   maxBufferedBytes: number
   closeTimeoutMs: number
@@ -251,13 +243,11 @@ export class HttpTransports {
    * without Origin is refused.
    */
   private cors(req: IncomingMessage, handshake: boolean): Headers | undefined {
-    const allowed = this.options.allowedOrigins
-    if (!allowed) return {}
+    const { origins } = this.options
     const origin = req.headers.origin
-    if (origin === undefined) {
-      return !handshake || req.headers['sec-fetch-site'] === 'same-origin' ? {} : undefined
-    }
-    if (!allowed.has(origin)) return undefined
+    const sameOrigin = !handshake || req.headers['sec-fetch-site'] === 'same-origin'
+    if (!origins.allows(origin, sameOrigin)) return undefined
+    if (!origins.restricted || origin === undefined) return {}
     return {
       'access-control-allow-origin': origin,
       'access-control-allow-credentials': 'true',

@@ -1,6 +1,6 @@
 /**
  * The WebSocket handshake checks that run before `ws` sees a request: method, Upgrade header,
- * key, version, subprotocol, Origin allowlist and the per-IP connection cap. Each refusal is a
+ * key, version, subprotocol and the Origin allowlist (admission's policy). Each refusal is a
  * plain HTTP answer on the raw socket. Every parser here is a single linear pass, so a header of
  * ten thousand commas is answered as fast as a normal one.
  *
@@ -13,10 +13,10 @@ import type { IncomingMessage } from 'node:http'
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { SUBPROTOCOL } from '@switchboard/protocol'
+import type { OriginPolicy } from '../auth/origin-policy.js'
 
 export interface HandshakePolicy {
-  /** Exact `Origin` values allowed; undefined allows any (and a missing) Origin. */
-  allowedOrigins: ReadonlySet<string> | undefined
+  origins: OriginPolicy
 }
 
 export type HandshakeResult =
@@ -60,11 +60,8 @@ export function checkHandshake(req: IncomingMessage, policy: HandshakePolicy): H
       headers: { 'Sec-WebSocket-Version': '13' },
     }
   }
-  if (policy.allowedOrigins) {
-    const origin = header(req, 'origin')
-    if (origin === undefined || !policy.allowedOrigins.has(origin)) {
-      return { ok: false, status: 403, message: 'origin not allowed' }
-    }
+  if (!policy.origins.allows(header(req, 'origin'), false)) {
+    return { ok: false, status: 403, message: 'origin not allowed' }
   }
   const offered = header(req, 'sec-websocket-protocol')
   if (offered === undefined) return { ok: true, protocol: undefined }
@@ -97,25 +94,4 @@ export function refuse(
   ]
   // Destroy once the answer is flushed: a refused peer gets no say in how long the socket lives.
   socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy())
-}
-
-/** Open connections per remote address, for the per-IP cap. */
-export class IpCounter {
-  private readonly counts = new Map<string, number>()
-
-  constructor(private readonly max: number) {}
-
-  /** Counts a connection from `ip`; false (and nothing counted) if the cap is reached. */
-  acquire(ip: string): boolean {
-    const n = this.counts.get(ip) ?? 0
-    if (n >= this.max) return false
-    this.counts.set(ip, n + 1)
-    return true
-  }
-
-  release(ip: string): void {
-    const n = this.counts.get(ip) ?? 0
-    if (n <= 1) this.counts.delete(ip)
-    else this.counts.set(ip, n - 1)
-  }
 }

@@ -10,7 +10,13 @@ import { WsTransport } from './ws-transport.js'
 
 /** A socket whose written bytes stay unsent, and a ws that records how it was closed. */
 function stalledPeer() {
-  const socket = { writableLength: 0, write: (b: Buffer) => ((socket.writableLength += b.length), true) }
+  const socket = {
+    writableLength: 0,
+    write(b: Buffer): boolean {
+      socket.writableLength += b.length
+      return true
+    },
+  }
   const closes: number[] = []
   const ws = Object.assign(new EventEmitter(), {
     readyState: WebSocket.OPEN,
