@@ -1,8 +1,10 @@
 /**
- * Drain: how a server stops. It stops accepting (a created server stops listening; upgrades and
- * sessions meanwhile get 503), asks every connection to close with the given code (1012 by
- * default, so clients reconnect, to another node if there is one), waits up to `timeout` for them,
- * cuts off the rest, then unhooks from the HTTP server and closes a broker it made itself.
+ * Drain: how a server stops. It stops accepting — new handshakes and sessions get 503, and so does
+ * `/healthz` — asks every connection to close with the given code (1012 by default, so clients
+ * reconnect, to another node if there is one), waits up to `timeout` for them, cuts off the rest,
+ * then stops listening, unhooks from the HTTP server and closes a broker it made itself. It
+ * listens until the connections are gone: a long-polling client fetches its close frame with a
+ * new request, and a load balancer's health check should see the 503, not a refused connection.
  */
 import type { Broker } from '@switchboard/broker'
 import { CloseCode } from '@switchboard/protocol'
@@ -23,7 +25,6 @@ export async function drain(parts: DrainParts, options: CloseOptions = {}): Prom
   const { timeout = 10_000, code = CloseCode.SERVICE_RESTART, reason = 'server restarting' } = options
   const { heartbeat, frontDoor, registry } = parts
   heartbeat.stop()
-  const serverClosed = frontDoor.stopListening()
   const open = [...registry.connections.values()]
   const allClosed = Promise.all(
     open.map((conn) => {
@@ -42,6 +43,7 @@ export async function drain(parts: DrainParts, options: CloseOptions = {}): Prom
     for (const conn of registry.connections.values()) conn.terminate(code, reason)
     await allClosed
   }
+  const serverClosed = frontDoor.stopListening()
   frontDoor.detach()
   await serverClosed
   await parts.ownBroker?.close()
