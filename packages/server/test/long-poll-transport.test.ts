@@ -184,4 +184,19 @@ describe('long-polling transport', () => {
     await waiting
     expect(c.frames.at(-1)).toEqual({ type: 'close', code: 1012, reason: 'server restarting' })
   })
+
+  it('sb.close() with no poll waiting: the next poll (a new request) still gets close 1012', async () => {
+    const { sb, url } = await setup()
+    const c = await open(httpBase(url))
+    await c.pollOnce()
+    const started = Date.now()
+    const closing = sb.close({ timeout: 5000 })
+    // The server still listens while it drains: the client's next poll, on a new connection,
+    // fetches the close frame, and the drain ends with it rather than at the timeout.
+    const fresh = await fetch(c.url, { headers: { connection: 'close' } })
+    expect(fresh.status).toBe(200)
+    expect(await fresh.json()).toEqual([{ type: 'close', code: 1012, reason: 'server restarting' }])
+    await closing
+    expect(Date.now() - started).toBeLessThan(4000)
+  })
 })
