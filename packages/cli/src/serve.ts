@@ -29,14 +29,18 @@ export const SERVE_USAGE = `Usage: switchboard serve [--port 8080] [--host 0.0.0
   --port           port to listen on (default: $PORT, else 8080; 0 picks a free port)
   --host           interface to listen on (default: all)
   --path           WebSocket endpoint (default: /ws)
-  --static         serve the files of DIR at / (default: the built chat app, apps/chat/dist)
+  --static         serve the files of DIR at / (default: the chat app in apps/chat/dist, once
+                   built by \`npm start\` or \`npm run build\`; without it / answers 404)
   --drain-timeout  milliseconds to let clients leave on shutdown before cutting them off
   --redis          share channels, history and presence with other nodes through this Redis
                    (default: $REDIS_URL; without either, the in-memory broker: a single node)
   --jwt-secret     require a JWT signed with this HS256 secret (default: $JWT_SECRET); its \`name\`
                    claim, else \`sub\`, is the user, and a message's \`user\` must be that name. Open
                    the chat app as /?token=JWT. Without it, \`?name=\` names a user, unverified
-  --metrics        serve Prometheus metrics at /metrics (keep it off the public address)`
+  --metrics        serve Prometheus metrics at /metrics (keep it off the public address)
+
+  Channels: chat:* keep 500 messages for an hour, track presence and take client publishes;
+  typing:* take client publishes; any other channel only takes the server's.`
 
 /**
  * The channels `serve` configures for the chat app: rooms with history, presence and client
@@ -173,6 +177,7 @@ export interface RunningServer {
 /** Starts the server; with `handleSignals`, SIGTERM/SIGINT drain it and let the process exit. */
 export async function serve(config: ServeConfig, log: Logger, handleSignals = false): Promise<RunningServer> {
   const staticDir = config.staticDir ?? (existsSync(CHAT_APP_DIR) ? CHAT_APP_DIR : undefined)
+  if (staticDir === undefined) log.warn('the chat app is not built (npm run build:chat): / answers 404')
   const broker = config.redis === undefined ? undefined : await redisBroker(config.redis, log)
   const files = staticDir ? serveStatic(staticDir) : undefined
   let metrics: SwitchboardMetrics | undefined
