@@ -24,8 +24,14 @@ export interface Refusal {
   message: string
 }
 
-/** A handshake let in: `open` makes its connection (hello, heartbeat, listeners) over its transport. */
-export type Admission = { ok: true; open: (transport: Transport) => ClientConnection } | Refusal
+/**
+ * A handshake let in: `open` makes its connection (hello, heartbeat, listeners) over its
+ * transport; `cancel`, when no connection results after all (the upgrade failed, the peer left),
+ * gives back its per-IP slot and counts the refusal. One of the two must be called.
+ */
+export type Admission =
+  | { ok: true; open: (transport: Transport) => ClientConnection; cancel: () => void }
+  | Refusal
 
 export interface AdmissionOptions {
   maxConnectionsPerIp: number
@@ -64,7 +70,14 @@ export class AdmissionControl {
       this.ips.release(ip)
       return this.refused(503, 'server is shutting down')
     }
-    return { ok: true, open: (transport) => this.o.open(transport, auth, ip, req) }
+    return {
+      ok: true,
+      open: (transport) => this.o.open(transport, auth, ip, req),
+      cancel: () => {
+        this.ips.release(ip)
+        this.refusedCount++
+      },
+    }
   }
 
   /** Gives back a closed connection's per-IP slot. */

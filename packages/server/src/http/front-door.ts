@@ -141,16 +141,21 @@ export class FrontDoor {
     // A refusal by admit is counted there already.
     if (!admission.ok) return refuse(socket, admission.status, admission.message)
     // ws writes the 101 response and calls back synchronously: corked, the hello leaves in the
-    // same write as the response (one syscall per handshake, not two).
+    // same write as the response (one syscall per handshake, not two). When it does not call back
+    // — it refused the upgrade, or the peer is gone — no connection results, and admission gets
+    // its slot back.
+    let opened = false
     socket.cork()
     try {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
+        opened = true
         const transport = new WsTransport(ws, socket, this.o.wsOptions)
         admission.open(transport)
         transport.flush()
       })
     } finally {
       socket.uncork()
+      if (!opened) admission.cancel()
     }
   }
 

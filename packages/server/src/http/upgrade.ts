@@ -26,15 +26,15 @@ export type HandshakeResult =
 const KEY_RE = /^[+/0-9A-Za-z]{21}[AQgw]==$/
 const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
-/** The offered subprotocols, or undefined if the header is malformed. */
+/** The offered subprotocols, or undefined if the header is malformed (a name twice is, RFC 6455 §4.1). */
 export function parseProtocols(header: string): string[] | undefined {
-  const names: string[] = []
+  const names = new Set<string>()
   for (const part of header.split(',')) {
     const name = part.trim()
-    if (!TOKEN_RE.test(name)) return undefined
-    names.push(name)
+    if (!TOKEN_RE.test(name) || names.has(name)) return undefined
+    names.add(name)
   }
-  return names
+  return [...names]
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
