@@ -1,11 +1,12 @@
 /**
  * A small static-file handler for the HTTP side of a Switchboard server, so a built web app (the
  * chat app) can be served at `/` next to the WebSocket endpoint. GET and HEAD only; paths are
- * resolved inside the root and anything that escapes it (`..`, encoded or not) is a 404.
+ * resolved inside the root and anything that escapes it (`..`, encoded or not, or a symbolic link
+ * that points outside the root) is a 404.
  * Not a CDN: no ranges, no compression, a short cache for HTML and a long one for hashed assets.
  */
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { realpath, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { extname, join, resolve, sep } from 'node:path'
 
@@ -31,6 +32,7 @@ function plain(res: ServerResponse, status: number, text: string): void {
 /** Returns a request handler serving files under `dir` (`index.html` for directories). */
 export function serveStatic(dir: string): (req: IncomingMessage, res: ServerResponse) => void {
   const root = resolve(dir)
+  const inside = (path: string, base: string) => path === base || path.startsWith(base + sep)
   return (req, res) => {
     void (async () => {
       if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed')
@@ -41,13 +43,15 @@ export function serveStatic(dir: string): (req: IncomingMessage, res: ServerResp
         return plain(res, 400, 'bad request')
       }
       let file = resolve(join(root, pathname))
-      if (file !== root && !file.startsWith(root + sep)) return plain(res, 404, 'not found')
+      if (!inside(file, root)) return plain(res, 404, 'not found')
       try {
+        // Links are followed only to where they really lead, and that must be inside the root too.
+        const realRoot = await realpath(root)
+        file = await realpath(file)
         let info = await stat(file)
-        if (info.isDirectory()) {
-          file = join(file, 'index.html')
-          info = await stat(file)
-        }
+        if (info.isDirectory()) file = await realpath(join(file, 'index.html'))
+        if (!inside(file, realRoot)) return plain(res, 404, 'not found')
+        info = await stat(file)
         if (!info.isFile()) return plain(res, 404, 'not found')
         const type = TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream'
         res.writeHead(200, {
