@@ -7,7 +7,7 @@
  * Auth steps are asynchronous, so each checks that the connection it began on is still the
  * current one before it acts.
  */
-import { ErrorCode, type HelloFrame } from '@switchboard/protocol'
+import { ErrorCode, encodeFrame, type HelloFrame } from '@switchboard/protocol'
 import { SwitchboardError } from '../util/errors.js'
 import type { ConnectionStateReason, SwitchboardClientOptions } from './client-types.js'
 import type { RequestTable } from './request-table.js'
@@ -152,7 +152,7 @@ export class ConnectionKeeper {
     const { requests } = this.#host
     const frame = { type: 'auth', id: requests.nextId(), token } as const
     const request = requests.track(frame, timeout, undefined, false)
-    requests.write(frame, request)
+    requests.write(encodeFrame(frame), request)
     return request.promise
   }
 
@@ -161,7 +161,8 @@ export class ConnectionKeeper {
     if (interval <= 0) return
     const deadline = interval + this.#options.heartbeatMargin
     const { requests } = this.#host
-    this.#pingTimer = setInterval(() => requests.write({ type: 'ping' }, undefined), interval)
+    const ping = encodeFrame({ type: 'ping' })
+    this.#pingTimer = setInterval(() => requests.write(ping, undefined), interval)
     const check = (): void => {
       const silent = Date.now() - this.#lastSeen
       if (silent >= deadline) this.#host.drop('heartbeat_timeout')

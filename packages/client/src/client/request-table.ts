@@ -2,7 +2,9 @@
  * The request table: the requests, publishes and subscribes waiting for their replies (by id),
  * and the bounded queue of frames made while offline. It decides per frame whether it goes out
  * now, waits for the handshake, or is refused, and what a dropped link does to each request:
- * idempotent ones are resent after the reconnect, the others fail with `disconnected`.
+ * idempotent ones are resent after the reconnect, the others fail with `disconnected`. A frame is
+ * encoded once, when it is made: data JSON cannot carry (a BigInt, a cycle) and a frame over the
+ * server's `maxPayload` fail there and then, and are never sent.
  */
 import { type ClientFrame, ErrorCode, encodeFrame } from '@switchboard/protocol'
 import { SwitchboardError } from '../util/errors.js'
@@ -13,7 +15,7 @@ import { type Outcome, PendingRequest } from './pending-request.js'
 export type IdFrame = ClientFrame & { id: string }
 
 interface Outgoing {
-  frame: ClientFrame
+  text: string
   request: PendingRequest | undefined
 }
 
@@ -31,6 +33,8 @@ export class RequestTable {
   readonly #options: RequestTableOptions
   #outbox: Outgoing[] = []
   #nextId = 0
+  /** The server's largest message in bytes, from `hello`; unknown before the first one. */
+  maxPayload: number | undefined
 
   constructor(options: RequestTableOptions) {
     this.#options = options
@@ -73,18 +77,52 @@ export class RequestTable {
     { timeout, signal }: { timeout?: number | undefined; signal?: AbortSignal | undefined },
     idempotent: boolean,
   ): Promise<unknown> {
+    let text: string
+    try {
+      text = this.encode(frame)
+    } catch (err) {
+      return Promise.reject(err)
+    }
     const request = this.track(frame, timeout, signal, idempotent)
-    if (!request.settled) this.send(frame, request, state)
+    if (!request.settled) this.send(text, request, state)
     return request.promise
+  }
+
+  /**
+   * The frame as it goes on the wire. Throws a SwitchboardError (`invalid_payload`) for data JSON
+   * cannot carry, and (`frame_too_large`) for a frame over the server's `maxPayload`.
+   */
+  encode(frame: ClientFrame): string {
+    let text: string
+    try {
+      text = encodeFrame(frame)
+    } catch (err) {
+      throw new SwitchboardError(ErrorCode.INVALID_PAYLOAD, `the data cannot be sent as JSON: ${String(err)}`)
+    }
+    this.#checkSize(text)
+    return text
+  }
+
+  #checkSize(text: string): void {
+    const limit = this.maxPayload
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: only long texts need counting.
+    if (limit === undefined || text.length * 3 <= limit) return
+    const bytes = new TextEncoder().encode(text).byteLength
+    if (bytes > limit) {
+      throw new SwitchboardError(
+        ErrorCode.FRAME_TOO_LARGE,
+        `a ${bytes}-byte frame is over the server's maxPayload (${limit} bytes)`,
+      )
+    }
   }
 
   /**
    * Sends the frame when connected, queues it while (re)connecting, refuses it when closed or when
    * the queue is full (the request, if any, is rejected). False when refused.
    */
-  send(frame: ClientFrame, request: PendingRequest | undefined, state: ConnectionState): boolean {
+  send(text: string, request: PendingRequest | undefined, state: ConnectionState): boolean {
     if (state === 'connected') {
-      this.write(frame, request)
+      this.write(text, request)
       return true
     }
     if (state === 'closed') {
@@ -99,21 +137,33 @@ export class RequestTable {
       request?.reject(new SwitchboardError(ErrorCode.LIMIT_EXCEEDED, `offline queue is full (${maxQueue})`))
       return false
     }
-    this.#outbox.push({ frame, request })
+    this.#outbox.push({ text, request })
     return true
   }
 
   /** Writes the frame now and marks its request as on the wire. */
-  write(frame: ClientFrame, request: PendingRequest | undefined): void {
-    this.#options.transport.send(encodeFrame(frame))
+  write(text: string, request: PendingRequest | undefined): void {
+    this.#options.transport.send(text)
     if (request) request.sent = true
   }
 
-  /** The handshake is done: sends what was queued, in order, but what settled meanwhile. */
+  /**
+   * The handshake is done: sends what was queued, in order, but what settled meanwhile — and
+   * fails, unsent, what the server's `maxPayload` (known now) does not take.
+   */
   ready(): void {
     const outbox = this.#outbox
     this.#outbox = []
-    for (const item of outbox) if (!item.request?.settled) this.write(item.frame, item.request)
+    for (const item of outbox) {
+      if (item.request?.settled) continue
+      try {
+        this.#checkSize(item.text)
+      } catch (err) {
+        item.request?.reject(err as SwitchboardError)
+        continue
+      }
+      this.write(item.text, item.request)
+    }
   }
 
   /**
@@ -126,7 +176,7 @@ export class RequestTable {
     for (const request of this.#pending.values()) {
       if (!request.sent) continue
       request.sent = false
-      if (willReconnect && request.idempotent) resend.push({ frame: request.frame, request })
+      if (willReconnect && request.idempotent) resend.push({ text: encodeFrame(request.frame), request })
       else
         request.reject(
           new SwitchboardError(ErrorCode.DISCONNECTED, `connection closed (${code}) before the reply`),

@@ -179,7 +179,8 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
 
   /** Fire-and-forget: a request without id, so no reply. False when refused (closed, or queue full). */
   emit<E extends RequestName<M>>(event: E, data: RequestData<M, E>): boolean {
-    return this.#requests.send({ type: 'request', event, ...wireData(data) }, undefined, this.#state)
+    const text = this.#requests.encode({ type: 'request', event, ...wireData(data) })
+    return this.#requests.send(text, undefined, this.#state)
   }
 
   /** Listens to a server `event`; returns a function that removes the listener. */
@@ -240,7 +241,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     )
     // The channel hears of the outcome through `done`; the promise itself has no reader.
     request.promise.catch(noop)
-    requests.write(frame, request)
+    requests.write(encodeFrame(frame), request)
   }
 
   // ---- receiving -----------------------------------------------------------------------------
@@ -305,6 +306,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   }
 
   #onReady(hello: HelloFrame): void {
+    this.#requests.maxPayload = hello.limits?.maxPayload
     this.#setState('connected', 'connected')
     this.#emitter.emit('connected', { connectionId: hello.connectionId, heartbeat: hello.heartbeat })
     // A listener may have closed the client already.
