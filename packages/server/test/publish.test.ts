@@ -162,3 +162,24 @@ describe('idempotency keys', () => {
     })
   }
 })
+
+describe('frames received before a close', () => {
+  it('are all processed: 50 publishes then a close land 50 times, whatever the broker latency', async () => {
+    // A 2 ms asynchronous authorize.publish stands in for a broker round trip (Redis).
+    const { client } = await setup({
+      authorize: { publish: async () => (await pause(2), true) },
+    })
+    const watcher = await client()
+    await subscribed(watcher, 'chat:burst')
+    const sender = await client()
+    for (let i = 0; i < 50; i++) {
+      sender.send({ type: 'publish', id: String(i), channel: 'chat:burst', data: i })
+    }
+    sender.ws.close(1000)
+    await until(() => messages(watcher, 'chat:burst').length === 50, 5000, '50 publications')
+    await pause(100)
+    expect(messages(watcher, 'chat:burst').map((m) => (m as { data: number }).data)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i),
+    )
+  })
+})

@@ -293,7 +293,10 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
     frame: ClientFrame & { id?: string },
     op: () => Promise<JsonValue | object | undefined>,
   ): void {
-    const next = () => (this._state === 'open' ? this.run(frame, op) : undefined)
+    // A publish that arrived before the close is still carried out: its reply cannot be delivered,
+    // but whether it lands must not depend on how long the operations queued before it took. A
+    // subscribe on a connection that is gone would only be undone again, so it is dropped.
+    const next = () => (this._state === 'open' || frame.type === 'publish' ? this.run(frame, op) : undefined)
     this.chain = this.chain ? this.chain.then(next) : Promise.resolve().then(next)
   }
 
