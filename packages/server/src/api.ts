@@ -48,6 +48,13 @@ export interface SwitchboardOptions<M extends EventMap = UntypedEventMap, D = Co
    * docs/protocol.md.
    */
   transports?: { sse?: boolean; longPolling?: boolean }
+  /**
+   * On the created server: milliseconds a request's headers may take to arrive (a slow or idle
+   * handshake is dropped after it; default 10 000), and a whole request, body included (default
+   * 30 000). An application's own `server` keeps its own settings.
+   */
+  headersTimeout?: number
+  requestTimeout?: number
   /** Answers plain HTTP requests on the created server (after `/healthz`); default 404. */
   onRequest?: (req: IncomingMessage, res: ServerResponse) => void
   /** Per-channel options by pattern: history, presence, clientPublish. */

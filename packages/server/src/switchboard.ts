@@ -167,6 +167,8 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     server: o.server,
     port: o.port ?? defaultPort(),
     host: o.host,
+    headersTimeout: o.headersTimeout ?? 10_000,
+    requestTimeout: o.requestTimeout ?? 30_000,
     path,
     maxPayload,
     http,

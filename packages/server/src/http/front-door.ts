@@ -27,6 +27,9 @@ export interface FrontDoorOptions {
   server: Server | HttpsServer | undefined
   port: number
   host: string | undefined
+  /** Milliseconds, on a created server: the headers of a request, and a whole request. */
+  headersTimeout: number
+  requestTimeout: number
   /** The WebSocket path. */
   path: string
   maxPayload: number
@@ -62,7 +65,11 @@ export class FrontDoor {
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     })
     this.owned = o.server === undefined
-    this.server = o.server ?? createServer((req, res) => this.onRequest(req, res))
+    // Node checks these timeouts only every connectionsCheckingInterval (30 s by default), which
+    // would let a slow handshake live three times longer than it may: check often enough.
+    const connectionsCheckingInterval = Math.max(100, Math.min(1000, o.headersTimeout / 4))
+    this.server =
+      o.server ?? createServer({ connectionsCheckingInterval }, (req, res) => this.onRequest(req, res))
     this.server.on('upgrade', this.onUpgrade)
     if (!this.owned && o.http) {
       // The SSE and long-poll requests must reach us before the app's handler (an Express app
@@ -74,8 +81,8 @@ export class FrontDoor {
     }
     if (this.owned) {
       // A handshake trickled in one byte at a time must not hold a socket for minutes.
-      this.server.headersTimeout = 10_000
-      this.server.requestTimeout = 30_000
+      this.server.headersTimeout = o.headersTimeout
+      this.server.requestTimeout = o.requestTimeout
       this.server.listen(o.port, o.host)
     }
     this.ready = this.whenListening()
