@@ -53,3 +53,33 @@ describe('request timeouts', () => {
     expect(server.sb.server.requestTimeout).toBe(30_000)
   })
 })
+
+describe('an oversized body', () => {
+  it('streamed past maxPayload by a client that reads only once it has sent it all gets its 413', async () => {
+    const server = await startServer({ maxPayload: 1024 })
+    servers.push(server)
+    const session = await PollClient.open(httpBase(server.url))
+    const { pathname } = new URL(session.url)
+    const socket = net.connect(server.port, '127.0.0.1')
+    const errors: string[] = []
+    socket.on('error', (err: NodeJS.ErrnoException) => errors.push(err.code ?? err.message))
+    await new Promise((resolve) => socket.once('connect', resolve))
+    socket.pause()
+    // 20 MiB in 1 KiB chunks, written as fast as the socket takes them, answer unread meanwhile:
+    // a server that closed at once would reset the connection and the answer with it.
+    socket.write(`POST ${pathname} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n`)
+    const chunk = `400\r\n${'x'.repeat(1024)}\r\n`
+    for (let i = 0; i < 20_000; i++) socket.write(chunk)
+    socket.end('0\r\n\r\n')
+    await new Promise((resolve) => socket.once('finish', resolve))
+    let answer = ''
+    socket.on('data', (d) => {
+      answer += d
+    })
+    socket.resume()
+    await new Promise((resolve) => socket.once('close', resolve))
+    expect(errors).toEqual([])
+    expect(answer).toMatch(/^HTTP\/1\.1 413/)
+    await session.dispose()
+  })
+})

@@ -198,13 +198,11 @@ export class HttpTransports {
       done = true
       chunks.length = 0
       const message = `a request body may not exceed ${limit} bytes`
-      plain(res, 413, message, { ...cors, connection: 'close' })
+      lingeringRefusal(req, res, 413, message, cors)
       // The session hears why on its stream, then closes as the error table says (1009).
       const conn = this.connections.get(session)
       if (conn) conn.fail(ErrorCode.FRAME_TOO_LARGE, message, 'message too big')
       else session.close(closeFor(ErrorCode.FRAME_TOO_LARGE), 'message too big')
-      // Read and drop the rest, so the client gets to read the answer instead of a reset.
-      req.resume()
     }
     if (Number(req.headers['content-length']) > limit) {
       tooBig()
@@ -267,6 +265,39 @@ export class HttpTransports {
 
 function nocache(headers: Headers): Headers {
   return { ...headers, 'cache-control': 'no-store, no-transform' }
+}
+
+/** How long a refused request that keeps sending its body is read (and dropped) before its socket is cut. */
+const LINGER_MS = 5000
+
+/**
+ * Refuses a request whose body is still coming: the answer is written at once, but the socket is
+ * closed only once the client has finished sending (read and dropped, for at most LINGER_MS).
+ * Closing it earlier, with unread bytes in flight, resets the connection — and a client still
+ * writing its body would lose the answer along with it.
+ */
+function lingeringRefusal(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Headers,
+): void {
+  const body = `${message}\n`
+  res.writeHead(status, {
+    ...nocache(headers),
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  })
+  res.write(body)
+  const linger = setTimeout(() => req.socket.destroy(), LINGER_MS)
+  linger.unref()
+  const finish = () => {
+    clearTimeout(linger)
+    res.end()
+  }
+  req.on('end', finish).on('error', finish).resume()
 }
 
 function plain(res: ServerResponse, status: number, message: string, headers: Headers): void {
