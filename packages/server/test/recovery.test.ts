@@ -130,14 +130,27 @@ describe('recovery edge cases', () => {
     expect(r.replay).toEqual([])
   })
 
-  it('epoch changed: not recovered, the current epoch and offset', async () => {
+  it('epoch changed: not recovered, and the new epoch replayed from its start', async () => {
+    // The old epoch's tail is gone (recovered: false), but what was acknowledged in the new one
+    // is still in its history: it is replayed from offset 1, not lost as well.
     const { sb, client } = await setup()
-    const head = await sb.publish('h:epoch', 1)
+    await sb.publish('h:epoch', 1)
+    await sb.publish('h:epoch', 2)
+    const head = await sb.publish('h:epoch', 3)
     for (const offset of [0, 1, 5]) {
       const r = await resume(client, 'h:epoch', { epoch: 'gone-epoch', offset })
       expect(r.result).toEqual({ ...head, recovered: false })
-      expect(r.replay).toEqual([])
+      expect(r.replay).toEqual([1, 2, 3])
     }
+  })
+
+  it('epoch changed and the new epoch already trimmed: not recovered, nothing replayed', async () => {
+    const { sb, client } = await setup()
+    let head = await sb.publish('h:trimmed', 0)
+    for (let i = 1; i < 8; i++) head = await sb.publish('h:trimmed', i)
+    const r = await resume(client, 'h:trimmed', { epoch: 'gone-epoch', offset: 2 })
+    expect(r.result).toEqual({ ...head, recovered: false })
+    expect(r.replay).toEqual([])
   })
 
   it('epoch changed because a channel without history was forgotten: not recovered', async () => {

@@ -5,7 +5,7 @@
  * thing: held in the hub until its reply's position, counted against `maxSubscriptions`, listed in
  * presence.
  */
-import type { Broker } from '@switchboard/broker'
+import type { Broker, BrokerMessage } from '@switchboard/broker'
 import {
   ErrorCode,
   type JsonValue,
@@ -145,18 +145,43 @@ export class Subscriptions {
 
   /**
    * Replays what the subscriber missed after `since`, straight into its send queue, while the hub
-   * holds its live events. Recovered only if the broker still had every message after `since`;
-   * otherwise nothing is replayed and the client is told so with the current position.
+   * holds its live events. Recovered only if the broker still had every message after `since`.
+   * If `since` is from an older epoch (the history was lost: a restart, a reset), the old epoch's
+   * tail is gone — `recovered: false` — but what the new epoch still holds from its start is
+   * replayed, so nothing acknowledged since then is lost too. Otherwise nothing is replayed and
+   * the client is told so with the current position.
    */
   private async recover(
     conn: ClientConnection,
     channel: string,
     since: StreamPosition,
   ): Promise<SubscribeResult> {
-    const history = await this.o.broker.history(channel, since)
-    if (!history.complete) return { ...history.position, recovered: false }
-    let last = since.offset
-    for (const message of history.messages) {
+    const { broker } = this.o
+    const history = await broker.history(channel, since)
+    if (history.complete) {
+      const last = this.replay(conn, channel, history.messages, since.offset)
+      return { epoch: since.epoch, offset: Math.max(last, history.position.offset), recovered: true }
+    }
+    const { position } = history
+    if (position.epoch !== since.epoch && position.offset > 0) {
+      const fresh = await broker.history(channel, { epoch: position.epoch, offset: 0 })
+      if (fresh.complete && fresh.position.epoch === position.epoch) {
+        const last = this.replay(conn, channel, fresh.messages, 0)
+        return { epoch: position.epoch, offset: Math.max(last, fresh.position.offset), recovered: false }
+      }
+    }
+    return { ...position, recovered: false }
+  }
+
+  /** Queues replayed messages for the subscriber; the offset of the last one (else `after`). */
+  private replay(
+    conn: ClientConnection,
+    channel: string,
+    messages: readonly BrokerMessage[],
+    after: number,
+  ): number {
+    let last = after
+    for (const message of messages) {
       conn.sendFrame({
         type: 'message',
         channel,
@@ -166,6 +191,6 @@ export class Subscriptions {
       })
       last = message.offset
     }
-    return { epoch: since.epoch, offset: Math.max(last, history.position.offset), recovered: true }
+    return last
   }
 }
