@@ -485,7 +485,7 @@ describe('expiry and refresh', () => {
     await until(() => client.state === 'closed', 3000)
     expect(Date.now() - started).toBeLessThan(3000)
     expect(states.map((s) => s.newState)).not.toContain('connected')
-    expect(states.at(-1)).toMatchObject({ newState: 'closed', reason: 'auth_failed' })
+    expect(states.at(-1)).toMatchObject({ newState: 'closed', reason: 'auth_failed', closeCode: 4001 })
     expect(errors).toEqual(['unauthorized: the server requires a token: set getToken'])
     await until(() => sb.connections.size === 0, 3000)
   })

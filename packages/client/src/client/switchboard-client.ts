@@ -68,6 +68,8 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   #hello: HelloFrame | undefined
   /** Why we are dropping the transport ourselves; consumed by the close handler. */
   #dropReason: ConnectionStateReason | undefined
+  /** The close this client reports when it closes on its own account (4001 after a failed auth). */
+  #ownClose: CloseInfo | undefined
 
   constructor(url: string | readonly string[], options: SwitchboardClientOptions = {}) {
     // The defaults are the ones documented on SwitchboardClientOptions.
@@ -301,8 +303,13 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   #authFailed(error: SwitchboardError): void {
     this.#emitter.emit('error', error)
     this.#dropReason = 'auth_failed'
+    // The socket closes with 1000 (nothing is wrong with the wire), but the client ends because
+    // of the auth error: it reports 4001, as a server refusing the token would.
+    const info = { code: CloseCode.AUTH_FAILED, reason: error.message, wasClean: true }
+    this.#ownClose = info
     this.#rws.close(CloseCode.NORMAL, 'auth failed')
-    this.#onClose({ code: CloseCode.AUTH_FAILED, reason: error.message, wasClean: true })
+    // With no socket (waiting to reconnect) there is no close event: finish here.
+    this.#onClose(info)
   }
 
   #onReady(hello: HelloFrame): void {
@@ -316,7 +323,9 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     this.#requests.ready()
   }
 
-  #onClose(info: CloseInfo): void {
+  #onClose(closed: CloseInfo): void {
+    const info = this.#ownClose ?? closed
+    this.#ownClose = undefined
     this.#keeper.closed()
     const willReconnect = this.#rws.state === 'reconnecting'
     const dropReason = this.#dropReason
