@@ -48,13 +48,16 @@ export class ConnectionKeeper {
     this.#options = options
   }
 
-  /** The socket opened: the handshake must be done within `connectTimeout`. */
-  opened(): void {
+  /**
+   * The socket opened `elapsed` ms after it was created: opening and the handshake together must
+   * be done within `connectTimeout`, so the handshake gets what is left of it.
+   */
+  opened(elapsed: number): void {
     this.#connection++
     this.#lastSeen = Date.now()
     this.#handshakeTimer = setTimeout(
       () => this.#host.drop('handshake_timeout'),
-      this.#options.connectTimeout,
+      Math.max(0, this.#options.connectTimeout - elapsed),
     )
   }
 

@@ -106,7 +106,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
         connectTimeout,
       },
     )
-    this.#rws.on('open', () => this.#onOpen())
+    this.#rws.on('open', ({ elapsed }) => this.#keeper.opened(elapsed))
     this.#rws.on('message', ({ data }) => this.#onData(data))
     this.#rws.on('close', (info) => this.#onClose(info))
     if (options.autoConnect ?? true) this.connect()
@@ -247,10 +247,6 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   }
 
   // ---- receiving -----------------------------------------------------------------------------
-
-  #onOpen(): void {
-    this.#keeper.opened()
-  }
 
   #onData(data: unknown): void {
     this.#keeper.seen()

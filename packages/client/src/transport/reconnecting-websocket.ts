@@ -56,7 +56,8 @@ export interface CloseInfo {
 }
 
 export interface ReconnectingWebSocketEvents {
-  open: { url: string }
+  /** `elapsed`: milliseconds from creating the socket to its opening. */
+  open: { url: string; elapsed: number }
   message: { data: unknown }
   close: CloseInfo
   /** A reconnect is scheduled: `attempt` counts from 1, `delay` is the wait in ms. */
@@ -188,6 +189,7 @@ export class ReconnectingWebSocket extends Emitter<ReconnectingWebSocketEvents> 
     }
     this.#socket = socket
     this.#openedAt = undefined
+    const createdAt = Date.now()
     this.#timer = setTimeout(() => {
       this.reconnect(CloseCode.ABNORMAL, 'connect timeout')
     }, this.#connectTimeout)
@@ -198,7 +200,7 @@ export class ReconnectingWebSocket extends Emitter<ReconnectingWebSocketEvents> 
       const queue = this.#queue
       this.#queue = []
       for (const data of queue) socket.send(data)
-      this.emit('open', { url })
+      this.emit('open', { url, elapsed: this.#openedAt - createdAt })
     }
     socket.onmessage = (event) => {
       if (this.#socket === socket) this.emit('message', { data: event.data })
