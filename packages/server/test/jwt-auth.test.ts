@@ -473,6 +473,30 @@ describe('expiry and refresh', () => {
     expect(errors).toEqual([])
   })
 
+  it('a getToken that keeps returning the same cached token is asked once per token, and the failure is surfaced', async () => {
+    // The server asks for a refresh again at half the remaining life each time it gets the same
+    // token back: a client that kept answering would call getToken at halving intervals.
+    const { url } = await setup(jwtAuth({ secret: SECRET, refreshBefore: 30_000 }))
+    const cached = await sign({ exp: 4 })
+    let calls = 0
+    const client = new SwitchboardClient(url, {
+      WebSocket: WebSocket as never,
+      backoff: () => 60_000,
+      getToken: () => {
+        calls++
+        return cached
+      },
+    })
+    onCleanup(() => client.close())
+    const errors: string[] = []
+    client.on('error', (e) => errors.push(e.code))
+    await until(() => client.state === 'connected', 3000)
+    await new Promise((r) => setTimeout(r, 3000))
+    // One call to connect, one for the first refresh; then no more until a new token.
+    expect(calls).toBe(2)
+    expect(errors).toEqual(['unauthorized'])
+  })
+
   it('a client without getToken stops at once when the hello asks for a token (not at authTimeout)', async () => {
     const { sb, url } = await setup(jwtAuth({ secret: SECRET, authTimeout: 10_000 }))
     const client = new SwitchboardClient(url, { WebSocket: WebSocket as never, backoff: () => 10 })

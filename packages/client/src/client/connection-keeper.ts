@@ -40,6 +40,9 @@ export class ConnectionKeeper {
   #connection = 0
   #lastSeen = 0
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined
+  /** The token last sent, and the one a refresh got back unchanged from `getToken` (asked once). */
+  #token: string | undefined
+  #stale: string | undefined
   #pingTimer: ReturnType<typeof setInterval> | undefined
   #livenessTimer: ReturnType<typeof setTimeout> | undefined
 
@@ -116,10 +119,17 @@ export class ConnectionKeeper {
   async refresh(): Promise<void> {
     const host = this.#host
     const connection = this.#connection
+    // The server asks again, sooner each time, while it has no fresh token: getToken is asked
+    // once per token; the failure was surfaced then, and the server closes at expiry.
+    if (this.#token !== undefined && this.#stale === this.#token) return
     try {
       const token = await this.#options.getToken?.()
       if (connection !== this.#connection) return
       if (token === null || token === undefined) throw new Error('getToken gave no token')
+      if (token === this.#token) {
+        this.#stale = token
+        throw new Error('getToken returned the token that is expiring; the server closes at its expiry')
+      }
       // A refresh's `auth` is a request like any other: it gets the request timeout.
       await this.#sendAuth(token, undefined)
     } catch (err) {
@@ -154,6 +164,7 @@ export class ConnectionKeeper {
   #sendAuth(token: string, timeout: number | undefined): Promise<unknown> {
     const { requests } = this.#host
     const frame = { type: 'auth', id: requests.nextId(), token } as const
+    this.#token = token
     const request = requests.track(frame, timeout, undefined, false)
     requests.write(encodeFrame(frame), request)
     return request.promise
