@@ -210,9 +210,10 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   #failed(error: SwitchboardError): void {
     // A lost connection resubscribes by itself; a timeout waits for the next connection.
     if (error.code === ErrorCode.DISCONNECTED) return
-    if (error.code === ErrorCode.UNAVAILABLE) {
-      // The server could not reach its broker (Redis restarting): nothing was applied, so try
-      // again after a backoff, as long as the subscription is still wanted on this connection.
+    if (error.code === ErrorCode.UNAVAILABLE || error.code === ErrorCode.RATE_LIMITED) {
+      // The server could not reach its broker (Redis restarting), or refused the frame as over its
+      // rate limit: nothing was applied, so try again after a backoff, as long as the
+      // subscription is still wanted on this connection.
       const generation = this.#generation
       this.#setState('subscribing', 'retry')
       this.#retryTimer = setTimeout(

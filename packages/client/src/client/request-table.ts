@@ -7,6 +7,7 @@
  * server's `maxPayload` fail there and then, and are never sent.
  */
 import { type ClientFrame, ErrorCode, encodeFrame } from '@switchboard/protocol'
+import { createBackoff } from '../util/backoff.js'
 import { SwitchboardError } from '../util/errors.js'
 import type { ConnectionState } from './client-types.js'
 import { type Outcome, PendingRequest } from './pending-request.js'
@@ -28,11 +29,15 @@ export interface RequestTableOptions {
   transport: { send(text: string): unknown }
 }
 
+/** Delay before resending a frame the server refused as `rate_limited`: 250 ms doubling to 5 s, jittered. */
+const RATE_LIMITED_BACKOFF = createBackoff({ base: 250, max: 5_000 })
+
 export class RequestTable {
   readonly #pending = new Map<string, PendingRequest>()
   readonly #options: RequestTableOptions
   #outbox: Outgoing[] = []
   #nextId = 0
+  readonly #retries = new WeakMap<PendingRequest, number>()
   /** The server's largest message in bytes, from `hello`; unknown before the first one. */
   maxPayload: number | undefined
 
@@ -138,6 +143,24 @@ export class RequestTable {
       return false
     }
     this.#outbox.push({ text, request })
+    return true
+  }
+
+  /**
+   * The server refused the request's frame as `rate_limited`: it was not carried out, so it is
+   * sent again after a backoff — a publish keeps its idempotency key — for as long as the
+   * request's own timeout allows. False for frames the table does not retry (subscribes, auth:
+   * their owners decide).
+   */
+  retryLater(request: PendingRequest, state: () => ConnectionState): boolean {
+    const { type } = request.frame
+    if (type !== 'publish' && type !== 'request') return false
+    const attempt = this.#retries.get(request) ?? 0
+    this.#retries.set(request, attempt + 1)
+    request.sent = false
+    setTimeout(() => {
+      if (!request.settled) this.send(encodeFrame(request.frame), request, state())
+    }, RATE_LIMITED_BACKOFF(attempt))
     return true
   }
 

@@ -19,6 +19,7 @@ import type {
 } from '@switchboard/protocol'
 import {
   CloseCode,
+  ErrorCode,
   encodeFrame,
   type HelloFrame,
   type JsonValue,
@@ -265,6 +266,11 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
         const request = this.#requests.get(frame.id)
         if (!request) return
         if (frame.ok) request.resolve(frame.data)
+        else if (
+          frame.error.code === ErrorCode.RATE_LIMITED &&
+          this.#requests.retryLater(request, () => this.#state)
+        )
+          return
         else request.reject(new SwitchboardError(frame.error.code, frame.error.message, frame.error.details))
         return
       }
