@@ -170,19 +170,31 @@ export class ConnectionKeeper {
     return request.promise
   }
 
+  /**
+   * Liveness is judged from the answers to the pings this client actually sent: dead only when
+   * the latest ping has had no answer (nothing at all from the server) for `heartbeatMargin`
+   * since it really left. Not from the time since the last message: a hidden browser tab's
+   * timers wake only every few seconds, so the pings go out late, and a connection whose server
+   * answers every one of them must not look silent because the timer that measures it ran late.
+   */
   #startHeartbeat(interval: number): void {
     this.#stopHeartbeat()
     if (interval <= 0) return
-    const deadline = interval + this.#options.heartbeatMargin
+    const margin = this.#options.heartbeatMargin
     const { requests } = this.#host
     const ping = encodeFrame({ type: 'ping' })
-    this.#pingTimer = setInterval(() => requests.write(ping, undefined), interval)
+    let sentAt = 0
     const check = (): void => {
-      const silent = Date.now() - this.#lastSeen
-      if (silent >= deadline) this.#host.drop('heartbeat_timeout')
-      else this.#livenessTimer = setTimeout(check, deadline - silent)
+      if (this.#lastSeen < sentAt && Date.now() - sentAt >= margin) this.#host.drop('heartbeat_timeout')
     }
-    this.#livenessTimer = setTimeout(check, deadline)
+    this.#pingTimer = setInterval(() => {
+      check()
+      if (this.#pingTimer === undefined) return
+      requests.write(ping, undefined)
+      sentAt = Date.now()
+      clearTimeout(this.#livenessTimer)
+      this.#livenessTimer = setTimeout(check, margin)
+    }, interval)
   }
 
   #stopHeartbeat(): void {
