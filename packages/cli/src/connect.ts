@@ -11,7 +11,7 @@ import { parseArgs, UsageError } from './args.js'
 export const CONNECT_USAGE = `Usage: switchboard connect <ws-url> [--token JWT] [--subscribe CHANNEL[,CHANNEL…]]
 
   Prints one JSON line for everything that happens: {"state"}, {"message"}, {"presence"},
-  {"recovery"}, {"reply"}, {"published"}, {"error"}. Reads commands from stdin, one per line:
+  {"recovery"}, {"event"} (the server's events), {"reply"}, {"published"}, {"error"}. Reads commands from stdin, one per line:
     sub CHANNEL           subscribe (resumes from where it was after a reconnect)
     unsub CHANNEL         unsubscribe
     pub CHANNEL JSON      publish; prints {"published"} once the server accepted it
@@ -54,6 +54,7 @@ export async function connect(
   const client = new SwitchboardClient(config.url, config.token ? { getToken: () => config.token } : {})
   client.on('state', ({ newState, reason }) => print({ state: newState, reason }))
   client.on('error', (err) => print({ error: { code: err.code, message: err.message } }))
+  client.onAnyEvent((event, data) => print({ event: data === undefined ? { event } : { event, data } }))
   const subscribe = (name: string) => {
     if (client.hasChannel(name)) return
     const channel = client.channel(name)

@@ -36,6 +36,7 @@ describe('switchboard connect (process)', () => {
       channels: { 'chat:*': { history: 10, clientPublish: true } },
     })
     sb.handle('echo', (_conn, data) => data)
+    sb.on('connection', (conn) => conn.send('notice', { text: 'welcome' }))
     cleanups.push(() => sb.close({ timeout: 200 }))
     const { url } = await sb.ready
     const child = spawn(process.execPath, [bin, 'connect', url, '--subscribe', 'chat:a'], {
@@ -64,6 +65,7 @@ describe('switchboard connect (process)', () => {
       expect.arrayContaining([
         expect.objectContaining({ published: expect.objectContaining({ channel: 'chat:a', offset: 2 }) }),
         { reply: { event: 'echo', data: { x: 1 } } },
+        { event: { event: 'notice', data: { text: 'welcome' } } },
         expect.objectContaining({ error: expect.objectContaining({ code: 'unknown_event' }) }),
       ]),
     )

@@ -60,6 +60,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   readonly #emitter = new PublicEmitter<ClientEvents>()
   readonly #rws: ReconnectingWebSocket
   readonly #events = new PublicEmitter<M['events']>()
+  readonly #anyEvent = new Set<(event: EventName<M>, data: EventData<M, EventName<M>>) => void>()
   readonly #channels = new Map<string, Channel>()
   readonly #requests: RequestTable
   readonly #keeper: ConnectionKeeper
@@ -195,6 +196,15 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     this.#events.off(event, listener)
   }
 
+  /**
+   * Listens to every server `event`, whatever its name (after the listeners of that name), as
+   * `(event, data)`; returns a function that removes the listener. For tools and logging.
+   */
+  onAnyEvent(listener: (event: EventName<M>, data: EventData<M, EventName<M>>) => void): () => void {
+    this.#anyEvent.add(listener)
+    return () => void this.#anyEvent.delete(listener)
+  }
+
   /** The channel of that name (one object per name), subscribed on first use. */
   channel<N extends ChannelName<M>>(name: N): Channel<ChannelData<M, N>> {
     let channel = this.#channels.get(name)
@@ -282,6 +292,9 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
         return
       case 'event':
         this.#events.emit(frame.event as EventName<M>, frame.data as EventData<M, EventName<M>>)
+        for (const listener of this.#anyEvent) {
+          listener(frame.event as EventName<M>, frame.data as EventData<M, EventName<M>>)
+        }
         return
       case 'error': {
         const error = new SwitchboardError(frame.code, frame.message, frame.details)
