@@ -28,15 +28,15 @@ export type {
   PublishOptions,
   RecoveryInfo,
 } from './channel/channel.js'
-export {
-  type ClientEvents,
-  type ConnectionState,
-  type ConnectionStateReason,
-  type RequestOptions,
-  type StateChange,
-  SwitchboardClient,
-  type SwitchboardClientOptions,
-} from './client/switchboard-client.js'
+export type {
+  ClientEvents,
+  ConnectionState,
+  ConnectionStateReason,
+  RequestOptions,
+  StateChange,
+  SwitchboardClientOptions,
+} from './client/client-types.js'
+export { SwitchboardClient } from './client/switchboard-client.js'
 export { type FallbackOptions, fallbackWebSocket, type TransportName } from './transport/fallback.js'
 export { LongPollSocket } from './transport/long-poll-socket.js'
 export {

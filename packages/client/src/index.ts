@@ -5,10 +5,8 @@
 
 import type { EventMap, UntypedEventMap } from '@switchboard/protocol'
 import WebSocket from 'ws'
-import {
-  SwitchboardClient as CoreSwitchboardClient,
-  type SwitchboardClientOptions,
-} from './client/switchboard-client.js'
+import type { SwitchboardClientOptions } from './client/client-types.js'
+import { SwitchboardClient as CoreSwitchboardClient } from './client/switchboard-client.js'
 import type { ReconnectingWebSocketOptions } from './transport/reconnecting-websocket.js'
 import { ReconnectingWebSocket as CoreReconnectingWebSocket } from './transport/reconnecting-websocket.js'
 import { globalWebSocket, type WebSocketConstructor } from './transport/websocket-like.js'

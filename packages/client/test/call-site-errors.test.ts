@@ -6,31 +6,19 @@
  * later rejection behind.
  */
 import { ErrorCode, SwitchboardClient, SwitchboardError } from '@switchboard/client'
-import { createSwitchboard, type Switchboard } from '@switchboard/server'
-import { afterEach, describe, expect, it } from 'vitest'
+import { serverFixture } from '@switchboard/testing'
+import { describe, expect, it } from 'vitest'
 import { until } from './client-states.js'
 
-const servers: Switchboard[] = []
-const clients: SwitchboardClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close()
-  for (const s of servers.splice(0)) await s.close({ timeout: 200 })
-})
+const fixture = serverFixture({ channels: { 'big:*': { clientPublish: true } } })
 
 async function setup(requestTimeout = 10_000) {
-  const sb = createSwitchboard({
-    port: 0,
-    host: '127.0.0.1',
-    logger: false,
-    channels: { 'big:*': { clientPublish: true } },
-  })
-  servers.push(sb)
+  const { sb, url } = await fixture.setup()
   const closes: number[] = []
   sb.on('disconnect', (_conn, { code }) => closes.push(code))
   sb.handle('x', () => 'ok')
-  const { url } = await sb.ready
   const client = new SwitchboardClient(url, { requestTimeout })
-  clients.push(client)
+  fixture.onCleanup(() => client.close())
   return { sb, client, closes }
 }
 

@@ -5,51 +5,30 @@
  * as an `unavailable` one is, a publish with its idempotency key so it still lands once.
  */
 import { SwitchboardClient } from '@switchboard/client'
-import { createSwitchboard, type Switchboard } from '@switchboard/server'
-import { afterEach, describe, expect, it } from 'vitest'
+import { serverFixture, until as waitFor } from '@switchboard/testing'
+import { describe, expect, it } from 'vitest'
 import { until } from './client-states.js'
 
-const servers: Switchboard[] = []
-const clients: SwitchboardClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close()
-  for (const s of servers.splice(0)) await s.close({ timeout: 200 })
-})
+const fixture = serverFixture({ channels: { 'm:*': { clientPublish: true } } })
 
-async function setup() {
-  const sb = createSwitchboard({
-    port: 0,
-    host: '127.0.0.1',
-    logger: false,
-    channels: { 'm:*': { clientPublish: true } },
-  })
-  servers.push(sb)
-  const { url } = await sb.ready
-  return { sb, url }
-}
-
-const waitFor = async (check: () => boolean, ms: number) => {
-  const started = Date.now()
-  while (!check()) {
-    if (Date.now() - started > ms) throw new Error('timed out')
-    await new Promise((r) => setTimeout(r, 20))
-  }
+/** A client of a fresh server, closed after the test. */
+async function setup(options: { autoConnect?: boolean } = {}) {
+  const { sb, url } = await fixture.setup()
+  const client = new SwitchboardClient(url, options)
+  fixture.onCleanup(() => client.close())
+  return { sb, client }
 }
 
 describe('rate limits', () => {
   it('220 channels opened at once all end subscribed (the burst is 200)', async () => {
-    const { url } = await setup()
-    const client = new SwitchboardClient(url)
-    clients.push(client)
+    const { client } = await setup()
     const channels = Array.from({ length: 220 }, (_, i) => client.channel(`m:${i}`))
-    await waitFor(() => channels.every((c) => c.state === 'subscribed'), 8000)
+    await waitFor(() => channels.every((c) => c.state === 'subscribed'), 8000, 'every channel subscribed')
     expect(channels.filter((c) => c.state !== 'subscribed')).toEqual([])
   })
 
   it('150 channels and 80 publishes made offline all succeed once connected', async () => {
-    const { sb, url } = await setup()
-    const client = new SwitchboardClient(url, { autoConnect: false })
-    clients.push(client)
+    const { sb, client } = await setup({ autoConnect: false })
     const channels = Array.from({ length: 150 }, (_, i) => client.channel(`m:${i}`))
     const published = Array.from({ length: 80 }, (_, i) =>
       client.publish(`m:${i % 150}`, i).then(
@@ -60,7 +39,7 @@ describe('rate limits', () => {
     client.connect()
     await until(client, 'connected')
     expect(await Promise.all(published)).toEqual(Array.from({ length: 80 }, () => 'ok'))
-    await waitFor(() => channels.every((c) => c.state === 'subscribed'), 8000)
+    await waitFor(() => channels.every((c) => c.state === 'subscribed'), 8000, 'every channel subscribed')
     expect(sb.channelSize('m:0')).toBe(1)
   })
 })

@@ -3,14 +3,11 @@
 // and hangs up while authentication is still running — and the refusal is counted. With a cap of
 // one, a leaked slot would lock the address out for good (429 for everyone behind it).
 import net from 'node:net'
-import { startServer } from '@switchboard/testing'
-import { afterEach, describe, expect, it } from 'vitest'
+import { serverFixture } from '@switchboard/testing'
+import { describe, expect, it } from 'vitest'
 import { RawClient } from './raw-websocket.js'
 
-const servers: Array<Awaited<ReturnType<typeof startServer>>> = []
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.sb.close({ timeout: 200 })
-})
+const { setup } = serverFixture()
 
 async function statusOf(port: number, request: string): Promise<number> {
   const raw = await RawClient.open(port, request)
@@ -21,8 +18,7 @@ async function statusOf(port: number, request: string): Promise<number> {
 
 describe('admission slots', () => {
   it('a repeated subprotocol is refused with 400 and leaves the address its slot', async () => {
-    const server = await startServer({ maxConnectionsPerIp: 1 })
-    servers.push(server)
+    const server = await setup({ maxConnectionsPerIp: 1 })
     const twice = RawClient.handshake('/ws', { 'Sec-WebSocket-Protocol': 'switchboard.v1, switchboard.v1' })
     expect(await statusOf(server.port, twice)).toBe(400)
     expect(server.sb.stats().handshakesRefused).toBe(1)
@@ -30,14 +26,13 @@ describe('admission slots', () => {
   })
 
   it('an upgrade followed at once by FIN, during an async authentication, gives its slot back', async () => {
-    const server = await startServer({
+    const server = await setup({
       maxConnectionsPerIp: 1,
       authenticate: async () => {
         await new Promise((r) => setTimeout(r, 50))
         return {}
       },
     })
-    servers.push(server)
     for (let i = 0; i < 3; i++) {
       const socket = net.connect(server.port, '127.0.0.1')
       await new Promise((resolve) => socket.once('connect', resolve))

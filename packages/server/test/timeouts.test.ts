@@ -2,13 +2,10 @@
 // `headersTimeout`, a request body that never ends within `requestTimeout` — not at Node's 30 s
 // check interval. Run with small values; the defaults (10 s, 30 s) are the same code path.
 import net from 'node:net'
-import { httpBase, PollClient, startServer } from '@switchboard/testing'
-import { afterEach, describe, expect, it } from 'vitest'
+import { httpBase, PollClient, serverFixture } from '@switchboard/testing'
+import { describe, expect, it } from 'vitest'
 
-const servers: Array<Awaited<ReturnType<typeof startServer>>> = []
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.sb.close({ timeout: 200 })
-})
+const { setup } = serverFixture()
 
 /** Milliseconds until the server closes `socket` (what it writes, a 408, is read and dropped). */
 function closedAfter(socket: net.Socket, started: number): Promise<number> {
@@ -18,8 +15,7 @@ function closedAfter(socket: net.Socket, started: number): Promise<number> {
 
 describe('request timeouts', () => {
   it('drops a handshake whose headers never finish after headersTimeout', async () => {
-    const server = await startServer({ headersTimeout: 600, requestTimeout: 1500 })
-    servers.push(server)
+    const server = await setup({ headersTimeout: 600, requestTimeout: 1500 })
     expect(server.sb.server.headersTimeout).toBe(600)
     const socket = net.connect(server.port, '127.0.0.1')
     socket.on('error', () => {})
@@ -31,8 +27,7 @@ describe('request timeouts', () => {
   })
 
   it('drops a POST body that never ends after requestTimeout', async () => {
-    const server = await startServer({ headersTimeout: 600, requestTimeout: 1500 })
-    servers.push(server)
+    const server = await setup({ headersTimeout: 600, requestTimeout: 1500 })
     const session = await PollClient.open(httpBase(server.url))
     const { pathname } = new URL(session.url)
     const socket = net.connect(server.port, '127.0.0.1')
@@ -47,8 +42,7 @@ describe('request timeouts', () => {
   })
 
   it('defaults to 10 s for headers and 30 s for a request on a created server', async () => {
-    const server = await startServer()
-    servers.push(server)
+    const server = await setup()
     expect(server.sb.server.headersTimeout).toBe(10_000)
     expect(server.sb.server.requestTimeout).toBe(30_000)
   })
@@ -56,8 +50,7 @@ describe('request timeouts', () => {
 
 describe('an oversized body', () => {
   it('streamed past maxPayload by a client that reads only once it has sent it all gets its 413', async () => {
-    const server = await startServer({ maxPayload: 1024 })
-    servers.push(server)
+    const server = await setup({ maxPayload: 1024 })
     const session = await PollClient.open(httpBase(server.url))
     const { pathname } = new URL(session.url)
     const socket = net.connect(server.port, '127.0.0.1')

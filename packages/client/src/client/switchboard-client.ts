@@ -47,15 +47,6 @@ import { ConnectionKeeper } from './connection-keeper.js'
 import { decodeMessage } from './decode-message.js'
 import { type IdFrame, RequestTable } from './request-table.js'
 
-export type {
-  ClientEvents,
-  ConnectionState,
-  ConnectionStateReason,
-  RequestOptions,
-  StateChange,
-  SwitchboardClientOptions,
-} from './client-types.js'
-
 export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   readonly #emitter = new PublicEmitter<ClientEvents>()
   readonly #rws: ReconnectingWebSocket
