@@ -150,18 +150,15 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
   const transports = o.transports ?? {}
   const http =
     transports.sse !== false || transports.longPolling !== false
-      ? new HttpTransports(
-          { admit: (req) => admission.admit(req), refused: () => admission.refusedCount++ },
-          {
-            path,
-            sse: transports.sse !== false,
-            longPolling: transports.longPolling !== false,
-            origins: admission.origins,
-            maxPayload,
-            ...wsOptions,
-            heartbeatMs: heartbeat.intervalMs,
-          },
-        )
+      ? new HttpTransports(admission, {
+          path,
+          sse: transports.sse !== false,
+          longPolling: transports.longPolling !== false,
+          origins: admission.origins,
+          maxPayload,
+          ...wsOptions,
+          heartbeatMs: heartbeat.intervalMs,
+        })
       : undefined
   const frontDoor = new FrontDoor({
     server: o.server,

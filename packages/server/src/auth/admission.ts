@@ -29,9 +29,7 @@ export interface Refusal {
  * transport; `cancel`, when no connection results after all (the upgrade failed, the peer left),
  * gives back its per-IP slot and counts the refusal. One of the two must be called.
  */
-export type Admission =
-  | { ok: true; open: (transport: Transport) => ClientConnection; cancel: () => void }
-  | Refusal
+export type Admission = { ok: true; open: (transport: Transport) => void; cancel: () => void } | Refusal
 
 export interface AdmissionOptions {
   maxConnectionsPerIp: number
@@ -41,7 +39,7 @@ export interface AdmissionOptions {
   /** Whether the server is draining (new connections get 503). */
   draining: () => boolean
   /** Makes the admitted connection. */
-  open: (transport: Transport, auth: Authenticated, ip: string, req: IncomingMessage) => ClientConnection
+  open: (transport: Transport, auth: Authenticated, ip: string, req: IncomingMessage) => void
   log: Logger
 }
 

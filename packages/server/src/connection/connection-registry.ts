@@ -82,7 +82,7 @@ export class ConnectionRegistry implements ConnectionHost {
   }
 
   /** A connection over any transport, as an accepted handshake gets it: hello first, heartbeat, listeners. */
-  open(transport: Transport, auth: Authenticated, ip: string, req: IncomingMessage): ClientConnection {
+  open(transport: Transport, auth: Authenticated, ip: string, req: IncomingMessage): void {
     const { data, credentials } = auth
     const { sessions, heartbeat } = this.o
     // The registry is every connection's host: no per-connection closures, and nothing here (the
@@ -108,7 +108,6 @@ export class ConnectionRegistry implements ConnectionHost {
     // With tokenAuth, a connection that has yet to send its token is announced once it has.
     if (sessions) sessions.start(conn, credentials, announce)
     else announce()
-    return conn
   }
 
   /** Resolves once the connection has closed (at once if it has). */

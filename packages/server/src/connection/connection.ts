@@ -220,7 +220,7 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
         refillPerSecond: 0.1,
       })
       if (this.abuse.take() !== 'ok') {
-        this.close(closeFor(e.code) ?? closeFor(ErrorCode.INVALID_FRAME), 'too many invalid frames')
+        this.close(closeFor(e.code) ?? CloseCode.POLICY_VIOLATION, 'too many invalid frames')
       }
       return
     }

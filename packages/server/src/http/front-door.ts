@@ -20,6 +20,7 @@ import type { ServerAddress } from '../api.js'
 import type { AdmissionControl } from '../auth/admission.js'
 import { WsTransport, type WsTransportOptions } from '../transport/ws-transport.js'
 import type { HttpTransports } from './http-transports.js'
+import { pathnameOf } from './pathname.js'
 import { checkHandshake, refuse } from './upgrade.js'
 
 export interface FrontDoorOptions {
@@ -40,11 +41,6 @@ export interface FrontDoorOptions {
   onRequest: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
   /** Whether the server is draining (`/healthz` answers 503). */
   draining: () => boolean
-}
-
-function pathnameOf(url: string | undefined): string {
-  const q = url?.indexOf('?') ?? -1
-  return url === undefined ? '/' : q === -1 ? url : url.slice(0, q)
 }
 
 export class FrontDoor {

@@ -20,8 +20,6 @@ import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   CloseCode,
-  type ClosingErrorCode,
-  closeFor,
   decodeFrameBatch,
   ErrorCode,
   encodeSessionStart,
@@ -35,18 +33,14 @@ import type { OriginPolicy } from '../auth/origin-policy.js'
 import type { HttpSessionTransport } from '../transport/http-session.js'
 import { LongPollTransport } from '../transport/long-poll-transport.js'
 import { SseTransport } from '../transport/sse-transport.js'
-
-/** What the router may do to a session's connection: end it because of an error (see ClientConnection). */
-export interface FailingConnection {
-  fail(code: ClosingErrorCode, message: string, reason?: string): void
-}
+import { pathnameOf } from './pathname.js'
 
 /** What the router needs from the server. */
 export interface HttpTransportsHost {
   /** The checks of a WebSocket handshake, but Origin (checked here): draining, per-IP cap, auth. */
   admit(req: IncomingMessage): Promise<Admission>
   /** A handshake refused by this router (a foreign Origin), for the server's counters. */
-  refused(): void
+  refused(status: number, message: string): unknown
 }
 
 export interface HttpTransportsOptions {
@@ -74,7 +68,6 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
 export class HttpTransports {
   private readonly sessions = new Map<string, HttpSessionTransport>()
   /** Each session's connection, for the errors found here that end it. */
-  private readonly connections = new WeakMap<HttpSessionTransport, FailingConnection>()
   private readonly ended = new Set<string>()
   private readonly holdMs: number
   private readonly idleMs: number
@@ -89,9 +82,7 @@ export class HttpTransports {
 
   /** Answers the request if it is one of ours; false otherwise (the caller answers it). */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = req.url ?? '/'
-    const q = url.indexOf('?')
-    const route = parseHttpTransportPath(q === -1 ? url : url.slice(0, q), this.options.path)
+    const route = parseHttpTransportPath(pathnameOf(req.url), this.options.path)
     if (!route) return false
     const sse = route.transport === HttpTransportPath.SSE
     if (sse ? !this.options.sse : !this.options.longPolling) return false
@@ -99,7 +90,7 @@ export class HttpTransports {
     const id = route.session
     const cors = this.cors(req, id === undefined)
     if (!cors) {
-      if (id === undefined) this.host.refused()
+      if (id === undefined) this.host.refused(403, 'origin not allowed')
       plain(res, 403, 'origin not allowed', {})
       return true
     }
@@ -180,7 +171,7 @@ export class HttpTransports {
         .end(encodeSessionStart(id))
     }
     this.sessions.set(id, transport)
-    this.connections.set(transport, admission.open(transport))
+    admission.open(transport)
   }
 
   /** Reads a POST body up to maxPayload and hands its frames to the session. */
@@ -200,9 +191,7 @@ export class HttpTransports {
       const message = `a request body may not exceed ${limit} bytes`
       lingeringRefusal(req, res, 413, message, cors)
       // The session hears why on its stream, then closes as the error table says (1009).
-      const conn = this.connections.get(session)
-      if (conn) conn.fail(ErrorCode.FRAME_TOO_LARGE, message, 'message too big')
-      else session.close(closeFor(ErrorCode.FRAME_TOO_LARGE), 'message too big')
+      session.fail(ErrorCode.FRAME_TOO_LARGE, message, 'message too big')
     }
     if (Number(req.headers['content-length']) > limit) {
       tooBig()

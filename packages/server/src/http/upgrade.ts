@@ -27,14 +27,14 @@ const KEY_RE = /^[+/0-9A-Za-z]{21}[AQgw]==$/
 const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 /** The offered subprotocols, or undefined if the header is malformed (a name twice is, RFC 6455 §4.1). */
-export function parseProtocols(header: string): string[] | undefined {
+export function parseProtocols(header: string): ReadonlySet<string> | undefined {
   const names = new Set<string>()
   for (const part of header.split(',')) {
     const name = part.trim()
     if (!TOKEN_RE.test(name) || names.has(name)) return undefined
     names.add(name)
   }
-  return [...names]
+  return names
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -67,7 +67,7 @@ export function checkHandshake(req: IncomingMessage, policy: HandshakePolicy): H
   if (offered === undefined) return { ok: true, protocol: undefined }
   const protocols = parseProtocols(offered)
   if (!protocols) return { ok: false, status: 400, message: 'invalid Sec-WebSocket-Protocol header' }
-  if (!protocols.includes(SUBPROTOCOL)) {
+  if (!protocols.has(SUBPROTOCOL)) {
     return { ok: false, status: 400, message: `unsupported subprotocol; offer ${SUBPROTOCOL}` }
   }
   return { ok: true, protocol: SUBPROTOCOL }

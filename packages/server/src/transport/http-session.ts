@@ -4,6 +4,7 @@
  * tick, and telling the registry the session is over. Their wire format (paths, session start,
  * the `close` pseudo-frame) is `@switchboard/protocol`'s http-transport module.
  */
+import type { ClosingErrorCode } from '@switchboard/protocol'
 import type { Transport } from './transport.js'
 import { TransportBase } from './transport-base.js'
 
@@ -12,6 +13,8 @@ export interface HttpSessionTransport extends Transport {
   readonly kind: 'sse' | 'long-polling'
   /** One client frame, as if it came in a WebSocket text message. */
   receive(text: string): void
+  /** Ends the session because of what the client sent (see TransportHandlers.fail). */
+  fail(code: ClosingErrorCode, message: string, reason?: string): void
 }
 
 /** An HTTP session's client side, heartbeat and end; the subclass is how frames leave. */
@@ -34,6 +37,10 @@ export abstract class HttpSession extends TransportBase<Buffer> implements HttpS
     this.quiet = 0
     this.handlers?.onActivity()
     this.handlers?.onMessage(text)
+  }
+
+  fail(code: ClosingErrorCode, message: string, reason?: string): void {
+    this.handlers?.fail(code, message, reason)
   }
 
   /**

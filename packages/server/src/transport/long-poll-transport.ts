@@ -17,9 +17,21 @@ import type { OutgoingFrame } from './transport.js'
 /** A frame's UTF-8 bytes, built once per frame and shared by every long-polling subscriber. */
 const POLL_FRAME = Symbol('poll-frame')
 const toBytes = (text: string): Buffer => Buffer.from(text, 'utf8')
+const frameBytes = (frame: OutgoingFrame): Buffer => toBytes(frame.text)
 const OPEN = Buffer.from(PollAnswer.OPEN)
 const SEPARATOR = Buffer.from(PollAnswer.SEPARATOR)
 const CLOSE = Buffer.from(PollAnswer.CLOSE)
+
+/** A poll answer (protocol's PollAnswer) from frames held as bytes. */
+function joinAnswer(frames: readonly Buffer[]): Buffer {
+  const parts: Buffer[] = [OPEN]
+  for (const [i, frame] of frames.entries()) {
+    if (i > 0) parts.push(SEPARATOR)
+    parts.push(frame)
+  }
+  parts.push(CLOSE)
+  return Buffer.concat(parts)
+}
 
 export interface LongPollTransportOptions {
   /** Largest number of queued bytes before the client is cut off as a slow consumer. */
@@ -67,7 +79,7 @@ export class LongPollTransport extends HttpSession {
 
   send(frame: OutgoingFrame, now = false): boolean {
     if (this._state !== 'open') return false
-    const bytes = frame.encoded(POLL_FRAME, toBytes)
+    const bytes = frame.encoded(POLL_FRAME, frameBytes)
     this.queue.push(bytes)
     // Each frame also costs its separator in the answer.
     return this.queued(bytes.length + SEPARATOR.length, now)
@@ -120,13 +132,7 @@ export class LongPollTransport extends HttpSession {
     if (!waiting) return
     this.waiting = undefined
     clearTimeout(this.holdTimer)
-    const parts: Buffer[] = [OPEN]
-    for (const [i, frame] of frames.entries()) {
-      if (i > 0) parts.push(SEPARATOR)
-      parts.push(frame)
-    }
-    parts.push(CLOSE)
-    const body = frames.length === 0 ? PollAnswer.EMPTY : Buffer.concat(parts)
+    const body = frames.length === 0 ? PollAnswer.EMPTY : joinAnswer(frames)
     waiting.res.writeHead(200, { ...waiting.headers, 'content-type': 'application/json; charset=utf-8' })
     waiting.res.end(body)
     if (this._state === 'closing' && this.queue.length === 0) this.closed()

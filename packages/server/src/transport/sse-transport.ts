@@ -19,7 +19,7 @@ const SSE_FRAME = Symbol('sse-frame')
 /** A comment line: ignored by every SSE parser, but it keeps proxies from timing the stream out. */
 const HEARTBEAT = Buffer.from(':\n\n')
 
-function buildEvent(text: string): Buffer {
+function buildEvent({ text }: OutgoingFrame): Buffer {
   return Buffer.from(`data: ${text}\n\n`, 'utf8')
 }
 

@@ -8,6 +8,8 @@
  * the same bytes are written to every socket.
  */
 
+import type { ClosingErrorCode } from '@switchboard/protocol'
+
 export class OutgoingFrame {
   // One transport kind is the common case: its encoding sits in two fields, not a Map, because
   // this lookup runs once per subscriber per message on the fan-out path.
@@ -25,17 +27,17 @@ export class OutgoingFrame {
   }
 
   /** The transport-specific encoding of this frame, built on first use and shared afterwards. */
-  encoded<T>(key: symbol, build: (text: string) => T): T {
+  encoded<T>(key: symbol, build: (frame: OutgoingFrame) => T): T {
     if (this.firstKey === key) return this.firstValue as T
     if (this.firstKey === undefined) {
       this.firstKey = key
-      this.firstValue = build(this.text)
+      this.firstValue = build(this)
       return this.firstValue as T
     }
     this.others ??= new Map()
     let value = this.others.get(key) as T | undefined
     if (value === undefined) {
-      value = build(this.text)
+      value = build(this)
       this.others.set(key, value)
     }
     return value
@@ -88,6 +90,11 @@ export interface TransportHandlers {
   onActivity(): void
   /** The transport is gone. `code` is the close code this side sent, or the peer's, or 1006. */
   onClose(code: number, reason: string): void
+  /**
+   * The transport refused what the client sent (an HTTP body over maxPayload): the connection
+   * sends the error and closes as the error table says for its code.
+   */
+  fail(code: ClosingErrorCode, message: string, reason?: string): void
 }
 
 export interface Transport {

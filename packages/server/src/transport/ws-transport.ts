@@ -45,10 +45,10 @@ function writeTextFrame(out: Buffer, at: number, text: string, length: number): 
 }
 
 /** One frame, header and payload in one buffer, so a flush of one frame is one write. */
-function buildFrame(text: string): Buffer {
-  const length = Buffer.byteLength(text, 'utf8')
+function buildFrame(frame: OutgoingFrame): Buffer {
+  const length = frame.byteLength
   const out = Buffer.allocUnsafe(headerSize(length) + length)
-  writeTextFrame(out, 0, text, length)
+  writeTextFrame(out, 0, frame.text, length)
   return out
 }
 
@@ -216,25 +216,24 @@ export class WsTransport extends TransportBase<Buffer | OutgoingBatch> {
   }
 
   close(code: number, reason: string): void {
-    if (this._state !== 'open') return
-    this.flush()
-    this.closing(code, reason)
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason)
-    this.killAfter(this.options.closeTimeoutMs)
+    this.closeWithin(code, reason, this.options.closeTimeoutMs)
   }
 
   ping(): void {
     if (this._state === 'open' && this.ws.readyState === WebSocket.OPEN) this.ws.ping()
   }
 
+  /** The peer is not reading, so it will not read our close frame soon either: do not wait long. */
   protected closeSlow(code: number, reason: string): void {
-    this.close(code, reason)
-    // The peer is not reading, so it will not read our close frame soon either: do not wait long.
-    this.killAfter(Math.min(1000, this.options.closeTimeoutMs))
+    this.closeWithin(code, reason, Math.min(1000, this.options.closeTimeoutMs))
   }
 
-  private killAfter(ms: number): void {
-    clearTimeout(this.killTimer)
+  /** Flushes, sends the close frame, and destroys the socket if the close handshake takes over `ms`. */
+  private closeWithin(code: number, reason: string, ms: number): void {
+    if (this._state !== 'open') return
+    this.flush()
+    this.closing(code, reason)
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, reason)
     this.killTimer = setTimeout(() => this.ws.terminate(), ms)
     this.killTimer.unref()
   }
