@@ -359,6 +359,37 @@ describe('SwitchboardClient publish', () => {
     client.close()
   })
 
+  it('resends a publish refused as rate_limited with its key, and fails it at once on close() while it backs off', async () => {
+    const { client, sockets } = setup()
+    handshake(sockets[0]!)
+    const first = settle(client.publish('chat:a', { text: 'hi' }))
+    const frame = last(sockets[0]!, 'publish')
+    sockets[0]!.receive({
+      type: 'reply',
+      id: frame.id,
+      ok: false,
+      error: { code: 'rate_limited', message: 'slow down' },
+    })
+    await vi.advanceTimersByTimeAsync(300)
+    expect(sockets[0]!.framesOf('publish')).toHaveLength(2)
+    expect(last(sockets[0]!, 'publish').key).toBe(frame.key)
+    replyOk(sockets[0]!, last(sockets[0]!, 'publish'), { epoch: 'e', offset: 1 })
+    expect(await first).toEqual({ value: { epoch: 'e', offset: 1 } })
+
+    const second = settle(client.publish('chat:a', { text: 'again' }))
+    const again = last(sockets[0]!, 'publish')
+    sockets[0]!.receive({
+      type: 'reply',
+      id: again.id,
+      ok: false,
+      error: { code: 'rate_limited', message: 'slow down' },
+    })
+    client.close()
+    // Settled by close() itself, with no timer advanced: nothing is left backing off.
+    expect((await second).error?.code).toBe('disconnected')
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('resends a publish in flight after a reconnect with the same key, so it lands once', async () => {
     const { client, sockets } = setup()
     handshake(sockets[0]!)

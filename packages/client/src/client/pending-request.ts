@@ -23,6 +23,8 @@ export class PendingRequest {
   readonly promise: Promise<JsonValue | undefined>
   /** Whether the frame went out on the current connection. */
   sent = false
+  /** The frame as it went on the wire (set when written), so a resend does not encode it again. */
+  text: string | undefined
   #settled = false
   #resolve!: (value: JsonValue | undefined) => void
   #reject!: (error: SwitchboardError) => void

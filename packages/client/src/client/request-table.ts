@@ -38,6 +38,8 @@ export class RequestTable {
   #outbox: Outgoing[] = []
   #nextId = 0
   readonly #retries = new WeakMap<PendingRequest, number>()
+  /** Requests waiting out a `rate_limited` backoff: neither on the wire nor in the outbox. */
+  readonly #backingOff = new Map<PendingRequest, ReturnType<typeof setTimeout>>()
   /** The server's largest message in bytes, from `hello`; unknown before the first one. */
   maxPayload: number | undefined
 
@@ -158,16 +160,21 @@ export class RequestTable {
     const attempt = this.#retries.get(request) ?? 0
     this.#retries.set(request, attempt + 1)
     request.sent = false
-    setTimeout(() => {
-      if (!request.settled) this.send(encodeFrame(request.frame), request, state())
+    const timer = setTimeout(() => {
+      this.#backingOff.delete(request)
+      if (!request.settled) this.send(request.text!, request, state())
     }, RATE_LIMITED_BACKOFF(attempt))
+    this.#backingOff.set(request, timer)
     return true
   }
 
   /** Writes the frame now and marks its request as on the wire. */
   write(text: string, request: PendingRequest | undefined): void {
     this.#options.transport.send(text)
-    if (request) request.sent = true
+    if (request) {
+      request.sent = true
+      request.text = text
+    }
   }
 
   /**
@@ -199,7 +206,7 @@ export class RequestTable {
     for (const request of this.#pending.values()) {
       if (!request.sent) continue
       request.sent = false
-      if (willReconnect && request.idempotent) resend.push({ text: encodeFrame(request.frame), request })
+      if (willReconnect && request.idempotent) resend.push({ text: request.text!, request })
       else
         request.reject(
           new SwitchboardError(ErrorCode.DISCONNECTED, `connection closed (${code}) before the reply`),
@@ -207,10 +214,12 @@ export class RequestTable {
     }
     this.#outbox = [...resend, ...this.#outbox]
     if (!willReconnect) {
-      const outbox = this.#outbox
+      const waiting = [...this.#outbox.map((item) => item.request), ...this.#backingOff.keys()]
+      for (const timer of this.#backingOff.values()) clearTimeout(timer)
+      this.#backingOff.clear()
       this.#outbox = []
-      for (const item of outbox)
-        item.request?.reject(new SwitchboardError(ErrorCode.DISCONNECTED, 'the client is closed'))
+      for (const request of waiting)
+        request?.reject(new SwitchboardError(ErrorCode.DISCONNECTED, 'the client is closed'))
     }
   }
 }

@@ -142,7 +142,8 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     this.#dropReason = 'close'
     this.#rws.close(CloseCode.NORMAL, 'client closed')
     // With no socket (waiting to reconnect) there is no close event: finish here.
-    this.#onClose({ code: CloseCode.NORMAL, reason: 'client closed', wasClean: true })
+    if (this.state !== 'closed')
+      this.#onClose({ code: CloseCode.NORMAL, reason: 'client closed', wasClean: true })
   }
 
   /** Sends a request and resolves with the handler's reply; rejects with a SwitchboardError. */
@@ -315,7 +316,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     this.#ownClose = info
     this.#rws.close(CloseCode.NORMAL, 'auth failed')
     // With no socket (waiting to reconnect) there is no close event: finish here.
-    this.#onClose(info)
+    if (this.state !== 'closed') this.#onClose(info)
   }
 
   #onReady(hello: HelloFrame): void {
