@@ -10,6 +10,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '@switchboard/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 
 const script = fileURLToPath(new URL('../../../scripts/setup-test-machine.mjs', import.meta.url))
@@ -40,15 +41,6 @@ async function fakeRedis(): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   cleanups.push(() => new Promise((resolve) => server.close(resolve)))
   return (server.address() as net.AddressInfo).port
-}
-
-/** A port nothing listens on. */
-async function deadPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 interface Run {
@@ -95,7 +87,7 @@ describe('scripts/setup-test-machine.mjs (process)', () => {
   })
 
   it('reports a Redis that does not answer, with the command that starts one', async () => {
-    const port = await deadPort()
+    const port = await freePort()
     const r = await run(fakeBins(ALL), port, ['--check'])
     expect(r.code).toBe(1)
     expect(r.stderr).toContain(`no Redis answers on 127.0.0.1:${port}`)
@@ -115,12 +107,12 @@ describe('scripts/setup-test-machine.mjs (process)', () => {
       server.listen(port, '127.0.0.1')
       setTimeout(() => process.exit(0), 10000).unref()`,
     )
-    const port = await deadPort()
+    const port = await freePort()
     const started = await run(starts, port)
     expect(started.stderr).toContain(`starting redis-server on 127.0.0.1:${port}`)
     expect(started.code, started.stderr).toBe(0)
 
-    const broken = await run(fakeBins(ALL, 'exit 3'), await deadPort())
+    const broken = await run(fakeBins(ALL, 'exit 3'), await freePort())
     expect(broken.code).toBe(1)
     expect(broken.stderr).toContain('redis-server did not start (exit 3)')
   })

@@ -7,6 +7,7 @@
  * heartbeat is 1250 ms, with a 250 ms heartbeat margin: no `heartbeat_timeout` in 12 s.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { SwitchboardClient } from '@switchboard/client'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -18,8 +19,9 @@ afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL')
 })
 
-/** A server with a 1250 ms heartbeat in a child process; resolves with its URL. */
-function startServer(): Promise<string> {
+/** A server with a 1250 ms heartbeat in a child process (real timers); resolves with its URL. */
+function startServerProcess(): Promise<string> {
+  if (!existsSync(serverDist)) throw new Error(`${serverDist} is missing: run npm run build`)
   const script = `
     const { createSwitchboard } = await import(${JSON.stringify(serverDist)})
     const sb = createSwitchboard({ port: 0, host: '127.0.0.1', heartbeat: 1250, logger: false })
@@ -28,7 +30,10 @@ function startServer(): Promise<string> {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   children.push(child)
-  return new Promise((resolve) => child.stdout!.once('data', (d) => resolve(String(d).trim())))
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', (d) => resolve(String(d).trim()))
+    child.once('exit', (code) => reject(new Error(`the server process exited (${code})`)))
+  })
 }
 
 /** Replaces the timers with ones that fire only at `wake`-aligned instants, as a hidden tab's do. */
@@ -68,7 +73,7 @@ function throttleTimers(wake: number): () => void {
 
 describe('throttled timers (a hidden tab)', () => {
   it('keep a healthy idle connection: no heartbeat_timeout in 12 s', async () => {
-    const url = await startServer()
+    const url = await startServerProcess()
     const restore = throttleTimers(3000)
     const reasons: string[] = []
     let client: SwitchboardClient | undefined

@@ -3,7 +3,9 @@
 // and hangs up while authentication is still running — and the refusal is counted. With a cap of
 // one, a leaked slot would lock the address out for good (429 for everyone behind it).
 import net from 'node:net'
+import { jwtAuth } from '@switchboard/server/jwt'
 import { serverFixture } from '@switchboard/testing'
+import { SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { RawClient } from './raw-websocket.js'
 
@@ -44,5 +46,23 @@ describe('admission slots', () => {
     await new Promise((r) => setTimeout(r, 50))
     expect(await statusOf(server.port, RawClient.handshake('/ws'))).toBe(101)
     expect(server.sb.stats().handshakesRefused).toBe(3)
+  })
+
+  it('on a JWT server, an upgrade with a token followed at once by FIN gives its slot back', async () => {
+    const secret = 'a-secret-of-at-least-32-bytes-for-hs256!'
+    const server = await setup({ maxConnectionsPerIp: 1, ...jwtAuth({ secret }) })
+    const token = await new SignJWT({ sub: 'alice' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode(secret))
+    for (let i = 0; i < 3; i++) {
+      const socket = net.connect(server.port, '127.0.0.1')
+      await new Promise((resolve) => socket.once('connect', resolve))
+      socket.end(RawClient.handshake(`/ws?token=${token}`))
+      await new Promise((r) => setTimeout(r, 100))
+      socket.destroy()
+    }
+    await new Promise((r) => setTimeout(r, 50))
+    expect(await statusOf(server.port, RawClient.handshake(`/ws?token=${token}`))).toBe(101)
   })
 })
