@@ -380,7 +380,10 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     const positions: Array<[string, StreamPosition]> = []
     // Room in the parameter, counted generously (the JSON text, before URL encoding).
     let room = MAX_RESUME_LENGTH / 2
-    const fits = (name: string, p: StreamPosition) => (room -= name.length + p.epoch.length + 24) >= 0
+    const fits = (name: string, p: StreamPosition) => {
+      room -= name.length + p.epoch.length + 24
+      return room >= 0
+    }
     for (const [name, channel] of this.#channels) {
       const position = channel.resumePosition(fits)
       if (position) positions.push([name, position])
