@@ -4,8 +4,13 @@
  * docs/protocol.md describes the same frames for people holding a raw WebSocket.
  */
 
-/** Any value JSON can carry. `data` fields are always of this type on the wire. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+import type { DataValue } from './data.js'
+
+/**
+ * The type of every `data` field: JSON's values plus bytes (see DataValue in data.ts). The old
+ * name, kept while the code moves to `DataValue`.
+ */
+export type JsonValue = DataValue
 
 /** A position in a channel's stream: the epoch names one history, the offset counts within it. */
 export interface StreamPosition {

@@ -152,7 +152,13 @@ export interface Switchboard<M extends EventMap = UntypedEventMap, D = Connectio
     schema: S,
     handler: (conn: Connection<M, D>, data: StandardSchemaV1.InferOutput<S>) => MaybePromise<ReplyData<M, E>>,
   ): this
-  /** Publishes to every subscriber of the channel; resolves once the broker accepted it. */
+  /**
+   * Publishes to every subscriber of the channel; resolves with the message's `{ epoch, offset }`
+   * once the broker accepted it. `data` is JSON's values plus bytes (`Uint8Array`, `Buffer`,
+   * `ArrayBuffer`, which subscribers get as `Uint8Array`). Rejects with a SwitchboardError
+   * `invalid_payload` for data no codec can carry (a BigInt, a cycle, a Map, a class instance…),
+   * before the broker takes an offset; with a TypeError for an invalid channel name.
+   */
   publish<N extends ChannelName<M>>(
     channel: N,
     data: ChannelData<M, N>,

@@ -7,6 +7,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { type Broker, MemoryBroker } from '@switchboard/broker'
 import {
+  checkData,
   DEFAULT_LIMITS,
   type EventMap,
   isValidChannel,
@@ -205,6 +206,8 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     },
     async publish(channel, data, options: PublishOptionsFor<EventMap, unknown> = {}) {
       if (!isValidChannel(channel)) throw new TypeError(`invalid channel name "${channel}"`)
+      // Refused before the broker takes an offset: no history is ever left holding what cannot be sent.
+      checkData(data)
       const except = typeof options.except === 'string' ? options.except : options.except?.id
       return broker.publish(channel, data as JsonValue, { except, key: options.key })
     },
@@ -214,6 +217,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
       const conn = connections.get(connectionId)
       if (conn) return conn.send(event, data)
       if (!isValidEventName(event)) throw new TypeError(`invalid event name "${event}"`)
+      if (data !== undefined) checkData(data)
       return broker.route(connectionId, data === undefined ? { event } : { event, data: data as JsonValue })
     },
     async subscribe(conn, channel) {

@@ -184,6 +184,10 @@ export class ConnectionRegistry implements ConnectionHost {
     }
   }
 
+  unsendableReply(conn: ClientConnection, err: unknown): void {
+    this.o.log.error(`a reply to ${conn.id} could not be sent:`, err)
+  }
+
   /** Runs an application listener; its exception is logged, never allowed to break the server. */
   private guard(event: string, run: () => void): void {
     try {
