@@ -21,5 +21,6 @@ export {
 export * from './limits.js'
 export { ProtocolError } from './protocol-error.js'
 export * from './resume.js'
+export { defineSchemas, type InferEventMap, type PatternNames, type SchemaMap } from './schema-map.js'
 export { SwitchboardError } from './switchboard-error.js'
 export type { Direction } from './validate.js'

@@ -24,6 +24,7 @@ import type { Credentials, TokenSessions } from '../auth/auth-session.js'
 import type { Subscriptions } from '../channels/subscriptions.js'
 import { SwitchboardError } from '../errors.js'
 import type { HandlerRegistry, HandlerResult } from '../requests/handlers.js'
+import type { EventSchemas } from '../schemas/event-schemas.js'
 import type { Transport } from '../transport/transport.js'
 import { ClientConnection, type ConnectionHost, type ConnectionLimits } from './connection.js'
 import type { Heartbeat } from './heartbeat.js'
@@ -58,6 +59,8 @@ export interface ConnectionRegistryOptions {
   sessions: TokenSessions<ClientConnection> | undefined
   subscriptions: Subscriptions
   handlers: HandlerRegistry<ClientConnection>
+  /** Server events' validators (`sb.event`), run by `conn.send`. */
+  events: EventSchemas
   /** `onAuth`, for `auth` frames on a server without tokenAuth. */
   onAuth: ((conn: ClientConnection, token: string) => unknown) | undefined
   /** Gives back the connection's per-IP slot. */
@@ -121,7 +124,8 @@ export class ConnectionRegistry implements ConnectionHost {
   routedHere(connectionId: string, routed: RoutedEvent): boolean {
     const conn = this.connections.get(connectionId)
     if (!conn || !isValidEventName(routed.event)) return false
-    return conn.send(routed.event, routed.data)
+    // Validated (and transformed) once, on the node that sent it.
+    return conn.sendEvent(routed.event, routed.data)
   }
 
   // ---- ConnectionHost --------------------------------------------------------------------------
@@ -182,6 +186,10 @@ export class ConnectionRegistry implements ConnectionHost {
       this.closeWaiters.delete(conn)
       waiter()
     }
+  }
+
+  eventData(event: string, data: unknown): unknown {
+    return this.o.events.data(event, data)
   }
 
   unsendableReply(conn: ClientConnection, err: unknown): void {

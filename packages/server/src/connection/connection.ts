@@ -83,6 +83,8 @@ export interface ConnectionHost {
   mayAct(conn: ClientConnection): boolean
   activity(conn: ClientConnection): void
   closed(conn: ClientConnection, code: number, reason: string): void
+  /** The data to send for a server event: validated by the event's schema, when it has one (throws `invalid_payload`). */
+  eventData(event: string, data: unknown): unknown
   /** A handler's reply held data no codec can carry (the error says what): logged, answered `internal`. */
   unsendableReply(conn: ClientConnection, err: unknown): void
 }
@@ -135,6 +137,11 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
 
   send(event: string, data: unknown): boolean {
     if (!isValidEventName(event)) throw new TypeError(`invalid event name "${event}"`)
+    return this.sendEvent(event, this.host.eventData(event, data))
+  }
+
+  /** @internal An `event` frame of data already validated (an event routed from another node). */
+  sendEvent(event: string, data: unknown): boolean {
     const frame: ServerFrame =
       data === undefined ? { type: 'event', event } : { type: 'event', event, data: data as JsonValue }
     return this.sendFrame(frame)
