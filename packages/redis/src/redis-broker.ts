@@ -16,9 +16,9 @@ import type {
   RoutedEvent,
   RouteHandler,
 } from '@switchboard/broker'
-import { newEpoch } from '@switchboard/broker'
+import { BrokerOutcomeUnknownError, newEpoch } from '@switchboard/broker'
 import type { JsonValue, StreamPosition } from '@switchboard/protocol'
-import { Redis, type RedisOptions } from 'ioredis'
+import { Redis, type RedisOptions, ReplyError } from 'ioredis'
 import { ChannelStreams } from './channel-streams.js'
 import { type Keys, keysFor } from './keys.js'
 import { NodeRoutes } from './node-routes.js'
@@ -157,7 +157,9 @@ export class RedisBroker implements Broker {
       Math.floor(this.now()),
       Math.ceil(historyTtl),
       this.keys.pubsub(channel),
-    ])) as [string, number, number]
+    ]).catch((err: unknown) => {
+      throw publishFailure(err)
+    })) as [string, number, number]
     return { epoch: reply[0], offset: reply[1] }
   }
 
@@ -253,6 +255,25 @@ export class RedisBroker implements Broker {
     while (drop < decoded.length && decoded[drop]!.at < oldest) drop++
     return drop > 0 ? decoded.slice(drop) : decoded
   }
+}
+
+/**
+ * What a failed publish means. Redis answered with an error (`ReplyError`: the script did not
+ * run, or failed before its first write), or the command was never written (the connection was
+ * not ready: ioredis refuses at once, without an offline queue): not published, the error as it
+ * is. Anything else — the command timed out, or the connection dropped while it was in flight —
+ * may still be carried out by Redis (it may be asleep, or just slow): `BrokerOutcomeUnknownError`.
+ */
+function publishFailure(err: unknown): unknown {
+  if (err instanceof ReplyError) return err
+  if (err instanceof Error && err.message.includes("Stream isn't writeable")) return err
+  const reason = err instanceof Error ? err.message : String(err)
+  return new BrokerOutcomeUnknownError(
+    `publish sent to Redis but not confirmed (${reason}); it may still land`,
+    {
+      cause: err,
+    },
+  )
 }
 
 function whenReady(conn: Redis): Promise<void> {

@@ -19,6 +19,7 @@ import {
 import type { Logger, PublishOptionsFor, Switchboard, SwitchboardOptions } from './api.js'
 import { AdmissionControl } from './auth/admission.js'
 import { TokenSessions } from './auth/auth-session.js'
+import { guardBroker } from './channels/broker-guard.js'
 import { ChannelHub } from './channels/channel-hub.js'
 import { ChannelRules } from './channels/channel-options.js'
 import { Subscriptions } from './channels/subscriptions.js'
@@ -90,7 +91,9 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     : undefined
   const rules = new ChannelRules(o.channels)
   const broker: Broker = o.broker ?? new MemoryBroker({ history: (channel) => rules.get(channel).history })
-  const hub = new ChannelHub(broker)
+  // Every part below gets the guarded broker: a broker failure is `unavailable` (or `timeout`), logged.
+  const guarded = guardBroker(broker, log)
+  const hub = new ChannelHub(guarded)
   const memberOf = (conn: ClientConnection): PresenceMember => {
     const who = o.presence?.(conn) ?? { userId: sessions?.subject(conn) ?? conn.id }
     const member: PresenceMember = { userId: who.userId, connectionId: conn.id }
@@ -107,7 +110,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     maxProtocolErrors: o.maxProtocolErrors ?? 10,
   }
   const subscriptions = new Subscriptions({
-    broker,
+    broker: guarded,
     hub,
     rules,
     maxSubscriptions: limits.maxSubscriptions,
@@ -119,7 +122,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     log.error(`handler "${event}" failed:`, err),
   )
   const builtins = builtinRequests<ClientConnection>({
-    broker,
+    broker: guarded,
     rules,
     maySubscribe: (conn, channel) => subscriptions.maySubscribe(conn, channel),
   })
@@ -209,7 +212,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
       // Refused before the broker takes an offset: no history is ever left holding what cannot be sent.
       checkData(data)
       const except = typeof options.except === 'string' ? options.except : options.except?.id
-      return broker.publish(channel, data as JsonValue, { except, key: options.key })
+      return guarded.publish(channel, data as JsonValue, { except, key: options.key })
     },
     async sendTo(connectionId, event, data) {
       // A local connection directly (which checks the event name too), else through the broker
