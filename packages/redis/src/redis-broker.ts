@@ -57,6 +57,8 @@ function connection(options: RedisBrokerOptions, role: string, commandTimeout: n
     // Fail instead of queueing: an operation Redis never saw must be reported as not done.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    // A command in flight when the connection dropped is never sent again behind its caller's back.
+    autoResendUnfulfilledCommands: false,
     commandTimeout,
     // A connection that stopped answering is destroyed this soon after we give up on it.
     disconnectTimeout: 500,

@@ -55,7 +55,19 @@ export class PrivateRedis {
     if (this.child && this.child.exitCode === null) return
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      // DEBUG SLEEP (a Redis that stalls) is allowed from localhost.
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--enable-debug-command',
+        'local',
+      ],
       { stdio: 'ignore' },
     )
     this.child = child
