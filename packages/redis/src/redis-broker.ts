@@ -16,7 +16,7 @@ import type {
   RoutedEvent,
   RouteHandler,
 } from '@switchboard/broker'
-import { BrokerOutcomeUnknownError, newEpoch } from '@switchboard/broker'
+import { BrokerOutcomeUnknownError } from '@switchboard/broker'
 import type { JsonValue, StreamPosition } from '@switchboard/protocol'
 import { Redis, type RedisOptions, ReplyError } from 'ioredis'
 import { ChannelStreams } from './channel-streams.js'
@@ -74,6 +74,8 @@ export class RedisBroker implements Broker {
   readonly presence: NodePresence
   /** This node's id in Redis: presence members are tagged with it, connection ids start with it. */
   readonly nodeId = randomBytes(8).toString('base64url')
+  /** This node's candidate for the shared empty-epoch seed: the first node (or script) to need one sets it. */
+  private readonly seed = randomBytes(9).toString('base64url')
   private readonly redis: Redis
   private readonly sub: Redis
   private readonly keys: Keys
@@ -136,6 +138,7 @@ export class RedisBroker implements Broker {
     )
     this.routes = new NodeRoutes(this.redis, this.sub, this.keys, this.nodeId)
     this.ready = Promise.all([whenReady(this.redis), whenReady(this.sub)]).then(async () => {
+      await this.redis.hsetnx(this.keys.epochs(), 'seed', this.seed)
       await this.routes.start()
       await this.presence.heartbeat()
       this.presence.start()
@@ -150,7 +153,7 @@ export class RedisBroker implements Broker {
     const history = this.historyOf(channel)
     const historyTtl = history ? Math.min(history.ttlMs, this.channelTtlMs) : this.channelTtlMs
     const reply = (await PUBLISH.run(this.redis, this.channelKeys(channel), [
-      newEpoch(),
+      this.seed,
       this.channelTtlMs,
       JSON.stringify(data),
       options.except === undefined ? 'null' : JSON.stringify(options.except),
@@ -159,6 +162,7 @@ export class RedisBroker implements Broker {
       Math.floor(this.now()),
       Math.ceil(historyTtl),
       this.keys.pubsub(channel),
+      channel,
     ]).catch((err: unknown) => {
       throw publishFailure(err)
     })) as [string, number, number]
@@ -230,16 +234,16 @@ export class RedisBroker implements Broker {
   }
 
   private channelKeys(channel: string): string[] {
-    return [this.keys.meta(channel), this.keys.hist(channel), this.keys.idem(channel)]
+    return [this.keys.meta(channel), this.keys.hist(channel), this.keys.idem(channel), this.keys.epochs()]
   }
 
   private async read(channel: string, mode: Array<string | number>): Promise<[string, number, string[]]> {
     if (this.closed) throw new Error('broker is closed')
-    const reply = (await READ.run(this.redis, this.channelKeys(channel), [
-      newEpoch(),
-      this.channelTtlMs,
-      ...mode,
-    ])) as [string, number, string[]]
+    const reply = (await READ.run(this.redis, this.channelKeys(channel), [this.seed, channel, ...mode])) as [
+      string,
+      number,
+      string[],
+    ]
     return [reply[0], reply[1], reply[2] ?? []]
   }
 

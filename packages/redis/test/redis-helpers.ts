@@ -30,6 +30,25 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
+/** How many keys there are under `prefix` on the Redis at `url` (SCAN). */
+export async function countKeys(url: string, prefix: string): Promise<number> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  redis.on('error', () => {})
+  try {
+    await redis.connect()
+    let count = 0
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
+      count += keys.length
+      cursor = next
+    } while (cursor !== '0')
+    return count
+  } finally {
+    redis.disconnect()
+  }
+}
+
 /** The shared `until`, with the longer default a Redis restart needs. */
 export const until = (check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what?: string) =>
   waitUntil(check, timeoutMs, what)
