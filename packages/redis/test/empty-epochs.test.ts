@@ -1,0 +1,57 @@
+// Channels that were never published, on Redis (issue 13, point 14): every node reports the same
+// empty epoch for them without storing anything, a first publish from any node lands in it, and
+// once a published channel's keys expired its next life starts another epoch.
+import type { BrokerEvent } from '@switchboard/broker'
+import { RedisBroker } from '@switchboard/redis'
+import { afterEach, expect, it } from 'vitest'
+import { countKeys, deleteKeys, SHARED_REDIS, uniquePrefix, until } from './redis-helpers.js'
+
+const open: RedisBroker[] = []
+const prefixes: string[] = []
+afterEach(async () => {
+  for (const b of open.splice(0)) await b.close()
+  for (const prefix of prefixes.splice(0)) await deleteKeys(SHARED_REDIS, prefix)
+})
+
+async function node(prefix: string, channelTtlMs?: number): Promise<RedisBroker> {
+  const b = new RedisBroker({ url: SHARED_REDIS, prefix, channelTtlMs, logger: { warn() {} } })
+  open.push(b)
+  await b.ready
+  return b
+}
+
+function prefix(): string {
+  const p = uniquePrefix()
+  prefixes.push(p)
+  return p
+}
+
+it('two nodes agree on an unpublished channel’s epoch; a first publish from the other node lands in it', async () => {
+  const p = prefix()
+  const [a, b] = [await node(p), await node(p)]
+  const events: BrokerEvent[] = []
+  await a.subscribe('room', (e) => events.push(e))
+  const pos = await a.position('room')
+  expect(await b.position('room')).toEqual(pos)
+  const keys = await countKeys(SHARED_REDIS, p)
+  await a.history('room', { epoch: 'x', offset: 4 })
+  await b.recent('room', 5)
+  expect(await countKeys(SHARED_REDIS, p)).toBe(keys)
+
+  expect(await b.publish('room', 'first')).toEqual({ epoch: pos.epoch, offset: 1 })
+  // Delivered as the next message of the stream a listened to, not as a gap (a reset).
+  await until(() => events.length > 0, 5000, 'the first message')
+  expect(events).toEqual([{ kind: 'message', channel: 'room', epoch: pos.epoch, offset: 1, data: 'first' }])
+})
+
+it('once a published channel has expired, its next life is another epoch', async () => {
+  const p = prefix()
+  const b = await node(p, 300)
+  const before = await b.position('brief')
+  const published = await b.publish('brief', 'x')
+  expect(published).toEqual({ epoch: before.epoch, offset: 1 })
+  await until(async () => (await b.position('brief')).offset === 0, 5000, 'the channel to expire')
+  const after = await b.position('brief')
+  expect(after.epoch).not.toBe(before.epoch)
+  expect(await b.history('brief', published)).toMatchObject({ complete: false, position: after })
+})
