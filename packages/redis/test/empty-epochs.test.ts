@@ -29,11 +29,11 @@ function prefix(): string {
 it('two nodes agree on an unpublished channel’s epoch; a first publish from the other node lands in it', async () => {
   const p = prefix()
   const [a, b] = [await node(p), await node(p)]
+  const keys = await countKeys(SHARED_REDIS, p)
   const events: BrokerEvent[] = []
   await a.subscribe('room', (e) => events.push(e))
   const pos = await a.position('room')
   expect(await b.position('room')).toEqual(pos)
-  const keys = await countKeys(SHARED_REDIS, p)
   await a.history('room', { epoch: 'x', offset: 4 })
   await b.recent('room', 5)
   expect(await countKeys(SHARED_REDIS, p)).toBe(keys)
