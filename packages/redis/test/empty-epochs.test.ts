@@ -1,6 +1,7 @@
 // Channels that were never published, on Redis (issue 13, point 14): every node reports the same
 // empty epoch for them without storing anything, a first publish from any node lands in it, and
 // once a published channel's keys expired its next life starts another epoch.
+import { createHash } from 'node:crypto'
 import type { BrokerEvent } from '@switchboard/broker'
 import { RedisBroker } from '@switchboard/redis'
 import { afterEach, expect, it } from 'vitest'
@@ -54,4 +55,27 @@ it('once a published channel has expired, its next life is another epoch', async
   const after = await b.position('brief')
   expect(after.epoch).not.toBe(before.epoch)
   expect(await b.history('brief', published)).toMatchObject({ complete: false, position: after })
+})
+
+it('a first publish after the empty epoch moved still reaches a listener as the next message', async () => {
+  const p = prefix()
+  const b = await node(p)
+  const events: BrokerEvent[] = []
+  await b.subscribe('lobby', (e) => events.push(e))
+  const before = await b.position('lobby')
+  // Another channel of the same generation slot is published first: the lobby's empty epoch moves.
+  const slot = (name: string) => createHash('sha1').update(name).digest('hex').slice(0, 3)
+  let other = 'lobby-0'
+  for (let i = 1; slot(other) !== slot('lobby'); i++) other = `lobby-${i}`
+  await b.publish(other, 'elsewhere')
+  const moved = await b.position('lobby')
+  expect(moved.epoch).not.toBe(before.epoch)
+
+  const first = await b.publish('lobby', 'first')
+  expect(first).toEqual({ epoch: moved.epoch, offset: 1 })
+  await until(() => events.length > 0, 5000, 'the first message')
+  // Delivered, not a reset: nothing was missed.
+  expect(events).toEqual([
+    { kind: 'message', channel: 'lobby', epoch: moved.epoch, offset: 1, data: 'first' },
+  ])
 })
