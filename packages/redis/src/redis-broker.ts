@@ -74,8 +74,6 @@ export class RedisBroker implements Broker {
   readonly presence: NodePresence
   /** This node's id in Redis: presence members are tagged with it, connection ids start with it. */
   readonly nodeId = randomBytes(8).toString('base64url')
-  /** This node's candidate for the shared empty-epoch seed: the first node (or script) to need one sets it. */
-  private readonly seed = randomBytes(9).toString('base64url')
   private readonly redis: Redis
   private readonly sub: Redis
   private readonly keys: Keys
@@ -138,7 +136,7 @@ export class RedisBroker implements Broker {
     )
     this.routes = new NodeRoutes(this.redis, this.sub, this.keys, this.nodeId)
     this.ready = Promise.all([whenReady(this.redis), whenReady(this.sub)]).then(async () => {
-      await this.redis.hsetnx(this.keys.epochs(), 'seed', this.seed)
+      await this.redis.hsetnx(this.keys.epochs(), 'seed', seedCandidate())
       await this.routes.start()
       await this.presence.heartbeat()
       this.presence.start()
@@ -153,7 +151,7 @@ export class RedisBroker implements Broker {
     const history = this.historyOf(channel)
     const historyTtl = history ? Math.min(history.ttlMs, this.channelTtlMs) : this.channelTtlMs
     const reply = (await PUBLISH.run(this.redis, this.channelKeys(channel), [
-      this.seed,
+      seedCandidate(),
       this.channelTtlMs,
       JSON.stringify(data),
       options.except === undefined ? 'null' : JSON.stringify(options.except),
@@ -239,11 +237,11 @@ export class RedisBroker implements Broker {
 
   private async read(channel: string, mode: Array<string | number>): Promise<[string, number, string[]]> {
     if (this.closed) throw new Error('broker is closed')
-    const reply = (await READ.run(this.redis, this.channelKeys(channel), [this.seed, channel, ...mode])) as [
-      string,
-      number,
-      string[],
-    ]
+    const reply = (await READ.run(this.redis, this.channelKeys(channel), [
+      seedCandidate(),
+      channel,
+      ...mode,
+    ])) as [string, number, string[]]
     return [reply[0], reply[1], reply[2] ?? []]
   }
 
@@ -261,6 +259,15 @@ export class RedisBroker implements Broker {
     while (drop < decoded.length && decoded[drop]!.at < oldest) drop++
     return drop > 0 ? decoded.slice(drop) : decoded
   }
+}
+
+/**
+ * A fresh candidate for the shared empty-epoch seed, sent with every script that may need it: the
+ * first to find none sets it. Fresh each time, so a Redis restarted empty gets a seed it never
+ * had, and its channels new epochs.
+ */
+function seedCandidate(): string {
+  return randomBytes(9).toString('base64url')
 }
 
 /**

@@ -35,16 +35,21 @@ export interface BrokerGuardOptions {
   now?: () => number
 }
 
-/** The answer for a broker failure: what the client is told. */
+/**
+ * The answer for a broker failure: what the client is told (a generic message: the broker's own
+ * may name hosts or keys). The broker's error is kept as `cause` for the server's log and for
+ * `sb.publish` callers.
+ */
 export function brokerFailure(err: unknown): SwitchboardError {
   if (err instanceof SwitchboardError) return err
-  if (isOutcomeUnknown(err)) {
-    return new SwitchboardError(
-      ErrorCode.TIMEOUT,
-      'the broker did not confirm in time; it may still be applied (retry with the same key)',
-    )
-  }
-  return new SwitchboardError(ErrorCode.UNAVAILABLE, 'the broker is unavailable; nothing was applied')
+  const answer = isOutcomeUnknown(err)
+    ? new SwitchboardError(
+        ErrorCode.TIMEOUT,
+        'the broker did not confirm in time; it may still be applied (retry with the same key)',
+      )
+    : new SwitchboardError(ErrorCode.UNAVAILABLE, 'the broker is unavailable; nothing was applied')
+  answer.cause = err
+  return answer
 }
 
 /**
