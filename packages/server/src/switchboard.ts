@@ -19,6 +19,7 @@ import {
 import type { Logger, PublishOptionsFor, Switchboard, SwitchboardOptions } from './api.js'
 import { AdmissionControl } from './auth/admission.js'
 import { TokenSessions } from './auth/auth-session.js'
+import { guardBroker } from './channels/broker-guard.js'
 import { ChannelHub } from './channels/channel-hub.js'
 import { ChannelRules, withChannelSchemas } from './channels/channel-options.js'
 import { publishable } from './channels/publishable.js'
@@ -94,7 +95,9 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
   const events = new EventSchemas(o.schemas?.events)
   const requestSchemas = o.schemas?.requests ?? {}
   const broker: Broker = o.broker ?? new MemoryBroker({ history: (channel) => rules.get(channel).history })
-  const hub = new ChannelHub(broker)
+  // Every part below gets the guarded broker: a broker failure is `unavailable` (or `timeout`), logged.
+  const guarded = guardBroker(broker, log)
+  const hub = new ChannelHub(guarded)
   const memberOf = (conn: ClientConnection): PresenceMember => {
     const who = o.presence?.(conn) ?? { userId: sessions?.subject(conn) ?? conn.id }
     const member: PresenceMember = { userId: who.userId, connectionId: conn.id }
@@ -111,7 +114,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     maxProtocolErrors: o.maxProtocolErrors ?? 10,
   }
   const subscriptions = new Subscriptions({
-    broker,
+    broker: guarded,
     hub,
     rules,
     maxSubscriptions: limits.maxSubscriptions,
@@ -123,7 +126,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     log.error(`handler "${event}" failed:`, err),
   )
   const builtins = builtinRequests<ClientConnection>({
-    broker,
+    broker: guarded,
     rules,
     maySubscribe: (conn, channel) => subscriptions.maySubscribe(conn, channel),
   })
@@ -220,7 +223,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
       const checked = publishable(rules, channel, data)
       const value = checked instanceof Promise ? await checked : checked
       const except = typeof options.except === 'string' ? options.except : options.except?.id
-      return broker.publish(channel, value, { except, key: options.key })
+      return guarded.publish(channel, value, { except, key: options.key })
     },
     async sendTo(connectionId, event, data) {
       // A local connection directly (which checks the event name too), else through the broker

@@ -90,6 +90,8 @@ export class Subscriptions {
     try {
       return await this.o.broker.publish(channel, value, frame.key === undefined ? {} : { key: frame.key })
     } catch (err) {
+      // The guarded broker already logged it and chose the answer (`timeout`: it may still land).
+      if (err instanceof SwitchboardError) throw err
       this.o.log.error(`broker refused a publish to "${channel}":`, err)
       throw new SwitchboardError(ErrorCode.UNAVAILABLE, 'the message could not be published; it was not sent')
     }
