@@ -97,7 +97,15 @@ export class ConnectionRegistry implements ConnectionHost {
       version: PROTOCOL_VERSION,
       connectionId: conn.id,
       heartbeat: heartbeat.intervalMs,
-      limits: { maxPayload: this.o.maxPayload, maxSubscriptions: this.limits.maxSubscriptions },
+      limits: {
+        maxPayload: this.o.maxPayload,
+        maxSubscriptions: this.limits.maxSubscriptions,
+        // So a client can pace itself under it. JSON has no Infinity: only a finite limit is told.
+        ...(isFinitePositive(this.limits.rateLimit.capacity) &&
+        isFinitePositive(this.limits.rateLimit.refillPerSecond)
+          ? { rateLimit: { ...this.limits.rateLimit } }
+          : {}),
+      },
       // A connection that must still send its token is told so, so a client without one can
       // stop at once instead of looking connected until the auth timeout.
       ...(sessions && !credentials ? { auth: 'required' as const } : {}),
@@ -192,4 +200,8 @@ export class ConnectionRegistry implements ConnectionHost {
       this.o.log.error(`a "${event}" listener threw:`, err)
     }
   }
+}
+
+function isFinitePositive(n: number): boolean {
+  return Number.isFinite(n) && n > 0
 }
