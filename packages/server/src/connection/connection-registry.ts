@@ -101,8 +101,7 @@ export class ConnectionRegistry implements ConnectionHost {
         maxPayload: this.o.maxPayload,
         maxSubscriptions: this.limits.maxSubscriptions,
         // So a client can pace itself under it. JSON has no Infinity: only a finite limit is told.
-        ...(isFinitePositive(this.limits.rateLimit.capacity) &&
-        isFinitePositive(this.limits.rateLimit.refillPerSecond)
+        ...(Object.values(this.limits.rateLimit).every((n) => Number.isFinite(n) && n > 0)
           ? { rateLimit: { ...this.limits.rateLimit } }
           : {}),
       },
@@ -200,8 +199,4 @@ export class ConnectionRegistry implements ConnectionHost {
       this.o.log.error(`a "${event}" listener threw:`, err)
     }
   }
-}
-
-function isFinitePositive(n: number): boolean {
-  return Number.isFinite(n) && n > 0
 }
