@@ -102,6 +102,13 @@ class FieldReader {
     return v
   }
 
+  /** A finite number above 0 (not necessarily an integer: a rate may be 0.5 a second). */
+  positive(field: string, v: unknown): number {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      this.fail(`"${field}" must be a number above 0`)
+    return v
+  }
+
   int(field: string): number {
     return this.offset(field)
   }
@@ -235,6 +242,14 @@ function serverFrame(r: FieldReader, raw: Obj, type: string): ServerFrame | unde
           maxPayload: r.offset('limits.maxPayload', limits.maxPayload),
           maxSubscriptions: r.offset('limits.maxSubscriptions', limits.maxSubscriptions),
         },
+      }
+      const rate = limits.rateLimit
+      if (rate !== undefined) {
+        if (!isObject(rate)) r.fail('"limits.rateLimit" must be an object')
+        hello.limits.rateLimit = {
+          capacity: r.positive('limits.rateLimit.capacity', rate.capacity),
+          refillPerSecond: r.positive('limits.rateLimit.refillPerSecond', rate.refillPerSecond),
+        }
       }
       // Other values are left to later versions: a client ignores what it does not know.
       if (raw.auth === 'required') hello.auth = 'required'

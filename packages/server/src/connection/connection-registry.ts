@@ -100,7 +100,14 @@ export class ConnectionRegistry implements ConnectionHost {
       version: PROTOCOL_VERSION,
       connectionId: conn.id,
       heartbeat: heartbeat.intervalMs,
-      limits: { maxPayload: this.o.maxPayload, maxSubscriptions: this.limits.maxSubscriptions },
+      limits: {
+        maxPayload: this.o.maxPayload,
+        maxSubscriptions: this.limits.maxSubscriptions,
+        // So a client can pace itself under it. JSON has no Infinity: only a finite limit is told.
+        ...(Object.values(this.limits.rateLimit).every((n) => Number.isFinite(n) && n > 0)
+          ? { rateLimit: { ...this.limits.rateLimit } }
+          : {}),
+      },
       // A connection that must still send its token is told so, so a client without one can
       // stop at once instead of looking connected until the auth timeout.
       ...(sessions && !credentials ? { auth: 'required' as const } : {}),
