@@ -30,6 +30,7 @@ async function load() {
     target: 'node20',
     packages: 'external',
     alias: {
+      '@switchboard/protocol/msgpack': join(root, 'packages/protocol/src/msgpack-codec.ts'),
       '@switchboard/protocol': join(root, 'packages/protocol/src/index.ts'),
       '@switchboard/broker': join(root, 'packages/broker/src/index.ts'),
     },
