@@ -29,7 +29,9 @@ async function load() {
     format: 'esm',
     target: 'node20',
     packages: 'external',
+    // the longest matching alias wins, so the subpath entry is not remapped under index.ts
     alias: {
+      '@switchboard/protocol/msgpack': join(root, 'packages/protocol/src/msgpack-codec.ts'),
       '@switchboard/protocol': join(root, 'packages/protocol/src/index.ts'),
       '@switchboard/broker': join(root, 'packages/broker/src/index.ts'),
     },
