@@ -401,9 +401,9 @@ async function codecsGroup(server, workers, record) {
             { expected: (d) => d.published * v.subs },
           )
           const key = `${payload}.${v.codec}.${mode}.${pace}`
-          runs.set(key, { v, payload, mode, pace, burst, rate, all: [...(runs.get(key)?.all ?? []), m] })
+          runs.set(key, { v, payload, mode, burst, rate, all: [...(runs.get(key)?.all ?? []), m] })
         }
-  for (const [key, { v, payload, mode, pace, burst, rate, all }] of runs) {
+  for (const [key, { v, payload, mode, burst, rate, all }] of runs) {
     const sum = (f) => all.reduce((a, m) => a + (f(m) ?? 0), 0)
     const delivered = sum((m) => m.delivered)
     const published = sum((m) => m.drive.published)

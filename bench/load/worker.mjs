@@ -136,7 +136,7 @@ function mapAt(b, i) {
 }
 
 /** The offset of the value under the short (fixstr) key `key` in the map at `i`, or -1. */
-function valueOf(b, i, end, key) {
+function packedValue(b, i, end, key) {
   const m = mapAt(b, i)
   if (!m) return -1
   let [n, j] = m
@@ -172,9 +172,9 @@ function uintAt(b, i) {
 
 /** Reads `data.t` of a MessagePack frame, or -1. */
 function readTPacked(b, start, end) {
-  const data = valueOf(b, start, end, 'data')
+  const data = packedValue(b, start, end, 'data')
   if (data < 0) return -1
-  const t = valueOf(b, data, end, 't')
+  const t = packedValue(b, data, end, 't')
   return t < 0 ? -1 : uintAt(b, t)
 }
 
