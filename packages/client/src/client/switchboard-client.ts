@@ -97,12 +97,8 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       maxQueue: options.maxQueue ?? 100,
       // Frames are encoded as JSON text once, when made; a connection that chose the binary codec
       // gets each one re-encoded as it goes out.
-      transport: {
-        send: (text: string) =>
-          this.#rws.send(
-            codec && this.#rws.protocol === codec.subprotocol ? codec.encode(decodeClientFrame(text)) : text,
-          ),
-      },
+      transport: { send: (text: string) => this.#rws.send(this.#packed() ? this.#pack(text) : text) },
+      wireSize: (text) => (this.#packed() ? this.#pack(text).byteLength : undefined),
     })
     this.#requests = requests
     this.#keeper = new ConnectionKeeper(
@@ -342,9 +338,9 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
           channel = new Channel(name, this.#channelHost)
           this.#channels.set(name, channel)
         }
-        // Announced before its result, so the app's listeners see the first publication.
-        if (!channel.serverSide) this.#emitter.emit('serverSubscribed', channel)
-        channel.handleServerSubscribed(result)
+        // Announced once it is subscribed and before any publication, so the app's listeners
+        // see the first one.
+        if (channel.handleServerSubscribed(result)) this.#emitter.emit('serverSubscribed', channel)
         return
       }
       case 'unsubscribed': {
@@ -438,6 +434,16 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       if (position) positions.push([name, position])
     }
     return positions.length ? `${RESUME_PARAM}=${encodeURIComponent(encodeResume(positions))}` : ''
+  }
+
+  /** Whether the current connection chose the binary codec. */
+  #packed(): boolean {
+    return this.#codec !== undefined && this.#rws.protocol === this.#codec.subprotocol
+  }
+
+  /** A frame's JSON text in the binary codec (frames are made as JSON text once, when made). */
+  #pack(text: string): Uint8Array {
+    return this.#codec!.encode(decodeClientFrame(text))
   }
 
   /** Drops the transport and reconnects with backoff, recording why. */
