@@ -1,9 +1,16 @@
 // Every TypeScript and JavaScript snippet of README.md and docs/*.md type-checks as written (see
 // snippets.ts for how: one module per block, a per-page prelude in docs/snippets/, one program).
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { checkSnippets, docPages, extractSnippets, repositoryRoot, staleBuilds } from './snippets.js'
+import {
+  checkSnippets,
+  docPages,
+  extractSnippets,
+  preludePath,
+  repositoryRoot,
+  staleBuilds,
+} from './snippets.js'
 
 const root = repositoryRoot
 
@@ -94,7 +101,7 @@ describe('checkSnippets', () => {
     const where = check(markdown).map((p) => `${p.where} ${p.message.slice(0, 6)}`)
     expect(where).toEqual([
       'docs/in-memory-test.md:2:1 TS2304',
-      'docs/in-memory-test.md:6:37 TS2353',
+      'docs/in-memory-test.md:6:38 TS2353',
       'docs/in-memory-test.md:9:28 TS7006',
       'docs/in-memory-test.md:9:37 TS7006',
       'docs/in-memory-test.md:13:3 TS2339',
@@ -109,6 +116,16 @@ describe('the docs', () => {
     expect(pages).toContain('README.md')
     expect(pages).toContain('docs/client.md')
     expect(pages.length).toBeGreaterThan(5)
+  })
+
+  it('have a page for every prelude', () => {
+    const preludes = readdirSync(join(root, 'docs', 'snippets')).filter((name) =>
+      name.endsWith('.prelude.ts'),
+    )
+    const orphans = preludes.filter(
+      (name) => !pages.some((page) => preludePath(root, page).endsWith(`/${name}`)),
+    )
+    expect(orphans).toEqual([])
   })
 
   it('are checked against a current build of the packages', () => {

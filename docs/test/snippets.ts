@@ -112,8 +112,13 @@ const isExported = (node: ts.Node) =>
   ts.canHaveModifiers(node) && !!ts.getModifiers(node)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)
 
 function bindingNames(name: ts.BindingName, into: string[]): void {
-  if (ts.isIdentifier(name)) into.push(name.text)
-  else for (const element of name.elements) if (!ts.isOmittedExpression(element)) bindingNames(element.name, into)
+  if (ts.isIdentifier(name)) {
+    into.push(name.text)
+    return
+  }
+  for (const element of name.elements) {
+    if (!ts.isOmittedExpression(element)) bindingNames(element.name, into)
+  }
 }
 
 /** The names a module's top level declares, imports or (with `exportedOnly`) exports. */
@@ -165,6 +170,8 @@ function topLevelNames(source: ts.SourceFile, exportedOnly: boolean): Exported[]
 
 const extension: Record<SnippetLanguage, string> = { ts: '.ts', tsx: '.tsx', js: '.js', javascript: '.js' }
 
+const libraryFiles = new Map<string, ts.SourceFile>()
+
 interface Virtual {
   snippet: Snippet
   text: string
@@ -179,18 +186,26 @@ export function checkSnippets(root: string, pages: readonly Page[]): SnippetProb
   const dir = join(root, 'docs', 'snippets')
   const virtual = new Map<string, Virtual>()
   const preludes = new Set<string>()
-  const ambient = join(dir, 'ambient.d.ts')
+  // Declarations of packages the docs use and the workspace does not install (express).
+  const ambient = readdirSync(dir)
+    .filter((name) => name.endsWith('.d.ts'))
+    .map((name) => join(dir, name))
   for (const page of pages) {
     const prelude = preludePath(root, page.path)
     const exported = existsSync(prelude)
-      ? topLevelNames(ts.createSourceFile(prelude, readFileSync(prelude, 'utf8'), ts.ScriptTarget.Latest), true)
+      ? topLevelNames(
+          ts.createSourceFile(prelude, readFileSync(prelude, 'utf8'), ts.ScriptTarget.Latest),
+          true,
+        )
       : []
     if (exported.length > 0) preludes.add(prelude)
     extractSnippets(page.markdown, page.path).forEach((snippet, index) => {
       const file = join(dir, `${basename(page.path, '.md')}.md.${index + 1}${extension[snippet.lang]}`)
       const javascript = extension[snippet.lang] === '.js'
       const own = new Set(
-        topLevelNames(ts.createSourceFile(file, snippet.code, ts.ScriptTarget.Latest), false).map((n) => n.name),
+        topLevelNames(ts.createSourceFile(file, snippet.code, ts.ScriptTarget.Latest), false).map(
+          (n) => n.name,
+        ),
       )
       const wanted = exported.filter((e) => !own.has(e.name) && !(javascript && e.typeOnly))
       // The prelude's import goes last, so that line N of the file is line N of the snippet.
@@ -203,16 +218,22 @@ export function checkSnippets(root: string, pages: readonly Page[]): SnippetProb
     })
   }
 
-  const host = ts.createCompilerHost(compilerOptions, true)
+  const host = ts.createCompilerHost(compilerOptions)
   const { getSourceFile, fileExists, readFile } = host
   host.fileExists = (file) => virtual.has(file) || fileExists.call(host, file)
   host.readFile = (file) => virtual.get(file)?.text ?? readFile.call(host, file)
   host.getSourceFile = (file, languageVersion, onError, shouldCreate) => {
     const v = virtual.get(file)
-    if (v) return ts.createSourceFile(file, v.text, languageVersion, true)
-    return getSourceFile.call(host, file, languageVersion, onError, shouldCreate)
+    if (v) return ts.createSourceFile(file, v.text, languageVersion)
+    // Declarations of the libraries and packages are parsed once per process, not once per program.
+    const key = `${file}|${JSON.stringify(languageVersion)}`
+    const cached = libraryFiles.get(key)
+    if (cached) return cached
+    const source = getSourceFile.call(host, file, languageVersion, onError, shouldCreate)
+    if (source && /\/node_modules\/|\/packages\/[^/]+\/dist\//.test(file)) libraryFiles.set(key, source)
+    return source
   }
-  const roots = [...virtual.keys(), ...preludes, ...(existsSync(ambient) ? [ambient] : [])]
+  const roots = [...virtual.keys(), ...preludes, ...ambient]
   const program = ts.createProgram({ rootNames: roots, options: compilerOptions, host })
 
   const problems: SnippetProblem[] = []
@@ -221,7 +242,10 @@ export function checkSnippets(root: string, pages: readonly Page[]): SnippetProb
     const code = `TS${diagnostic.code}`
     const file = diagnostic.file
     if (!file || diagnostic.start === undefined) {
-      problems.push({ where: file ? relative(root, file.fileName) : '(program)', message: `${code} ${message}` })
+      problems.push({
+        where: file ? relative(root, file.fileName) : '(program)',
+        message: `${code} ${message}`,
+      })
       return
     }
     const { line, character } = file.getLineAndCharacterOfPosition(diagnostic.start)
