@@ -5,10 +5,7 @@ import type { Switchboard } from '@switchboard/server'
 export { readFile } from 'node:fs/promises'
 export { createSwitchboard } from '@switchboard/server'
 
-export declare const sb: Switchboard<
-  { requests: object; events: object; channels: { [name: `files:${string}`]: unknown } },
-  { userId: string }
->
+export declare const sb: Switchboard
 /** A broker of your own, for the contract suite. */
 export declare class MyBroker extends MemoryBroker {
   storedChannels(): number
