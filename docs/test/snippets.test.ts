@@ -51,7 +51,7 @@ describe('checkSnippets', () => {
   // A page that does not exist in docs/, so it has no prelude; the checker gets it in memory.
   const check = (markdown: string) => checkSnippets(root, [{ path: 'docs/in-memory-test.md', markdown }])
 
-  it('passes valid snippets, blocks that import the packages and reuse names across blocks', () => {
+  it('passes valid snippets; each block is a module of its own (both declare client)', () => {
     const markdown = [
       '```ts',
       "import { SwitchboardClient } from '@switchboard/client'",
@@ -64,6 +64,33 @@ describe('checkSnippets', () => {
       '```',
     ].join('\n')
     expect(check(markdown)).toEqual([])
+  })
+
+  it("gives each block the prelude's exports it does not define itself", () => {
+    const prelude = [
+      "import type { Switchboard } from '@switchboard/server'",
+      'export declare const sb: Switchboard',
+      'export interface Message {',
+      '  text: string',
+      '}',
+    ].join('\n')
+    const markdown = [
+      '```ts',
+      "sb.on('connection', (conn) => conn.send('notice', { text: 'hi' }))", // 2
+      "const m: Message = { text: 'hi' }",
+      '```',
+      '```ts',
+      'const sb = 42', // 6: its own sb, not the prelude's
+      "sb.on('connection', () => {})",
+      '```',
+      '```js',
+      "sb.publish('news', { text: 'js blocks see values, not types' })",
+      '```',
+    ].join('\n')
+    const problems = checkSnippets(root, [{ path: 'docs/in-memory-test.md', markdown, prelude }])
+    expect(problems.map((p) => `${p.where} ${p.message.slice(0, 6)}`)).toEqual([
+      'docs/in-memory-test.md:7:4 TS2339',
+    ])
   })
 
   it('reports a type error at its line in the page', () => {

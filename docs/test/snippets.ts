@@ -35,6 +35,8 @@ export interface Page {
   /** a path relative to the root, e.g. `docs/client.md` */
   path: string
   markdown: string
+  /** the prelude's text, in place of the file docs/snippets/<page>.prelude.ts (for tests) */
+  prelude?: string
 }
 
 export interface SnippetProblem {
@@ -186,18 +188,16 @@ export function checkSnippets(root: string, pages: readonly Page[]): SnippetProb
   const dir = join(root, 'docs', 'snippets')
   const virtual = new Map<string, Virtual>()
   const preludes = new Set<string>()
+  const virtualPreludes = new Map<string, string>()
   // Declarations of packages the docs use and the workspace does not install (express).
   const ambient = readdirSync(dir)
     .filter((name) => name.endsWith('.d.ts'))
     .map((name) => join(dir, name))
   for (const page of pages) {
     const prelude = preludePath(root, page.path)
-    const exported = existsSync(prelude)
-      ? topLevelNames(
-          ts.createSourceFile(prelude, readFileSync(prelude, 'utf8'), ts.ScriptTarget.Latest),
-          true,
-        )
-      : []
+    const preludeText = page.prelude ?? (existsSync(prelude) ? readFileSync(prelude, 'utf8') : '')
+    if (page.prelude !== undefined) virtualPreludes.set(prelude, page.prelude)
+    const exported = topLevelNames(ts.createSourceFile(prelude, preludeText, ts.ScriptTarget.Latest), true)
     if (exported.length > 0) preludes.add(prelude)
     extractSnippets(page.markdown, page.path).forEach((snippet, index) => {
       const file = join(dir, `${basename(page.path, '.md')}.md.${index + 1}${extension[snippet.lang]}`)
@@ -220,11 +220,12 @@ export function checkSnippets(root: string, pages: readonly Page[]): SnippetProb
 
   const host = ts.createCompilerHost(compilerOptions)
   const { getSourceFile, fileExists, readFile } = host
-  host.fileExists = (file) => virtual.has(file) || fileExists.call(host, file)
-  host.readFile = (file) => virtual.get(file)?.text ?? readFile.call(host, file)
+  const text = (file: string) => virtual.get(file)?.text ?? virtualPreludes.get(file)
+  host.fileExists = (file) => text(file) !== undefined || fileExists.call(host, file)
+  host.readFile = (file) => text(file) ?? readFile.call(host, file)
   host.getSourceFile = (file, languageVersion, onError, shouldCreate) => {
-    const v = virtual.get(file)
-    if (v) return ts.createSourceFile(file, v.text, languageVersion)
+    const own = text(file)
+    if (own !== undefined) return ts.createSourceFile(file, own, languageVersion)
     // Declarations of the libraries and packages are parsed once per process, not once per program.
     const key = `${file}|${JSON.stringify(languageVersion)}`
     const cached = libraryFiles.get(key)
