@@ -11,8 +11,12 @@
  * `docs/snippets/<page>.prelude.ts`, a module whose exports every block of that page sees — each
  * block imports those of the prelude's exports it does not declare or import itself, so a block
  * may redefine `client` or `ChatApp` as its own. Blocks do not see each other: each reads alone,
- * with its imports and the prelude. Unused names are allowed (fragments have them); anything else
- * the compiler reports is a documentation bug, reported at its line in the page.
+ * with its imports and the prelude (the pages are not one program in order: block after block
+ * declares its own `client` or `sb`). Unused names are allowed (fragments have them); anything else
+ * the compiler reports is a documentation bug, reported at its line in the page. `*.d.ts` files in
+ * docs/snippets/ declare packages the docs use and the workspace does not install (express).
+ * The declarations checked against are the build's: the test fails if a package's dist/ is older
+ * than its sources (`npm test` builds first).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, join, relative } from 'node:path'
