@@ -94,13 +94,18 @@ export interface ShapeChecker<T> {
   describe: () => string
 }
 
-const ajv = new Ajv({ strict: true, allErrors: false })
+// Made on first use: a server without the proxy never compiles a schema.
+let ajv: Ajv | undefined
 
 function checker<T>(schema: object): ShapeChecker<T> {
-  const validate: ValidateFunction<T> = ajv.compile<T>(schema)
+  let validate: ValidateFunction<T> | undefined
   return {
-    check: (body: unknown): body is T => validate(body),
-    describe: () => `the response does not match the hook's shape (${explain(validate.errors)})`,
+    check: (body: unknown): body is T => {
+      ajv ??= new Ajv({ strict: true, allErrors: false })
+      validate ??= ajv.compile<T>(schema)
+      return validate(body)
+    },
+    describe: () => `the response does not match the hook's shape (${explain(validate?.errors)})`,
   }
 }
 
