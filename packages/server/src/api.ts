@@ -26,6 +26,7 @@ import type {
 import type { TokenAuth } from './auth/auth-session.js'
 import type { ChannelOptionsMap } from './channels/channel-options.js'
 import type { Connection, ConnectionData } from './connection/connection.js'
+import type { ProxyOptions } from './proxy/proxy-options.js'
 export interface Logger {
   info(message: string): void
   warn(message: string): void
@@ -102,6 +103,12 @@ export interface SwitchboardOptions<M extends EventMap = UntypedEventMap, D = Co
     subscribe?: (conn: Connection<M, D>, channel: string) => MaybePromise<boolean>
     publish?: (conn: Connection<M, D>, channel: string, data: JsonValue) => MaybePromise<boolean>
   }
+  /**
+   * HTTP endpoints of the application that decide connect, refresh, subscribe and publish, and
+   * answer requests (see docs/proxy.md). `connect` replaces `tokenAuth`/`authenticate`/`onAuth`;
+   * `subscribe`/`publish` are asked after `authorize`, for the channels their patterns match.
+   */
+  proxy?: ProxyOptions
   /** Who a connection is on presence channels; default its token's subject (`tokenAuth`), else `{ userId: conn.id }`. */
   presence?: (conn: Connection<M, D>) => { userId: string; info?: JsonValue }
   /** Where the server reports; `false` for silence. Default: console. */

@@ -18,7 +18,7 @@ import {
 } from '@switchboard/protocol'
 import type { Logger, PublishOptionsFor, Switchboard, SwitchboardOptions } from './api.js'
 import { AdmissionControl } from './auth/admission.js'
-import { TokenSessions } from './auth/auth-session.js'
+import { type TokenAuth, TokenSessions } from './auth/auth-session.js'
 import { guardBroker } from './channels/broker-guard.js'
 import { ChannelHub } from './channels/channel-hub.js'
 import { ChannelRules, withChannelSchemas } from './channels/channel-options.js'
@@ -34,6 +34,7 @@ import { Heartbeat } from './connection/heartbeat.js'
 import { FrontDoor } from './http/front-door.js'
 import { HttpTransports } from './http/http-transports.js'
 import { drain } from './lifecycle/drain.js'
+import { type AppProxy, createProxy } from './proxy/proxy.js'
 import { builtinRequests } from './requests/builtin-requests.js'
 import { type AnyHandler, HandlerRegistry } from './requests/handlers.js'
 import { EventSchemas } from './schemas/event-schemas.js'
@@ -88,8 +89,14 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
   let closing: Promise<void> | undefined
   const draining = () => closing !== undefined
 
-  const sessions = o.tokenAuth
-    ? new TokenSessions<ClientConnection>(o.tokenAuth, (m, err) => log.error(m, err))
+  if (o.proxy?.connect && (o.tokenAuth || o.authenticate || o.onAuth)) {
+    throw new TypeError('proxy.connect replaces tokenAuth, authenticate and onAuth: set one or the other')
+  }
+  const proxy: AppProxy | undefined =
+    o.proxy && createProxy(o.proxy, { log, userOf: (conn): string | undefined => sessions?.subject(conn) })
+  const tokenAuth: TokenAuth<unknown> | undefined = o.tokenAuth ?? proxy?.tokenAuth
+  const sessions: TokenSessions<ClientConnection> | undefined = tokenAuth
+    ? new TokenSessions<ClientConnection>(tokenAuth, (m, err) => log.error(m, err))
     : undefined
   const rules = new ChannelRules(withChannelSchemas(o.channels, o.schemas?.channels))
   const events = new EventSchemas(o.schemas?.events)
@@ -119,11 +126,13 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     rules,
     maxSubscriptions: limits.maxSubscriptions,
     authorize: o.authorize,
+    proxy: proxy?.channels,
     memberOf,
     log,
   })
-  const handlers = new HandlerRegistry<ClientConnection>((err, event) =>
-    log.error(`handler "${event}" failed:`, err),
+  const handlers = new HandlerRegistry<ClientConnection>(
+    (err, event) => log.error(`handler "${event}" failed:`, err),
+    proxy?.rpc,
   )
   const builtins = builtinRequests<ClientConnection>({
     broker: guarded,
@@ -152,6 +161,8 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     handlers,
     events,
     onAuth: o.onAuth,
+    opened:
+      proxy && ((conn, req) => proxy.opened(conn, req, (channel) => subscriptions.serverJoin(conn, channel))),
     releaseIp: (ip) => admission.release(ip),
     log,
   })

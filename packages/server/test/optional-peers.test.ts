@@ -31,6 +31,9 @@ describe('optional peers', () => {
       install(join(root, 'packages', pkg), `@switchboard/${pkg}`)
     install(join(root, 'node_modules/ws'), 'ws')
     install(join(root, 'node_modules/@msgpack/msgpack'), '@msgpack/msgpack')
+    // ajv (the proxy hooks' answers) is a dependency, not a peer: installed with its own.
+    for (const dep of ['ajv', 'fast-deep-equal', 'fast-uri', 'json-schema-traverse', 'require-from-string'])
+      install(join(root, 'node_modules', dep), dep)
     writeFileSync(join(project, 'package.json'), JSON.stringify({ type: 'module', private: true }))
     writeFileSync(
       join(project, 'main.mjs'),

@@ -25,7 +25,15 @@ interface Entry<C> {
 export class HandlerRegistry<C> {
   private readonly entries = new Map<string, Entry<C>>()
 
-  constructor(private readonly onError: (err: unknown, event: string) => void) {}
+  constructor(
+    private readonly onError: (err: unknown, event: string) => void,
+    /** Answers an event without a handler (the proxy's `rpc`); undefined when it does not take it either. */
+    private readonly fallback?: (
+      conn: C,
+      event: string,
+      data: JsonValue | undefined,
+    ) => Promise<HandlerResult> | undefined,
+  ) {}
 
   register(
     event: string,
@@ -48,6 +56,8 @@ export class HandlerRegistry<C> {
   dispatch(conn: C, event: string, data: JsonValue | undefined): HandlerResult | Promise<HandlerResult> {
     const entry = this.entries.get(event)
     if (!entry) {
+      const answered = this.fallback?.(conn, event, data)
+      if (answered) return answered
       return { ok: false, error: { code: ErrorCode.UNKNOWN_EVENT, message: `no handler for "${event}"` } }
     }
     if (entry.schema || entry.reply) return this.validated(entry, conn, event, data)
