@@ -62,6 +62,9 @@ interface Node {
   stop(): Promise<void>
 }
 
+/** Disconnects seen by the in-process nodes, by close code (4100: slow consumer, 1012: drain). */
+export const disconnects = new Map<number, number>()
+
 class InProcessNode implements Node {
   sb: Switchboard | undefined
   private broker: RedisBroker | undefined
@@ -90,6 +93,7 @@ class InProcessNode implements Node {
       maxBufferedBytes: SEND_BOUND,
     })
     await sb.ready
+    sb.on('disconnect', (_conn, { code }) => void disconnects.set(code, (disconnects.get(code) ?? 0) + 1))
     this.broker = broker
     this.sb = sb
   }
@@ -545,6 +549,14 @@ export class World {
     ].join('\n')
   }
 
+  /** Recovery answers the run's channels got (true and false). */
+  recoveries(): number {
+    return this.allWatches.reduce(
+      (n, w) => n + w.log.filter((e) => e.kind === 'reply' && e.recovery).length,
+      0,
+    )
+  }
+
   /** What the run did, for the log. */
   describe(): string {
     const replies = this.allWatches.flatMap((w) => w.log.flatMap((e) => (e.kind === 'reply' ? [e] : [])))
@@ -619,6 +631,12 @@ export const sub = (c: number, ch: number) =>
 /** Client `c` unsubscribes (keeping its position: the next `sub` resumes). */
 export const unsub = (c: number, ch: number) =>
   command(`unsub(${c}, ${ch})`, always, (_, w) => w.unsubscribe(c, ch))
+/** Client `c` unsubscribes and subscribes again at once (a resume on the same connection). */
+export const resub = (c: number, ch: number) =>
+  command(`resub(${c}, ${ch})`, always, (_, w) => {
+    w.unsubscribe(c, ch)
+    w.subscribe(c, ch)
+  })
 /** Client `c` removes the channel (the next `sub` is a fresh Channel). */
 export const remove = (c: number, ch: number) =>
   command(`remove(${c}, ${ch})`, always, (_, w) => w.remove(c, ch))
@@ -633,6 +651,9 @@ export const burst = (n: number, ch: number, count: number, size: number) =>
   command(`burst(${n}, ${ch}, ${count}, ${size})`, always, (_, w) => w.serverPublish(n, ch, count, size))
 /** Client `c`'s TCP connections are cut (whatever is in flight). */
 export const cut = (c: number) => command(`cut(${c})`, always, (_, w) => w.cut(c))
+/** Client `c`'s connections are cut `ms` from now, whatever the next commands are doing then. */
+export const cutSoon = (c: number, ms: number) =>
+  command(`cutSoon(${c}, ${ms})`, always, (_, w) => void setTimeout(() => w.cut(c), ms))
 /**
  * Client `c` is cut, `count` messages are published on each channel while it is away, and its
  * connection is cut again in the middle of the replay, after `after` replayed messages.
@@ -684,8 +705,9 @@ export const commandArbitraries = [
   fc
     .tuple(inProcess, chan, fc.integer({ min: 20, max: 60 }), fc.integer({ min: 300, max: 900 }))
     .map(([n, ch, k, size]) => burst(n, ch, k, size)),
+  fc.tuple(client, chan).map(([c, ch]) => resub(c, ch)),
   client.map((c) => cut(c)),
-  client.map((c) => cut(c)),
+  fc.tuple(client, fc.integer({ min: 0, max: 60 })).map(([c, ms]) => cutSoon(c, ms)),
   fc
     .tuple(client, fc.integer({ min: 5, max: 40 }), fc.integer({ min: 1, max: 10 }))
     .map(([c, k, after]) => cutInReplay(c, k, after)),

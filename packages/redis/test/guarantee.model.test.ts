@@ -5,31 +5,33 @@
 // replay), drains of the in-process nodes and SIGKILL of the `serve --redis` process — and checks
 // every client Channel against what was acknowledged after every command and after a quiet period.
 //
-//   npx vitest run packages/redis/test/guarantee.model.test.ts                       CI: a few runs
-//   SOAK=1 npx vitest run packages/redis/test/guarantee.model.test.ts                minutes of runs
-//   MODEL_SEED=… MODEL_PATH=… npx vitest run packages/redis/test/guarantee.model.test.ts   replay
+//   npx vitest run packages/redis/test/guarantee.model.test.ts                  CI: a few short runs
+//   SOAK=1 npx vitest run packages/redis/test/guarantee.model.test.ts           minutes of longer runs
+//   MODEL_SEED=… MODEL_PATH=… MODEL_REPLAY=… npx vitest run …/guarantee.model.test.ts   replay a failure
 //
-// A failure prints the seed, the path and the shrunk commands; a command list pastes into a
-// fixed regression test below (`runScenario(cluster, transports, [cut(0), …])`).
-// Needs the build (`npx tsc -b`): the process node runs packages/cli/dist/bin.js.
+// MODEL_RUNS, MODEL_COMMANDS and MODEL_BUDGET_MS override the number of runs, the longest command
+// list and the time allowed (shrinking included); MODEL_VERBOSE=1 prints what each run did. A
+// failure prints the seed, the path and the shrunk commands, which paste into a fixed regression
+// test below. Needs the build (`npx tsc -b`): the process node runs packages/cli/dist/bin.js.
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   Cluster,
   type Command,
   commandArbitraries,
+  disconnects,
   runScenario,
   transportsArbitrary,
   type World,
 } from './guarantee-model.js'
 
 const SOAK = process.env.SOAK === '1'
-const SEED = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : Date.now() ^ (Math.random() * 2 ** 31)
+const SEED = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : Date.now() % 2 ** 31
 const PATH = process.env.MODEL_PATH || undefined
-const RUNS = Number(process.env.MODEL_RUNS ?? (SOAK ? 60 : 4))
-const MAX_COMMANDS = Number(process.env.MODEL_COMMANDS ?? (SOAK ? 60 : 25))
-/** Shrinking re-runs whole worlds: bounded in CI, longer when replaying a seed by hand. */
-const BUDGET_MS = Number(process.env.MODEL_BUDGET_MS ?? (SOAK ? 20 * 60_000 : PATH ? 10 * 60_000 : 90_000))
+const RUNS = Number(process.env.MODEL_RUNS ?? (SOAK ? 60 : 8))
+const MAX_COMMANDS = Number(process.env.MODEL_COMMANDS ?? (SOAK ? 60 : 30))
+/** Shrinking re-runs whole worlds: bounded in CI, longer in a soak or when replaying by hand. */
+const BUDGET_MS = Number(process.env.MODEL_BUDGET_MS ?? (SOAK || PATH ? 20 * 60_000 : 100_000))
 
 let cluster: Cluster
 beforeAll(async () => {
@@ -38,6 +40,18 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.stop()
 })
+
+/** fast-check's report, the broken guarantee and the line that replays it. */
+function failure(details: fc.RunDetails<unknown>): Error {
+  const message = fc.defaultReportMessage(details) ?? 'failed'
+  const replay = /replayPath="([^"]*)"/.exec(message)?.[1]
+  const error = details.errorInstance
+  const cause = error instanceof Error ? error.message : String(error)
+  const env = `MODEL_SEED=${details.seed} MODEL_PATH=${details.counterexamplePath}${replay ? ` MODEL_REPLAY=${replay}` : ''}`
+  return new Error(
+    `${message}\n\n${cause}\n\nreplay: ${env} npx vitest run packages/redis/test/guarantee.model.test.ts`,
+  )
+}
 
 describe('the delivery guarantee against a model of what was acknowledged', () => {
   it(
@@ -49,7 +63,7 @@ describe('the delivery guarantee against a model of what was acknowledged', () =
         transportsArbitrary,
         fc.commands(commandArbitraries, {
           maxCommands: MAX_COMMANDS,
-        size: 'max',
+          size: 'max',
           replayPath: process.env.MODEL_REPLAY || undefined,
         }),
         async (transports, commands) => {
@@ -60,21 +74,19 @@ describe('the delivery guarantee against a model of what was acknowledged', () =
         seed: SEED,
         path: PATH,
         numRuns: RUNS,
-        endOnFailure: false,
         plugins: [fc.interruptAfterTimeLimit(BUDGET_MS)],
       })
-      if (details.failed) {
-        const message = fc.defaultReportMessage(details) ?? 'failed'
-        throw new Error(
-          `${message}\n\nreplay: MODEL_SEED=${details.seed} MODEL_PATH=${details.counterexamplePath} ` +
-            'npx vitest run packages/redis/test/guarantee.model.test.ts',
-        )
-      }
-      // The runs did something: messages were acknowledged and connections were cut.
+      if (details.failed) throw failure(details)
+      // The runs did something: messages were acknowledged and delivered, connections were cut.
+      const sum = (f: (w: World) => number) => worlds.reduce((n, w) => n + f(w), 0)
+      const acked = sum((w) => w.acked.positionOf.size)
+      const cuts = sum((w) => w.peers.reduce((k, p) => k + p.cuts, 0))
+      const recoveries = sum((w) => w.recoveries())
+      console.log(
+        `guarantee model: ${details.numRuns} runs, ${acked} acknowledged messages, ${cuts} cuts, ${recoveries} recoveries; ` +
+          `disconnects by code on the in-process nodes: ${JSON.stringify(Object.fromEntries(disconnects))}`,
+      )
       expect(details.numRuns).toBeGreaterThan(0)
-      const acked = worlds.reduce((n, w) => n + w.acked.positionOf.size, 0)
-      const cuts = worlds.reduce((n, w) => n + w.peers.reduce((k, p) => k + p.cuts, 0), 0)
-      console.log(`guarantee model: ${details.numRuns} runs, ${acked} acknowledged messages, ${cuts} cuts`)
       expect(acked).toBeGreaterThan(0)
     },
     SOAK ? 30 * 60_000 : 150_000,
