@@ -159,9 +159,29 @@ export interface RefreshFrame {
   expiresIn: number
 }
 
+/**
+ * The server subscribed this connection to a channel (`sb.subscribe`), or resumed such a
+ * subscription after a reconnect. Sent after any replayed messages and before live ones, so a
+ * client sees the channel's stream from `{ epoch, offset }` on. `recovered` is present when the
+ * client had sent a position for the channel in the `resume` query parameter of its connection
+ * URL (see RESUME_PARAM): true only if every message after it was replayed.
+ */
+export interface SubscribedFrame extends SubscribeResult {
+  type: 'subscribed'
+  channel: string
+}
+
+/** The server ended a server-side subscription (`sb.unsubscribe`); nothing more comes on it. */
+export interface UnsubscribedFrame {
+  type: 'unsubscribed'
+  channel: string
+}
+
 export type ServerFrame =
   | HelloFrame
   | MessageFrame
+  | SubscribedFrame
+  | UnsubscribedFrame
   | EventFrame
   | ReplyFrame
   | PresenceFrame
@@ -176,6 +196,8 @@ export const CLIENT_FRAME_TYPES = ['subscribe', 'unsubscribe', 'publish', 'reque
 export const SERVER_FRAME_TYPES = [
   'hello',
   'message',
+  'subscribed',
+  'unsubscribed',
   'event',
   'reply',
   'presence',

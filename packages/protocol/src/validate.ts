@@ -20,6 +20,7 @@ import type {
   RequestFrame,
   ServerFrame,
   StreamPosition,
+  SubscribedFrame,
   SubscribeFrame,
   UnsubscribeFrame,
 } from './frames.js'
@@ -227,6 +228,19 @@ function serverFrame(r: FieldReader, raw: Obj, type: string): ServerFrame | unde
         offset: r.offset('offset'),
         data: r.data('data'),
       }
+    case 'subscribed': {
+      const frame: SubscribedFrame = {
+        type,
+        channel: r.channel(),
+        epoch: r.string('epoch', DEFAULT_LIMITS.maxIdLength),
+        offset: r.offset('offset'),
+      }
+      if (r.has('recovered')) frame.recovered = raw.recovered === true
+      if (Array.isArray(raw.members)) frame.members = raw.members.map((m) => r.member(m))
+      return frame
+    }
+    case 'unsubscribed':
+      return { type, channel: r.channel() }
     case 'event':
       return compact<EventFrame>({ type, event: r.event(), data: r.optData('data') })
     case 'reply': {

@@ -78,6 +78,10 @@ const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
     .map((f) => clean({ type: 'error' as const, ...f })),
   fc.record({ id: opt(id) }).map((f) => clean({ type: 'pong' as const, ...f })),
   fc.record({ expiresIn: offset }).map((f) => ({ type: 'refresh' as const, ...f })),
+  fc
+    .record({ channel, epoch: id, offset, recovered: opt(fc.boolean()) })
+    .map((f) => clean({ type: 'subscribed' as const, ...f })),
+  fc.record({ channel }).map((f) => ({ type: 'unsubscribed' as const, ...f })),
 )
 
 function assertPristinePrototype(): void {

@@ -72,6 +72,16 @@ const serverFrames: ServerFrame[] = [
   { type: 'pong', id: '7' },
   { type: 'refresh', expiresIn: 30000 },
   { type: 'refresh', expiresIn: 0 },
+  { type: 'subscribed', channel: 'user:42', epoch: 'k3F9xq', offset: 20 },
+  { type: 'subscribed', channel: 'user:42', epoch: 'k3F9xq', offset: 20, recovered: false },
+  {
+    type: 'subscribed',
+    channel: 'room:1',
+    epoch: 'e',
+    offset: 0,
+    members: [{ userId: 'u1', connectionId: 'c1' }],
+  },
+  { type: 'unsubscribed', channel: 'user:42' },
 ]
 
 function rejects(input: string | Uint8Array, code: string, from?: 'client' | 'server'): ProtocolError {

@@ -219,11 +219,10 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     async subscribe(conn, channel) {
       const own = local(conn)
       if (!isValidChannel(channel)) throw new TypeError(`invalid channel name "${channel}"`)
-      return subscriptions.join(own, channel, undefined)
+      return subscriptions.serverJoin(own, channel)
     },
     async unsubscribe(conn, channel) {
-      const own = local(conn)
-      if (own.subscriptions.has(channel)) await subscriptions.leave(own, channel)
+      await subscriptions.serverLeave(local(conn), channel)
     },
     channelSize: (channel) => hub.size(channel),
     stats: () => ({

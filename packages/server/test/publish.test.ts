@@ -167,7 +167,12 @@ describe('frames received before a close', () => {
   it('are all processed: 50 publishes then a close land 50 times, whatever the broker latency', async () => {
     // A 2 ms asynchronous authorize.publish stands in for a broker round trip (Redis).
     const { client } = await setup({
-      authorize: { publish: async () => (await pause(2), true) },
+      authorize: {
+        publish: async () => {
+          await pause(2)
+          return true
+        },
+      },
     })
     const watcher = await client()
     await subscribed(watcher, 'chat:burst')

@@ -29,6 +29,7 @@ export type ChannelStateReason =
   | 'subscribe_failed'
   | 'retry'
   | 'client_closed'
+  | 'server_unsubscribe'
 
 export interface RecoveryInfo {
   /** false: messages after `since` were lost; reload state another way. */
@@ -89,6 +90,10 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   #state: ChannelState = 'unsubscribed'
   /** Whether the application wants this subscription. */
   #wanted = false
+  /** Whether the server subscribed this connection to the channel (`sb.subscribe`). */
+  #server = false
+  /** The position sent in this connection's `resume` URL parameter, until the server answers it. */
+  #sent: StreamPosition | undefined
   #position: StreamPosition | undefined
   /** Presence-enabled channels: who is there, by connection id, as of the last reply and frames. */
   #members = new Map<string, PresenceMember>()
@@ -122,6 +127,11 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
     return [...this.#members.values()]
   }
 
+  /** Whether the server subscribed the client to this channel (see the client's `serverSubscribed`). */
+  get serverSide(): boolean {
+    return this.#server
+  }
+
   /** Subscribes now if connected, else as soon as the client connects. */
   subscribe(): void {
     if (this.#wanted) return
@@ -130,10 +140,14 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
     if (this.#host.isConnected()) this.#sendSubscribe()
   }
 
-  /** Stops the subscription; the position is kept, so a later `subscribe()` resumes. */
+  /**
+   * Stops the subscription, a server-side one too; the position is kept, so a later `subscribe()`
+   * resumes.
+   */
   unsubscribe(): void {
-    if (!this.#wanted) return
+    if (!this.#wanted && !this.#server) return
     this.#wanted = false
+    this.#server = false
     this.#generation++
     clearTimeout(this.#retryTimer)
     if (this.#host.isConnected()) this.#host.sendUnsubscribe(this.name)
@@ -147,8 +161,43 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
 
   // ---- called by the client ----------------------------------------------------------------
 
-  /** @internal The connection is ready: (re)subscribe. */
+  /**
+   * @internal Before each connection attempt: the position to send in its `resume` parameter (a
+   * server-side channel, or a wanted one the server may subscribe too) if `fits` has room for it,
+   * remembered as what was sent.
+   */
+  resumePosition(fits: (name: string, position: StreamPosition) => boolean): StreamPosition | undefined {
+    const position = this.#wanted || this.#server ? this.#position : undefined
+    this.#sent = position && fits(this.name, position) ? position : undefined
+    return this.#sent
+  }
+
+  /**
+   * @internal The server subscribed this connection (a `subscribed` frame, after any replay).
+   * True when the channel was not server-side before.
+   */
+  handleServerSubscribed(result: SubscribeResult): boolean {
+    const fresh = !this.#server
+    this.#server = true
+    // Resumed from what we sent; or, when we had a position the server did not get, from that
+    // (no `recovered` in the frame then: a gap unless nothing was missed).
+    const since = this.#sent ?? this.#position
+    this.#sent = undefined
+    this.#subscribed(result, since)
+    return fresh
+  }
+
+  /** @internal The server ended the subscription (`sb.unsubscribe`). */
+  handleServerUnsubscribed(): void {
+    this.#wanted = this.#server = false
+    this.#generation++
+    clearTimeout(this.#retryTimer)
+    this.#setState('unsubscribed', 'server_unsubscribe')
+  }
+
+  /** @internal The connection is ready: (re)subscribe; a server-side channel waits for the server. */
   handleConnected(): void {
+    if (this.#server && !this.#wanted) this.#setState('subscribing', 'resubscribe')
     if (!this.#wanted) return
     // Already 'subscribing' after a drop; 'unsubscribed' after the client was closed and reopened.
     this.#setState('subscribing', 'resubscribe')
@@ -158,14 +207,14 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   /** @internal The connection dropped; a wanted channel waits to resubscribe. */
   handleDisconnected(willReconnect: boolean): void {
     this.#generation++
-    if (!this.#wanted) return
+    if (!this.#wanted && !this.#server) return
     if (willReconnect) this.#setState('subscribing', 'disconnected')
     else this.#setState('unsubscribed', 'client_closed')
   }
 
   /** @internal */
   handleMessage(frame: MessageFrame): void {
-    if (!this.#wanted) return
+    if (!this.#wanted && !this.#server) return
     const last = this.#position
     const { epoch, offset } = frame
     if (last && epoch === last.epoch && offset <= last.offset) return
@@ -175,7 +224,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
 
   /** @internal */
   handlePresence(action: 'join' | 'leave', member: PresenceMember): void {
-    if (!this.#wanted) return
+    if (!this.#wanted && !this.#server) return
     if (action === 'join') this.#members.set(member.connectionId, member)
     else this.#members.delete(member.connectionId)
     this.emit('presence', { action, member })
@@ -203,7 +252,10 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
     this.#setState('subscribed', 'subscribed')
     this.emit('subscribed', result)
     if (since) {
-      this.emit('recovery', { recovered: result.recovered === true, since, position: { epoch, offset } })
+      // Nothing to recover when the channel has not moved since (a server-side join we did not
+      // send a position for, on a quiet channel).
+      const recovered = result.recovered ?? (since.epoch === epoch && since.offset === offset)
+      this.emit('recovery', { recovered, since, position: { epoch, offset } })
     }
   }
 

@@ -3,6 +3,7 @@
  * and its options. Apart from the class so the modules that run the client can share them.
  */
 
+import type { Channel } from '../channel/channel.js'
 import type { TransportName } from '../transport/fallback.js'
 import type { WebSocketConstructor } from '../transport/websocket-like.js'
 import type { Backoff } from '../util/backoff.js'
@@ -37,6 +38,14 @@ export interface ClientEvents {
   connected: { connectionId: string; heartbeat: number }
   /** A server `error` frame tied to no request, a frame that could not be decoded, a refused token. */
   error: SwitchboardError
+  /**
+   * The server subscribed this client to a channel (`sb.subscribe`): the `Channel` to listen on,
+   * emitted before its first publication. Not emitted again when the server resubscribes it after
+   * a reconnect (the same object resumes).
+   */
+  serverSubscribed: Channel
+  /** The server ended a server-side subscription (`sb.unsubscribe`); the channel is now unsubscribed. */
+  serverUnsubscribed: Channel
 }
 
 export interface SwitchboardClientOptions {

@@ -21,9 +21,12 @@ import {
   CloseCode,
   ErrorCode,
   encodeFrame,
+  encodeResume,
   type HelloFrame,
   type JsonValue,
+  MAX_RESUME_LENGTH,
   type PublishResult,
+  RESUME_PARAM,
   type ServerFrame,
   type StreamPosition,
   SUBPROTOCOL,
@@ -78,6 +81,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       // This client queues frames itself, and only once the handshake is done.
       maxQueue: 0,
       startClosed: true,
+      query: () => this.#resumeQuery(),
     })
     const requests = new RequestTable({
       requestTimeout: options.requestTimeout ?? 10_000,
@@ -282,6 +286,25 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       case 'presence':
         this.#channels.get(frame.channel)?.handlePresence(frame.action, frame.member)
         return
+      case 'subscribed': {
+        const { type: _, channel: name, ...result } = frame
+        let channel = this.#channels.get(name)
+        if (!channel) {
+          channel = new Channel(name, this.#channelHost)
+          this.#channels.set(name, channel)
+        }
+        // Announced before its result, so the app's listeners see the first publication.
+        if (!channel.serverSide) this.#emitter.emit('serverSubscribed', channel)
+        channel.handleServerSubscribed(result)
+        return
+      }
+      case 'unsubscribed': {
+        const channel = this.#channels.get(frame.channel)
+        if (!channel) return
+        channel.handleServerUnsubscribed()
+        this.#emitter.emit('serverUnsubscribed', channel)
+        return
+      }
       case 'event':
         this.#events.emit(frame.event as EventName<M>, frame.data as EventData<M, EventName<M>>)
         for (const listener of this.#anyEvent) {
@@ -347,6 +370,25 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       const reason = dropReason ?? (terminal ? 'terminal_close' : 'max_retries')
       this.#setState('closed', reason, info.code)
     }
+  }
+
+  /**
+   * The `resume` query parameter of the next connection: the positions of the server-side channels
+   * (and of the wanted ones, which the server may subscribe too), within the parameter's length.
+   */
+  #resumeQuery(): string {
+    const positions: Array<[string, StreamPosition]> = []
+    // Room in the parameter, counted generously (the JSON text, before URL encoding).
+    let room = MAX_RESUME_LENGTH / 2
+    const fits = (name: string, p: StreamPosition) => {
+      room -= name.length + p.epoch.length + 24
+      return room >= 0
+    }
+    for (const [name, channel] of this.#channels) {
+      const position = channel.resumePosition(fits)
+      if (position) positions.push([name, position])
+    }
+    return positions.length ? `${RESUME_PARAM}=${encodeURIComponent(encodeResume(positions))}` : ''
   }
 
   /** Drops the transport and reconnects with backoff, recording why. */

@@ -47,6 +47,11 @@ export interface ReconnectingWebSocketOptions {
   maxQueue?: number
   /** Do not connect from the constructor; call `connect()`. Default false. */
   startClosed?: boolean
+  /**
+   * Called before each attempt: a query string (`name=value`, already encoded, or '') appended to
+   * that attempt's URL. For state that changes between connections, such as resume positions.
+   */
+  query?: () => string
 }
 
 export interface CloseInfo {
@@ -75,6 +80,7 @@ export class ReconnectingWebSocket extends Emitter<ReconnectingWebSocketEvents> 
   readonly #maxAttempts: number
   readonly #minUptime: number
   readonly #connectTimeout: number
+  readonly #query: (() => string) | undefined
   readonly #maxQueue: number
   #socket: WebSocketLike | undefined
   #state: ReconnectingState = 'closed'
@@ -97,6 +103,7 @@ export class ReconnectingWebSocket extends Emitter<ReconnectingWebSocketEvents> 
       ? ctor!
       : fallbackWebSocket(transports, ctor, { connectTimeout: this.#connectTimeout })
     this.#protocols = options.protocols
+    this.#query = options.query
     this.#backoff = options.backoff ?? createBackoff()
     this.#maxAttempts = options.maxAttempts ?? 10
     this.#minUptime = options.minUptime ?? 5_000
@@ -177,7 +184,8 @@ export class ReconnectingWebSocket extends Emitter<ReconnectingWebSocketEvents> 
 
   #openSocket(): void {
     this.#clearTimer()
-    const url = this.url
+    const extra = this.#query?.()
+    const url = extra ? `${this.url}${this.url.includes('?') ? '&' : '?'}${extra}` : this.url
     let socket: WebSocketLike
     try {
       socket = new this.#WebSocket(url, this.#protocols)

@@ -38,6 +38,11 @@ interface LocalChannel {
   batch: OutgoingBatch | undefined
   /** Members that need a look for every message: held ones, and those whose transport takes no batches. */
   special: number
+  /**
+   * The latest position a live member here has been given: the last message fanned out, or a
+   * later release point. Every live member has had the stream up to it.
+   */
+  last: StreamPosition | undefined
 }
 
 /** Whether a member needs a look for every message even while a batch is open. */
@@ -76,6 +81,7 @@ export class ChannelHub {
         ready: Promise.resolve(),
         batch: undefined,
         special: 0,
+        last: undefined,
       }
       created.ready = this.broker.subscribe(channel, (event) =>
         event.kind === 'reset' ? this.reset(created) : this.deliver(created, event),
@@ -93,6 +99,16 @@ export class ChannelHub {
     }
   }
 
+  /**
+   * The position up to which every live local subscriber has been given the channel's stream
+   * (undefined before the first release or message): what a subscriber that is already live is
+   * told when it subscribes again without `since`.
+   */
+  position(channel: string): StreamPosition | undefined {
+    const last = this.channels.get(channel)?.last
+    return last && { ...last }
+  }
+
   /** Starts holding an existing subscriber's live events (a resubscribe with `since`). */
   hold(conn: ClientConnection, channel: string): void {
     const local = this.channels.get(channel)
@@ -107,6 +123,10 @@ export class ChannelHub {
     const local = this.channels.get(channel)
     const held = local?.members.get(conn)
     if (!local || !held) return
+    const last = local.last
+    if (!last || last.epoch !== after.epoch || last.offset < after.offset) {
+      local.last = { epoch: after.epoch, offset: after.offset }
+    }
     this.setMember(local, conn, undefined)
     for (const { event, frame } of held) {
       if (event.kind === 'message' && event.epoch === after.epoch && event.offset <= after.offset) continue
@@ -158,6 +178,7 @@ export class ChannelHub {
 
   private deliver(local: LocalChannel, event: BrokerData): void {
     if (local.members.size === 0) return
+    if (event.kind === 'message') local.last = { epoch: event.epoch, offset: event.offset }
     const frame = new OutgoingFrame(encodeFrame(toFrame(event)))
     // The publisher (except-sender) or, for presence, the member itself does not get the event:
     // such an event goes to each member on its own and ends the batch.

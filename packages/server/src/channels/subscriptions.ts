@@ -12,6 +12,8 @@ import {
   type PresenceMember,
   type PublishFrame,
   type PublishResult,
+  parseResume,
+  RESUME_PARAM,
   type StreamPosition,
   type SubscribeFrame,
   type SubscribeResult,
@@ -42,6 +44,11 @@ export interface SubscriptionsOptions {
 }
 
 export class Subscriptions {
+  /** Positions from each connection's `resume` URL parameter, until its server-side join uses them. */
+  private readonly resumes = new WeakMap<ClientConnection, Map<string, StreamPosition>>()
+  /** The tail of each connection's queue of joins and leaves, per channel. */
+  private readonly turns = new WeakMap<ClientConnection, Map<string, Promise<void>>>()
+
   constructor(private readonly o: SubscriptionsOptions) {}
 
   /** Whether the application lets this connection subscribe (also asked by `$history`, `$presence`). */
@@ -84,14 +91,76 @@ export class Subscriptions {
   }
 
   /**
+   * The connection's URL carried a `resume` parameter (the positions of its server-side
+   * subscriptions on its previous connection): kept for `serverJoin`. A malformed one is reported
+   * to the client as an `invalid_frame` error and ignored, so those subscriptions start afresh
+   * (a client that sent a position and gets a `subscribed` frame without `recovered` knows it
+   * was not resumed).
+   */
+  connected(conn: ClientConnection, url: string | undefined): void {
+    const value = url === undefined ? null : new URL(url, 'http://x').searchParams.get(RESUME_PARAM)
+    if (value === null) return
+    try {
+      this.resumes.set(conn, parseResume(value))
+    } catch (err) {
+      conn.sendFrame({ type: 'error', code: ErrorCode.INVALID_FRAME, message: (err as Error).message })
+    }
+  }
+
+  /**
+   * `sb.subscribe`: a server-side subscription. If the client sent a position for this channel when
+   * it connected, the subscription resumes after it (replay, `recovered`), else it starts now. The
+   * client is told with a `subscribed` frame, after the replayed messages and before live ones.
+   */
+  serverJoin(conn: ClientConnection, channel: string): Promise<SubscribeResult> {
+    const resume = this.resumes.get(conn)
+    const since = resume?.get(channel)
+    resume?.delete(channel)
+    return this.join(conn, channel, since, (result) => {
+      conn.sendFrame({ type: 'subscribed', channel, ...result })
+    })
+  }
+
+  /** `sb.unsubscribe`: ends a subscription however it was made, and tells the client. */
+  async serverLeave(conn: ClientConnection, channel: string): Promise<void> {
+    if (!conn.subscriptions.has(channel)) return
+    await this.leave(conn, channel)
+    conn.sendFrame({ type: 'unsubscribed', channel })
+  }
+
+  /**
    * Subscribes (or, with `since`, resubscribes) a connection. The subscriber is held in the hub from
    * the start and released against the position in the reply, so what reaches the client is exactly
-   * the stream after that position, whatever arrived meanwhile.
+   * the stream after that position, whatever arrived meanwhile. Joins and leaves of one connection
+   * on one channel run one after another, so a server-side join and the client's own subscribe
+   * never interleave their replays and live streams. `announce` is called with the result after
+   * the replay and before any live message.
    */
-  async join(
+  join(
     conn: ClientConnection,
     channel: string,
     since: StreamPosition | undefined,
+    announce?: (result: SubscribeResult) => void,
+  ): Promise<SubscribeResult> {
+    return this.inTurn(conn, channel, () => this.joinNow(conn, channel, since, announce))
+  }
+
+  leave(conn: ClientConnection, channel: string): Promise<void> {
+    return this.inTurn(conn, channel, () => this.leaveNow(conn, channel))
+  }
+
+  /** A closed connection leaves every channel; a failure is logged, never thrown. */
+  leaveAll(conn: ClientConnection): void {
+    for (const channel of [...conn.subscriptions]) {
+      this.leave(conn, channel).catch((err) => this.o.log.error(`leaving "${channel}" failed:`, err))
+    }
+  }
+
+  private async joinNow(
+    conn: ClientConnection,
+    channel: string,
+    since: StreamPosition | undefined,
+    announce: ((result: SubscribeResult) => void) | undefined,
   ): Promise<SubscribeResult> {
     const { hub, broker } = this.o
     const already = conn.subscriptions.has(channel)
@@ -112,35 +181,52 @@ export class Subscriptions {
     } else if (since) {
       hub.hold(conn, channel)
     }
+    const presence = this.o.rules.get(channel).presence
     let result: SubscribeResult
     try {
-      result = since ? await this.recover(conn, channel, since) : { ...(await broker.position(channel)) }
+      if (since) result = await this.recover(conn, channel, since)
+      else if (already) result = { ...(hub.position(channel) ?? (await broker.position(channel))) }
+      else result = { ...(await broker.position(channel)) }
+      if (presence) {
+        if (!already) await broker.presence.add(channel, this.o.memberOf(conn))
+        if (conn.state === 'closed') await broker.presence.remove(channel, conn.id)
+        result.members = await broker.presence.list(channel)
+      }
     } catch (err) {
       // A failed subscribe leaves no half-subscription behind, and no subscriber held.
       if (since) hub.release(conn, channel, since)
-      if (!already) await this.leave(conn, channel)
+      if (!already) await this.leaveNow(conn, channel)
       throw err
     }
+    announce?.(result)
     hub.release(conn, channel, result)
-    if (this.o.rules.get(channel).presence) {
-      if (!already) await broker.presence.add(channel, this.o.memberOf(conn))
-      if (conn.state === 'closed') await broker.presence.remove(channel, conn.id)
-      result.members = await broker.presence.list(channel)
-    }
     return result
   }
 
-  async leave(conn: ClientConnection, channel: string): Promise<void> {
+  private async leaveNow(conn: ClientConnection, channel: string): Promise<void> {
     conn.markSubscribed(channel, false)
     await this.o.hub.remove(conn, channel)
     if (this.o.rules.get(channel).presence) await this.o.broker.presence.remove(channel, conn.id)
   }
 
-  /** A closed connection leaves every channel; a failure is logged, never thrown. */
-  leaveAll(conn: ClientConnection): void {
-    for (const channel of [...conn.subscriptions]) {
-      this.leave(conn, channel).catch((err) => this.o.log.error(`leaving "${channel}" failed:`, err))
+  /** Runs `step` after every earlier join or leave of this connection on this channel has settled. */
+  private inTurn<T>(conn: ClientConnection, channel: string, step: () => Promise<T>): Promise<T> {
+    let turns = this.turns.get(conn)
+    if (!turns) {
+      turns = new Map()
+      this.turns.set(conn, turns)
     }
+    const before = turns.get(channel)
+    const run = before ? before.then(step, step) : step()
+    const settled = run.then(
+      () => {},
+      () => {},
+    )
+    turns.set(channel, settled)
+    void settled.then(() => {
+      if (turns.get(channel) === settled) turns.delete(channel)
+    })
+    return run
   }
 
   /**

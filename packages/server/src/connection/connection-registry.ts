@@ -102,6 +102,7 @@ export class ConnectionRegistry implements ConnectionHost {
       // stop at once instead of looking connected until the auth timeout.
       ...(sessions && !credentials ? { auth: 'required' as const } : {}),
     })
+    this.o.subscriptions.connected(conn, req.url)
     const announce = () => {
       for (const listener of this.listeners.connection) this.guard('connection', () => listener(conn, req))
     }
