@@ -25,6 +25,7 @@ import { RedisBroker } from '@switchboard/redis'
 import {
   type ChannelOptionsMap,
   ChannelRules,
+  type Connection,
   createSwitchboard,
   type Switchboard,
 } from '@switchboard/server'
@@ -65,12 +66,16 @@ interface Node {
 /** Disconnects seen by the in-process nodes, by close code (4100: slow consumer, 1012: drain). */
 export const disconnects = new Map<number, number>()
 
+/** What an in-process node does with each new connection: the current run's server-side subscribes. */
+type ConnectionHook = (sb: Switchboard, conn: Connection, url: string) => void
+
 class InProcessNode implements Node {
   sb: Switchboard | undefined
   private broker: RedisBroker | undefined
   constructor(
     readonly port: number,
     private readonly redisUrl: string,
+    private readonly hook: () => ConnectionHook | undefined,
   ) {}
   get up(): boolean {
     return this.sb !== undefined
@@ -94,6 +99,7 @@ class InProcessNode implements Node {
     })
     await sb.ready
     sb.on('disconnect', (_conn, { code }) => void disconnects.set(code, (disconnects.get(code) ?? 0) + 1))
+    sb.on('connection', (conn, req) => this.hook()?.(sb, conn, req.url ?? ''))
     this.broker = broker
     this.sb = sb
   }
@@ -152,6 +158,8 @@ class ProcessNode implements Node {
 
 /** What lives across runs: Redis and the nodes (each run uses channels of its own). */
 export class Cluster {
+  /** The running World's server-side subscription policy, applied to every new connection. */
+  onConnection: ConnectionHook | undefined
   private constructor(
     readonly redis: PrivateRedis,
     readonly nodes: [InProcessNode, InProcessNode, ProcessNode],
@@ -160,11 +168,12 @@ export class Cluster {
   static async start(): Promise<Cluster> {
     const redis = await PrivateRedis.start()
     const ports = [await freePort(), await freePort(), await freePort()] as const
-    const cluster = new Cluster(redis, [
-      new InProcessNode(ports[0], redis.url),
-      new InProcessNode(ports[1], redis.url),
+    const nodes: [InProcessNode, InProcessNode, ProcessNode] = [
+      new InProcessNode(ports[0], redis.url, () => cluster.onConnection),
+      new InProcessNode(ports[1], redis.url, () => cluster.onConnection),
       new ProcessNode(ports[2], redis.url),
-    ])
+    ]
+    const cluster: Cluster = new Cluster(redis, nodes)
     await cluster.allUp()
     return cluster
   }
@@ -232,6 +241,9 @@ export class Watch {
       else this.errors.push(`a recovery event not right after its subscribed event: ${JSON.stringify(r)}`)
     })
     channel.on('error', (e) => this.errors.push(`channel error ${e.code}: ${e.message}`))
+    channel.on('state', ({ reason }) => {
+      if (reason === 'server_unsubscribe') this.wanted = false
+    })
   }
 
   get label(): string {
@@ -366,7 +378,8 @@ export class Watch {
       }
     }
     flush()
-    return `${this.label} (${this.channel.state}${this.wanted ? '' : ', unsubscribed by the app'}): ${parts.join(' ')}`
+    const how = `${this.channel.state}${this.wanted ? '' : ', not wanted by the app'}${this.channel.serverSide ? ', server-side' : ''}`
+    return `${this.label} (${how}): ${parts.join(' ')}`
   }
 }
 
@@ -379,6 +392,8 @@ interface Peer {
   /** A cut armed to fire in the middle of the next replay: after `after` replayed messages. */
   replayCut: { after: number; until: number } | undefined
   cuts: number
+  /** The channels the server subscribes this client's connections to (on the in-process nodes). */
+  policy: Set<string>
 }
 
 let runCounter = 0
@@ -390,6 +405,10 @@ export class World {
   readonly allWatches: Watch[] = []
   readonly pending = new Set<Promise<unknown>>()
   readonly steps: string[] = []
+  /** Server calls that failed on an open connection. */
+  readonly faults: string[] = []
+  /** The in-process nodes' disconnect counts when the run started. */
+  private readonly disconnectsBefore = new Map(disconnects)
   private readonly names: string[]
   private nextId = 0
 
@@ -408,15 +427,27 @@ export class World {
     for (let c = 0; c < transports.length; c++) {
       const proxies = await Promise.all(cluster.nodes.map((n) => startProxy(n.port)))
       // Each client starts on another node, and moves to the next one on every reconnect.
-      const urls = proxies.map((_, i) => proxies[(i + c) % proxies.length]!.url)
+      const urls = proxies.map((_, i) => `${proxies[(i + c) % proxies.length]!.url}?peer=${c}`)
       const client = new SwitchboardClient(urls, {
         transports: [transports[c]!],
         backoff: () => 20 + Math.floor(Math.random() * 40),
         requestTimeout: 4000,
         connectTimeout: 3000,
       })
-      world.peers.push({ client, proxies, watches: new Map(), replayCut: undefined, cuts: 0 })
+      const peer: Peer = {
+        client,
+        proxies,
+        watches: new Map(),
+        replayCut: undefined,
+        cuts: 0,
+        policy: new Set(),
+      }
+      client.on('serverSubscribed', (channel) => {
+        if (peer.watches.get(channel.name)?.channel !== channel) world.watch(c, channel, false)
+      })
+      world.peers.push(peer)
     }
+    cluster.onConnection = (sb, conn, url) => world.onConnection(sb, conn, url)
     await until(() => world.peers.every((p) => p.client.state === 'connected'), 10_000, 'clients to connect')
     // Every client starts on every channel; the commands unsubscribe, remove and subscribe again.
     for (let c = 0; c < world.peers.length; c++)
@@ -453,8 +484,14 @@ export class World {
       existing.channel.subscribe()
       return
     }
-    const channel = peer.client.channel(name)
-    const watch = new Watch(c, name, channel)
+    this.watch(c, peer.client.channel(name), true)
+  }
+
+  /** Starts watching a Channel object of client `c` (opened by the client, or by the server). */
+  watch(c: number, channel: Channel, wanted: boolean): void {
+    const peer = this.peers[c]!
+    const watch = new Watch(c, channel.name, channel)
+    watch.wanted = wanted
     channel.on('publication', () => {
       const cut = peer.replayCut
       if (!cut || channel.state !== 'subscribing') return
@@ -464,8 +501,54 @@ export class World {
         this.cut(c)
       }
     })
-    peer.watches.set(name, watch)
+    peer.watches.set(channel.name, watch)
     this.allWatches.push(watch)
+  }
+
+  /** A client connected to an in-process node: the server subscribes it to its policy's channels. */
+  onConnection(sb: Switchboard, conn: Connection, url: string): void {
+    const peer = this.peers[Number(new URL(url, 'http://x').searchParams.get('peer'))]
+    for (const name of peer?.policy ?? []) this.serverJoin(sb, conn, name)
+  }
+
+  private serverJoin(sb: Switchboard, conn: Connection, name: string): void {
+    sb.subscribe(conn, name).catch((err: unknown) => {
+      // A connection that closed meanwhile is refused; anything else is a finding.
+      if (conn.state === 'open') this.faults.push(`sb.subscribe(${conn.id}, ${name}) failed: ${err}`)
+    })
+  }
+
+  /** The in-process node and connection client `c` is on, if it is on one. */
+  private connectionOf(c: number): { sb: Switchboard; conn: Connection } | undefined {
+    const id = this.peers[c]!.client.connectionId
+    if (id === undefined) return undefined
+    for (const node of this.cluster.nodes) {
+      const sb = node instanceof InProcessNode ? node.sb : undefined
+      const conn = sb?.connections.get(id)
+      if (sb && conn) return { sb, conn }
+    }
+    return undefined
+  }
+
+  /** The server subscribes client `c` to `ch`: now if it is on an in-process node, and on every new connection. */
+  serverSubscribe(c: number, ch: number): void {
+    const name = this.channelName(ch)
+    this.peers[c]!.policy.add(name)
+    const at = this.connectionOf(c)
+    if (at) this.serverJoin(at.sb, at.conn, name)
+  }
+
+  /** The server unsubscribes client `c` from `ch`, and stops subscribing its new connections. */
+  serverUnsubscribe(c: number, ch: number): void {
+    const name = this.channelName(ch)
+    this.peers[c]!.policy.delete(name)
+    const at = this.connectionOf(c)
+    if (at) {
+      at.sb.unsubscribe(at.conn, name).catch((err: unknown) => {
+        if (at.conn.state === 'open')
+          this.faults.push(`sb.unsubscribe(${at.conn.id}, ${name}) failed: ${err}`)
+      })
+    }
   }
 
   unsubscribe(c: number, ch: number): void {
@@ -528,9 +611,19 @@ export class World {
   /** Every watch's problems; throws with the whole picture if there is any. */
   check(step: string, final = false): void {
     this.steps.push(step)
-    const found: string[] = []
+    const found: string[] = [...this.faults]
+    if (final) {
+      for (const [c, peer] of this.peers.entries()) {
+        for (const name of peer.policy) {
+          const state = peer.watches.get(name)?.channel.state
+          if (state !== 'subscribed')
+            found.push(`client ${c} ${name}: the server subscribed it, but it is ${state ?? 'not there'}`)
+        }
+      }
+    }
     for (const w of this.allWatches) {
-      const problems = [...w.errors, ...w.problems(this.acked, final && w.wanted && !w.removed)]
+      const live = w.channel.state === 'subscribed' && !w.removed
+      const problems = [...w.errors, ...w.problems(this.acked, final && (live || w.wanted))]
       if (final && w.wanted && !w.removed && w.channel.state !== 'subscribed')
         problems.push(`still ${w.channel.state} at the end`)
       for (const p of problems) found.push(`${w.label}: ${p}`)
@@ -543,10 +636,19 @@ export class World {
       `guarantee broken ${when}:`,
       ...found.map((f) => `  - ${f}`),
       `transports: ${JSON.stringify(this.transports)}; channels: ${this.names.join(', ')}`,
+      `disconnects on the in-process nodes by close code: ${JSON.stringify(this.disconnectsDuring())}`,
       'logs:',
       ...this.allWatches.map((w) => `  ${w.summary()}`),
       `steps: ${this.steps.join(', ')}`,
     ].join('\n')
+  }
+
+  /** Disconnects by close code on the in-process nodes during this run. */
+  disconnectsDuring(): Record<number, number> {
+    const out: Record<number, number> = {}
+    for (const [code, n] of disconnects)
+      if (n > (this.disconnectsBefore.get(code) ?? 0)) out[code] = n - (this.disconnectsBefore.get(code) ?? 0)
+    return out
   }
 
   /** Recovery answers the run's channels got (true and false). */
@@ -573,8 +675,24 @@ export class World {
   async settle(): Promise<void> {
     await this.cluster.allUp()
     await Promise.allSettled([...this.pending])
+    // A client the server subscribes to channels ends on a node that does (not the serve process),
+    // on a connection it made after the last change of its policy.
+    for (let c = 0; c < this.peers.length; c++) {
+      const { client, policy } = this.peers[c]!
+      if (policy.size === 0) continue
+      for (let i = 0; i < 6; i++) {
+        const before = client.connectionId
+        this.cut(c)
+        const moved = () => client.state === 'connected' && client.connectionId !== before
+        await until(moved, 10_000, `client ${c} to reconnect`)
+        if (this.connectionOf(c)) break
+      }
+    }
     const caughtUp = () =>
       this.peers.every((p) => p.client.state === 'connected') &&
+      this.peers.every((p) =>
+        [...p.policy].every((name) => p.watches.get(name)?.channel.state === 'subscribed'),
+      ) &&
       this.allWatches.every(
         (w) =>
           !w.wanted ||
@@ -591,6 +709,7 @@ export class World {
   }
 
   async close(): Promise<void> {
+    this.cluster.onConnection = undefined
     for (const peer of this.peers) {
       peer.client.close()
       for (const proxy of peer.proxies) await proxy.close()
@@ -637,6 +756,12 @@ export const resub = (c: number, ch: number) =>
     w.unsubscribe(c, ch)
     w.subscribe(c, ch)
   })
+/** The server subscribes client `c` to `ch` (`sb.subscribe`), now and on each of its new connections. */
+export const ssub = (c: number, ch: number) =>
+  command(`ssub(${c}, ${ch})`, always, (_, w) => w.serverSubscribe(c, ch))
+/** The server unsubscribes client `c` from `ch` (`sb.unsubscribe`) and stops subscribing it. */
+export const sunsub = (c: number, ch: number) =>
+  command(`sunsub(${c}, ${ch})`, always, (_, w) => w.serverUnsubscribe(c, ch))
 /** Client `c` removes the channel (the next `sub` is a fresh Channel). */
 export const remove = (c: number, ch: number) =>
   command(`remove(${c}, ${ch})`, always, (_, w) => w.remove(c, ch))
@@ -699,6 +824,9 @@ export const commandArbitraries = [
   fc.tuple(client, chan).map(([c, ch]) => sub(c, ch)),
   fc.tuple(client, chan).map(([c, ch]) => unsub(c, ch)),
   fc.tuple(client, chan).map(([c, ch]) => remove(c, ch)),
+  fc.tuple(client, chan).map(([c, ch]) => ssub(c, ch)),
+  fc.tuple(client, chan).map(([c, ch]) => ssub(c, ch)),
+  fc.tuple(client, chan).map(([c, ch]) => sunsub(c, ch)),
   fc.tuple(client, chan, fc.integer({ min: 1, max: 8 })).map(([c, ch, n]) => pub(c, ch, n)),
   fc.tuple(inProcess, chan, fc.integer({ min: 1, max: 12 })).map(([n, ch, k]) => spub(n, ch, k)),
   fc.tuple(inProcess, chan, fc.integer({ min: 1, max: 12 })).map(([n, ch, k]) => spub(n, ch, k)),

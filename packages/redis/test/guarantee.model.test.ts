@@ -74,6 +74,7 @@ describe('the delivery guarantee against a model of what was acknowledged', () =
         seed: SEED,
         path: PATH,
         numRuns: RUNS,
+        endOnFailure: PATH !== undefined,
         plugins: [fc.interruptAfterTimeLimit(BUDGET_MS)],
       })
       if (details.failed) throw failure(details)
