@@ -103,11 +103,14 @@ class InProcessNode implements Node {
     this.broker = broker
     this.sb = sb
   }
-  async stop(): Promise<void> {
+  /** Drains; `during` runs once the drain has started (publishes on the draining node, say). */
+  async stop(during?: (sb: Switchboard) => void): Promise<void> {
     const { sb, broker } = this
     this.sb = undefined
     this.broker = undefined
-    await sb?.close({ timeout: 1000 })
+    const closed = sb?.close({ timeout: 1000 })
+    if (sb) during?.(sb)
+    await closed
     await broker?.close()
   }
 }
@@ -147,11 +150,11 @@ class ProcessNode implements Node {
       throw new Error(`switchboard serve did not start: ${out}`)
     }
   }
-  async stop(): Promise<void> {
+  async stop(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
     const child = this.child
     this.child = undefined
     if (!child) return
-    child.kill('SIGKILL')
+    child.kill(signal)
     await this.exited
   }
 }
@@ -589,19 +592,47 @@ export class World {
 
   serverPublish(n: number, ch: number, count: number, size = 0): void {
     const sb = this.serverNode(n)
-    if (!sb) return
+    if (sb) this.publishOn(sb, `s${n}`, ch, count, size)
+  }
+
+  private publishOn(sb: Switchboard, source: string, ch: number, count: number, size: number): void {
     const name = this.channelName(ch)
     for (let i = 0; i < count; i++) {
-      const id = `s${n}.${++this.nextId}`
+      const id = `${source}.${++this.nextId}`
       const data = size > 0 ? { id, pad: 'x'.repeat(size) } : { id }
       this.track(name, id, sb.publish(name, data))
     }
+  }
+
+  /** Stops node `n`; an in-process node publishes on every channel, as does the other one, while it drains. */
+  async stopNode(n: number): Promise<void> {
+    const node = this.node(n)
+    if (!(node instanceof InProcessNode)) return node.stop()
+    await node.stop((draining) => {
+      for (let ch = 0; ch < CHANNEL_COUNT; ch++) {
+        this.publishOn(draining, `s${n}`, ch, 3, 0)
+        this.serverPublish(1 - n, ch, 3)
+      }
+    })
+  }
+
+  /** Client `c` publishes and its connections are cut right after (the frames may be on the wire). */
+  publishThenCut(c: number, ch: number, count: number): void {
+    this.clientPublish(c, ch, count)
+    queueMicrotask(() => this.cut(c))
   }
 
   cut(c: number): void {
     const peer = this.peers[c]!
     peer.cuts++
     for (const proxy of peer.proxies) proxy.cutAll()
+  }
+
+  /** Cuts client `c` in `ms`; the quiet period waits for it. */
+  cutLater(c: number, ms: number): void {
+    const cut = sleep(ms).then(() => this.cut(c))
+    this.pending.add(cut)
+    void cut.finally(() => this.pending.delete(cut))
   }
 
   armReplayCut(c: number, after: number): void {
@@ -637,6 +668,7 @@ export class World {
       ...found.map((f) => `  - ${f}`),
       `transports: ${JSON.stringify(this.transports)}; channels: ${this.names.join(', ')}`,
       `disconnects on the in-process nodes by close code: ${JSON.stringify(this.disconnectsDuring())}`,
+      `clients: ${this.peers.map((p, c) => `${c}: ${p.client.state} ${p.client.connectionId ?? '-'}, ${p.cuts} cuts`).join('; ')}`,
       'logs:',
       ...this.allWatches.map((w) => `  ${w.summary()}`),
       `steps: ${this.steps.join(', ')}`,
@@ -674,6 +706,7 @@ export class World {
   /** The quiet period: every node up, publishes settled, every wanted channel caught up. */
   async settle(): Promise<void> {
     await this.cluster.allUp()
+    for (const peer of this.peers) peer.replayCut = undefined
     await Promise.allSettled([...this.pending])
     // A client the server subscribes to channels ends on a node that does (not the serve process),
     // on a connection it made after the last change of its policy.
@@ -774,11 +807,14 @@ export const spub = (n: number, ch: number, count: number) =>
 /** A burst of big server publishes, past the send bound: slow-consumer cuts (4100). */
 export const burst = (n: number, ch: number, count: number, size: number) =>
   command(`burst(${n}, ${ch}, ${count}, ${size})`, always, (_, w) => w.serverPublish(n, ch, count, size))
+/** Client `c` publishes `count` messages and is cut at once: they are resent with their keys, and land once. */
+export const pubCut = (c: number, ch: number, count: number) =>
+  command(`pubCut(${c}, ${ch}, ${count})`, always, (_, w) => w.publishThenCut(c, ch, count))
 /** Client `c`'s TCP connections are cut (whatever is in flight). */
 export const cut = (c: number) => command(`cut(${c})`, always, (_, w) => w.cut(c))
 /** Client `c`'s connections are cut `ms` from now, whatever the next commands are doing then. */
 export const cutSoon = (c: number, ms: number) =>
-  command(`cutSoon(${c}, ${ms})`, always, (_, w) => void setTimeout(() => w.cut(c), ms))
+  command(`cutSoon(${c}, ${ms})`, always, (_, w) => w.cutLater(c, ms))
 /**
  * Client `c` is cut, `count` messages are published on each channel while it is away, and its
  * connection is cut again in the middle of the replay, after `after` replayed messages.
@@ -790,14 +826,27 @@ export const cutInReplay = (c: number, count: number, after: number) =>
     w.armReplayCut(c, after)
     await sleep(150)
   })
-/** Node `n` leaves: in-process nodes drain (close 1012), the process node is SIGKILLed. */
+/**
+ * Node `n` leaves: an in-process node drains (close 1012) while it publishes on every channel and
+ * the other node does too; the process node is SIGKILLed.
+ */
 export const stop = (n: number) =>
   command(
     `stop(${n})`,
     (m) => m.up[n] === true && upCount(m) >= 2,
     async (m, w) => {
       m.up[n] = false
-      await w.node(n).stop()
+      await w.stopNode(n)
+    },
+  )
+/** The `serve` process is drained with SIGTERM (its clients get 1012 and move on). */
+export const term = () =>
+  command(
+    'term()',
+    (m) => m.up[PROCESS_NODE] === true && upCount(m) >= 2,
+    async (m, w) => {
+      m.up[PROCESS_NODE] = false
+      await (w.node(PROCESS_NODE) as ProcessNode).stop('SIGTERM')
     },
   )
 /** Node `n` comes back on the same port. */
@@ -835,11 +884,13 @@ export const commandArbitraries = [
     .map(([n, ch, k, size]) => burst(n, ch, k, size)),
   fc.tuple(client, chan).map(([c, ch]) => resub(c, ch)),
   client.map((c) => cut(c)),
+  fc.tuple(client, chan, fc.integer({ min: 1, max: 8 })).map(([c, ch, n]) => pubCut(c, ch, n)),
   fc.tuple(client, fc.integer({ min: 0, max: 60 })).map(([c, ms]) => cutSoon(c, ms)),
   fc
     .tuple(client, fc.integer({ min: 5, max: 40 }), fc.integer({ min: 1, max: 10 }))
     .map(([c, k, after]) => cutInReplay(c, k, after)),
   node.map((n) => stop(n)),
+  fc.constant(term()),
   node.map((n) => start(n)),
   fc.integer({ min: 0, max: 300 }).map((ms) => wait(ms)),
   fc.integer({ min: 0, max: 300 }).map((ms) => wait(ms)),
