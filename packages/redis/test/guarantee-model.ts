@@ -50,6 +50,9 @@ const PROCESS_NODE = 2
 /** The in-process nodes' send bound: small, so bursts and replays cut slow consumers (4100). */
 export const SEND_BOUND = 16 * 1024
 
+/** Also drive the paths of known, unfixed bugs (see the it.fails tests of guarantee.model.test.ts). */
+const KNOWN_BUGS = process.env.MODEL_KNOWN_BUGS === '1'
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 const fmt = (p: StreamPosition) => `${p.epoch.slice(0, 6)}:${p.offset}`
 
@@ -226,6 +229,8 @@ export class Watch {
   readonly errors: string[] = []
   wanted = true
   removed = false
+  /** Made again after removeChannel, and the known bug of that path is not driven. */
+  staleBeforeReply = false
   constructor(
     readonly client: number,
     readonly name: string,
@@ -261,6 +266,8 @@ export class Watch {
   problems(acked: Acked, final: boolean): string[] {
     const out: string[] = []
     const log = this.log
+    const index = log.findIndex((e) => e.kind === 'reply')
+    const firstReply = index < 0 ? undefined : { ...log[index]!, index }
     const seenAt = new Set<string>()
     const seenId = new Map<string, StreamPosition>()
     let last: StreamPosition | undefined
@@ -290,6 +297,10 @@ export class Watch {
         const ackedAt = acked.positionOf.get(e.id)
         if (ackedAt && (ackedAt.epoch !== e.epoch || ackedAt.offset !== e.offset))
           out.push(`wrong position: ${e.id} delivered at ${fmt(e)}, acknowledged at ${fmt(ackedAt)}`)
+        // A Channel made again after removeChannel may get messages of the old subscription before
+        // its first reply (the known bug of the it.fails test): unless driven, they start nothing.
+        const early = this.staleBeforeReply && firstReply !== undefined && i < firstReply.index
+        if (early && e.epoch === firstReply.epoch && e.offset <= firstReply.offset) continue
         if (last) {
           const sameEpoch = e.epoch === last.epoch
           if (sameEpoch && e.offset <= last.offset) out.push(`disorder: ${fmt(e)} after ${fmt(last)}`)
@@ -327,7 +338,7 @@ export class Watch {
 
   /** Acknowledged messages after this channel's start that it never delivered nor was told it lost. */
   private undelivered(acked: Acked, seenAt: Set<string>): string[] {
-    const first = this.log[0]
+    const first = this.staleBeforeReply ? this.log.find((e) => e.kind === 'reply') : this.log[0]
     if (!first) return []
     const start: StreamPosition = {
       epoch: first.epoch,
@@ -397,6 +408,8 @@ interface Peer {
   cuts: number
   /** The channels the server subscribes this client's connections to (on the in-process nodes). */
   policy: Set<string>
+  /** The connection each channel was last unsubscribed on by the server. */
+  leftOn: Map<string, string>
 }
 
 let runCounter = 0
@@ -418,15 +431,21 @@ export class World {
   private constructor(
     readonly cluster: Cluster,
     readonly transports: readonly TransportName[],
+    /** Drive the paths of known bugs too (the regression tests of those bugs do). */
+    readonly knownBugs: boolean,
   ) {
     const run = ++runCounter
     const tag = `${process.pid.toString(36)}-${run}`
     this.names = CHANNEL_KINDS.map((kind) => kind.replace(':', `:${tag}-`))
   }
 
-  static async create(cluster: Cluster, transports: readonly TransportName[]): Promise<World> {
+  static async create(
+    cluster: Cluster,
+    transports: readonly TransportName[],
+    knownBugs: boolean,
+  ): Promise<World> {
     await cluster.allUp()
-    const world = new World(cluster, transports)
+    const world = new World(cluster, transports, knownBugs)
     for (let c = 0; c < transports.length; c++) {
       const proxies = await Promise.all(cluster.nodes.map((n) => startProxy(n.port)))
       // Each client starts on another node, and moves to the next one on every reconnect.
@@ -444,6 +463,7 @@ export class World {
         replayCut: undefined,
         cuts: 0,
         policy: new Set(),
+        leftOn: new Map(),
       }
       client.on('serverSubscribed', (channel) => {
         if (peer.watches.get(channel.name)?.channel !== channel) world.watch(c, channel, false)
@@ -487,11 +507,13 @@ export class World {
       existing.channel.subscribe()
       return
     }
-    this.watch(c, peer.client.channel(name), true)
+    const again = this.allWatches.some((w) => w.client === c && w.name === name && w.removed)
+    const watch = this.watch(c, peer.client.channel(name), true)
+    watch.staleBeforeReply = again && !this.knownBugs
   }
 
   /** Starts watching a Channel object of client `c` (opened by the client, or by the server). */
-  watch(c: number, channel: Channel, wanted: boolean): void {
+  watch(c: number, channel: Channel, wanted: boolean): Watch {
     const peer = this.peers[c]!
     const watch = new Watch(c, channel.name, channel)
     watch.wanted = wanted
@@ -506,6 +528,7 @@ export class World {
     })
     peer.watches.set(channel.name, watch)
     this.allWatches.push(watch)
+    return watch
   }
 
   /** A client connected to an in-process node: the server subscribes it to its policy's channels. */
@@ -536,9 +559,16 @@ export class World {
   /** The server subscribes client `c` to `ch`: now if it is on an in-process node, and on every new connection. */
   serverSubscribe(c: number, ch: number): void {
     const name = this.channelName(ch)
-    this.peers[c]!.policy.add(name)
+    const peer = this.peers[c]!
+    peer.policy.add(name)
     const at = this.connectionOf(c)
-    if (at) this.serverJoin(at.sb, at.conn, name)
+    if (!at) return
+    // The known bug (see the it.fails tests): on a connection where the channel was unsubscribed,
+    // sb.subscribe replays from the stale position of the URL into a channel that drops it. Unless
+    // MODEL_KNOWN_BUGS=1, the model leaves that path to the next connection.
+    const unwanted = peer.watches.get(name)?.wanted === false || peer.leftOn.get(name) === at.conn.id
+    if (unwanted && !this.knownBugs) return
+    this.serverJoin(at.sb, at.conn, name)
   }
 
   /** The server unsubscribes client `c` from `ch`, and stops subscribing its new connections. */
@@ -547,6 +577,7 @@ export class World {
     this.peers[c]!.policy.delete(name)
     const at = this.connectionOf(c)
     if (at) {
+      this.peers[c]!.leftOn.set(name, at.conn.id)
       at.sb.unsubscribe(at.conn, name).catch((err: unknown) => {
         if (at.conn.state === 'open')
           this.faults.push(`sb.unsubscribe(${at.conn.id}, ${name}) failed: ${err}`)
@@ -626,6 +657,18 @@ export class World {
     const peer = this.peers[c]!
     peer.cuts++
     for (const proxy of peer.proxies) proxy.cutAll()
+  }
+
+  /** Server publishes spread over time; the quiet period waits for the last. */
+  stream(n: number, ch: number, count: number, ms: number): void {
+    const run = (async () => {
+      for (let i = 0; i < count; i++) {
+        this.serverPublish(n, ch, 1)
+        await sleep(ms)
+      }
+    })()
+    this.pending.add(run)
+    void run.finally(() => this.pending.delete(run))
   }
 
   /** Cuts client `c` in `ms`; the quiet period waits for it. */
@@ -804,6 +847,9 @@ export const pub = (c: number, ch: number, count: number) =>
 /** The server (in-process node `n`, or the other one if it is down) publishes `count` messages. */
 export const spub = (n: number, ch: number, count: number) =>
   command(`spub(${n}, ${ch}, ${count})`, always, (_, w) => w.serverPublish(n, ch, count))
+/** The server publishes `count` messages on `ch`, one every `ms`, while the next commands run. */
+export const stream = (n: number, ch: number, count: number, ms: number) =>
+  command(`stream(${n}, ${ch}, ${count}, ${ms})`, always, (_, w) => w.stream(n, ch, count, ms))
 /** A burst of big server publishes, past the send bound: slow-consumer cuts (4100). */
 export const burst = (n: number, ch: number, count: number, size: number) =>
   command(`burst(${n}, ${ch}, ${count}, ${size})`, always, (_, w) => w.serverPublish(n, ch, count, size))
@@ -880,6 +926,9 @@ export const commandArbitraries = [
   fc.tuple(inProcess, chan, fc.integer({ min: 1, max: 12 })).map(([n, ch, k]) => spub(n, ch, k)),
   fc.tuple(inProcess, chan, fc.integer({ min: 1, max: 12 })).map(([n, ch, k]) => spub(n, ch, k)),
   fc
+    .tuple(inProcess, chan, fc.integer({ min: 5, max: 60 }), fc.integer({ min: 1, max: 10 }))
+    .map(([n, ch, k, ms]) => stream(n, ch, k, ms)),
+  fc
     .tuple(inProcess, chan, fc.integer({ min: 20, max: 60 }), fc.integer({ min: 300, max: 900 }))
     .map(([n, ch, k, size]) => burst(n, ch, k, size)),
   fc.tuple(client, chan).map(([c, ch]) => resub(c, ch)),
@@ -909,8 +958,9 @@ export async function runScenario(
   cluster: Cluster,
   transports: readonly TransportName[],
   commands: Iterable<Command>,
+  knownBugs = KNOWN_BUGS,
 ): Promise<World> {
-  const world = await World.create(cluster, transports)
+  const world = await World.create(cluster, transports, knownBugs)
   try {
     await fc.asyncModelRun(
       async () => ({ model: { up: cluster.nodes.map((n) => n.up) }, real: world }),
@@ -918,6 +968,7 @@ export async function runScenario(
     )
     await world.settle()
     if (process.env.MODEL_VERBOSE) console.log(world.describe())
+    if (process.env.MODEL_VERBOSE === '2') console.log(world.report('(verbose)', []))
     return world
   } finally {
     await world.close()
