@@ -2,14 +2,16 @@
  * What the chat app's browser tests share: building the app when its sources are newer than the
  * build, a `switchboard serve` process on a fixed port (started, polled on /healthz, stopped with
  * SIGTERM), a headless Chromium from Debian's package, `chatBench()` which sets all three up for
- * one test file, and the page reads and actions every test uses.
+ * one test file, the page reads and actions every test uses, and `launchTabbedChromium()`, a
+ * Chromium whose background tabs are really hidden and throttled.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort } from '@switchboard/testing'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll } from 'vitest'
 
 export { freePort }
@@ -112,6 +114,96 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   })
+}
+
+/**
+ * What Chrome does to a background tab, and what `chromium.launch()` turns off: Playwright adds
+ * `--disable-background-timer-throttling`, `--disable-renderer-backgrounding` and
+ * `--disable-backgrounding-occluded-windows` to every launch, and enables focus emulation
+ * (`Emulation.setFocusEmulationEnabled`) on every page it attaches to, which keeps a page visible
+ * (it counts as captured) whatever tab is in front. So for a real background tab, Chromium is
+ * started here with none of those flags (new headless mode, one window with tabs) and
+ * Playwright attached over CDP with `noDefaults`, which leaves the default context's pages
+ * without focus emulation.
+ */
+export const THROTTLING_OFF_FLAGS = [
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+] as const
+
+export interface TabbedChromium {
+  browser: Browser
+  /** The default context: its pages are tabs of one window, the newest in front. */
+  context: BrowserContext
+  /** The command line Chromium was started with. */
+  args: readonly string[]
+  close(): Promise<void>
+}
+
+/**
+ * A headless Chromium whose pages are tabs of one window, like a user's: opening or bringing a
+ * page to the front hides the one that was in front (`document.visibilityState === 'hidden'`),
+ * and Chrome then throttles its timers as it does any background tab. The first tab is
+ * `context.pages()[0]`.
+ */
+export async function launchTabbedChromium(): Promise<TabbedChromium> {
+  const profile = mkdtempSync(join(tmpdir(), 'switchboard-chromium-'))
+  const args = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--no-default-browser-check',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--remote-debugging-port=0',
+    `--user-data-dir=${profile}`,
+    'about:blank',
+  ]
+  const child = spawn('/usr/bin/chromium', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  let stderr = ''
+  try {
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`chromium did not start:\n${stderr}`)), 15_000)
+      child.stderr?.on('data', (d) => {
+        stderr += d
+        const found = /DevTools listening on (ws:\S+)/.exec(stderr)
+        if (found) {
+          clearTimeout(timer)
+          resolve(found[1]!)
+        }
+      })
+      child.once('exit', (code) => {
+        clearTimeout(timer)
+        reject(new Error(`chromium exited (${code}):\n${stderr}`))
+      })
+    })
+    const browser = await chromium.connectOverCDP(endpoint, { noDefaults: true })
+    const context = browser.contexts()[0]
+    if (!context) throw new Error('chromium has no default context')
+    return {
+      browser,
+      context,
+      args,
+      async close() {
+        // Browser.close ends the process itself; connectOverCDP's close only disconnects.
+        const session = await browser.newBrowserCDPSession().catch(() => undefined)
+        await session?.send('Browser.close').catch(() => undefined)
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+        await exited
+        clearTimeout(timer)
+        rmSync(profile, { recursive: true, force: true })
+      },
+    }
+  } catch (err) {
+    child.kill('SIGKILL')
+    await exited
+    rmSync(profile, { recursive: true, force: true })
+    throw err
+  }
 }
 
 /**

@@ -84,8 +84,29 @@ export interface BrokerPresenceApi {
   list(channel: string): Promise<PresenceMember[]>
 }
 
+/**
+ * What a broker rejects with when an operation was handed over but no answer came back (a
+ * command sent to Redis, then its timeout or a dropped connection): it may still take effect —
+ * a publish may still land and reach every subscriber. Any other rejection of a broker call means
+ * the operation was not applied. The server answers this one `timeout`, every other `unavailable`.
+ */
+export class BrokerOutcomeUnknownError extends Error {
+  override readonly name = 'BrokerOutcomeUnknownError'
+  /** A brand that survives duplicated copies of this package (where `instanceof` would not). */
+  readonly outcome = 'unknown'
+}
+
+/** Whether a broker rejection says the operation may still take effect (see BrokerOutcomeUnknownError). */
+export function isOutcomeUnknown(err: unknown): boolean {
+  return err instanceof Error && (err as { outcome?: unknown }).outcome === 'unknown'
+}
+
 export interface Broker {
-  /** Accepts a message; resolves with its position once accepted, rejects if it was not. */
+  /**
+   * Accepts a message; resolves with its position once accepted. Rejects with
+   * `BrokerOutcomeUnknownError` if the message was handed over but not confirmed (it may still
+   * land; a retry with the same `key` lands once), with any other error if it was not published.
+   */
   publish(channel: string, data: JsonValue, options?: PublishOptions): Promise<StreamPosition>
   /** Starts delivering the channel's events to `listener` (one listener per channel per node). */
   subscribe(channel: string, listener: BrokerListener): Promise<void>

@@ -18,5 +18,6 @@ export type {
   RoutedEvent,
   RouteHandler,
 } from './broker.js'
+export { BrokerOutcomeUnknownError, isOutcomeUnknown } from './broker.js'
 export { newEpoch } from './epoch.js'
 export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js'

@@ -33,13 +33,25 @@ describe('MemoryBroker', () => {
     ])
   })
 
-  it('starts a new epoch when a channel without history is forgotten', async () => {
+  it('starts a new epoch when a published channel without history is forgotten', async () => {
+    const b = broker()
+    await b.subscribe('c', () => {})
+    const first = await b.publish('c', 'a')
+    await b.unsubscribe('c')
+    expect(b.channelCount).toBe(0)
+    await b.subscribe('c', () => {})
+    expect((await b.position('c')).epoch).not.toBe(first.epoch)
+  })
+
+  it('keeps the epoch of a channel that was never published, though it stores nothing for it', async () => {
     const b = broker()
     await b.subscribe('c', () => {})
     const first = await b.position('c')
     await b.unsubscribe('c')
-    await b.subscribe('c', () => {})
-    expect((await b.position('c')).epoch).not.toBe(first.epoch)
+    expect(b.channelCount).toBe(0)
+    expect(await b.position('c')).toEqual(first)
+    // Nothing was missed: a resume from there is complete.
+    expect(await b.history('c', first)).toMatchObject({ complete: true, messages: [] })
   })
 
   it('keeps an idle channel with history until channelTtlMs after its last publish', async () => {
@@ -59,15 +71,15 @@ describe('MemoryBroker', () => {
     await b.close()
   })
 
-  it('forgets an idle channel with history that never had a publish channelTtlMs after it was made', async () => {
+  it('keeps nothing for a channel with history that is only read, and its first publish lands in the epoch read', async () => {
     const { b, advance } = staleBroker(60_000)
     const first = await b.position('named')
-    advance(30_000)
-    expect(b.forgetStale()).toBe(0)
+    await b.recent('named', 10)
+    expect(b.channelCount).toBe(0)
+    advance(120_000)
     expect(await b.history('named', first)).toMatchObject({ complete: true, position: first })
-    advance(31_000)
-    expect(b.forgetStale()).toBe(1)
-    expect((await b.position('named')).epoch).not.toBe(first.epoch)
+    expect(await b.publish('named', 'a')).toEqual({ epoch: first.epoch, offset: 1 })
+    expect(b.channelCount).toBe(1)
     await b.close()
   })
 

@@ -1,11 +1,14 @@
 /**
- * The embedded single-node broker. Each channel gets a random epoch when it comes into being and
- * an offset that grows by one per publish; channels whose options ask for history keep a ring of
- * their latest messages (bounded by count and age), which is what recovery replays from. A
- * channel with no listener and no members is forgotten at once if it has no history, and
- * `channelTtlMs` after its last publish (or its creation) if it has — as RedisBroker's keys
- * expire — so channels nobody uses do not pile up. Its next life starts a new epoch, which is
- * exactly what a client resuming from the old one must be told.
+ * The embedded single-node broker. A channel's stream comes into being with its first publish,
+ * in the channel's empty epoch (see empty-epoch.ts), with an offset that grows by one per
+ * publish; channels whose options ask for history keep a ring of their latest messages (bounded
+ * by count and age), which is what recovery replays from. Reading a channel — its position,
+ * history, recent messages, presence — never creates anything: a channel with no stream answers
+ * from nothing (offset 0 of its empty epoch). A listener or presence members are held only while
+ * they exist. A channel with no listener and no members is forgotten at once if it was never
+ * published or has no history, and `channelTtlMs` after its last publish if it has — as
+ * RedisBroker's keys expire — so channels nobody uses do not pile up. Its next stream starts a
+ * new epoch, which is exactly what a client resuming from the old one must be told.
  */
 import type { JsonValue, PresenceMember, StreamPosition } from '@switchboard/protocol'
 import type {
@@ -19,7 +22,7 @@ import type {
   RoutedEvent,
   RouteHandler,
 } from './broker.js'
-import { newEpoch } from './epoch.js'
+import { EmptyEpochs } from './empty-epoch.js'
 
 /** How many idempotency keys each channel remembers. */
 const MAX_KEYS_PER_CHANNEL = 1000
@@ -31,6 +34,7 @@ interface Stored {
 }
 
 interface ChannelState {
+  /** The stream's epoch; while `offset` is 0 (never published), the empty epoch it was read in. */
   epoch: string
   offset: number
   history: ResolvedHistory | undefined
@@ -38,7 +42,7 @@ interface ChannelState {
   keys: Map<string, StreamPosition>
   listener: BrokerListener | undefined
   members: Map<string, PresenceMember>
-  /** When the channel came into being or last had a publish. */
+  /** When the channel's stream came into being or last had a publish. */
   active: number
 }
 
@@ -56,6 +60,7 @@ export interface MemoryBrokerOptions {
 
 export class MemoryBroker implements Broker {
   private readonly channels = new Map<string, ChannelState>()
+  private readonly empty = new EmptyEpochs()
   private readonly historyOf: (channel: string) => ResolvedHistory | undefined
   private readonly now: () => number
   private readonly channelTtlMs: number
@@ -91,6 +96,9 @@ export class MemoryBroker implements Broker {
   async publish(channel: string, data: JsonValue, options: PublishOptions = {}): Promise<StreamPosition> {
     if (this.closed) throw new Error('broker is closed')
     const state = this.state(channel)
+    // The first publish makes the stream, in the epoch readers were told; the channel's next stream
+    // (after this one is forgotten) gets another.
+    if (state.offset === 0) this.empty.used(channel)
     if (options.key !== undefined) {
       const seen = state.keys.get(options.key)
       if (seen) return seen
@@ -131,14 +139,19 @@ export class MemoryBroker implements Broker {
   }
 
   async position(channel: string): Promise<StreamPosition> {
-    const state = this.state(channel)
-    const position = { epoch: state.epoch, offset: state.offset }
-    this.forgetIfIdle(channel, state)
-    return position
+    const state = this.channels.get(channel)
+    if (!state) return { epoch: this.empty.of(channel), offset: 0 }
+    return { epoch: state.epoch, offset: state.offset }
   }
 
   async history(channel: string, since: StreamPosition): Promise<HistoryResult> {
-    const state = this.state(channel)
+    const state = this.channels.get(channel)
+    if (!state) {
+      // Nothing was ever published: only the empty stream's start is complete.
+      const position = { epoch: this.empty.of(channel), offset: 0 }
+      const complete = since.epoch === position.epoch && since.offset === 0
+      return { complete, messages: [], position }
+    }
     this.expire(state)
     const position = { epoch: state.epoch, offset: state.offset }
     const result: HistoryResult = { complete: false, messages: [], position }
@@ -153,7 +166,6 @@ export class MemoryBroker implements Broker {
         }
       }
     }
-    this.forgetIfIdle(channel, state)
     return result
   }
 
@@ -161,12 +173,11 @@ export class MemoryBroker implements Broker {
     channel: string,
     limit: number,
   ): Promise<{ messages: BrokerMessage[]; position: StreamPosition }> {
-    const state = this.state(channel)
+    const state = this.channels.get(channel)
+    if (!state) return { messages: [], position: { epoch: this.empty.of(channel), offset: 0 } }
     this.expire(state)
     const messages = limit > 0 ? state.ring.slice(-limit).map((s) => s.message) : []
-    const position = { epoch: state.epoch, offset: state.offset }
-    this.forgetIfIdle(channel, state)
-    return { messages, position }
+    return { messages, position: { epoch: state.epoch, offset: state.offset } }
   }
 
   /** One node: every connection is local, so the handler answers. */
@@ -177,6 +188,11 @@ export class MemoryBroker implements Broker {
 
   onRoute(handler: RouteHandler): void {
     this.routeHandler = handler
+  }
+
+  /** How many channels this broker holds anything for (a stream, a listener, presence members). */
+  get channelCount(): number {
+    return this.channels.size
   }
 
   /**
@@ -204,7 +220,7 @@ export class MemoryBroker implements Broker {
     let state = this.channels.get(channel)
     if (!state) {
       state = {
-        epoch: newEpoch(),
+        epoch: this.empty.of(channel),
         offset: 0,
         history: this.historyOf(channel),
         ring: [],
@@ -226,8 +242,9 @@ export class MemoryBroker implements Broker {
     if (drop > 0) state.ring.splice(0, drop)
   }
 
+  /** Forgets a channel nobody listens to or is present in, unless it has a published history to keep. */
   private forgetIfIdle(channel: string, state: ChannelState): void {
-    if (state.listener || state.members.size > 0 || state.history) return
+    if (state.listener || state.members.size > 0 || (state.history && state.offset > 0)) return
     this.channels.delete(channel)
   }
 }

@@ -2,4 +2,6 @@
 import { MemoryBroker } from '@switchboard/broker'
 import { describeBrokerContract } from '@switchboard/broker/testing'
 
-describeBrokerContract('MemoryBroker', async ({ history, now }) => new MemoryBroker({ history, now }))
+describeBrokerContract('MemoryBroker', async ({ history, now }) => new MemoryBroker({ history, now }), {
+  storedState: (broker) => broker.channelCount,
+})

@@ -30,6 +30,7 @@ export type {
 } from './channel/channel.js'
 export type {
   ClientEvents,
+  CloseOptions,
   ConnectionState,
   ConnectionStateReason,
   RequestOptions,

@@ -1,34 +1,45 @@
 /**
  * Everything under the limits a server advertises succeeds, against a real server with its
- * defaults (a burst of 200 frames, 256 subscriptions): frames the server refuses as `rate_limited`
- * were not carried out, so the client sends them again after a backoff — a channel's subscribe
- * as an `unavailable` one is, a publish with its idempotency key so it still lands once.
+ * defaults (a burst of 200 frames refilled at 100/s, 256 subscriptions), on WebSocket and on SSE:
+ * the client paces what it sends by the rate its `hello` announced, so resubscribing many
+ * channels and flushing the offline queue is never refused — not a single `rate_limited` reply,
+ * not a reconnect. A frame the server still refuses as `rate_limited` was not carried out, and is
+ * sent again after a backoff (a publish with its idempotency key, so it still lands once).
  */
-import { SwitchboardClient } from '@switchboard/client'
+import { SseSocket, SwitchboardClient, type WebSocketConstructor } from '@switchboard/client'
 import { serverFixture, until as waitFor } from '@switchboard/testing'
 import { describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { until } from './client-states.js'
+import { countCode, frameTap } from './frame-tap.js'
 
 const fixture = serverFixture({ channels: { 'm:*': { clientPublish: true } } })
 
-/** A client of a fresh server, closed after the test. */
-async function setup(options: { autoConnect?: boolean } = {}) {
+const transports: Array<[string, WebSocketConstructor]> = [
+  ['WebSocket', WebSocket as unknown as WebSocketConstructor],
+  ['SSE', SseSocket],
+]
+
+/** A client of a fresh server over `Socket`, whose received frames are kept; closed after the test. */
+async function setup(Socket: WebSocketConstructor, options: { autoConnect?: boolean } = {}) {
   const { sb, url } = await fixture.setup()
-  const client = new SwitchboardClient(url, options)
-  fixture.onCleanup(() => client.close())
-  return { sb, client }
+  const tap = frameTap(Socket)
+  const client = new SwitchboardClient(url, { ...options, WebSocket: tap.WebSocket })
+  fixture.onCleanup(() => client.close({ flush: false }))
+  return { sb, client, tap }
 }
 
-describe('rate limits', () => {
-  it('220 channels opened at once all end subscribed (the burst is 200)', async () => {
-    const { client } = await setup()
+describe.each(transports)('rate limits over %s', (_name, Socket) => {
+  it('220 channels opened at once all end subscribed, none refused (the burst is 200)', async () => {
+    const { client, tap } = await setup(Socket)
     const channels = Array.from({ length: 220 }, (_, i) => client.channel(`m:${i}`))
     await waitFor(() => channels.every((c) => c.state === 'subscribed'), 8000, 'every channel subscribed')
-    expect(channels.filter((c) => c.state !== 'subscribed')).toEqual([])
+    expect(countCode(tap.received, 'rate_limited')).toBe(0)
+    expect(tap.opened()).toBe(1)
   })
 
-  it('150 channels and 80 publishes made offline all succeed once connected', async () => {
-    const { sb, client } = await setup({ autoConnect: false })
+  it('150 channels and 80 publishes made offline all succeed once connected, none refused', async () => {
+    const { sb, client, tap } = await setup(Socket, { autoConnect: false })
     const channels = Array.from({ length: 150 }, (_, i) => client.channel(`m:${i}`))
     const published = Array.from({ length: 80 }, (_, i) =>
       client.publish(`m:${i % 150}`, i).then(
@@ -41,5 +52,7 @@ describe('rate limits', () => {
     expect(await Promise.all(published)).toEqual(Array.from({ length: 80 }, () => 'ok'))
     await waitFor(() => channels.every((c) => c.state === 'subscribed'), 8000, 'every channel subscribed')
     expect(sb.channelSize('m:0')).toBe(1)
+    expect(countCode(tap.received, 'rate_limited')).toBe(0)
+    expect(tap.opened()).toBe(1)
   })
 })

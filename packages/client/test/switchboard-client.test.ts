@@ -313,7 +313,7 @@ describe('SwitchboardClient requests', () => {
     ])
     replyOk(sockets[0]!, sockets[0]!.framesOf('request')[0]!, 'A')
     await expect(a).resolves.toBe('A')
-    client.close()
+    void client.close({ flush: false })
     expect((await c).error?.code).toBe('disconnected')
     expect((await settle(client.request('d', 4))).error?.code).toBe('disconnected')
     expect(client.emit('e', 5)).toBe(false)
@@ -325,7 +325,7 @@ describe('SwitchboardClient requests', () => {
     expect(client.emit('b', 2)).toBe(true)
     expect(client.emit('c', 3)).toBe(false)
     expect((await settle(client.request('d', 4))).error?.code).toBe('limit_exceeded')
-    client.close()
+    void client.close({ flush: false })
     expect((await a).error?.code).toBe('disconnected')
   })
 
@@ -384,7 +384,7 @@ describe('SwitchboardClient publish', () => {
       ok: false,
       error: { code: 'rate_limited', message: 'slow down' },
     })
-    client.close()
+    void client.close({ flush: false })
     // Settled by close() itself, with no timer advanced: nothing is left backing off.
     expect((await second).error?.code).toBe('disconnected')
     expect(vi.getTimerCount()).toBe(0)

@@ -200,10 +200,14 @@ const ERROR_TABLE = [
     code: 'unavailable',
     close: 1013,
     description:
-      'The broker could not accept the operation, or a token could not be checked; it was not applied.',
+      'The broker could not take the operation (it is down), or a token could not be checked: it was certainly not applied; the same call is safe to retry.',
   },
   { code: 'internal', description: 'The handler failed unexpectedly; nothing about it is exposed.' },
-  { code: 'timeout', description: 'Client side: no reply arrived in time.' },
+  {
+    code: 'timeout',
+    description:
+      'No answer in time; the outcome is unknown. Client side: no reply arrived. Server side: the broker did not confirm a publish, which may still land; a retry with the same key lands once.',
+  },
   {
     code: 'disconnected',
     description: 'Client side: the connection closed while the request was in flight.',

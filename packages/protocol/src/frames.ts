@@ -4,8 +4,13 @@
  * docs/protocol.md describes the same frames for people holding a raw WebSocket.
  */
 
-/** Any value JSON can carry. `data` fields are always of this type on the wire. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+import type { DataValue } from './data.js'
+
+/**
+ * The type of every `data` field: JSON's values plus bytes (see DataValue in data.ts). The old
+ * name, kept while the code moves to `DataValue`.
+ */
+export type JsonValue = DataValue
 
 /** A position in a channel's stream: the epoch names one history, the offset counts within it. */
 export interface StreamPosition {
@@ -82,13 +87,27 @@ export type ClientFrame =
 
 // ---- server → client -------------------------------------------------------------------------
 
+/** The limits a server announces in `hello`. */
+export interface HelloLimits {
+  /** Largest frame the server takes, in bytes of UTF-8; a bigger one closes with 1009. */
+  maxPayload: number
+  /** Channels one connection may be subscribed to at once. */
+  maxSubscriptions: number
+  /**
+   * The per-connection token bucket every client frame takes one token from: a burst of
+   * `capacity` frames, refilled at `refillPerSecond` frames a second; a frame over it is refused
+   * `rate_limited`. Absent from older servers (and from a server without a finite limit).
+   */
+  rateLimit?: { capacity: number; refillPerSecond: number }
+}
+
 export interface HelloFrame {
   type: 'hello'
   version: number
   connectionId: string
   /** Milliseconds between server heartbeats; a client that hears nothing for longer may reconnect. */
   heartbeat: number
-  limits: { maxPayload: number; maxSubscriptions: number }
+  limits: HelloLimits
   /**
    * `required`: the server needs a token in an `auth` frame before anything but `auth` and `ping`
    * (token auth, and none came with the handshake). Absent otherwise.

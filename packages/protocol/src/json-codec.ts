@@ -1,15 +1,19 @@
 /**
- * The JSON codec: frames as UTF-8 JSON text. `decode` turns anything that is not a valid frame
- * into a ProtocolError — and never throws anything else, whatever the input.
+ * The JSON codec: frames as UTF-8 JSON text, bytes in `data` written as `{ "$bin": "<base64>" }`
+ * (see data.ts). `encode` checks every field first and throws a SwitchboardError
+ * `invalid_payload` for a value it cannot carry faithfully; `decode` turns anything that is not a
+ * valid frame into a ProtocolError — and never throws anything else, whatever the input.
  */
 import { ErrorCode } from './codes.js'
+import { binaryReplacer, checkData } from './data.js'
 import type { ClientFrame, Frame, ServerFrame } from './frames.js'
 import { ProtocolError } from './protocol-error.js'
 import { type Direction, toFrame } from './validate.js'
 
-export interface Codec {
+/** A codec: `encode` gives what one transport message carries (text for JSON, bytes for MessagePack). */
+export interface Codec<Encoded extends string | Uint8Array = string | Uint8Array> {
   readonly name: string
-  encode(frame: Frame): string
+  encode(frame: Frame): Encoded
   /** Parses and validates one frame; `from` rejects frames of the other direction as unknown_type. */
   decode(data: string | Uint8Array, from?: Direction): Frame
 }
@@ -30,9 +34,24 @@ function parse(data: string | Uint8Array): unknown {
   }
 }
 
-export const jsonCodec: Codec = {
+/** Checks a frame's fields (see checkData); the flags of what it holds (HAS_BYTES, HAS_ARRAY_BUFFER). */
+export function checkFrame(frame: Frame): number {
+  let flags = 0
+  for (const key in frame) {
+    const value = (frame as unknown as Record<string, unknown>)[key]
+    if (value !== undefined) flags |= checkData(value, key)
+  }
+  return flags
+}
+
+/** The JSON text of a frame `checkFrame` already passed, given its flags. */
+export function jsonText(frame: Frame, flags: number): string {
+  return flags ? JSON.stringify(frame, binaryReplacer) : JSON.stringify(frame)
+}
+
+export const jsonCodec: Codec<string> = {
   name: 'json',
-  encode: (frame) => JSON.stringify(frame),
+  encode: (frame) => jsonText(frame, checkFrame(frame)),
   decode(data, from) {
     try {
       return toFrame(parse(data), from)

@@ -4,6 +4,7 @@
  * their strings bounded, and no `__proto__`, `constructor` or `prototype` key anywhere inside.
  */
 import { ErrorCode } from './codes.js'
+import { BINARY_KEY, type DataValue, fromBase64 } from './data.js'
 import type {
   ClientFrame,
   ErrorBody,
@@ -11,7 +12,6 @@ import type {
   EventFrame,
   Frame,
   HelloFrame,
-  JsonValue,
   PingFrame,
   PongFrame,
   PresenceMember,
@@ -102,39 +102,66 @@ class FieldReader {
     return v
   }
 
+  /** A finite number above 0 (not necessarily an integer: a rate may be 0.5 a second). */
+  positive(field: string, v: unknown): number {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      this.fail(`"${field}" must be a number above 0`)
+    return v
+  }
+
   int(field: string): number {
     return this.offset(field)
   }
 
-  data(field: string): JsonValue {
+  data(field: string): DataValue {
     const v = this.raw[field]
     if (v === undefined) this.fail(`"${field}" is required`)
     return this.json(v, field)
   }
 
-  optData(field: string): JsonValue | undefined {
+  optData(field: string): DataValue | undefined {
     const v = this.raw[field]
     return v === undefined ? undefined : this.json(v, field)
   }
 
-  /** Walks a JSON value iteratively: bounded depth, no prototype keys. JSON.parse gave only JSON types. */
-  json(value: unknown, field: string): JsonValue {
-    const stack: Array<[unknown, number]> = [[value, 1]]
+  /**
+   * Walks a decoded value iteratively: bounded depth, no prototype keys, and bytes — a
+   * `Uint8Array` from MessagePack, or the JSON form `{ "$bin": "<base64>" }`, which becomes one.
+   * Anything else that is not a plain object or array (a MessagePack extension) is refused.
+   */
+  json(value: unknown, field: string): DataValue {
+    const root = { value }
+    const stack: Array<[Obj, string, number]> = [[root, 'value', 1]]
     while (stack.length > 0) {
-      const [v, depth] = stack.pop()!
-      if (typeof v !== 'object' || v === null) continue
+      const [holder, at, depth] = stack.pop()!
+      const v = holder[at]
+      if (typeof v !== 'object' || v === null || v instanceof Uint8Array) continue
       if (depth > DEFAULT_LIMITS.maxDepth)
         this.fail(`"${field}" is nested deeper than ${DEFAULT_LIMITS.maxDepth}`)
       if (Array.isArray(v)) {
-        for (const item of v) stack.push([item, depth + 1])
-      } else {
-        for (const key of Object.keys(v)) {
-          if (FORBIDDEN_KEYS.has(key)) this.fail(`"${field}" contains the forbidden key "${key}"`)
-          stack.push([(v as Obj)[key], depth + 1])
+        for (let i = 0; i < v.length; i++) stack.push([v as unknown as Obj, String(i), depth + 1])
+        continue
+      }
+      const proto = Object.getPrototypeOf(v)
+      if (proto !== Object.prototype && proto !== null) this.fail(`"${field}" holds a value of no plain type`)
+      const keys = Object.keys(v)
+      if (keys.length === 1 && keys[0] === BINARY_KEY) {
+        const text = (v as Obj)[BINARY_KEY]
+        if (typeof text !== 'string')
+          this.fail(`"${field}" has a "${BINARY_KEY}" that is not a base64 string`)
+        try {
+          holder[at] = fromBase64(text)
+        } catch {
+          this.fail(`"${field}" has a "${BINARY_KEY}" that is not valid base64`)
         }
+        continue
+      }
+      for (const key of keys) {
+        if (FORBIDDEN_KEYS.has(key)) this.fail(`"${field}" contains the forbidden key "${key}"`)
+        stack.push([v as Obj, key, depth + 1])
       }
     }
-    return value as JsonValue
+    return root.value as DataValue
   }
 
   since(): StreamPosition | undefined {
@@ -215,6 +242,14 @@ function serverFrame(r: FieldReader, raw: Obj, type: string): ServerFrame | unde
           maxPayload: r.offset('limits.maxPayload', limits.maxPayload),
           maxSubscriptions: r.offset('limits.maxSubscriptions', limits.maxSubscriptions),
         },
+      }
+      const rate = limits.rateLimit
+      if (rate !== undefined) {
+        if (!isObject(rate)) r.fail('"limits.rateLimit" must be an object')
+        hello.limits.rateLimit = {
+          capacity: r.positive('limits.rateLimit.capacity', rate.capacity),
+          refillPerSecond: r.positive('limits.rateLimit.refillPerSecond', rate.refillPerSecond),
+        }
       }
       // Other values are left to later versions: a client ignores what it does not know.
       if (raw.auth === 'required') hello.auth = 'required'

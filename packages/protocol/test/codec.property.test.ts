@@ -1,5 +1,6 @@
-// Property tests (fast-check): decode(encode(f)) equals f for generated frames; decode of any
-// string returns a valid frame or throws ProtocolError, and never touches Object.prototype.
+// Property tests (fast-check): decode(encode(f)) equals f for generated frames, bytes included, with
+// the JSON and the MessagePack codec; decode of any string (or bytes) returns a valid frame or
+// throws ProtocolError, and never touches Object.prototype.
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -11,6 +12,7 @@ import {
   ProtocolError,
   type ServerFrame,
 } from '../src/index.js'
+import { msgpackCodec } from '../src/msgpack-codec.js'
 
 const nameChar = fc.constantFrom(
   ...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-:.'.split(''),
@@ -21,7 +23,7 @@ const id = fc.string({ minLength: 1, maxLength: DEFAULT_LIMITS.maxIdLength })
 const offset = fc.nat()
 const safeKey = fc
   .string({ maxLength: 12 })
-  .filter((k) => !['__proto__', 'constructor', 'prototype'].includes(k))
+  .filter((k) => !['__proto__', 'constructor', 'prototype', '$bin'].includes(k))
 const json: fc.Arbitrary<JsonValue> = fc.letrec<{ value: JsonValue }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
@@ -30,6 +32,7 @@ const json: fc.Arbitrary<JsonValue> = fc.letrec<{ value: JsonValue }>((tie) => (
     fc.integer(),
     fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Object.is(d, -0)),
     fc.string(),
+    fc.uint8Array({ maxLength: 16 }),
     fc.array(tie('value'), { maxLength: 4 }),
     fc.dictionary(safeKey, tie('value'), { maxKeys: 4 }),
   ),
@@ -105,6 +108,31 @@ describe('properties', () => {
       fc.property(serverFrame, (f) => {
         expect(jsonCodec.decode(encodeFrame(f), 'server')).toEqual(f)
       }),
+    )
+  })
+  it('decode(encode(f)) equals f with the MessagePack codec, both directions', () => {
+    fc.assert(
+      fc.property(clientFrame, (f) => {
+        expect(msgpackCodec.decode(msgpackCodec.encode(f), 'client')).toEqual(f)
+      }),
+    )
+    fc.assert(
+      fc.property(serverFrame, (f) => {
+        expect(msgpackCodec.decode(msgpackCodec.encode(f), 'server')).toEqual(f)
+      }),
+    )
+  })
+  it('MessagePack decode of arbitrary bytes returns a frame or throws ProtocolError', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        try {
+          expect(typeof msgpackCodec.decode(bytes).type).toBe('string')
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err
+        }
+        assertPristinePrototype()
+      }),
+      { numRuns: 2000 },
     )
   })
 

@@ -43,6 +43,13 @@ const serverFrames: ServerFrame[] = [
     limits: { maxPayload: 65536, maxSubscriptions: 256 },
     auth: 'required',
   },
+  {
+    type: 'hello',
+    version: 1,
+    connectionId: 'c3',
+    heartbeat: 25000,
+    limits: { maxPayload: 65536, maxSubscriptions: 256, rateLimit: { capacity: 200, refillPerSecond: 0.5 } },
+  },
   { type: 'message', channel: 'chat:general', epoch: 'e1', offset: 42, data: { text: 'hi' } },
   { type: 'event', event: 'notice', data: 'maintenance at noon' },
   { type: 'event', event: '$system' },
@@ -249,5 +256,13 @@ describe('rejections', () => {
       ErrorCode.INVALID_FRAME,
       'server',
     )
+    const limits = '"maxPayload":1,"maxSubscriptions":1'
+    for (const rate of ['1', '{"capacity":0,"refillPerSecond":1}', '{"capacity":5,"refillPerSecond":null}']) {
+      rejects(
+        `{"type":"hello","version":1,"connectionId":"c","heartbeat":1,"limits":{${limits},"rateLimit":${rate}}}`,
+        ErrorCode.INVALID_FRAME,
+        'server',
+      )
+    }
   })
 })

@@ -129,6 +129,11 @@ export class ChannelStreams {
     const last = stream.last
     if (!last || (event.epoch === last.epoch && event.offset === last.offset + 1)) {
       this.deliver(stream, event)
+    } else if (last.offset === 0 && event.offset === 1) {
+      // The first message of a stream created since the channel was read empty: nothing came
+      // before it, whatever the epoch (an empty epoch can move before the first publish when
+      // another channel of its slot is published first; see @switchboard/broker's empty-epoch.ts).
+      this.deliver(stream, event)
     } else if (event.epoch !== last.epoch || event.offset > last.offset) {
       // A jump: hold this and what follows, and fill the gap first.
       stream.queue = [event]

@@ -17,6 +17,8 @@ export interface Keys {
   presence(channel: string): string
   /** The pub/sub channel that carries the channel's messages and presence changes. */
   pubsub(channel: string): string
+  /** Hash: `seed` and the generation of each slot, from which channels without a stream get their epoch. */
+  epochs(): string
   /** Set of the node ids that have ever added presence members and were not reaped yet. */
   nodes(): string
   /** String with an expiry, refreshed by the node's heartbeat: the node is alive while it exists. */
@@ -35,6 +37,7 @@ export function keysFor(prefix: string): Keys {
     idem: (channel) => `${prefix}idem:${channel}`,
     presence: (channel) => `${prefix}pres:${channel}`,
     pubsub: (channel) => `${prefix}ch:${channel}`,
+    epochs: () => `${prefix}epochs`,
     nodes: () => `${prefix}nodes`,
     node: (nodeId) => `${prefix}node:${nodeId}`,
     nodeMembers: (nodeId) => `${prefix}nm:${nodeId}`,

@@ -16,9 +16,9 @@ import type {
   RoutedEvent,
   RouteHandler,
 } from '@switchboard/broker'
-import { newEpoch } from '@switchboard/broker'
+import { BrokerOutcomeUnknownError } from '@switchboard/broker'
 import type { JsonValue, StreamPosition } from '@switchboard/protocol'
-import { Redis, type RedisOptions } from 'ioredis'
+import { Redis, type RedisOptions, ReplyError } from 'ioredis'
 import { ChannelStreams } from './channel-streams.js'
 import { type Keys, keysFor } from './keys.js'
 import { NodeRoutes } from './node-routes.js'
@@ -57,6 +57,8 @@ function connection(options: RedisBrokerOptions, role: string, commandTimeout: n
     // Fail instead of queueing: an operation Redis never saw must be reported as not done.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    // A command in flight when the connection dropped is never sent again behind its caller's back.
+    autoResendUnfulfilledCommands: false,
     commandTimeout,
     // A connection that stopped answering is destroyed this soon after we give up on it.
     disconnectTimeout: 500,
@@ -134,6 +136,7 @@ export class RedisBroker implements Broker {
     )
     this.routes = new NodeRoutes(this.redis, this.sub, this.keys, this.nodeId)
     this.ready = Promise.all([whenReady(this.redis), whenReady(this.sub)]).then(async () => {
+      await this.redis.hsetnx(this.keys.epochs(), 'seed', seedCandidate())
       await this.routes.start()
       await this.presence.heartbeat()
       this.presence.start()
@@ -148,7 +151,7 @@ export class RedisBroker implements Broker {
     const history = this.historyOf(channel)
     const historyTtl = history ? Math.min(history.ttlMs, this.channelTtlMs) : this.channelTtlMs
     const reply = (await PUBLISH.run(this.redis, this.channelKeys(channel), [
-      newEpoch(),
+      seedCandidate(),
       this.channelTtlMs,
       JSON.stringify(data),
       options.except === undefined ? 'null' : JSON.stringify(options.except),
@@ -157,7 +160,10 @@ export class RedisBroker implements Broker {
       Math.floor(this.now()),
       Math.ceil(historyTtl),
       this.keys.pubsub(channel),
-    ])) as [string, number, number]
+      channel,
+    ]).catch((err: unknown) => {
+      throw publishFailure(err)
+    })) as [string, number, number]
     return { epoch: reply[0], offset: reply[1] }
   }
 
@@ -226,14 +232,14 @@ export class RedisBroker implements Broker {
   }
 
   private channelKeys(channel: string): string[] {
-    return [this.keys.meta(channel), this.keys.hist(channel), this.keys.idem(channel)]
+    return [this.keys.meta(channel), this.keys.hist(channel), this.keys.idem(channel), this.keys.epochs()]
   }
 
   private async read(channel: string, mode: Array<string | number>): Promise<[string, number, string[]]> {
     if (this.closed) throw new Error('broker is closed')
     const reply = (await READ.run(this.redis, this.channelKeys(channel), [
-      newEpoch(),
-      this.channelTtlMs,
+      seedCandidate(),
+      channel,
       ...mode,
     ])) as [string, number, string[]]
     return [reply[0], reply[1], reply[2] ?? []]
@@ -253,6 +259,34 @@ export class RedisBroker implements Broker {
     while (drop < decoded.length && decoded[drop]!.at < oldest) drop++
     return drop > 0 ? decoded.slice(drop) : decoded
   }
+}
+
+/**
+ * A fresh candidate for the shared empty-epoch seed, sent with every script that may need it: the
+ * first to find none sets it. Fresh each time, so a Redis restarted empty gets a seed it never
+ * had, and its channels new epochs.
+ */
+function seedCandidate(): string {
+  return randomBytes(9).toString('base64url')
+}
+
+/**
+ * What a failed publish means. Redis answered with an error (`ReplyError`: the script did not
+ * run, or failed before its first write), or the command was never written (the connection was
+ * not ready: ioredis refuses at once, without an offline queue): not published, the error as it
+ * is. Anything else — the command timed out, or the connection dropped while it was in flight —
+ * may still be carried out by Redis (it may be asleep, or just slow): `BrokerOutcomeUnknownError`.
+ */
+function publishFailure(err: unknown): unknown {
+  if (err instanceof ReplyError) return err
+  if (err instanceof Error && err.message.includes("Stream isn't writeable")) return err
+  const reason = err instanceof Error ? err.message : String(err)
+  return new BrokerOutcomeUnknownError(
+    `publish sent to Redis but not confirmed (${reason}); it may still land`,
+    {
+      cause: err,
+    },
+  )
 }
 
 function whenReady(conn: Redis): Promise<void> {

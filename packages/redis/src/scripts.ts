@@ -28,27 +28,43 @@ export class LuaScript {
   }
 }
 
-/** Creates the channel's epoch if it has none (and drops leftovers of an older epoch). */
-const ENSURE_EPOCH = `
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-local created = false
-if not epoch then
-  epoch = ARGV[1]
-  created = true
-  redis.call('DEL', KEYS[2], KEYS[3])
-  redis.call('HSET', KEYS[1], 'epoch', epoch, 'offset', 0)
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+/**
+ * The epoch a channel without a stream reports, and its first publish creates (the algorithm of
+ * @switchboard/broker's empty-epoch.ts): the first 12 hex digits of SHA-1(seed \n generation \n
+ * channel). The `epochs` hash holds the seed (made once by whoever needs it first) and the
+ * generation of each of 4,096 slots (the first three hex digits of SHA-1(channel)); a channel's
+ * first publish moves its slot's generation, so its next stream, after this one expired, gets
+ * another epoch. Returns the epoch and the slot.
+ */
+const EMPTY_EPOCH = `
+local function empty_epoch(epochs, seed_candidate, channel)
+  redis.call('HSETNX', epochs, 'seed', seed_candidate)
+  local seed = redis.call('HGET', epochs, 'seed')
+  local slot = tostring(tonumber(string.sub(redis.sha1hex(channel), 1, 3), 16))
+  local generation = redis.call('HGET', epochs, slot) or '0'
+  return string.sub(redis.sha1hex(seed .. '\\n' .. generation .. '\\n' .. channel), 1, 12), slot
 end
 `
 
 /**
- * KEYS: meta, hist, idem. ARGV: new epoch, channel ttl ms, data JSON, except JSON, idempotency
- * key or '', history size (0: none), now ms, history ttl ms, pub/sub channel.
+ * KEYS: meta, hist, idem, epochs. ARGV: seed candidate, channel ttl ms, data JSON, except JSON,
+ * idempotency key or '', history size (0: none), now ms, history ttl ms, pub/sub channel,
+ * channel. The first publish of a stream creates it in the channel's empty epoch (dropping
+ * leftovers of an older one).
  * Returns { epoch, offset, 1 } for a new message, { epoch, offset, 0 } for a known key.
  */
 export const PUBLISH = new LuaScript(
   'publish',
-  `${ENSURE_EPOCH}
+  `${EMPTY_EPOCH}
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then
+  local slot
+  epoch, slot = empty_epoch(KEYS[4], ARGV[1], ARGV[10])
+  redis.call('HINCRBY', KEYS[4], slot, 1)
+  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'offset', 0)
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
 local key = ARGV[5]
 if key ~= '' then
   local seen = redis.call('ZSCORE', KEYS[3], key)
@@ -73,15 +89,17 @@ return {epoch, offset, 1}
 )
 
 /**
- * KEYS: meta, hist, idem. ARGV: new epoch, channel ttl ms, mode, then for 'since' the epoch and
- * offset resumed from, for 'recent' the limit. Mode 'pos' only reads (or creates) the position.
+ * KEYS: meta, hist, idem, epochs. ARGV: seed candidate, channel, mode, then for 'since' the
+ * epoch and offset resumed from, for 'recent' the limit. Mode 'pos' only reads the position.
+ * Never creates a stream: a channel without one answers offset 0 of its empty epoch.
  * Returns { epoch, head offset, entries } — for 'since' the entries from offset+1 on (or the
  * oldest retained ones if offset+1 was trimmed), for 'recent' the latest `limit`.
  */
 export const READ = new LuaScript(
   'read',
-  `${ENSURE_EPOCH}
-if created then return {epoch, 0, {}} end
+  `${EMPTY_EPOCH}
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then return {empty_epoch(KEYS[4], ARGV[1], ARGV[2]), 0, {}} end
 local head = tonumber(redis.call('HGET', KEYS[1], 'offset'))
 local mode = ARGV[3]
 if mode == 'pos' then return {epoch, head, {}} end

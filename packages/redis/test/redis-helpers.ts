@@ -30,6 +30,25 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
+/** How many keys there are under `prefix` on the Redis at `url` (SCAN). */
+export async function countKeys(url: string, prefix: string): Promise<number> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  redis.on('error', () => {})
+  try {
+    await redis.connect()
+    let count = 0
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
+      count += keys.length
+      cursor = next
+    } while (cursor !== '0')
+    return count
+  } finally {
+    redis.disconnect()
+  }
+}
+
 /** The shared `until`, with the longer default a Redis restart needs. */
 export const until = (check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what?: string) =>
   waitUntil(check, timeoutMs, what)
@@ -55,7 +74,19 @@ export class PrivateRedis {
     if (this.child && this.child.exitCode === null) return
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      // DEBUG SLEEP (a Redis that stalls) is allowed from localhost.
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--enable-debug-command',
+        'local',
+      ],
       { stdio: 'ignore' },
     )
     this.child = child

@@ -18,6 +18,7 @@ import type {
   ReplyData,
   RequestData,
   RequestName,
+  SchemaMap,
   SubscribeResult,
   UntypedEventMap,
 } from '@switchboard/protocol'
@@ -57,8 +58,15 @@ export interface SwitchboardOptions<M extends EventMap = UntypedEventMap, D = Co
   requestTimeout?: number
   /** Answers plain HTTP requests on the created server (after `/healthz`); default 404. */
   onRequest?: (req: IncomingMessage, res: ServerResponse) => void
-  /** Per-channel options by pattern: history, presence, clientPublish. */
+  /** Per-channel options by pattern: history, presence, clientPublish, schema. */
   channels?: ChannelOptionsMap
+  /**
+   * Validators for requests, server events and channels in one object (see `defineSchemas` and
+   * `InferEventMap` in @switchboard/protocol): a request's `data` validator is the default schema
+   * of its `handle`, an event's runs in `conn.send`/`sendTo`, a channel pattern's is that
+   * pattern's `schema` option. docs/server.md shows it with zod and valibot.
+   */
+  schemas?: SchemaMap
   /** Default: an in-memory broker configured from `channels`. */
   broker?: Broker
   /** Milliseconds between WebSocket pings; a peer that misses one whole interval is dropped. 0 = off. */
@@ -152,7 +160,21 @@ export interface Switchboard<M extends EventMap = UntypedEventMap, D = Connectio
     schema: S,
     handler: (conn: Connection<M, D>, data: StandardSchemaV1.InferOutput<S>) => MaybePromise<ReplyData<M, E>>,
   ): this
-  /** Publishes to every subscriber of the channel; resolves once the broker accepted it. */
+  /**
+   * Gives a server event a Standard Schema validator: `conn.send` and `sendTo` then send what it
+   * gives for their data, and throw a SwitchboardError `invalid_payload` (with the issues) when
+   * the data fails it. It must validate synchronously. A TypeError for an invalid name, an event
+   * that has one already, or something that is not a validator.
+   */
+  event<E extends EventName<M>>(event: E, schema: StandardSchemaV1<unknown, EventData<M, E>>): this
+  /**
+   * Publishes to every subscriber of the channel; resolves with the message's `{ epoch, offset }`
+   * once the broker accepted it. `data` is JSON's values plus bytes (`Uint8Array`, `Buffer`,
+   * `ArrayBuffer`, which subscribers get as `Uint8Array`). A channel with a `schema` publishes
+   * what it gives. Rejects with a SwitchboardError `invalid_payload` for data that fails the
+   * schema (with its issues) or that no codec can carry (a BigInt, a cycle, a Map, a class
+   * instance…), before the broker takes an offset; with a TypeError for an invalid channel name.
+   */
   publish<N extends ChannelName<M>>(
     channel: N,
     data: ChannelData<M, N>,

@@ -10,6 +10,7 @@ export {
   type BrokerEvent,
   type BrokerListener,
   type BrokerMessage,
+  BrokerOutcomeUnknownError,
   type BrokerPresence,
   type BrokerPresenceApi,
   type BrokerReset,

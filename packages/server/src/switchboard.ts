@@ -7,6 +7,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { type Broker, MemoryBroker } from '@switchboard/broker'
 import {
+  checkData,
   DEFAULT_LIMITS,
   type EventMap,
   isValidChannel,
@@ -18,8 +19,10 @@ import {
 import type { Logger, PublishOptionsFor, Switchboard, SwitchboardOptions } from './api.js'
 import { AdmissionControl } from './auth/admission.js'
 import { TokenSessions } from './auth/auth-session.js'
+import { guardBroker } from './channels/broker-guard.js'
 import { ChannelHub } from './channels/channel-hub.js'
-import { ChannelRules } from './channels/channel-options.js'
+import { ChannelRules, withChannelSchemas } from './channels/channel-options.js'
+import { publishable } from './channels/publishable.js'
 import { Subscriptions } from './channels/subscriptions.js'
 import type { ClientConnection, ConnectionData } from './connection/connection.js'
 import {
@@ -33,6 +36,7 @@ import { HttpTransports } from './http/http-transports.js'
 import { drain } from './lifecycle/drain.js'
 import { builtinRequests } from './requests/builtin-requests.js'
 import { type AnyHandler, HandlerRegistry } from './requests/handlers.js'
+import { EventSchemas } from './schemas/event-schemas.js'
 
 const consoleLogger: Logger = {
   info: (m) => console.log(m),
@@ -87,9 +91,13 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
   const sessions = o.tokenAuth
     ? new TokenSessions<ClientConnection>(o.tokenAuth, (m, err) => log.error(m, err))
     : undefined
-  const rules = new ChannelRules(o.channels)
+  const rules = new ChannelRules(withChannelSchemas(o.channels, o.schemas?.channels))
+  const events = new EventSchemas(o.schemas?.events)
+  const requestSchemas = o.schemas?.requests ?? {}
   const broker: Broker = o.broker ?? new MemoryBroker({ history: (channel) => rules.get(channel).history })
-  const hub = new ChannelHub(broker)
+  // Every part below gets the guarded broker: a broker failure is `unavailable` (or `timeout`), logged.
+  const guarded = guardBroker(broker, log)
+  const hub = new ChannelHub(guarded)
   const memberOf = (conn: ClientConnection): PresenceMember => {
     const who = o.presence?.(conn) ?? { userId: sessions?.subject(conn) ?? conn.id }
     const member: PresenceMember = { userId: who.userId, connectionId: conn.id }
@@ -106,7 +114,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     maxProtocolErrors: o.maxProtocolErrors ?? 10,
   }
   const subscriptions = new Subscriptions({
-    broker,
+    broker: guarded,
     hub,
     rules,
     maxSubscriptions: limits.maxSubscriptions,
@@ -118,7 +126,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     log.error(`handler "${event}" failed:`, err),
   )
   const builtins = builtinRequests<ClientConnection>({
-    broker,
+    broker: guarded,
     rules,
     maySubscribe: (conn, channel) => subscriptions.maySubscribe(conn, channel),
   })
@@ -142,6 +150,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     sessions,
     subscriptions,
     handlers,
+    events,
     onAuth: o.onAuth,
     releaseIp: (ip) => admission.release(ip),
     log,
@@ -198,15 +207,23 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
       ;(registry.listeners[event] as Set<unknown>).delete(listener)
       return sb
     },
+    event(name: string, schema: StandardSchemaV1) {
+      events.set(name, schema)
+      return sb
+    },
     handle(event: string, schemaOrHandler: unknown, maybeHandler?: unknown) {
       const { schema, handler } = handlerArgs(event, schemaOrHandler, maybeHandler)
-      handlers.register(event, schema, handler)
+      // Without a schema of its own, the handler gets the one `schemas.requests` gives its event.
+      handlers.register(event, schema ?? requestSchemas[event]?.data, handler)
       return sb
     },
     async publish(channel, data, options: PublishOptionsFor<EventMap, unknown> = {}) {
       if (!isValidChannel(channel)) throw new TypeError(`invalid channel name "${channel}"`)
+      // Refused before the broker takes an offset: no history ever holds what cannot be sent.
+      const checked = publishable(rules, channel, data)
+      const value = checked instanceof Promise ? await checked : checked
       const except = typeof options.except === 'string' ? options.except : options.except?.id
-      return broker.publish(channel, data as JsonValue, { except, key: options.key })
+      return guarded.publish(channel, value, { except, key: options.key })
     },
     async sendTo(connectionId, event, data) {
       // A local connection directly (which checks the event name too), else through the broker
@@ -214,7 +231,9 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
       const conn = connections.get(connectionId)
       if (conn) return conn.send(event, data)
       if (!isValidEventName(event)) throw new TypeError(`invalid event name "${event}"`)
-      return broker.route(connectionId, data === undefined ? { event } : { event, data: data as JsonValue })
+      const value = events.data(event, data)
+      if (value !== undefined) checkData(value)
+      return broker.route(connectionId, value === undefined ? { event } : { event, data: value as JsonValue })
     },
     async subscribe(conn, channel) {
       const own = local(conn)

@@ -17,9 +17,18 @@ describe('connection', () => {
     const hello = c.frames[0]
     expect(hello).toMatchObject({ type: 'hello', version: 1, heartbeat: 1234 })
     expect(hello).toMatchObject({ limits: { maxPayload: 65536, maxSubscriptions: 256 } })
+    // The default rate limit, so a client can pace itself under it.
+    expect(hello).toMatchObject({ limits: { rateLimit: { capacity: 200, refillPerSecond: 100 } } })
     await until(() => ids.length === 1)
     expect(hello?.type === 'hello' && hello.connectionId).toBe(ids[0])
     expect(c.ws.protocol).toBe('switchboard.v1')
+  })
+
+  it('announces no rate limit in hello when it is not finite (JSON has no Infinity)', async () => {
+    const { client } = await setup({ rateLimit: { capacity: Number.POSITIVE_INFINITY } })
+    const c = await client()
+    expect(c.frames[0]).toMatchObject({ type: 'hello', limits: { maxPayload: 65536 } })
+    expect(c.frames[0]?.type === 'hello' && c.frames[0].limits).not.toHaveProperty('rateLimit')
   })
 
   it('sends events with conn.send and reports disconnects', async () => {

@@ -30,6 +30,7 @@ describe('optional peers', () => {
     for (const pkg of ['protocol', 'broker', 'server'])
       install(join(root, 'packages', pkg), `@switchboard/${pkg}`)
     install(join(root, 'node_modules/ws'), 'ws')
+    install(join(root, 'node_modules/@msgpack/msgpack'), '@msgpack/msgpack')
     writeFileSync(join(project, 'package.json'), JSON.stringify({ type: 'module', private: true }))
     writeFileSync(
       join(project, 'main.mjs'),

@@ -20,7 +20,16 @@ export interface BrokerFactoryOptions {
   now: () => number
 }
 
-export type BrokerFactory = (options: BrokerFactoryOptions) => Promise<Broker>
+export type BrokerFactory<B extends Broker = Broker> = (options: BrokerFactoryOptions) => Promise<B>
+
+export interface BrokerContractOptions<B extends Broker> {
+  /**
+   * How much the broker stores, in any unit that grows with the channels it keeps (MemoryBroker:
+   * its channel count; Redis: the keys under its prefix). With it, the suite also proves that
+   * reading channels that were never published stores nothing.
+   */
+  storedState?: (broker: B) => Promise<number> | number
+}
 
 /** Channels named `h…` keep 5 messages (or `ttl…`: 5 messages for 1 s); the others keep none. */
 function historyOf(channel: string): ResolvedHistory | undefined {
@@ -31,7 +40,11 @@ function historyOf(channel: string): ResolvedHistory | undefined {
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 10))
 
-export function describeBrokerContract(name: string, makeBroker: BrokerFactory): void {
+export function describeBrokerContract<B extends Broker>(
+  name: string,
+  makeBroker: BrokerFactory<B>,
+  options: BrokerContractOptions<B> = {},
+): void {
   describe(`Broker contract: ${name}`, () => {
     const open: Broker[] = []
     let clock = 1_000_000
@@ -39,7 +52,7 @@ export function describeBrokerContract(name: string, makeBroker: BrokerFactory):
       for (const b of open.splice(0)) await b.close().catch(() => {})
     })
 
-    async function broker(): Promise<Broker> {
+    async function broker(): Promise<B> {
       clock = 1_000_000
       const b = await makeBroker({ history: historyOf, now: () => clock })
       open.push(b)
@@ -222,6 +235,34 @@ export function describeBrokerContract(name: string, makeBroker: BrokerFactory):
         }
       })
 
+      it('a channel never published: offset 0 of a stable epoch, and its first publish lands in it', async () => {
+        const b = await broker()
+        for (const channel of ['h-fresh', 'plain-fresh']) {
+          const pos = await b.position(channel)
+          expect(pos.offset).toBe(0)
+          expect(pos.epoch).not.toBe('')
+          // Read again, and read every other way: the same position, nothing kept in between.
+          expect(await b.position(channel)).toEqual(pos)
+          expect(await b.history(channel, pos)).toEqual({ complete: true, messages: [], position: pos })
+          expect(await b.recent(channel, 10)).toEqual({ messages: [], position: pos })
+          expect(await b.presence.list(channel)).toEqual([])
+          // A subscriber told `pos` before the first publish gets that publish at pos.offset + 1.
+          const events = await listen(b, channel)
+          expect(await b.publish(channel, 'first')).toEqual({ epoch: pos.epoch, offset: 1 })
+          await flush()
+          expect(events).toEqual([{ kind: 'message', channel, epoch: pos.epoch, offset: 1, data: 'first' }])
+        }
+      })
+
+      it('a position read before the first publish, with nobody listening, resumes complete', async () => {
+        const b = await broker()
+        const before = await b.position('h-later')
+        await b.publish('h-later', 'first')
+        const h = await b.history('h-later', before)
+        expect(h.complete).toBe(true)
+        expect(h.messages.map((m) => [m.epoch, m.offset, m.data])).toEqual([[before.epoch, 1, 'first']])
+      })
+
       it('a channel without history: complete only at the head', async () => {
         const b = await broker()
         await listen(b, 'plain') // keeps the channel alive
@@ -356,6 +397,48 @@ export function describeBrokerContract(name: string, makeBroker: BrokerFactory):
         expect(await b.position('h-room')).toEqual(before)
       })
     })
+    const { storedState } = options
+    if (storedState) {
+      describe('reading a channel stores nothing', () => {
+        /** Channels with history (`h…`) and without, never published. */
+        const names = (tag: string) =>
+          Array.from({ length: 40 }, (_, i) => [`h-${tag}${i}`, `${tag}${i}`]).flat()
+
+        it('position, history, recent and presence lists of unknown channels leave nothing behind', async () => {
+          const b = await broker()
+          const before = await storedState(b)
+          for (const channel of names('read')) {
+            const pos = await b.position(channel)
+            await b.history(channel, pos)
+            await b.history(channel, { epoch: 'from-elsewhere', offset: 3 })
+            await b.recent(channel, 10)
+            await b.presence.list(channel)
+          }
+          expect(await storedState(b)).toBe(before)
+        })
+
+        it('subscribe then unsubscribe, presence add then remove, on unknown channels leave nothing', async () => {
+          const b = await broker()
+          const before = await storedState(b)
+          for (const channel of names('sub')) {
+            await listen(b, channel)
+            await b.position(channel)
+            await b.presence.add(channel, { userId: 'u', connectionId: 'c1' })
+            await b.presence.remove(channel, 'c1')
+            await b.unsubscribe(channel)
+          }
+          expect(await storedState(b)).toBe(before)
+        })
+
+        it('a publish is stored (the measure sees channels)', async () => {
+          const b = await broker()
+          const before = await storedState(b)
+          await b.publish('h-kept', 'x')
+          expect(await storedState(b)).toBeGreaterThan(before)
+        })
+      })
+    }
+
     describe('route: an event for one connection', () => {
       /** An id as the server makes them on this broker's node. */
       const idOf = (b: Broker, local: string) => (b.nodeId === undefined ? local : `${b.nodeId}.${local}`)

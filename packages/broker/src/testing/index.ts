@@ -4,5 +4,13 @@
  *
  *   import { describeBrokerContract } from '@switchboard/broker/testing'
  *   describeBrokerContract('MyBroker', async ({ history, now }) => new MyBroker({ history, now }))
+ *
+ * A third argument, `{ storedState: (broker) => size }`, adds the cases proving that reading
+ * channels that were never published stores nothing.
  */
-export { type BrokerFactory, type BrokerFactoryOptions, describeBrokerContract } from './broker-contract.js'
+export {
+  type BrokerContractOptions,
+  type BrokerFactory,
+  type BrokerFactoryOptions,
+  describeBrokerContract,
+} from './broker-contract.js'

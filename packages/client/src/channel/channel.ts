@@ -59,7 +59,10 @@ export interface ChannelEvents<T> {
   error: SwitchboardError
 }
 
-export type SubscribeOutcome = { ok: true; result: SubscribeResult } | { ok: false; error: SwitchboardError }
+/** `replied`: the error is the server's answer (not the client's own timer or a drop). */
+export type SubscribeOutcome =
+  | { ok: true; result: SubscribeResult }
+  | { ok: false; error: SwitchboardError; replied?: boolean }
 
 export interface PublishOptions {
   timeout?: number
@@ -81,7 +84,7 @@ export interface ChannelHost {
   publish(channel: string, data: unknown, options?: PublishOptions): Promise<PublishResult>
 }
 
-/** Delays between subscribes the server answered `unavailable`: 0.25 s doubling to 10 s, jittered. */
+/** Delays between subscribes the server refused for now: 0.25 s doubling to 10 s, jittered. */
 const RETRY_BACKOFF = createBackoff({ base: 250, max: 10_000 })
 
 export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
@@ -237,7 +240,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
     this.#host.sendSubscribe(this.name, since, (outcome) => {
       if (generation !== this.#generation) return
       if (outcome.ok) this.#subscribed(outcome.result, since)
-      else this.#failed(outcome.error)
+      else this.#failed(outcome.error, outcome.replied === true)
     })
   }
 
@@ -259,13 +262,18 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
     }
   }
 
-  #failed(error: SwitchboardError): void {
-    // A lost connection resubscribes by itself; a timeout waits for the next connection.
-    if (error.code === ErrorCode.DISCONNECTED) return
-    if (error.code === ErrorCode.UNAVAILABLE || error.code === ErrorCode.RATE_LIMITED) {
-      // The server could not reach its broker (Redis restarting), or refused the frame as over its
-      // rate limit: nothing was applied, so try again after a backoff, as long as the
-      // subscription is still wanted on this connection.
+  #failed(error: SwitchboardError, replied: boolean): void {
+    const { code } = error
+    // A lost connection resubscribes by itself; no reply in time waits for the next connection.
+    if (code === ErrorCode.DISCONNECTED) return
+    if (
+      code === ErrorCode.UNAVAILABLE ||
+      code === ErrorCode.RATE_LIMITED ||
+      (replied && code === ErrorCode.TIMEOUT)
+    ) {
+      // The server could not reach its broker (Redis restarting), its broker did not answer in
+      // time, or it refused the frame as over its rate limit: try again after a backoff, as long
+      // as the subscription is still wanted on this connection.
       const generation = this.#generation
       this.#setState('subscribing', 'retry')
       this.#retryTimer = setTimeout(
@@ -275,7 +283,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
         },
         RETRY_BACKOFF(this.#retries++),
       )
-    } else if (error.code !== ErrorCode.TIMEOUT) {
+    } else if (code !== ErrorCode.TIMEOUT) {
       this.#wanted = false
       this.#setState('unsubscribed', 'subscribe_failed')
     }

@@ -91,3 +91,14 @@ export interface RequestOptions {
    */
   idempotent?: boolean
 }
+
+export interface CloseOptions {
+  /**
+   * Wait for the answers first: the publishes and requests in flight or queued (and queued emits)
+   * are sent and answered — or fail — before the socket closes. Default true. While waiting, the
+   * client takes no new request, publish or emit (they fail with `disconnected`).
+   */
+  flush?: boolean
+  /** The longest wait for them, in ms; what is left then fails with `disconnected`. Default 5 000. */
+  timeout?: number
+}

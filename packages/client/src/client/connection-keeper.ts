@@ -80,6 +80,7 @@ export class ConnectionKeeper {
   async hello(hello: HelloFrame): Promise<void> {
     const host = this.#host
     const connection = this.#connection
+    host.requests.limit(hello.limits.rateLimit)
     this.#startHeartbeat(hello.heartbeat)
     const { getToken } = this.#options
     let token: string | null | undefined
@@ -190,7 +191,8 @@ export class ConnectionKeeper {
     this.#pingTimer = setInterval(() => {
       check()
       if (this.#pingTimer === undefined) return
-      requests.write(ping, undefined)
+      // A ping does not wait behind paced frames: its answer is how liveness is judged.
+      requests.write(ping, undefined, false)
       sentAt = Date.now()
       clearTimeout(this.#livenessTimer)
       this.#livenessTimer = setTimeout(check, margin)

@@ -15,7 +15,10 @@ export interface PendingOptions {
 }
 
 /** How a request ended, reported synchronously to the owner (the promise settles a microtask later). */
-export type Outcome = { ok: true; data: JsonValue | undefined } | { ok: false; error: SwitchboardError }
+export type Outcome =
+  | { ok: true; data: JsonValue | undefined }
+  /** `replied`: the error is the server's answer (not the client's own timer, a drop, an abort). */
+  | { ok: false; error: SwitchboardError; replied?: boolean }
 
 export class PendingRequest {
   readonly frame: ClientFrame
@@ -59,8 +62,9 @@ export class PendingRequest {
     if (this.#finish({ ok: true, data })) this.#resolve(data)
   }
 
-  reject(error: SwitchboardError): void {
-    if (this.#finish({ ok: false, error })) this.#reject(error)
+  /** Fails the request; `replied` when `error` is the server's answer. */
+  reject(error: SwitchboardError, replied = false): void {
+    if (this.#finish({ ok: false, error, replied })) this.#reject(error)
   }
 
   readonly #onAbort = (): void => {

@@ -4,13 +4,22 @@
  * now, waits for the handshake, or is refused, and what a dropped link does to each request:
  * idempotent ones are resent after the reconnect, the others fail with `disconnected`. A frame is
  * encoded once, when it is made: data JSON cannot carry (a BigInt, a cycle) and a frame over the
- * server's `maxPayload` fail there and then, and are never sent.
+ * server's `maxPayload` fail there and then, and are never sent. What is written goes out no faster
+ * than the server's announced rate (`SendPacer`); a refusal that says "not done, try again" is
+ * sent again after a backoff (`retryable`); and `drain` lets `close()` wait for the answers.
  */
-import { type ClientFrame, ErrorCode, encodeFrame } from '@switchboard/protocol'
+import {
+  type ClientFrame,
+  ErrorCode,
+  encodeFrame,
+  type HelloLimits,
+  type ReplyFrame,
+} from '@switchboard/protocol'
 import { createBackoff } from '../util/backoff.js'
 import { SwitchboardError } from '../util/errors.js'
 import type { ConnectionState } from './client-types.js'
 import { type Outcome, PendingRequest } from './pending-request.js'
+import { SendPacer } from './send-pacer.js'
 
 /** A frame that wants a reply: it carries the id the reply will carry. */
 export type IdFrame = ClientFrame & { id: string }
@@ -29,8 +38,21 @@ export interface RequestTableOptions {
   transport: { send(text: string): unknown }
 }
 
-/** Delay before resending a frame the server refused as `rate_limited`: 250 ms doubling to 5 s, jittered. */
-const RATE_LIMITED_BACKOFF = createBackoff({ base: 250, max: 5_000 })
+/** Delay before resending a frame the server refused for now: 250 ms doubling to 5 s, jittered. */
+const RETRY_BACKOFF = createBackoff({ base: 250, max: 5_000 })
+
+/**
+ * Whether a refusal from the server means the frame was not carried out (or, `timeout` for a
+ * publish, that its outcome is unknown — a resend with its idempotency key lands once), so the
+ * table sends it again: a publish after `rate_limited`, `unavailable` or `timeout`; a request
+ * after `rate_limited`, or `unavailable` when it is idempotent. Subscribes are their channel's.
+ */
+function retryable(request: PendingRequest, code: string): boolean {
+  const { type } = request.frame
+  if (code === ErrorCode.RATE_LIMITED) return type === 'publish' || type === 'request'
+  if (code === ErrorCode.UNAVAILABLE) return type === 'publish' || (type === 'request' && request.idempotent)
+  return code === ErrorCode.TIMEOUT && type === 'publish'
+}
 
 export class RequestTable {
   readonly #pending = new Map<string, PendingRequest>()
@@ -38,8 +60,16 @@ export class RequestTable {
   #outbox: Outgoing[] = []
   #nextId = 0
   readonly #retries = new WeakMap<PendingRequest, number>()
-  /** Requests waiting out a `rate_limited` backoff: neither on the wire nor in the outbox. */
+  /** Requests waiting out a retry backoff: neither on the wire nor in the outbox. */
   readonly #backingOff = new Map<PendingRequest, ReturnType<typeof setTimeout>>()
+  readonly #pacer = new SendPacer()
+  /** Frames written while the pacer had no token: they leave in order as tokens come. */
+  #paced: Outgoing[] = []
+  #pacing: ReturnType<typeof setTimeout> | undefined
+  /** Set by `drain`: new frames are refused; called once nothing is left to wait for. */
+  #closing = false
+  #drained: (() => void) | undefined
+  #draining: Promise<void> | undefined
   /** The server's largest message in bytes, from `hello`; unknown before the first one. */
   maxPayload: number | undefined
 
@@ -71,6 +101,7 @@ export class RequestTable {
       (outcome) => {
         this.#pending.delete(frame.id)
         onOutcome?.(outcome)
+        this.#checkDrained()
       },
     )
     if (!request.settled) this.#pending.set(frame.id, request)
@@ -127,14 +158,14 @@ export class RequestTable {
    * Sends the frame when connected, queues it while (re)connecting, refuses it when closed or when
    * the queue is full (the request, if any, is rejected). False when refused.
    */
-  send(text: string, request: PendingRequest | undefined, state: ConnectionState): boolean {
+  send(text: string, request: PendingRequest | undefined, state: ConnectionState, retry = false): boolean {
+    if (state === 'closed' || (this.#closing && !retry)) {
+      request?.reject(new SwitchboardError(ErrorCode.DISCONNECTED, 'the client is closed'))
+      return false
+    }
     if (state === 'connected') {
       this.write(text, request)
       return true
-    }
-    if (state === 'closed') {
-      request?.reject(new SwitchboardError(ErrorCode.DISCONNECTED, 'the client is closed'))
-      return false
     }
     const { maxQueue } = this.#options
     if (this.#outbox.length >= maxQueue) {
@@ -149,32 +180,107 @@ export class RequestTable {
   }
 
   /**
-   * The server refused the request's frame as `rate_limited`: it was not carried out, so it is
-   * sent again after a backoff — a publish keeps its idempotency key — for as long as the
-   * request's own timeout allows. False for frames the table does not retry (subscribes, auth:
-   * their owners decide).
+   * A reply: settles its request — or, for a refusal `retryable` says to try again, sends the
+   * very same frame (a publish keeps its idempotency key) after a backoff, for as long as the
+   * request's own timeout allows.
    */
-  retryLater(request: PendingRequest, state: () => ConnectionState): boolean {
-    const { type } = request.frame
-    if (type !== 'publish' && type !== 'request') return false
+  reply(frame: ReplyFrame, state: () => ConnectionState): void {
+    const request = this.#pending.get(frame.id)
+    if (!request) return
+    if (frame.ok) {
+      request.resolve(frame.data)
+      return
+    }
+    const { code, message, details } = frame.error
+    if (!retryable(request, code)) {
+      request.reject(new SwitchboardError(code, message, details), true)
+      return
+    }
     const attempt = this.#retries.get(request) ?? 0
     this.#retries.set(request, attempt + 1)
     request.sent = false
     const timer = setTimeout(() => {
       this.#backingOff.delete(request)
-      if (!request.settled) this.send(request.text!, request, state())
-    }, RATE_LIMITED_BACKOFF(attempt))
+      if (!request.settled) this.send(request.text!, request, state(), true)
+    }, RETRY_BACKOFF(attempt))
     this.#backingOff.set(request, timer)
-    return true
   }
 
-  /** Writes the frame now and marks its request as on the wire. */
-  write(text: string, request: PendingRequest | undefined): void {
-    this.#options.transport.send(text)
+  /** The rate limit of a new connection, from its `hello` (none: frames are not paced). */
+  limit(rate: HelloLimits['rateLimit']): void {
+    this.#pacer.reset(rate)
+  }
+
+  /**
+   * Writes the frame — now, or after the frames already waiting for the pacer — and marks its
+   * request as on the wire. `paced: false` (a ping) goes at once, its token taken even into debt.
+   */
+  write(text: string, request: PendingRequest | undefined, paced = true): void {
     if (request) {
       request.sent = true
       request.text = text
     }
+    if (!paced) this.#pacer.take(true)
+    else if (this.#paced.length > 0 || this.#pacer.take() > 0) {
+      this.#paced.push({ text, request })
+      this.#pace()
+      return
+    }
+    this.#options.transport.send(text)
+  }
+
+  /** Sends the waiting frames as tokens allow (skipping what settled meanwhile), then waits for more. */
+  #pace(): void {
+    if (this.#pacing !== undefined) return
+    const paced = this.#paced
+    while (paced.length > 0) {
+      if (paced[0]!.request?.settled) {
+        paced.shift()
+        continue
+      }
+      const wait = this.#pacer.take()
+      if (wait > 0) {
+        this.#pacing = setTimeout(() => {
+          this.#pacing = undefined
+          this.#pace()
+        }, wait)
+        return
+      }
+      this.#options.transport.send(paced.shift()!.text)
+    }
+    this.#checkDrained()
+  }
+
+  /**
+   * `close()` is waiting: refuses new frames from now on, and resolves once no publish or request
+   * waits for its answer and no frame waits to be sent (what the caller still waits on), or after
+   * `timeout` ms. Undefined when there is nothing to wait for.
+   */
+  drain(timeout: number): Promise<void> | undefined {
+    this.#closing = true
+    if (this.#draining || this.#idle()) return this.#draining
+    this.#draining = new Promise((resolve) => {
+      const timer = setTimeout(() => this.#drained?.(), timeout)
+      this.#drained = () => {
+        this.#drained = this.#draining = undefined
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    return this.#draining
+  }
+
+  #idle(): boolean {
+    const waiting = (item: Outgoing) => !item.request?.settled
+    if (this.#outbox.some(waiting) || this.#paced.some(waiting)) return false
+    for (const request of this.#pending.values()) {
+      if (request.frame.type === 'publish' || request.frame.type === 'request') return false
+    }
+    return true
+  }
+
+  #checkDrained(): void {
+    if (this.#drained && this.#idle()) this.#drained()
   }
 
   /**
@@ -194,6 +300,7 @@ export class RequestTable {
       }
       this.write(item.text, item.request)
     }
+    this.#checkDrained()
   }
 
   /**
@@ -202,6 +309,10 @@ export class RequestTable {
    * queue fails too.
    */
   closed(willReconnect: boolean, code: number): void {
+    // What waited for the pacer is on this connection's account: its requests count as sent.
+    this.#paced = []
+    clearTimeout(this.#pacing)
+    this.#pacing = undefined
     const resend: Outgoing[] = []
     for (const request of this.#pending.values()) {
       if (!request.sent) continue
@@ -220,6 +331,8 @@ export class RequestTable {
       this.#outbox = []
       for (const request of waiting)
         request?.reject(new SwitchboardError(ErrorCode.DISCONNECTED, 'the client is closed'))
+      this.#closing = false
+      this.#drained?.()
     }
   }
 }

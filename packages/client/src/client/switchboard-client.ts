@@ -19,7 +19,6 @@ import type {
 } from '@switchboard/protocol'
 import {
   CloseCode,
-  ErrorCode,
   encodeFrame,
   encodeResume,
   type HelloFrame,
@@ -40,6 +39,7 @@ import { SwitchboardError } from '../util/errors.js'
 import { noop } from '../util/noop.js'
 import type {
   ClientEvents,
+  CloseOptions,
   ConnectionState,
   ConnectionStateReason,
   RequestOptions,
@@ -140,8 +140,26 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     this.#rws.connect()
   }
 
-  /** Closes for good (until `connect()`): pending and queued requests fail with `disconnected`. */
-  close(): void {
+  /**
+   * Closes for good (until `connect()`); resolves once closed. Unless `flush: false`, it first
+   * waits up to `timeout` ms (5 000) for the publishes and requests in flight or queued to be
+   * answered — over the current connection, or the next one if it is (re)connecting — taking no new
+   * ones meanwhile. What is still pending then fails with `disconnected`. With nothing to wait
+   * for (or `flush: false`) the client is closed when this returns.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    const waiting =
+      options.flush === false || this.#state === 'closed' || this.#state === 'disconnected'
+        ? undefined
+        : this.#requests.drain(options.timeout ?? 5_000)
+    if (!waiting) {
+      this.#closeNow()
+      return Promise.resolve()
+    }
+    return waiting.then(() => this.#closeNow())
+  }
+
+  #closeNow(): void {
     if (this.#state === 'closed') return
     this.#dropReason = 'close'
     this.#rws.close(CloseCode.NORMAL, 'client closed')
@@ -229,7 +247,9 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     isConnected: () => this.#state === 'connected',
     sendSubscribe: (channel, since, done) => this.#subscribe(channel, since, done),
     sendUnsubscribe: (channel) => {
-      if (this.#state === 'connected') this.#rws.send(encodeFrame({ type: 'unsubscribe', channel }))
+      // Through the table: it goes after a subscribe still waiting for the pacer.
+      if (this.#state === 'connected')
+        this.#requests.write(encodeFrame({ type: 'unsubscribe', channel }), undefined)
     },
     publish: (channel, data, options) => this.publish(channel as ChannelName<M>, data as never, options),
   }
@@ -268,18 +288,9 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
         this.#hello = frame
         void this.#keeper.hello(frame)
         return
-      case 'reply': {
-        const request = this.#requests.get(frame.id)
-        if (!request) return
-        if (frame.ok) request.resolve(frame.data)
-        else if (
-          frame.error.code === ErrorCode.RATE_LIMITED &&
-          this.#requests.retryLater(request, () => this.#state)
-        )
-          return
-        else request.reject(new SwitchboardError(frame.error.code, frame.error.message, frame.error.details))
+      case 'reply':
+        this.#requests.reply(frame, () => this.#state)
         return
-      }
       case 'message':
         this.#channels.get(frame.channel)?.handleMessage(frame)
         return

@@ -12,13 +12,7 @@
  */
 
 import type { Broker, BrokerData } from '@switchboard/broker'
-import {
-  CloseCode,
-  ErrorCode,
-  encodeFrame,
-  type ServerFrame,
-  type StreamPosition,
-} from '@switchboard/protocol'
+import { CloseCode, ErrorCode, type ServerFrame, type StreamPosition } from '@switchboard/protocol'
 import type { ClientConnection } from '../connection/connection.js'
 import { SwitchboardError } from '../errors.js'
 import { OutgoingBatch, OutgoingFrame } from '../transport/transport.js'
@@ -38,6 +32,8 @@ interface LocalChannel {
   batch: OutgoingBatch | undefined
   /** Members that need a look for every message: held ones, and those whose transport takes no batches. */
   special: number
+  /** Members that speak MessagePack: when all do, batches are measured without encoding JSON. */
+  packed: number
   /**
    * The latest position a live member here has been given: the last message fanned out, or a
    * later release point. Every live member has had the stream up to it.
@@ -81,6 +77,7 @@ export class ChannelHub {
         ready: Promise.resolve(),
         batch: undefined,
         special: 0,
+        packed: 0,
         last: undefined,
       }
       created.ready = this.broker.subscribe(channel, (event) =>
@@ -162,7 +159,9 @@ export class ChannelHub {
    */
   private setMember(local: LocalChannel, conn: ClientConnection, held: Held | undefined): void {
     const before = local.members.get(conn)
-    if (local.members.has(conn) && isSpecial(conn, before)) local.special--
+    if (local.members.has(conn)) {
+      if (isSpecial(conn, before)) local.special--
+    } else if (conn.packed) local.packed++
     local.members.set(conn, held)
     if (isSpecial(conn, held)) local.special++
     local.batch = undefined
@@ -171,6 +170,7 @@ export class ChannelHub {
   private deleteMember(local: LocalChannel, conn: ClientConnection): boolean {
     if (!local.members.has(conn)) return false
     if (isSpecial(conn, local.members.get(conn))) local.special--
+    if (conn.packed) local.packed--
     local.members.delete(conn)
     local.batch = undefined
     return true
@@ -179,7 +179,7 @@ export class ChannelHub {
   private deliver(local: LocalChannel, event: BrokerData): void {
     if (local.members.size === 0) return
     if (event.kind === 'message') local.last = { epoch: event.epoch, offset: event.offset }
-    const frame = new OutgoingFrame(encodeFrame(toFrame(event)))
+    const frame = OutgoingFrame.of(toFrame(event))
     // The publisher (except-sender) or, for presence, the member itself does not get the event:
     // such an event goes to each member on its own and ends the batch.
     const skip = event.kind === 'message' ? event.except : event.member.connectionId
@@ -204,7 +204,7 @@ export class ChannelHub {
       }
       return
     }
-    const batch = new OutgoingBatch(frame)
+    const batch = new OutgoingBatch(frame, local.packed === local.members.size)
     local.batch = batch
     // forEach rather than for-of with destructuring: no entry array per subscriber per message.
     local.members.forEach((held, conn) => {

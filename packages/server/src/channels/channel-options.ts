@@ -4,6 +4,7 @@
  * channel character, so it can only mean a pattern). An exact name wins over patterns; among
  * patterns the longest one wins, so `chat:admin:*` can override `chat:*`.
  */
+import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { ResolvedHistory } from '@switchboard/broker'
 
 export interface HistoryOptions {
@@ -20,6 +21,12 @@ export interface ChannelOptions {
   presence?: boolean
   /** Let clients publish with a `publish` frame (otherwise only the server publishes). */
   clientPublish?: boolean
+  /**
+   * A Standard Schema validator (zod, valibot…) every publication must pass — a client's publish
+   * frame and `sb.publish` alike; a failure answers `invalid_payload` with the issues. What it
+   * gives (after any transform) is what is published, stored and delivered.
+   */
+  schema?: StandardSchemaV1
 }
 
 export type ChannelOptionsMap = Record<string, ChannelOptions>
@@ -28,12 +35,14 @@ export interface ResolvedChannelOptions {
   history: ResolvedHistory | undefined
   presence: boolean
   clientPublish: boolean
+  schema: StandardSchemaV1 | undefined
 }
 
 const NONE: ResolvedChannelOptions = Object.freeze({
   history: undefined,
   presence: false,
   clientPublish: false,
+  schema: undefined,
 })
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
@@ -61,6 +70,7 @@ function resolve(options: ChannelOptions): ResolvedChannelOptions {
     history,
     presence: options.presence ?? false,
     clientPublish: options.clientPublish ?? false,
+    schema: options.schema,
   })
 }
 
@@ -70,6 +80,21 @@ function patternToRegExp(pattern: string): RegExp {
     .map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
     .join('.*')
   return new RegExp(`^${escaped}$`)
+}
+
+/**
+ * The channel options with the validators of a schema map (`schemas.channels`) added by pattern;
+ * a pattern's own `schema` option wins.
+ */
+export function withChannelSchemas(
+  map: ChannelOptionsMap = {},
+  schemas: Record<string, StandardSchemaV1> = {},
+): ChannelOptionsMap {
+  const merged: ChannelOptionsMap = { ...map }
+  for (const [pattern, schema] of Object.entries(schemas)) {
+    merged[pattern] = { schema, ...merged[pattern] }
+  }
+  return merged
 }
 
 /** The options of every channel, resolved once per name and cached (the cache is bounded). */

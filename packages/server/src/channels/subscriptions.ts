@@ -23,6 +23,7 @@ import type { ClientConnection } from '../connection/connection.js'
 import { SwitchboardError } from '../errors.js'
 import type { ChannelHub } from './channel-hub.js'
 import type { ChannelRules } from './channel-options.js'
+import { publishable } from './publishable.js'
 
 type MaybePromise<T> = T | Promise<T>
 
@@ -72,19 +73,25 @@ export class Subscriptions {
     await this.leave(conn, channel)
   }
 
-  /** A client's `publish` frame: allowed by the channel's options and the application, then the broker. */
+  /**
+   * A client's `publish` frame: allowed by the channel's options, valid for its schema (whose
+   * output is what is published), allowed by the application, then the broker.
+   */
   async publish(conn: ClientConnection, frame: PublishFrame): Promise<PublishResult> {
     const { channel, data } = frame
     if (!this.o.rules.get(channel).clientPublish) {
       throw new SwitchboardError(ErrorCode.FORBIDDEN, `clients may not publish to "${channel}"`)
     }
+    const value = await publishable(this.o.rules, channel, data)
     const allowed = this.o.authorize?.publish
-    if (allowed && !(await allowed(conn, channel, data))) {
+    if (allowed && !(await allowed(conn, channel, value))) {
       throw new SwitchboardError(ErrorCode.FORBIDDEN, `may not publish to "${channel}"`)
     }
     try {
-      return await this.o.broker.publish(channel, data, frame.key === undefined ? {} : { key: frame.key })
+      return await this.o.broker.publish(channel, value, frame.key === undefined ? {} : { key: frame.key })
     } catch (err) {
+      // The guarded broker already logged it and chose the answer (`timeout`: it may still land).
+      if (err instanceof SwitchboardError) throw err
       this.o.log.error(`broker refused a publish to "${channel}":`, err)
       throw new SwitchboardError(ErrorCode.UNAVAILABLE, 'the message could not be published; it was not sent')
     }

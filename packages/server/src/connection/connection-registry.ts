@@ -24,6 +24,7 @@ import type { Credentials, TokenSessions } from '../auth/auth-session.js'
 import type { Subscriptions } from '../channels/subscriptions.js'
 import { SwitchboardError } from '../errors.js'
 import type { HandlerRegistry, HandlerResult } from '../requests/handlers.js'
+import type { EventSchemas } from '../schemas/event-schemas.js'
 import type { Transport } from '../transport/transport.js'
 import { ClientConnection, type ConnectionHost, type ConnectionLimits } from './connection.js'
 import type { Heartbeat } from './heartbeat.js'
@@ -58,6 +59,8 @@ export interface ConnectionRegistryOptions {
   sessions: TokenSessions<ClientConnection> | undefined
   subscriptions: Subscriptions
   handlers: HandlerRegistry<ClientConnection>
+  /** Server events' validators (`sb.event`), run by `conn.send`. */
+  events: EventSchemas
   /** `onAuth`, for `auth` frames on a server without tokenAuth. */
   onAuth: ((conn: ClientConnection, token: string) => unknown) | undefined
   /** Gives back the connection's per-IP slot. */
@@ -97,7 +100,14 @@ export class ConnectionRegistry implements ConnectionHost {
       version: PROTOCOL_VERSION,
       connectionId: conn.id,
       heartbeat: heartbeat.intervalMs,
-      limits: { maxPayload: this.o.maxPayload, maxSubscriptions: this.limits.maxSubscriptions },
+      limits: {
+        maxPayload: this.o.maxPayload,
+        maxSubscriptions: this.limits.maxSubscriptions,
+        // So a client can pace itself under it. JSON has no Infinity: only a finite limit is told.
+        ...(Object.values(this.limits.rateLimit).every((n) => Number.isFinite(n) && n > 0)
+          ? { rateLimit: { ...this.limits.rateLimit } }
+          : {}),
+      },
       // A connection that must still send its token is told so, so a client without one can
       // stop at once instead of looking connected until the auth timeout.
       ...(sessions && !credentials ? { auth: 'required' as const } : {}),
@@ -121,7 +131,8 @@ export class ConnectionRegistry implements ConnectionHost {
   routedHere(connectionId: string, routed: RoutedEvent): boolean {
     const conn = this.connections.get(connectionId)
     if (!conn || !isValidEventName(routed.event)) return false
-    return conn.send(routed.event, routed.data)
+    // Validated (and transformed) once, on the node that sent it.
+    return conn.sendEvent(routed.event, routed.data)
   }
 
   // ---- ConnectionHost --------------------------------------------------------------------------
@@ -182,6 +193,14 @@ export class ConnectionRegistry implements ConnectionHost {
       this.closeWaiters.delete(conn)
       waiter()
     }
+  }
+
+  eventData(event: string, data: unknown): unknown {
+    return this.o.events.data(event, data)
+  }
+
+  unsendableReply(conn: ClientConnection, err: unknown): void {
+    this.o.log.error(`a reply to ${conn.id} could not be sent:`, err)
   }
 
   /** Runs an application listener; its exception is logged, never allowed to break the server. */

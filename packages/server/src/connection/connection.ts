@@ -17,7 +17,6 @@ import {
   decodeClientFrame,
   type ErrorBody,
   ErrorCode,
-  encodeFrame,
   isValidEventName,
   type JsonValue,
   ProtocolError,
@@ -27,6 +26,7 @@ import {
   type SubscribeFrame,
   type SubscribeResult,
 } from '@switchboard/protocol'
+import { msgpackCodec } from '@switchboard/protocol/msgpack'
 import { errorBody } from '../errors.js'
 import type { HandlerResult } from '../requests/handlers.js'
 import {
@@ -83,6 +83,10 @@ export interface ConnectionHost {
   mayAct(conn: ClientConnection): boolean
   activity(conn: ClientConnection): void
   closed(conn: ClientConnection, code: number, reason: string): void
+  /** The data to send for a server event: validated by the event's schema, when it has one (throws `invalid_payload`). */
+  eventData(event: string, data: unknown): unknown
+  /** A handler's reply held data no codec can carry (the error says what): logged, answered `internal`. */
+  unsendableReply(conn: ClientConnection, err: unknown): void
 }
 
 const NO_SUBSCRIPTIONS: ReadonlySet<string> = new Set()
@@ -126,8 +130,18 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
     return this.transport.kind
   }
 
+  /** Whether the connection speaks MessagePack (`switchboard.v1.msgpack`) rather than JSON. */
+  get packed(): boolean {
+    return this.transport.packed === true
+  }
+
   send(event: string, data: unknown): boolean {
     if (!isValidEventName(event)) throw new TypeError(`invalid event name "${event}"`)
+    return this.sendEvent(event, this.host.eventData(event, data))
+  }
+
+  /** @internal An `event` frame of data already validated (an event routed from another node). */
+  sendEvent(event: string, data: unknown): boolean {
     const frame: ServerFrame =
       data === undefined ? { type: 'event', event } : { type: 'event', event, data: data as JsonValue }
     return this.sendFrame(frame)
@@ -180,8 +194,9 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
     return this._state === 'open' && this.transport.sendBatch!(batch)
   }
 
+  /** Queues one frame; throws a SwitchboardError `invalid_payload` for data no codec can carry. */
   sendFrame(frame: ServerFrame, now = false): boolean {
-    return this.sendEncoded(new OutgoingFrame(encodeFrame(frame)), now)
+    return this.sendEncoded(OutgoingFrame.of(frame), now)
   }
 
   /** For the server's own bookkeeping of what this connection is subscribed to. */
@@ -195,7 +210,7 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
 
   /** @internal */
   onUnsupported(): void {
-    this.close(CloseCode.UNSUPPORTED_DATA, 'binary messages are not part of v1')
+    this.close(CloseCode.UNSUPPORTED_DATA, 'text and binary messages: only the kind of the subprotocol')
   }
 
   /** @internal */
@@ -204,11 +219,14 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
   }
 
   /** @internal */
-  onMessage(text: string): void {
+  onMessage(data: string | Uint8Array): void {
     if (this.state !== 'open') return
     let frame: ClientFrame
     try {
-      frame = decodeClientFrame(text)
+      frame =
+        typeof data === 'string'
+          ? decodeClientFrame(data)
+          : (msgpackCodec.decode(data, 'client') as ClientFrame)
     } catch (err) {
       const e =
         err instanceof ProtocolError ? err : new ProtocolError(ErrorCode.INVALID_FRAME, 'unreadable frame')
@@ -325,19 +343,21 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
       this.sendFrame({ type: 'reply', id, ok: false, error: result.error }, now)
       return
     }
-    let text: string
+    let frame: OutgoingFrame
     try {
-      text = encodeFrame(
+      frame = OutgoingFrame.of(
         result.data === undefined
           ? { type: 'reply', id, ok: true }
           : { type: 'reply', id, ok: true, data: result.data },
       )
-    } catch {
-      // The handler returned something JSON cannot carry (a BigInt, a cycle).
+    } catch (err) {
+      // The handler returned something no codec can carry (a BigInt, a cycle, a Map): a bug of
+      // the application's, logged by the host, answered as internal.
+      this.host.unsendableReply(this, err)
       this.sendFrame({ type: 'reply', id, ok: false, error: errorBody(undefined) }, now)
       return
     }
-    this.sendEncoded(new OutgoingFrame(text), now)
+    this.sendEncoded(frame, now)
   }
 
   private sendError(error: ErrorBody, id?: string, channel?: string): void {

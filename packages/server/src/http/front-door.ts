@@ -14,14 +14,14 @@ import {
 import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { SUBPROTOCOL } from '@switchboard/protocol'
+import { MSGPACK_SUBPROTOCOL } from '@switchboard/protocol/msgpack'
 import { WebSocketServer } from 'ws'
 import type { ServerAddress } from '../api.js'
 import type { AdmissionControl } from '../auth/admission.js'
 import { WsTransport, type WsTransportOptions } from '../transport/ws-transport.js'
 import type { HttpTransports } from './http-transports.js'
 import { pathnameOf } from './pathname.js'
-import { checkHandshake, refuse } from './upgrade.js'
+import { checkHandshake, chooseProtocol, refuse } from './upgrade.js'
 
 export interface FrontDoorOptions {
   /** An application's server to attach to; else one is created and listens on `port`. */
@@ -58,7 +58,7 @@ export class FrontDoor {
       clientTracking: false,
       perMessageDeflate: false,
       maxPayload: o.maxPayload,
-      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+      handleProtocols: (protocols) => chooseProtocol(protocols) ?? false,
     })
     this.owned = o.server === undefined
     // Node checks these timeouts only every connectionsCheckingInterval (30 s by default), which
@@ -152,7 +152,8 @@ export class FrontDoor {
     try {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         opened = true
-        const transport = new WsTransport(ws, socket, this.o.wsOptions)
+        const packed = ws.protocol === MSGPACK_SUBPROTOCOL
+        const transport = new WsTransport(ws, socket, { ...this.o.wsOptions, packed })
         admission.open(transport)
         transport.flush()
       })

@@ -4,15 +4,17 @@
  * plain HTTP answer on the raw socket. Every parser here is a single linear pass, so a header of
  * ten thousand commas is answered as fast as a normal one.
  *
- * Subprotocol policy: a client that offers `switchboard.v1` gets it; a client that offers nothing
- * is accepted without one (so `websocat` works); a client that offers only other protocols is
- * refused with 400 — it expects a protocol we do not speak.
+ * Subprotocol policy: a client gets the first of the ones it offers that we speak —
+ * `switchboard.v1` (JSON text) or `switchboard.v1.msgpack` (MessagePack, binary messages); a client
+ * that offers nothing is accepted without one, as JSON (so `websocat` works); a client that offers
+ * only other protocols is refused with 400 — it expects a protocol we do not speak.
  */
 
 import type { IncomingMessage } from 'node:http'
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { SUBPROTOCOL } from '@switchboard/protocol'
+import { MSGPACK_SUBPROTOCOL } from '@switchboard/protocol/msgpack'
 import type { OriginPolicy } from '../auth/origin-policy.js'
 
 export interface HandshakePolicy {
@@ -42,6 +44,12 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value
 }
 
+/** The subprotocol we answer an offer with: the first offered that we speak, else undefined. */
+export function chooseProtocol(offered: ReadonlySet<string>): string | undefined {
+  for (const name of offered) if (name === SUBPROTOCOL || name === MSGPACK_SUBPROTOCOL) return name
+  return undefined
+}
+
 export function checkHandshake(req: IncomingMessage, policy: HandshakePolicy): HandshakeResult {
   if (req.method !== 'GET') return { ok: false, status: 400, message: 'WebSocket handshakes must use GET' }
   if (header(req, 'upgrade')?.toLowerCase() !== 'websocket') {
@@ -67,10 +75,15 @@ export function checkHandshake(req: IncomingMessage, policy: HandshakePolicy): H
   if (offered === undefined) return { ok: true, protocol: undefined }
   const protocols = parseProtocols(offered)
   if (!protocols) return { ok: false, status: 400, message: 'invalid Sec-WebSocket-Protocol header' }
-  if (!protocols.has(SUBPROTOCOL)) {
-    return { ok: false, status: 400, message: `unsupported subprotocol; offer ${SUBPROTOCOL}` }
+  const protocol = chooseProtocol(protocols)
+  if (!protocol) {
+    return {
+      ok: false,
+      status: 400,
+      message: `unsupported subprotocol; offer ${SUBPROTOCOL} or ${MSGPACK_SUBPROTOCOL}`,
+    }
   }
-  return { ok: true, protocol: SUBPROTOCOL }
+  return { ok: true, protocol }
 }
 
 /** Answers a refused handshake with a small HTTP response and closes the socket. */

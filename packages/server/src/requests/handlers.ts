@@ -8,6 +8,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { type ErrorBody, ErrorCode, type JsonValue } from '@switchboard/protocol'
 import { errorBody, isExpected } from '../errors.js'
+import { issuesToJson } from '../schemas/validate.js'
 
 export type HandlerResult = { ok: true; data: JsonValue | undefined } | { ok: false; error: ErrorBody }
 
@@ -17,20 +18,6 @@ export type AnyHandler<C> = (conn: C, data: unknown) => unknown
 interface Entry<C> {
   schema: StandardSchemaV1 | undefined
   handler: AnyHandler<C>
-}
-
-function pathKey(segment: PropertyKey | StandardSchemaV1.PathSegment): string | number {
-  const key = typeof segment === 'object' ? segment.key : segment
-  return typeof key === 'symbol' ? String(key) : key
-}
-
-/** The validator's issues in a JSON-safe shape: `[{ message, path? }]`. */
-function issuesToJson(issues: ReadonlyArray<StandardSchemaV1.Issue>): JsonValue {
-  return issues.map((issue) => {
-    const item: { message: string; path?: Array<string | number> } = { message: issue.message }
-    if (issue.path && issue.path.length > 0) item.path = issue.path.map(pathKey)
-    return item
-  })
 }
 
 export class HandlerRegistry<C> {

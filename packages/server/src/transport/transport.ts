@@ -3,12 +3,30 @@
  * hands it encoded frames and close requests and hears back about messages, activity and the
  * end of the line; it never knows whether WebSocket, SSE or long-polling carries them.
  *
- * Frames travel as `OutgoingFrame`s: the JSON text, encoded once, plus a per-transport memo so
- * that a message fanned out to ten thousand subscribers is framed once per transport kind and
- * the same bytes are written to every socket.
+ * Frames travel as `OutgoingFrame`s: the frame, encoded once per codec in use (JSON text,
+ * MessagePack), plus a per-transport memo so that a message fanned out to ten thousand
+ * subscribers is framed once per transport kind and the same bytes are written to every socket.
  */
 
-import type { ClosingErrorCode } from '@switchboard/protocol'
+import {
+  BINARY_KEY,
+  type ClosingErrorCode,
+  checkFrame,
+  fromBase64,
+  jsonText,
+  type ServerFrame,
+} from '@switchboard/protocol'
+import { msgpackBytes } from '@switchboard/protocol/msgpack'
+
+/** Reads the `$bin` form back into bytes (for a frame given only as JSON text). */
+function jsonReviver(_key: string, value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const keys = Object.keys(value)
+    const text = (value as Record<string, unknown>)[BINARY_KEY]
+    if (keys.length === 1 && typeof text === 'string') return fromBase64(text)
+  }
+  return value
+}
 
 export class OutgoingFrame {
   // One transport kind is the common case: its encoding sits in two fields, not a Map, because
@@ -17,13 +35,56 @@ export class OutgoingFrame {
   private firstValue: unknown
   private others: Map<symbol, unknown> | undefined
   private bytes = -1
+  private json: string | undefined
+  private packed: Uint8Array | undefined
+  private readonly frame: ServerFrame | undefined
+  private readonly flags: number
 
-  constructor(readonly text: string) {}
+  /**
+   * A frame given as its JSON text, already encoded (bytes in the `$bin` form). The server's own
+   * frames are made with `OutgoingFrame.of`, which encodes each codec only when a transport asks.
+   */
+  constructor(text: string)
+  constructor(text: string | undefined, frame?: ServerFrame, flags?: number)
+  constructor(text: string | undefined, frame?: ServerFrame, flags = 0) {
+    this.json = text
+    this.frame = frame
+    this.flags = flags
+  }
+
+  /**
+   * A frame to send: its data is checked now (a SwitchboardError `invalid_payload` for a value no
+   * codec can carry), and it is encoded per codec on first use — JSON text for `text`,
+   * MessagePack for `packedBytes` — so a publication is encoded once per codec in use.
+   */
+  static of(frame: ServerFrame): OutgoingFrame {
+    return new OutgoingFrame(undefined, frame, checkFrame(frame))
+  }
+
+  /** The JSON text (encoded on first use). */
+  get text(): string {
+    if (this.json === undefined) this.json = jsonText(this.frame!, this.flags)
+    return this.json
+  }
+
+  /** The MessagePack encoding (on first use): what a `switchboard.v1.msgpack` connection gets. */
+  get packedBytes(): Uint8Array {
+    this.packed ??= msgpackBytes(
+      this.frame ?? (JSON.parse(this.text, jsonReviver) as ServerFrame),
+      this.flags,
+    )
+    return this.packed
+  }
 
   /** Bytes of the text in UTF-8, counted once (a batch's bound and its framing both need it). */
   get byteLength(): number {
     if (this.bytes < 0) this.bytes = Buffer.byteLength(this.text, 'utf8')
     return this.bytes
+  }
+
+  /** Bytes of the encoding `packed` names (MessagePack when true, JSON text otherwise). */
+  sizeIn(packed: boolean): number {
+    return packed ? this.packedBytes.byteLength : this.byteLength
   }
 
   /** The transport-specific encoding of this frame, built on first use and shared afterwards. */
@@ -54,19 +115,27 @@ export class OutgoingFrame {
  */
 export class OutgoingBatch {
   readonly frames: OutgoingFrame[]
-  /** Bytes of UTF-8 text so far; the hub starts a new batch past a bound. */
+  /**
+   * Bytes of the frames so far, in the encoding most of its holders use (JSON text unless every
+   * holder speaks MessagePack): the hub starts a new batch past a bound, and the transports count
+   * it against their send bound.
+   */
   byteLength: number
   open = true
   private readonly encodings = new Map<symbol, unknown>()
 
-  constructor(first: OutgoingFrame) {
+  /** `packed`: measure in MessagePack (every holder speaks it), so no JSON is encoded for size alone. */
+  constructor(
+    first: OutgoingFrame,
+    private readonly packed = false,
+  ) {
     this.frames = [first]
-    this.byteLength = first.byteLength
+    this.byteLength = first.sizeIn(packed)
   }
 
   append(frame: OutgoingFrame): void {
     this.frames.push(frame)
-    this.byteLength += frame.byteLength
+    this.byteLength += frame.sizeIn(this.packed)
   }
 
   /** The frames encoded for one transport kind and joined; closes the batch. */
@@ -82,8 +151,8 @@ export class OutgoingBatch {
 }
 
 export interface TransportHandlers {
-  /** One complete text message from the client. */
-  onMessage(text: string): void
+  /** One complete message from the client: text (JSON), or bytes on a MessagePack connection. */
+  onMessage(data: string | Uint8Array): void
   /** A message the transport cannot carry as a frame (e.g. a binary WebSocket message). */
   onUnsupported(): void
   /** Any sign of life from the peer (a frame, a pong). */
@@ -99,6 +168,8 @@ export interface TransportHandlers {
 
 export interface Transport {
   readonly kind: string
+  /** The connection speaks MessagePack (binary messages, OutgoingFrame.packedBytes); JSON when absent. */
+  readonly packed?: boolean
   /** `closing` once a close was started by either side or by the transport itself (slow consumer). */
   readonly state: 'open' | 'closing' | 'closed'
   /** Bytes accepted by `send` and not yet handed to the kernel. */

@@ -17,50 +17,94 @@ import WebSocket from 'ws'
 import type { OutgoingBatch, OutgoingFrame } from './transport.js'
 import { TransportBase } from './transport-base.js'
 
+// One memo key per codec: the JSON text frames and the MessagePack binary frames of one
+// OutgoingFrame are built at most once each, whichever connections ask.
 const WS_FRAME = Symbol('ws-frame')
 const WS_BATCH = Symbol('ws-batch')
+const WS_PACKED_FRAME = Symbol('ws-packed-frame')
+const WS_PACKED_BATCH = Symbol('ws-packed-batch')
 
 /** Bytes of the header of an unmasked frame carrying `length` bytes (RFC 6455 §5.2). */
 function headerSize(length: number): number {
   return length < 126 ? 2 : length < 65536 ? 4 : 10
 }
 
-/** Writes one final, unmasked text frame of `text` (`length` bytes of UTF-8) at `at`; returns the end. */
-function writeTextFrame(out: Buffer, at: number, text: string, length: number): number {
-  out[at] = 0x81
+/** Writes the header of one final, unmasked frame (`first`: FIN and opcode) at `at`; returns the payload's start. */
+function writeHeader(out: Buffer, at: number, first: number, length: number): number {
+  out[at] = first
   if (length < 126) {
     out[at + 1] = length
-    at += 2
-  } else if (length < 65536) {
+    return at + 2
+  }
+  if (length < 65536) {
     out[at + 1] = 126
     out.writeUInt16BE(length, at + 2)
-    at += 4
-  } else {
-    out[at + 1] = 127
-    out.writeUInt32BE(Math.floor(length / 2 ** 32), at + 2)
-    out.writeUInt32BE(length >>> 0, at + 6)
-    at += 10
+    return at + 4
   }
-  return at + out.write(text, at, 'utf8')
+  out[at + 1] = 127
+  out.writeUInt32BE(Math.floor(length / 2 ** 32), at + 2)
+  out.writeUInt32BE(length >>> 0, at + 6)
+  return at + 10
+}
+
+/** Writes one text frame of the frame's JSON at `at`; returns the end. */
+function writeText(out: Buffer, at: number, frame: OutgoingFrame): number {
+  const start = writeHeader(out, at, 0x81, frame.byteLength)
+  return start + out.write(frame.text, start, 'utf8')
+}
+
+/** Writes one binary frame of the frame's MessagePack at `at`; returns the end. */
+function writePacked(out: Buffer, at: number, frame: OutgoingFrame): number {
+  const bytes = frame.packedBytes
+  const start = writeHeader(out, at, 0x82, bytes.byteLength)
+  out.set(bytes, start)
+  return start + bytes.byteLength
 }
 
 /** One frame, header and payload in one buffer, so a flush of one frame is one write. */
 function buildFrame(frame: OutgoingFrame): Buffer {
   const length = frame.byteLength
   const out = Buffer.allocUnsafe(headerSize(length) + length)
-  writeTextFrame(out, 0, frame.text, length)
+  writeText(out, 0, frame)
   return out
 }
 
-/** A channel batch's frames, one after the other in one buffer, written straight from their text. */
+function buildPackedFrame(frame: OutgoingFrame): Buffer {
+  const length = frame.packedBytes.byteLength
+  const out = Buffer.allocUnsafe(headerSize(length) + length)
+  writePacked(out, 0, frame)
+  return out
+}
+
+/** A channel batch's frames, one after the other in one buffer, written straight from their encoding. */
 function buildBatch(frames: readonly OutgoingFrame[]): Buffer {
   if (frames.length === 1) return frames[0]!.encoded(WS_FRAME, buildFrame)
   let total = 0
   for (const frame of frames) total += headerSize(frame.byteLength) + frame.byteLength
   const out = Buffer.allocUnsafe(total)
   let at = 0
-  for (const frame of frames) at = writeTextFrame(out, at, frame.text, frame.byteLength)
+  for (const frame of frames) at = writeText(out, at, frame)
   return out
+}
+
+function buildPackedBatch(frames: readonly OutgoingFrame[]): Buffer {
+  if (frames.length === 1) return frames[0]!.encoded(WS_PACKED_FRAME, buildPackedFrame)
+  let total = 0
+  for (const frame of frames) {
+    const length = frame.packedBytes.byteLength
+    total += headerSize(length) + length
+  }
+  const out = Buffer.allocUnsafe(total)
+  let at = 0
+  for (const frame of frames) at = writePacked(out, at, frame)
+  return out
+}
+
+/** A binary message as one Uint8Array (ws gives a Buffer, or fragments, or an ArrayBuffer). */
+function toBytes(data: WebSocket.RawData): Uint8Array {
+  if (Buffer.isBuffer(data)) return data
+  if (Array.isArray(data)) return Buffer.concat(data)
+  return new Uint8Array(data)
 }
 
 // ws reports protocol violations as errors with stable codes; these are the close codes it used.
@@ -80,6 +124,8 @@ export interface WsTransportOptions {
   maxBufferedBytes: number
   /** How long a close handshake may take before the socket is destroyed. */
   closeTimeoutMs: number
+  /** The connection speaks `switchboard.v1.msgpack`: binary MessagePack messages both ways. */
+  packed?: boolean
 }
 
 // The ws listeners are shared by every connection (`this` is the socket, which points to its
@@ -105,6 +151,11 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
 
 export class WsTransport extends TransportBase<Buffer | OutgoingBatch> {
   readonly kind = 'websocket'
+  readonly packed: boolean
+  private readonly frameKey: symbol
+  private readonly batchKey: symbol
+  private readonly build: (frame: OutgoingFrame) => Buffer
+  private readonly buildBatch: (frames: readonly OutgoingFrame[]) => Buffer
   /** The last queue entry when it is a batch, and the bytes it was counted with. */
   private lastBatch: OutgoingBatch | undefined
   private lastBatchCounted = 0
@@ -119,6 +170,11 @@ export class WsTransport extends TransportBase<Buffer | OutgoingBatch> {
     private readonly options: WsTransportOptions,
   ) {
     super(options.maxBufferedBytes, true)
+    this.packed = options.packed === true
+    this.frameKey = this.packed ? WS_PACKED_FRAME : WS_FRAME
+    this.batchKey = this.packed ? WS_PACKED_BATCH : WS_BATCH
+    this.build = this.packed ? buildPackedFrame : buildFrame
+    this.buildBatch = this.packed ? buildPackedBatch : buildBatch
     ;(ws as OwnedSocket)[OWNER] = this
     ws.on('message', onMessage)
     ws.on('pong', onPong)
@@ -130,7 +186,9 @@ export class WsTransport extends TransportBase<Buffer | OutgoingBatch> {
   /** @internal A message from the peer. */
   received(data: WebSocket.RawData, isBinary: boolean): void {
     this.handlers?.onActivity()
-    if (isBinary) this.handlers?.onUnsupported()
+    // A JSON connection sends text, a MessagePack one binary: the other kind is not part of it.
+    if (isBinary !== this.packed) this.handlers?.onUnsupported()
+    else if (isBinary) this.handlers?.onMessage(toBytes(data))
     else this.handlers?.onMessage(String(data))
   }
 
@@ -155,7 +213,7 @@ export class WsTransport extends TransportBase<Buffer | OutgoingBatch> {
   send(frame: OutgoingFrame, now = false): boolean {
     if (this._state !== 'open') return false
     if (this.lastBatch) this.closeLastBatch()
-    const bytes = frame.encoded(WS_FRAME, buildFrame)
+    const bytes = frame.encoded(this.frameKey, this.build)
     this.queue.push(bytes)
     return this.queued(bytes.length, now)
   }
@@ -200,10 +258,10 @@ export class WsTransport extends TransportBase<Buffer | OutgoingBatch> {
     let out: Buffer
     if (queue.length === 1) {
       const only = queue[0]!
-      out = Buffer.isBuffer(only) ? only : only.encoded(WS_BATCH, buildBatch)
+      out = Buffer.isBuffer(only) ? only : only.encoded(this.batchKey, this.buildBatch)
     } else {
       const parts = queue.map((entry) =>
-        Buffer.isBuffer(entry) ? entry : entry.encoded(WS_BATCH, buildBatch),
+        Buffer.isBuffer(entry) ? entry : entry.encoded(this.batchKey, this.buildBatch),
       )
       out = Buffer.concat(parts)
     }
