@@ -775,13 +775,19 @@ export class World {
           w.removed ||
           (w.channel.state === 'subscribed' && w.problems(this.acked, true).length === 0),
       )
-    try {
-      await until(caughtUp, 15_000, 'every channel to catch up')
-    } catch {
-      // The final check below says what is missing.
+    // Caught up, and still so 300 ms later: a cut the client has not noticed yet is over too.
+    let since: number | undefined
+    const settled = () => {
+      if (!caughtUp()) since = undefined
+      else since ??= Date.now()
+      return since !== undefined && Date.now() - since >= 300
     }
-    await sleep(100)
-    this.check('the quiet period', true)
+    const started = Date.now()
+    const quiet = await until(settled, 15_000).then(
+      () => 'the quiet period',
+      () => `the quiet period (not caught up ${Date.now() - started} ms after it began)`,
+    )
+    this.check(quiet, true)
   }
 
   async close(): Promise<void> {
