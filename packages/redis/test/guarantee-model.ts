@@ -573,12 +573,10 @@ export class World {
 
   /** The server subscribes client `c` to `ch`: now if it is on an in-process node, and on every new connection. */
   serverSubscribe(c: number, ch: number): void {
-    // An open finding (seed 783239846, shrunk to [websocket, websocket, long-polling],
-    // burst(0, 1, 20, 754), remove(2, 0), ssub(2, 0); about 4 runs in 5): after the burst, the
-    // long-polling client is cut as a slow consumer (4100) on each in-process node as soon as it
-    // connects, and only settles on the serve process (1 MiB bound), where its server-side channel
-    // is never subscribed. Not reduced to its cause yet (a lone long-polling client recovers a 30 KB
-    // replay through a 16 KiB bound); until it is, MODEL_KNOWN_BUGS=1 drives that path.
+    // The known long-polling livelock (see its it.fails test): after a burst, the client's replay
+    // passes the send bound while no poll is held and it is cut (4100) on each in-process node as
+    // soon as it connects; it settles only on the serve process (1 MiB bound), where its
+    // server-side channels are never subscribed. MODEL_KNOWN_BUGS=1 drives that path.
     if (this.transports[c] === 'long-polling' && !this.knownBugs) return
     const name = this.channelName(ch)
     const peer = this.peers[c]!
