@@ -24,6 +24,7 @@ export default defineConfig({
       { find: /^@switchboard\/broker\/testing$/, replacement: src('broker/testing') },
       { find: /^@switchboard\/server\/(jwt|metrics|static)$/, replacement: entry('server', '$1') },
       { find: /^@switchboard\/protocol\/msgpack$/, replacement: entry('protocol', 'msgpack-codec') },
+      { find: /^@switchboard\/client\/msgpack$/, replacement: entry('client', 'msgpack') },
     ],
   },
   test: {

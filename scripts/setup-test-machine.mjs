@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The first step of `npm test`: makes sure this machine has what the tests run for real —
 // chromium (apps/chat's browser tests, at /usr/bin/chromium), redis-server and a Redis answering
-// on 127.0.0.1:6379 (packages/redis, packages/cli), nginx and systemd-analyze (deploy/test) — so
-// that `npm test` passes on a fresh Debian machine with nothing installed by hand.
+// on 127.0.0.1:6379 (packages/redis, packages/cli), nginx and systemd-analyze (deploy/test), and
+// Debian's python3 with its websockets and msgpack modules (packages/server's Python client
+// test) — so that `npm test` passes on a fresh Debian machine with nothing installed by hand.
 //
 // Everything present: it prints nothing and exits 0 in a few milliseconds. Something missing:
 //   - as root, it installs the packages with apt-get (keeping their services from starting, as
@@ -12,7 +13,8 @@
 //
 // `--check` changes nothing on the machine: it reports what is missing as a non-root run would.
 // For the script's own test, SWITCHBOARD_SETUP_BIN_DIRS (a PATH-like list) replaces every place
-// binaries are looked for, and SWITCHBOARD_SETUP_REDIS_PORT the port Redis must answer on.
+// binaries are looked for (python3 included: a Python module is there when that python3 imports
+// it), and SWITCHBOARD_SETUP_REDIS_PORT the port Redis must answer on.
 import { spawnSync } from 'node:child_process'
 import { accessSync, constants, existsSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
@@ -25,19 +27,26 @@ const overrideDirs = process.env.SWITCHBOARD_SETUP_BIN_DIRS?.split(delimiter).fi
 
 // Where the tests themselves look: deploy/test's findBinary searches PATH then the sbin folders;
 // apps/chat's browser tests launch /usr/bin/chromium (where Debian's package puts it); the Redis
-// tests spawn redis-server from PATH.
+// tests spawn redis-server from PATH; the Python client test runs /usr/bin/python3, Debian's own
+// interpreter — the one python3-* packages install for (a pyenv or venv python3 earlier on PATH
+// does not see them).
+// Each need is `what` the tests use, the Debian package `apt` that brings it, and `present()`.
 const pathDirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean)
 const sbinDirs = ['/usr/sbin', '/sbin', '/usr/local/sbin']
+const binary = (name, apt, dirs, why) => ({ what: name, apt, for: why, present: () => !!find(name, dirs) })
+const pythonModule = (name, apt, why) => ({
+  what: `the Python module ${name}`,
+  apt,
+  for: why,
+  present: () => pythonImports(name),
+})
 const needs = [
-  { binary: 'chromium', apt: 'chromium', dirs: ['/usr/bin'], for: 'the chat app browser tests' },
-  { binary: 'redis-server', apt: 'redis-server', dirs: pathDirs, for: 'the Redis tests' },
-  { binary: 'nginx', apt: 'nginx', dirs: [...pathDirs, ...sbinDirs], for: 'deploy/test (nginx)' },
-  {
-    binary: 'systemd-analyze',
-    apt: 'systemd',
-    dirs: [...pathDirs, ...sbinDirs],
-    for: 'deploy/test (systemd)',
-  },
+  binary('chromium', 'chromium', ['/usr/bin'], 'the chat app browser tests'),
+  binary('redis-server', 'redis-server', pathDirs, 'the Redis tests'),
+  binary('nginx', 'nginx', [...pathDirs, ...sbinDirs], 'deploy/test (nginx)'),
+  binary('systemd-analyze', 'systemd', [...pathDirs, ...sbinDirs], 'deploy/test (systemd)'),
+  pythonModule('websockets', 'python3-websockets', 'the Python client test'),
+  pythonModule('msgpack', 'python3-msgpack', 'the Python client test'),
 ]
 
 /** The path of an executable `name` in `dirs`, or undefined. */
@@ -50,6 +59,13 @@ function find(name, dirs) {
     } catch {}
   }
   return undefined
+}
+
+/** Whether Debian's python3 (/usr/bin) is there and imports `module`. */
+function pythonImports(module) {
+  const python = find('python3', ['/usr/bin'])
+  if (!python) return false
+  return spawnSync(python, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0
 }
 
 function fail(message) {
@@ -99,11 +115,11 @@ function aptInstall(packages) {
   }
 }
 
-const missing = needs.filter((n) => !find(n.binary, n.dirs))
+const missing = needs.filter((n) => !n.present())
 if (missing.length > 0) {
   const packages = [...new Set(missing.map((n) => n.apt))]
   if (!isRoot) {
-    const what = missing.map((n) => `${n.binary} (${n.for})`).join(', ')
+    const what = missing.map((n) => `${n.what} (${n.for})`).join(', ')
     fail(
       `npm test needs ${what}, which this machine does not have. Install with:\n\n` +
         `  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${packages.join(' ')}\n\n` +
@@ -111,8 +127,8 @@ if (missing.length > 0) {
     )
   }
   aptInstall(packages)
-  const still = needs.filter((n) => !find(n.binary, n.dirs))
-  if (still.length > 0) fail(`still missing after apt-get: ${still.map((n) => n.binary).join(', ')}`)
+  const still = needs.filter((n) => !n.present())
+  if (still.length > 0) fail(`still missing after apt-get: ${still.map((n) => n.what).join(', ')}`)
 }
 
 // The Redis tests share one server on the default port, as on a developer's machine.

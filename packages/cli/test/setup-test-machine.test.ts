@@ -1,7 +1,8 @@
 // scripts/setup-test-machine.mjs, the first step of `npm test` (kept here because the root
 // vitest config collects packages' tests): run as a real process on a fake machine — binaries
 // are empty scripts in a temporary folder (SWITCHBOARD_SETUP_BIN_DIRS), Redis is a tiny server
-// here answering PING (SWITCHBOARD_SETUP_REDIS_PORT). Nothing is installed: the runs that find
+// here answering PING (SWITCHBOARD_SETUP_REDIS_PORT); a fake python3 "has" a module when
+// `python3 -c 'import <module>'` exits 0. Nothing is installed: the runs that find
 // something missing use `--check`, which reports as a non-root run would, and apt-get is never
 // among the fake binaries.
 import { execFile } from 'node:child_process'
@@ -14,7 +15,7 @@ import { freePort } from '@switchboard/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 
 const script = fileURLToPath(new URL('../../../scripts/setup-test-machine.mjs', import.meta.url))
-const ALL = ['chromium', 'redis-server', 'nginx', 'systemd-analyze']
+const ALL = ['chromium', 'redis-server', 'nginx', 'systemd-analyze', 'python3']
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
@@ -25,10 +26,14 @@ afterEach(async () => {
 function fakeBins(names: string[], body = 'exit 0'): string {
   const dir = mkdtempSync(join(tmpdir(), 'sb-setup-'))
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  for (const name of names) {
-    writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`)
-    chmodSync(join(dir, name), 0o755)
-  }
+  for (const name of names) addBin(dir, name, body)
+  return dir
+}
+
+/** Adds (or replaces) the stand-in `name` in `dir`. */
+function addBin(dir: string, name: string, body: string): string {
+  writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`)
+  chmodSync(join(dir, name), 0o755)
   return dir
 }
 
@@ -69,19 +74,38 @@ describe('scripts/setup-test-machine.mjs (process)', () => {
   })
 
   it('stops with the exact apt-get command for what is missing (chromium)', async () => {
-    const r = await run(fakeBins(['redis-server', 'nginx', 'systemd-analyze']), await fakeRedis(), [
-      '--check',
-    ])
+    const r = await run(
+      fakeBins(['redis-server', 'nginx', 'systemd-analyze', 'python3']),
+      await fakeRedis(),
+      ['--check'],
+    )
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('chromium (the chat app browser tests)')
     expect(r.stderr).toContain(
       'sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium\n',
     )
-    expect(r.stderr).not.toMatch(/nginx|systemd|redis/)
+    expect(r.stderr).not.toMatch(/nginx|systemd|redis|python/)
+  })
+
+  it('asks python3 for its modules, and names their Debian packages', async () => {
+    // A python3 without msgpack: `python3 -c 'import msgpack'` fails, any other import works.
+    const bins = addBin(fakeBins(ALL), 'python3', '[ "$2" = "import msgpack" ] && exit 1\nexit 0')
+    const r = await run(bins, await fakeRedis(), ['--check'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('the Python module msgpack (the Python client test)')
+    expect(r.stderr).toContain('sudo apt-get install -y --no-install-recommends python3-msgpack\n')
+    expect(r.stderr).not.toContain('websockets')
+
+    // No python3 at all: both modules are missing, and their packages bring python3 with them.
+    const none = await run(fakeBins(ALL.slice(0, 4)), await fakeRedis(), ['--check'])
+    expect(none.code).toBe(1)
+    expect(none.stderr).toContain(
+      'sudo apt-get install -y --no-install-recommends python3-websockets python3-msgpack\n',
+    )
   })
 
   it('names the Debian package of each missing binary (systemd-analyze is in systemd)', async () => {
-    const r = await run(fakeBins(['chromium', 'redis-server']), await fakeRedis(), ['--check'])
+    const r = await run(fakeBins(['chromium', 'redis-server', 'python3']), await fakeRedis(), ['--check'])
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('sudo apt-get install -y --no-install-recommends nginx systemd\n')
   })
@@ -100,6 +124,7 @@ describe('scripts/setup-test-machine.mjs (process)', () => {
     // A redis-server that, like `--daemonize yes`, leaves a server behind and exits 0: it answers
     // one PING on the --port it was given, then goes away (or after 10 s, whatever happens).
     const starts = fakeBins(ALL, `"${process.execPath}" "$0.cjs" "$@" </dev/null >/dev/null 2>&1 &`)
+    addBin(starts, 'python3', 'exit 0')
     writeFileSync(
       join(starts, 'redis-server.cjs'),
       `const port = Number(process.argv[process.argv.indexOf('--port') + 1])
@@ -112,7 +137,7 @@ describe('scripts/setup-test-machine.mjs (process)', () => {
     expect(started.stderr).toContain(`starting redis-server on 127.0.0.1:${port}`)
     expect(started.code, started.stderr).toBe(0)
 
-    const broken = await run(fakeBins(ALL, 'exit 3'), await freePort())
+    const broken = await run(addBin(fakeBins(ALL, 'exit 3'), 'python3', 'exit 0'), await freePort())
     expect(broken.code).toBe(1)
     expect(broken.stderr).toContain('redis-server did not start (exit 3)')
   })

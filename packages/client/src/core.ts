@@ -5,6 +5,7 @@
 export type {
   ChannelData,
   ChannelName,
+  DataValue,
   EventData,
   EventMap,
   EventName,
@@ -29,6 +30,7 @@ export type {
   RecoveryInfo,
 } from './channel/channel.js'
 export type {
+  ClientCodec,
   ClientEvents,
   CloseOptions,
   ConnectionState,

@@ -5,8 +5,10 @@
  * valid frame into a ProtocolError — and never throws anything else, whatever the input.
  */
 import { ErrorCode } from './codes.js'
-import { binaryReplacer, checkData } from './data.js'
+import { binaryReplacer, checkData, SERVER_DATA_EXTRA_DEPTH } from './data.js'
 import type { ClientFrame, Frame, ServerFrame } from './frames.js'
+import { CLIENT_FRAME_TYPES } from './frames.js'
+import { DEFAULT_LIMITS } from './limits.js'
 import { ProtocolError } from './protocol-error.js'
 import { type Direction, toFrame } from './validate.js'
 
@@ -36,13 +38,19 @@ function parse(data: string | Uint8Array): unknown {
 
 /** Checks a frame's fields (see checkData); the flags of what it holds (HAS_BYTES, HAS_ARRAY_BUFFER). */
 export function checkFrame(frame: Frame): number {
+  const max = isClientFrame(frame)
+    ? DEFAULT_LIMITS.maxDepth
+    : DEFAULT_LIMITS.maxDepth + SERVER_DATA_EXTRA_DEPTH
   let flags = 0
   for (const key in frame) {
     const value = (frame as unknown as Record<string, unknown>)[key]
-    if (value !== undefined) flags |= checkData(value, key)
+    if (value !== undefined) flags |= checkData(value, key, max)
   }
   return flags
 }
+
+const CLIENT_TYPES: ReadonlySet<string> = new Set(CLIENT_FRAME_TYPES)
+const isClientFrame = (frame: Frame): boolean => CLIENT_TYPES.has(frame.type)
 
 /** The JSON text of a frame `checkFrame` already passed, given its flags. */
 export function jsonText(frame: Frame, flags: number): string {

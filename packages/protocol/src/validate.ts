@@ -4,7 +4,7 @@
  * their strings bounded, and no `__proto__`, `constructor` or `prototype` key anywhere inside.
  */
 import { ErrorCode } from './codes.js'
-import { BINARY_KEY, type DataValue, fromBase64 } from './data.js'
+import { BINARY_KEY, type DataValue, fromBase64, SERVER_DATA_EXTRA_DEPTH } from './data.js'
 import type {
   ClientFrame,
   ErrorBody,
@@ -40,6 +40,8 @@ function isObject(v: unknown): v is Obj {
 /** Reading the fields of one frame, with the frame id remembered for error reports. */
 class FieldReader {
   readonly frameId: string | undefined
+  /** How deep `data` may nest: `maxDepth` in client frames, a little more in server frames (see data.ts). */
+  maxDepth: number = DEFAULT_LIMITS.maxDepth
   constructor(
     private readonly raw: Obj,
     private readonly type: string,
@@ -135,9 +137,12 @@ class FieldReader {
     while (stack.length > 0) {
       const [holder, at, depth] = stack.pop()!
       const v = holder[at]
+      if (typeof v === 'number' && !Number.isFinite(v)) {
+        // MessagePack can carry NaN and Infinity; no data may hold them (JSON cannot).
+        this.fail(`"${field}" holds ${v}, not a finite number`, ErrorCode.INVALID_PAYLOAD)
+      }
       if (typeof v !== 'object' || v === null || v instanceof Uint8Array) continue
-      if (depth > DEFAULT_LIMITS.maxDepth)
-        this.fail(`"${field}" is nested deeper than ${DEFAULT_LIMITS.maxDepth}`)
+      if (depth > this.maxDepth) this.fail(`"${field}" is nested deeper than ${this.maxDepth}`)
       if (Array.isArray(v)) {
         for (let i = 0; i < v.length; i++) stack.push([v as unknown as Obj, String(i), depth + 1])
         continue
@@ -307,6 +312,12 @@ function serverFrame(r: FieldReader, raw: Obj, type: string): ServerFrame | unde
   }
 }
 
+function serverSide(reader: FieldReader, value: Obj, type: string, from: Direction | undefined) {
+  if (from === 'client') return undefined
+  reader.maxDepth = DEFAULT_LIMITS.maxDepth + SERVER_DATA_EXTRA_DEPTH
+  return serverFrame(reader, value, type)
+}
+
 /** Turns a parsed JSON value into a frame, or throws ProtocolError. `from` limits the direction. */
 export function toFrame(value: unknown, from?: Direction): Frame {
   if (!isObject(value)) throw new ProtocolError(ErrorCode.INVALID_JSON, 'a frame must be a JSON object')
@@ -315,8 +326,7 @@ export function toFrame(value: unknown, from?: Direction): Frame {
     throw new ProtocolError(ErrorCode.INVALID_FRAME, 'a frame needs a string "type"')
   const reader = new FieldReader(value, type.slice(0, 32))
   const frame =
-    (from !== 'server' ? clientFrame(reader, type) : undefined) ??
-    (from !== 'client' ? serverFrame(reader, value, type) : undefined)
+    (from !== 'server' ? clientFrame(reader, type) : undefined) ?? serverSide(reader, value, type, from)
   if (frame) return frame
   const expected = from ? ` from a ${from}` : ''
   return reader.fail(`unknown frame type${expected}`, ErrorCode.UNKNOWN_TYPE)

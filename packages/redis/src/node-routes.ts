@@ -7,9 +7,10 @@
  */
 
 import type { RoutedEvent, RouteHandler } from '@switchboard/broker'
-import type { JsonValue } from '@switchboard/protocol'
+import type { DataValue } from '@switchboard/protocol'
 import type { Redis } from 'ioredis'
 import type { Keys } from './keys.js'
+import { dataJson, parse } from './wire.js'
 
 export class NodeRoutes {
   private handler: RouteHandler | undefined
@@ -45,20 +46,15 @@ export class NodeRoutes {
     const payload =
       routed.data === undefined
         ? JSON.stringify([connectionId, routed.event])
-        : JSON.stringify([connectionId, routed.event, routed.data])
+        : dataJson([connectionId, routed.event, routed.data])
     return (await this.redis.publish(this.keys.route(node), payload)) > 0
   }
 
   private deliver(payload: string): void {
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(payload)
-    } catch {
-      return
-    }
+    const parsed = parse(payload)
     if (!Array.isArray(parsed) || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string') return
     const routed: RoutedEvent =
-      parsed.length > 2 ? { event: parsed[1], data: parsed[2] as JsonValue } : { event: parsed[1] }
+      parsed.length > 2 ? { event: parsed[1], data: parsed[2] as DataValue } : { event: parsed[1] }
     this.handler?.(parsed[0], routed)
   }
 }

@@ -13,7 +13,7 @@ import type { PresenceMember } from '@switchboard/protocol'
 import type { Redis } from 'ioredis'
 import type { Keys } from './keys.js'
 import { PRESENCE_ADD, PRESENCE_REMOVE, REAP } from './scripts.js'
-import { decodePresenceEntry, encodeJoin, encodePresenceEntry } from './wire.js'
+import { dataJson, decodePresenceEntry, joinPayload, presenceEntry } from './wire.js'
 
 export interface PresenceTiming {
   /** How often the node refreshes its liveness key and reaps dead nodes. */
@@ -123,15 +123,16 @@ export class NodePresence implements BrokerPresenceApi {
   }
 
   private async write(channel: string, member: PresenceMember): Promise<void> {
+    const memberText = dataJson(member)
     await PRESENCE_ADD.run(
       this.redis,
       [this.keys.presence(channel), this.keys.nodeMembers(this.nodeId)],
       [
         member.connectionId,
-        encodePresenceEntry(this.nodeId, member),
+        presenceEntry(this.nodeId, memberText),
         this.entry(channel, member.connectionId),
         this.keys.pubsub(channel),
-        encodeJoin(member),
+        joinPayload(memberText),
       ],
     )
   }

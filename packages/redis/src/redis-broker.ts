@@ -17,14 +17,14 @@ import type {
   RouteHandler,
 } from '@switchboard/broker'
 import { BrokerOutcomeUnknownError } from '@switchboard/broker'
-import type { JsonValue, StreamPosition } from '@switchboard/protocol'
+import type { DataValue, StreamPosition } from '@switchboard/protocol'
 import { Redis, type RedisOptions, ReplyError } from 'ioredis'
 import { ChannelStreams } from './channel-streams.js'
 import { type Keys, keysFor } from './keys.js'
 import { NodeRoutes } from './node-routes.js'
 import { NodePresence } from './presence.js'
 import { PUBLISH, READ } from './scripts.js'
-import { decodeEntry, type HistoryEntry } from './wire.js'
+import { dataJson, decodeEntry, type HistoryEntry } from './wire.js'
 
 export interface RedisBrokerOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). Default: localhost:6379. */
@@ -146,14 +146,16 @@ export class RedisBroker implements Broker {
     this.ready.catch(() => {})
   }
 
-  async publish(channel: string, data: JsonValue, options: PublishOptions = {}): Promise<StreamPosition> {
+  async publish(channel: string, data: DataValue, options: PublishOptions = {}): Promise<StreamPosition> {
     if (this.closed) throw new Error('broker is closed')
+    // Refuses data no codec can carry before the script takes an offset; bytes as `$bin`.
+    const text = dataJson(data)
     const history = this.historyOf(channel)
     const historyTtl = history ? Math.min(history.ttlMs, this.channelTtlMs) : this.channelTtlMs
     const reply = (await PUBLISH.run(this.redis, this.channelKeys(channel), [
       seedCandidate(),
       this.channelTtlMs,
-      JSON.stringify(data),
+      text,
       options.except === undefined ? 'null' : JSON.stringify(options.except),
       options.key ?? '',
       history?.size ?? 0,

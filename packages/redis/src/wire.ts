@@ -1,25 +1,75 @@
 /**
- * The broker's own encodings in Redis: what travels on a channel's pub/sub channel and what a
- * history entry holds. Both are JSON arrays built by string concatenation in the Lua scripts
- * (the published data is stringified once, by the publishing node), and decoded here, where
- * anything malformed — another program writing under our prefix — is dropped, never thrown.
+ * The broker's own encodings in Redis: what travels on a channel's pub/sub channel, what a
+ * history entry and a presence entry hold, and what a routed event carries. All are JSON text;
+ * the pub/sub and history arrays are built by string concatenation in the Lua scripts around the
+ * data, which the publishing node stringifies once (`dataJson`). Everything is decoded here
+ * (`parse`), where anything malformed — another program writing under our prefix — is dropped,
+ * never thrown.
  *
  *   pub/sub message:  ["m", epoch, offset, except | null, data]
  *   pub/sub presence: ["p", "join" | "leave", member]
  *   history entry:    [storedAtMs, offset, except | null, data]
+ *   presence entry:   nodeId \n member
+ *   routed event:     [connectionId, event, data?]
+ *
+ * Bytes in data (a `Uint8Array`, `Buffer` or `ArrayBuffer` at any depth, presence `info`
+ * included) are written in the protocol's JSON form, an object whose single key is `$bin` holding
+ * standard base64 — `{"$bin":"AQID"}` — and read back as a `Uint8Array`. That is the one encoding
+ * on every path. JSON rather than MessagePack: data without bytes is stored exactly as before
+ * (existing keys stay readable, `redis-cli` shows it), the Lua scripts keep building arrays by
+ * concatenation, and only payloads that hold bytes pay for it — the replacer runs only when
+ * `checkData` found bytes, the reviver only when the text contains `"$bin"`. Base64 is Node's
+ * (`Buffer`), many times faster than the portable one for anything but tiny values.
  */
 
 import type { BrokerData, BrokerMessage } from '@switchboard/broker'
-import type { JsonValue, PresenceMember } from '@switchboard/protocol'
+import { BINARY_KEY, checkData, type DataValue, type PresenceMember } from '@switchboard/protocol'
 
 export interface HistoryEntry {
   at: number
   message: BrokerMessage
 }
 
-function parse(text: string): unknown {
+/**
+ * JSON text of data (or of anything holding data: a member, a routed event), bytes in the `$bin`
+ * form. Throws a SwitchboardError `invalid_payload` for a value no codec can carry (see
+ * `checkData`) — before anything reaches Redis. Without bytes it is plain `JSON.stringify`: the
+ * same text as ever.
+ */
+export function dataJson(value: unknown): string {
+  return checkData(value) === 0 ? JSON.stringify(value) : JSON.stringify(value, bytesReplacer)
+}
+
+/** Writes bytes as `{"$bin": base64}`; reads the holder's own value, so a Buffer is seen before its toJSON. */
+function bytesReplacer(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key]
+  if (raw instanceof Uint8Array) {
+    return { [BINARY_KEY]: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') }
+  }
+  if (raw instanceof ArrayBuffer) return { [BINARY_KEY]: Buffer.from(raw).toString('base64') }
+  return value
+}
+
+/** Thrown inside JSON.parse for a `$bin` that is not base64: the whole payload is dropped. */
+const NOT_BASE64 = new Error('not base64')
+
+/** Turns `{"$bin": base64}` (that one key, a string) back into a fresh `Uint8Array`. */
+function bytesReviver(_key: string, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  const text = (value as Record<string, unknown>)[BINARY_KEY]
+  if (typeof text !== 'string' || Object.keys(value).length !== 1) return value
+  const decoded = Buffer.from(text, 'base64')
+  // Buffer skips what is not base64; a length that does not add up means the text was not base64.
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0
+  if (text.length % 4 !== 0 || decoded.length !== (text.length / 4) * 3 - padding) throw NOT_BASE64
+  // A copy: a small Buffer is a view into a shared pool, which must not leak to the application.
+  return new Uint8Array(decoded)
+}
+
+/** Parses JSON text of ours; undefined if it is not JSON. Pays for the reviver only when bytes may be in it. */
+export function parse(text: string): unknown {
   try {
-    return JSON.parse(text)
+    return text.includes(`"${BINARY_KEY}"`) ? JSON.parse(text, bytesReviver) : JSON.parse(text)
   } catch {
     return undefined
   }
@@ -44,7 +94,7 @@ function message(
     channel,
     epoch,
     offset: offset as number,
-    data: data as JsonValue,
+    data: data as DataValue,
   }
   if (typeof except === 'string') m.except = except
   return m
@@ -70,14 +120,14 @@ export function decodeEntry(channel: string, epoch: string, entry: string): Hist
   return m && { at: v[0], message: m }
 }
 
-/** The presence payload a node publishes on join (leaves are built by the Lua scripts). */
-export function encodeJoin(member: PresenceMember): string {
-  return `["p","join",${JSON.stringify(member)}]`
+/** The presence payload a node publishes on join, around the member's `dataJson` (leaves are built by the Lua scripts). */
+export function joinPayload(memberText: string): string {
+  return `["p","join",${memberText}]`
 }
 
 /** A presence hash entry: the node that added the member, a newline, the member. */
-export function encodePresenceEntry(nodeId: string, member: PresenceMember): string {
-  return `${nodeId}\n${JSON.stringify(member)}`
+export function presenceEntry(nodeId: string, memberText: string): string {
+  return `${nodeId}\n${memberText}`
 }
 
 export function decodePresenceEntry(entry: string): PresenceMember | undefined {

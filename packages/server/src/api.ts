@@ -16,6 +16,7 @@ import type {
   JsonValue,
   PublishResult,
   ReplyData,
+  HandlerData,
   RequestData,
   RequestName,
   SchemaMap,
@@ -153,7 +154,7 @@ export interface Switchboard<M extends EventMap = UntypedEventMap, D = Connectio
   off<K extends keyof SwitchboardEvents<M, D>>(event: K, listener: SwitchboardEvents<M, D>[K]): this
   handle<E extends RequestName<M>>(
     event: E,
-    handler: (conn: Connection<M, D>, data: RequestData<M, E>) => MaybePromise<ReplyData<M, E>>,
+    handler: (conn: Connection<M, D>, data: HandlerData<M, E>) => MaybePromise<ReplyData<M, E>>,
   ): this
   handle<E extends RequestName<M>, S extends StandardSchemaV1<unknown, RequestData<M, E>>>(
     event: E,

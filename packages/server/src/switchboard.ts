@@ -214,7 +214,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     handle(event: string, schemaOrHandler: unknown, maybeHandler?: unknown) {
       const { schema, handler } = handlerArgs(event, schemaOrHandler, maybeHandler)
       // Without a schema of its own, the handler gets the one `schemas.requests` gives its event.
-      handlers.register(event, schema ?? requestSchemas[event]?.data, handler)
+      handlers.register(event, schema ?? requestSchemas[event]?.data, handler, requestSchemas[event]?.reply)
       return sb
     },
     async publish(channel, data, options: PublishOptionsFor<EventMap, unknown> = {}) {

@@ -134,6 +134,46 @@ describe('the subprotocol picks the codec', () => {
   })
 })
 
+describe('limits that hold on the way back too', () => {
+  it('data nested exactly as deep as allowed is published and read back from history', async () => {
+    const { sb, client } = await setup()
+    let deep: unknown = 'leaf'
+    // 32 levels of objects: the most a publish may hold.
+    for (let i = 0; i < 32; i++) deep = { d: deep }
+    const c = await client()
+    c.send({ type: 'publish', id: 'p', channel: 'bin:5', data: deep })
+    expect(await c.next('reply')).toMatchObject({ ok: true })
+    await sb.publish('bin:5', deep as never)
+    c.send({ type: 'request', id: 'h', event: '$history', data: { channel: 'bin:5' } })
+    const history = await c.next('reply', (f) => f.id === 'h')
+    expect(history).toMatchObject({ ok: true })
+    expect(
+      (history as unknown as { data: { messages: Array<{ data: unknown }> } }).data.messages[0]!.data,
+    ).toEqual(deep)
+    // One level more is refused where it is given.
+    c.send({ type: 'publish', id: 'p2', channel: 'bin:5', data: { d: deep } })
+    expect(await c.next('error', (f) => f.id === 'p2')).toMatchObject({ code: 'invalid_frame' })
+    await expect(sb.publish('bin:5', { d: deep } as never)).rejects.toMatchObject({ code: 'invalid_payload' })
+  })
+
+  it('NaN and Infinity from MessagePack are refused in any frame, requests too', async () => {
+    const { sb, url } = await setup()
+    let ran = false
+    sb.handle('echo', (_conn, data) => {
+      ran = true
+      return data
+    })
+    const packed = await PackedSocket.open(url)
+    packed.ws.send(msgpackEncode({ type: 'request', id: 'r', event: 'echo', data: { n: Number.NaN } }))
+    expect(await packed.next('error')).toMatchObject({ code: 'invalid_payload', id: 'r' })
+    packed.ws.send(
+      msgpackEncode({ type: 'publish', id: 'p', channel: 'bin:6', data: [Number.POSITIVE_INFINITY] }),
+    )
+    expect(await packed.next('error')).toMatchObject({ code: 'invalid_payload', id: 'p' })
+    expect(ran).toBe(false)
+  })
+})
+
 describe('data no codec can carry is refused before it is published', () => {
   it.each([
     ['a BigInt', { n: 10n }],

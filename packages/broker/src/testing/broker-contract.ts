@@ -9,7 +9,7 @@
  * `makeBroker` gets the channel history options (as the server resolves them from `channels`)
  * and a clock, which the ttl tests move by hand. Each test uses its own broker and closes it.
  */
-import type { PresenceMember, StreamPosition } from '@switchboard/protocol'
+import type { JsonValue, PresenceMember, StreamPosition } from '@switchboard/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Broker, BrokerEvent, BrokerMessage, ResolvedHistory } from '../broker.js'
 
@@ -39,6 +39,39 @@ function historyOf(channel: string): ResolvedHistory | undefined {
 }
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 10))
+
+/**
+ * Data with every byte value shown as `bytes:<hex>`, so bytes compare byte for byte whether a
+ * broker hands back a `Uint8Array` or the very `ArrayBuffer` it was given — and a value that came
+ * back as anything else (`{"0":1}`, `{}`, a base64 string) does not compare equal.
+ */
+function showBytes(value: unknown): unknown {
+  if (value instanceof ArrayBuffer) return showBytes(new Uint8Array(value))
+  if (value instanceof Uint8Array)
+    return `bytes:${Array.from(value, (b) => b.toString(16).padStart(2, '0')).join('')}`
+  if (Array.isArray(value)) return value.map(showBytes)
+  if (typeof value !== 'object' || value === null) return value
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, showBytes(v)]))
+}
+
+/** Every byte value, so nothing in an encoding (UTF-8, escapes) can go unnoticed. */
+const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i)
+
+/** Bytes alone, nested in objects and arrays, empty, a Buffer's view, an ArrayBuffer, next to plain JSON. */
+function byteSamples(): unknown[] {
+  const offsetView = new Uint8Array(ALL_BYTES.buffer.slice(0), 100, 7)
+  return [
+    Uint8Array.of(1, 2, 3),
+    { file: ALL_BYTES, name: 'all.bin', nested: { deeper: [Uint8Array.of(255), 'text', 0] } },
+    [new Uint8Array(0), { empty: new Uint8Array(0) }, [[Uint8Array.of(0)]]],
+    Uint8Array.of(9, 8, 7).buffer,
+    { view: offsetView, buf: Uint8Array.of(42, 43).buffer },
+    // Lookalikes that are not bytes stay what they are.
+    { $bin: 'AQID', other: 1 },
+    '{"$bin":"AQID"}',
+    { text: '"$bin"' },
+  ]
+}
 
 export function describeBrokerContract<B extends Broker>(
   name: string,
@@ -121,6 +154,18 @@ export function describeBrokerContract<B extends Broker>(
         expect(events).toEqual([
           { kind: 'message', channel: 'h-json', epoch: expect.any(String), offset: 1, data },
         ])
+      })
+
+      it('carries bytes byte for byte: alone, nested in objects and arrays, empty, an ArrayBuffer', async () => {
+        const b = await broker()
+        const events = await listen(b, 'h-bytes')
+        const samples = byteSamples()
+        for (const data of samples) await b.publish('h-bytes', data as JsonValue)
+        await flush()
+        const delivered = events.map((e) => (e.kind === 'message' ? e.data : e))
+        expect(delivered.map(showBytes)).toEqual(samples.map(showBytes))
+        // A Uint8Array comes back as bytes, never as an object of indices.
+        expect(delivered[0]).toBeInstanceOf(Uint8Array)
       })
 
       it('rejects a publish after close (a publish is never silently dropped)', async () => {
@@ -303,6 +348,18 @@ export function describeBrokerContract<B extends Broker>(
         ])
       })
 
+      it('gives bytes back from history and recent byte for byte', async () => {
+        const b = await broker()
+        const start = await b.position('h-bytes-history')
+        const samples = byteSamples().slice(0, 5)
+        for (const data of samples) await b.publish('h-bytes-history', data as JsonValue)
+        const h = await b.history('h-bytes-history', start)
+        expect(h.complete).toBe(true)
+        expect(h.messages.map((m) => showBytes(m.data))).toEqual(samples.map(showBytes))
+        const recent = await b.recent('h-bytes-history', 2)
+        expect(recent.messages.map((m) => showBytes(m.data))).toEqual(samples.slice(3).map(showBytes))
+      })
+
       it('recent: the latest retained messages, oldest first, and the position', async () => {
         const b = await broker()
         const head = await fill(b, 'h-recent', 7)
@@ -378,6 +435,29 @@ export function describeBrokerContract<B extends Broker>(
           { kind: 'presence', channel: 'room2', action: 'join', member: ada },
           { kind: 'presence', channel: 'room2', action: 'leave', member: ada },
         ])
+      })
+
+      it('keeps bytes in a member’s info, in the list and in join and leave events', async () => {
+        const b = await broker()
+        const events = await listen(b, 'room-bytes')
+        const cy: PresenceMember = {
+          userId: 'cy',
+          connectionId: 'c4',
+          info: {
+            avatar: ALL_BYTES,
+            keys: [Uint8Array.of(1), new Uint8Array(0)],
+            raw: Uint8Array.of(5).buffer,
+          },
+        }
+        await b.presence.add('room-bytes', cy)
+        expect((await b.presence.list('room-bytes')).map(showBytes)).toEqual([showBytes(cy)])
+        await b.presence.remove('room-bytes', cy.connectionId)
+        await flush()
+        expect(events.map(showBytes)).toEqual(
+          ['join', 'leave'].map((action) =>
+            showBytes({ kind: 'presence', channel: 'room-bytes', action, member: cy }),
+          ),
+        )
       })
 
       it('removing someone who is not there is a no-op, without a leave event', async () => {

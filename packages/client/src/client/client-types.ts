@@ -3,6 +3,7 @@
  * and its options. Apart from the class so the modules that run the client can share them.
  */
 
+import type { ClientFrame, ServerFrame } from '@switchboard/protocol'
 import type { Channel } from '../channel/channel.js'
 import type { TransportName } from '../transport/fallback.js'
 import type { WebSocketConstructor } from '../transport/websocket-like.js'
@@ -48,9 +49,24 @@ export interface ClientEvents {
   serverUnsubscribed: Channel
 }
 
+/**
+ * A codec for WebSocket connections besides JSON: MessagePack is `msgpack` from
+ * `@switchboard/client/msgpack`. Its subprotocol is offered before `switchboard.v1`; a server
+ * that does not speak it answers JSON, and the HTTP transports always carry JSON.
+ */
+export interface ClientCodec {
+  readonly subprotocol: string
+  /** One frame as one binary message; throws a SwitchboardError `invalid_payload` for data it cannot carry. */
+  encode(frame: ClientFrame): Uint8Array
+  /** One binary message as a server frame; throws a ProtocolError for anything else. */
+  decode(data: Uint8Array): ServerFrame
+}
+
 export interface SwitchboardClientOptions {
   /** WebSocket constructor. Default: the global WebSocket (browser entry), or `ws` (Node entry). */
   WebSocket?: WebSocketConstructor
+  /** A binary codec for WebSocket connections (`msgpack` from `@switchboard/client/msgpack`). Default: JSON only. */
+  codec?: ClientCodec
   /**
    * Transports to try in order, e.g. `['websocket', 'sse', 'long-polling']`: the fallback for
    * networks that block WebSocket (see ReconnectingWebSocketOptions). Default `['websocket']`.

@@ -19,6 +19,7 @@ import type {
 } from '@switchboard/protocol'
 import {
   CloseCode,
+  decodeClientFrame,
   encodeFrame,
   encodeResume,
   type HelloFrame,
@@ -37,7 +38,9 @@ import { type CloseInfo, ReconnectingWebSocket } from '../transport/reconnecting
 import { PublicEmitter } from '../util/emitter.js'
 import { SwitchboardError } from '../util/errors.js'
 import { noop } from '../util/noop.js'
+import { readBlobs } from '../util/read-blobs.js'
 import type {
+  ClientCodec,
   ClientEvents,
   CloseOptions,
   ConnectionState,
@@ -58,6 +61,9 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   readonly #channels = new Map<string, Channel>()
   readonly #requests: RequestTable
   readonly #keeper: ConnectionKeeper
+  readonly #codec: ClientCodec | undefined
+  /** Settles once the last publish or request holding a Blob has read it and gone out. */
+  #reading: Promise<void> | undefined
   #state: ConnectionState = 'disconnected'
   #nextKey = 0
   readonly #keyPrefix = randomPrefix()
@@ -70,8 +76,11 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   constructor(url: string | readonly string[], options: SwitchboardClientOptions = {}) {
     // The defaults are the ones documented on SwitchboardClientOptions.
     const connectTimeout = options.connectTimeout ?? 10_000
+    const codec = options.codec
+    this.#codec = codec
     this.#rws = new ReconnectingWebSocket(url, {
-      protocols: SUBPROTOCOL,
+      protocols: codec ? [codec.subprotocol, SUBPROTOCOL] : SUBPROTOCOL,
+      binaryType: 'arraybuffer',
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
       ...(options.transports ? { transports: options.transports } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),
@@ -86,7 +95,10 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     const requests = new RequestTable({
       requestTimeout: options.requestTimeout ?? 10_000,
       maxQueue: options.maxQueue ?? 100,
-      transport: this.#rws,
+      // Frames are encoded as JSON text once, when made; a connection that chose the binary codec
+      // gets each one re-encoded as it goes out.
+      transport: { send: (text: string) => this.#rws.send(this.#packed() ? this.#pack(text) : text) },
+      wireSize: (text) => (this.#packed() ? this.#pack(text).byteLength : undefined),
     })
     this.#requests = requests
     this.#keeper = new ConnectionKeeper(
@@ -174,9 +186,11 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     data: RequestData<M, E>,
     options: RequestOptions = {},
   ): Promise<ReplyData<M, E>> {
-    const frame = { type: 'request', id: this.#requests.nextId(), event, ...wireData(data) } as const
-    const idempotent = options.idempotent ?? false
-    return this.#requests.request(frame, this.#state, options, idempotent) as Promise<ReplyData<M, E>>
+    return this.#afterBlobs(data, (value) => {
+      const frame = { type: 'request', id: this.#requests.nextId(), event, ...wireData(value) } as const
+      const idempotent = options.idempotent ?? false
+      return this.#requests.request(frame, this.#state, options, idempotent) as Promise<ReplyData<M, E>>
+    })
   }
 
   /**
@@ -189,10 +203,30 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     data: ChannelData<M, N>,
     options: PublishOptions = {},
   ): Promise<PublishResult> {
-    const id = this.#requests.nextId()
-    const key = options.key ?? `${this.#keyPrefix}${(++this.#nextKey).toString(36)}`
-    const frame = { type: 'publish', id, channel, data: data as JsonValue, key } as const
-    return this.#requests.request(frame, this.#state, options, true) as Promise<PublishResult>
+    return this.#afterBlobs(data, (value) => {
+      const id = this.#requests.nextId()
+      const key = options.key ?? `${this.#keyPrefix}${(++this.#nextKey).toString(36)}`
+      const frame = { type: 'publish', id, channel, data: value as JsonValue, key } as const
+      return this.#requests.request(frame, this.#state, options, true) as Promise<PublishResult>
+    })
+  }
+
+  /**
+   * Runs `send` with the data, once any Blob in it is read (a publish or request without one, and
+   * with none waiting, goes at once); those after one wait their turn, so the order of calls is
+   * the order of frames.
+   */
+  #afterBlobs<T>(data: unknown, send: (data: unknown) => Promise<T>): Promise<T> {
+    const blobs = readBlobs(data)
+    if (!blobs && !this.#reading) return send(data)
+    const read = (this.#reading ?? Promise.resolve()).then(() => blobs ?? data)
+    const sent = read.then(send)
+    const done = read.then(noop, noop)
+    this.#reading = done
+    void done.then(() => {
+      if (this.#reading === done) this.#reading = undefined
+    })
+    return sent
   }
 
   /** Fire-and-forget: a request without id, so no reply. False when refused (closed, or queue full). */
@@ -277,7 +311,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
 
   #onData(data: unknown): void {
     this.#keeper.seen()
-    const frame = decodeMessage(data)
+    const frame = decodeMessage(data, this.#codec)
     if (frame instanceof SwitchboardError) this.#emitter.emit('error', frame)
     else this.#onFrame(frame)
   }
@@ -304,9 +338,9 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
           channel = new Channel(name, this.#channelHost)
           this.#channels.set(name, channel)
         }
-        // Announced before its result, so the app's listeners see the first publication.
-        if (!channel.serverSide) this.#emitter.emit('serverSubscribed', channel)
-        channel.handleServerSubscribed(result)
+        // Announced once it is subscribed and before any publication, so the app's listeners
+        // see the first one.
+        if (channel.handleServerSubscribed(result)) this.#emitter.emit('serverSubscribed', channel)
         return
       }
       case 'unsubscribed': {
@@ -400,6 +434,16 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       if (position) positions.push([name, position])
     }
     return positions.length ? `${RESUME_PARAM}=${encodeURIComponent(encodeResume(positions))}` : ''
+  }
+
+  /** Whether the current connection chose the binary codec. */
+  #packed(): boolean {
+    return this.#codec !== undefined && this.#rws.protocol === this.#codec.subprotocol
+  }
+
+  /** A frame's JSON text in the binary codec (frames are made as JSON text once, when made). */
+  #pack(text: string): Uint8Array {
+    return this.#codec!.encode(decodeClientFrame(text))
   }
 
   /** Drops the transport and reconnects with backoff, recording why. */

@@ -22,7 +22,8 @@ import {
 
 export type ReconnectingState = 'connecting' | 'open' | 'reconnecting' | 'closed'
 
-export type SendData = string | ArrayBufferLike | ArrayBufferView
+/** What `send` takes: text, or binary data as the WebSocket sends it (a Blob, an ArrayBuffer, a typed array). */
+export type SendData = string | ArrayBufferLike | ArrayBufferView | Blob
 
 export interface ReconnectingWebSocketOptions {
   protocols?: string | string[]
@@ -52,6 +53,12 @@ export interface ReconnectingWebSocketOptions {
    * that attempt's URL. For state that changes between connections, such as resume positions.
    */
   query?: () => string
+  /**
+   * How binary messages are handed to `message` listeners, set on every socket: `'blob'` or
+   * `'arraybuffer'`, as `WebSocket.binaryType`. Default: the socket's own (a browser's is
+   * `'blob'`).
+   */
+  binaryType?: 'blob' | 'arraybuffer'
 }
 
 export interface CloseInfo {
@@ -81,6 +88,7 @@ export class ReconnectingWebSocket extends Emitter<ReconnectingWebSocketEvents> 
   readonly #minUptime: number
   readonly #connectTimeout: number
   readonly #query: (() => string) | undefined
+  readonly #binaryType: 'blob' | 'arraybuffer' | undefined
   readonly #maxQueue: number
   #socket: WebSocketLike | undefined
   #state: ReconnectingState = 'closed'
@@ -104,6 +112,7 @@ export class ReconnectingWebSocket extends Emitter<ReconnectingWebSocketEvents> 
       : fallbackWebSocket(transports, ctor, { connectTimeout: this.#connectTimeout })
     this.#protocols = options.protocols
     this.#query = options.query
+    this.#binaryType = options.binaryType
     this.#backoff = options.backoff ?? createBackoff()
     this.#maxAttempts = options.maxAttempts ?? 10
     this.#minUptime = options.minUptime ?? 5_000
@@ -195,6 +204,7 @@ export class ReconnectingWebSocket extends Emitter<ReconnectingWebSocketEvents> 
       this.#handleClose({ code: CloseCode.ABNORMAL, reason: 'could not create socket', wasClean: false })
       return
     }
+    if (this.#binaryType) socket.binaryType = this.#binaryType
     this.#socket = socket
     this.#openedAt = undefined
     const createdAt = Date.now()

@@ -8,7 +8,9 @@ import { CloseCode } from '@switchboard/protocol'
 export interface WebSocketLike {
   readonly readyState: number
   readonly protocol: string
-  send(data: string | ArrayBufferLike | ArrayBufferView): void
+  /** How binary messages arrive: `'blob'` (browsers' default) or `'arraybuffer'`; `ws` also has `'nodebuffer'`. */
+  binaryType?: string
+  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void
   close(code?: number, reason?: string): void
   onopen: ((event: unknown) => void) | null
   onmessage: ((event: { data: unknown }) => void) | null
