@@ -770,7 +770,7 @@ export class World {
   }
 
   /** The quiet period: every node up, publishes settled, every wanted channel caught up. */
-  async settle(): Promise<void> {
+  async settle(quietMs: number): Promise<void> {
     await this.cluster.allUp()
     for (const peer of this.peers) peer.replayCut = undefined
     await Promise.allSettled([...this.pending])
@@ -806,7 +806,7 @@ export class World {
       return since !== undefined && Date.now() - since >= 300
     }
     const started = Date.now()
-    const quiet = await until(settled, 15_000).then(
+    const quiet = await until(settled, quietMs).then(
       () => 'the quiet period',
       () => `the quiet period (not caught up ${Date.now() - started} ms after it began)`,
     )
@@ -988,6 +988,7 @@ export async function runScenario(
   transports: readonly TransportName[],
   commands: Iterable<Command>,
   knownBugs = KNOWN_BUGS,
+  quietMs = 15_000,
 ): Promise<World> {
   const world = await World.create(cluster, transports, knownBugs)
   try {
@@ -995,7 +996,7 @@ export async function runScenario(
       async () => ({ model: { up: cluster.nodes.map((n) => n.up) }, real: world }),
       commands,
     )
-    await world.settle()
+    await world.settle(quietMs)
     if (process.env.MODEL_VERBOSE) console.log(world.describe())
     if (process.env.MODEL_VERBOSE === '2') console.log(world.report('(verbose)', []))
     return world
