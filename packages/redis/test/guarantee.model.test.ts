@@ -115,24 +115,11 @@ describe('the delivery guarantee against a model of what was acknowledged', () =
 
 /** Fixed scenarios: each counterexample the model found, kept as a regression test. */
 describe('regressions found by the model', () => {
-  /**
-   * For `it.fails`: throws only when the scenario breaks the guarantee the way `bug` says, so the
-   * test turns red when the bug is fixed (make it an `it` then) and when anything else goes wrong.
-   */
-  const knownBug = async (
-    bug: RegExp,
-    transports: Parameters<typeof runScenario>[1],
-    commands: Command[],
-  ) => {
-    const error = await runScenario(cluster, transports, commands, true, 3000).then(
-      () => undefined,
-      (err: unknown) => err,
-    )
-    if (process.env.MODEL_VERBOSE) console.log(`known bug ${bug}: ${error ?? 'not seen'}`)
-    if (error !== undefined && bug.test(String(error))) throw error
-    if (error !== undefined) console.log(`not the known bug ${bug}: ${error}`)
-  }
-  // BUG (server subscriptions.ts serverJoin + client channel.ts handleMessage): the position a
+  /** Runs a fixed scenario against the model; it throws (the test fails) on any broken guarantee. */
+  const scenario = (transports: Parameters<typeof runScenario>[1], commands: Command[]) =>
+    runScenario(cluster, transports, commands, 3000)
+  // FIXED (server subscriptions.ts: a join or leave of the channel drops the URL's position; client
+  // channel.ts: an unsubscribe forgets the position it sent). Was: the position a
   // client sent in its connection URL's `resume` parameter is used by the first sb.subscribe of
   // that channel on the connection, however much later, even after the channel was unsubscribed
   // (by sb.unsubscribe or channel.unsubscribe()) and moved on. The server replays from that stale
@@ -146,9 +133,8 @@ describe('regressions found by the model', () => {
       ['sb.unsubscribe', sunsub(0, 0)],
       ['channel.unsubscribe()', unsub(0, 0)],
     ] as const) {
-      it.fails(`sb.subscribe after ${how} replays from the connection's stale resume position and loses it silently (${transport})`, () =>
-        knownBug(
-          /silent loss/,
+      it(`sb.subscribe after ${how} does not replay from the connection's stale resume position (${transport})`, () =>
+        scenario(
           [transport, 'websocket', 'websocket'],
           [
             cut(0),
@@ -166,7 +152,8 @@ describe('regressions found by the model', () => {
     }
   }
 
-  // BUG (client switchboard-client.ts / channel.ts): removeChannel(name) then channel(name) while
+  // FIXED (client switchboard-client.ts: an unsubscribe carries an id, and what arrives for the
+  // name before its reply is dropped). Was: removeChannel(name) then channel(name) while
   // the channel is busy: the messages still in flight for the old subscription (sent before the
   // server processed the unsubscribe) are handed to the new Channel, which has no position yet and
   // takes them; its subscribe reply then starts it at the channel's head, and the messages
@@ -174,9 +161,8 @@ describe('regressions found by the model', () => {
   // a hole in the middle of what the new Channel delivered. Found by seed 782671227 (shrunk:
   // [websocket, long-polling, websocket], sunsub(0, 1), wait(82), ssub(2, 2), pubCut(1, 0, 7),
   // wait(125), remove(0, 0), sub(0, 0), cutInReplay(1, 9, 2), sub(2, 0)).
-  it.fails('removeChannel then channel() on a busy channel: in-flight messages of the old subscription, then a hole', () =>
-    knownBug(
-      /gap|never delivered/,
+  it('removeChannel then channel() on a busy channel: nothing of the old subscription, no hole', () =>
+    scenario(
       ['websocket', 'websocket', 'websocket'],
       [
         stream(0, 0, 80, 2),
@@ -199,14 +185,16 @@ describe('regressions found by the model', () => {
       ],
     ))
 
-  // BUG (server, long-polling transport): a replay queued while no poll is held waits whole in the
+  // FIXED (server long-poll-transport.ts: a client that keeps polling is not cut for what queued
+  // between two polls; only one that stopped polling, or a queue past four times the bound).
+  // Was: a replay queued while no poll is held waits whole in the
   // send queue, so one larger than maxBufferedBytes cuts the connection as a slow consumer (4100)
   // before any of it is sent; the client resumes from the same position and is cut again, on every
   // node with that bound (docs/guarantees.md promises progress across reconnects: WebSocket makes
   // it by writing at half the bound, long-polling cannot without a held poll). Seen in the model
   // as seed 783239846 (shrunk: [websocket, websocket, long-polling], burst(0, 1, 20, 754),
   // remove(2, 0), ssub(2, 0): 19 entries, 16,419 bytes queued, nothing unsent, on both nodes).
-  it.fails('a long-polling client resuming three rooms, one with a replay past the send bound, catches up', async () => {
+  it('a long-polling client resuming three rooms, one with a replay past the send bound, catches up', async () => {
     const sb = createSwitchboard({
       port: 0,
       host: '127.0.0.1',
@@ -226,17 +214,9 @@ describe('regressions found by the model', () => {
       await until(() => rooms.every((r) => r.state === 'subscribed'), 5000, 'subscribed')
       proxy.cutAll() // the network drops; the client comes back and resumes each room
       for (let i = 0; i < 20; i++) await sb.publish('room:3', { pad: 'x'.repeat(800) })
-      const caughtUp = await until(() => seen.length === 20, 3000).then(
-        () => true,
-        () => false,
-      )
-      const slow = cuts.filter((code) => code === 4100).length
-      // Only the livelock makes this it.fails pass: caught up (fixed) or anything else turns it red.
-      if (!caughtUp && slow >= 3)
-        throw new Error(`${seen.length} of 20 delivered, cut ${slow} times with 4100`)
-      console.log(
-        `not the known livelock: ${seen.length} of 20 delivered; disconnects ${JSON.stringify(cuts)}`,
-      )
+      await until(() => seen.length === 20, 5000, `caught up (disconnects ${JSON.stringify(cuts)})`)
+      expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+      expect(cuts.filter((code) => code === 4100)).toEqual([])
     } finally {
       client.close()
       await proxy.close()

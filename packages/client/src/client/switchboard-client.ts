@@ -62,6 +62,8 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   readonly #requests: RequestTable
   readonly #keeper: ConnectionKeeper
   readonly #codec: ClientCodec | undefined
+  /** Channels whose unsubscribe the server has not answered yet, with that frame's id. */
+  readonly #leaving = new Map<string, string>()
   /** Settles once the last publish or request holding a Blob has read it and gone out. */
   #reading: Promise<void> | undefined
   #state: ConnectionState = 'disconnected'
@@ -281,9 +283,18 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     isConnected: () => this.#state === 'connected',
     sendSubscribe: (channel, since, done) => this.#subscribe(channel, since, done),
     sendUnsubscribe: (channel) => {
+      if (this.#state !== 'connected') return
+      // With an id, so the client knows when the server has stopped the old subscription: until
+      // that reply, what still arrives for the name belongs to it, not to a channel made since.
+      const requests = this.#requests
+      const frame: IdFrame = { type: 'unsubscribe', id: requests.nextId(), channel }
+      this.#leaving.set(channel, frame.id)
+      const request = requests.track(frame, undefined, undefined, false, () => {
+        if (this.#leaving.get(channel) === frame.id) this.#leaving.delete(channel)
+      })
+      request.promise.catch(noop)
       // Through the table: it goes after a subscribe still waiting for the pacer.
-      if (this.#state === 'connected')
-        this.#requests.write(encodeFrame({ type: 'unsubscribe', channel }), undefined)
+      requests.write(encodeFrame(frame), request)
     },
     publish: (channel, data, options) => this.publish(channel as ChannelName<M>, data as never, options),
   }
@@ -326,10 +337,11 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
         this.#requests.reply(frame, () => this.#state)
         return
       case 'message':
-        this.#channels.get(frame.channel)?.handleMessage(frame)
+        if (!this.#leaving.has(frame.channel)) this.#channels.get(frame.channel)?.handleMessage(frame)
         return
       case 'presence':
-        this.#channels.get(frame.channel)?.handlePresence(frame.action, frame.member)
+        if (!this.#leaving.has(frame.channel))
+          this.#channels.get(frame.channel)?.handlePresence(frame.action, frame.member)
         return
       case 'subscribed': {
         const { type: _, channel: name, ...result } = frame
@@ -402,6 +414,8 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     const info = this.#ownClose ?? closed
     this.#ownClose = undefined
     this.#keeper.closed()
+    // A new connection has no old subscriptions.
+    this.#leaving.clear()
     const willReconnect = this.#rws.state === 'reconnecting'
     const dropReason = this.#dropReason
     this.#dropReason = undefined

@@ -138,12 +138,13 @@ export class Subscriptions {
    * client is told with a `subscribed` frame, after the replayed messages and before live ones.
    */
   serverJoin(conn: ClientConnection, channel: string): Promise<SubscribeResult> {
-    const resume = this.resumes.get(conn)
-    const since = resume?.get(channel)
-    resume?.delete(channel)
-    return this.join(conn, channel, since, (result) => {
+    const announce = (result: SubscribeResult) => {
       conn.sendFrame({ type: 'subscribed', channel, ...result })
-    })
+    }
+    // The position is read in this join's turn: a join or leave queued before it drops it.
+    return this.inTurn(conn, channel, () =>
+      this.joinNow(conn, channel, this.resumes.get(conn)?.get(channel), announce, undefined),
+    )
   }
 
   /** `sb.unsubscribe`: ends a subscription however it was made, and tells the client. */
@@ -190,6 +191,9 @@ export class Subscriptions {
     info: JsonValue | undefined,
   ): Promise<SubscribeResult> {
     const { hub, broker } = this.o
+    // The URL's position of this channel is for the first join only: after any join or leave on
+    // this connection it is stale, and a later server-side join starts afresh.
+    this.resumes.get(conn)?.delete(channel)
     const already = conn.subscriptions.has(channel)
     if (!already) {
       if (conn.subscriptions.size >= this.o.maxSubscriptions) {
@@ -235,6 +239,7 @@ export class Subscriptions {
   }
 
   private async leaveNow(conn: ClientConnection, channel: string): Promise<void> {
+    this.resumes.get(conn)?.delete(channel)
     conn.markSubscribed(channel, false)
     await this.o.hub.remove(conn, channel)
     if (this.o.rules.get(channel).presence) await this.o.broker.presence.remove(channel, conn.id)
