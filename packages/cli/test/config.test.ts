@@ -481,3 +481,31 @@ describe('switchboard serve --config (process)', () => {
     }
   })
 })
+
+describe('docs/configuration.md', () => {
+  it('documents every key of the schema, every variable and every flag', () => {
+    const doc = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8')
+    const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as SchemaNode
+    const resolve = (node: SchemaNode | undefined) =>
+      node?.$ref ? schema.definitions?.[node.$ref.replace('#/definitions/', '')] : node
+    // Each key as the tables write it: `tls.cert`, `jwt.userClaim`, `proxy.<hook>.url`…
+    const keys: string[] = []
+    for (const [key, value] of Object.entries(schema.properties ?? {})) {
+      if (key === '$schema') continue
+      const node = resolve(value)
+      const nested = Object.entries(node?.properties ?? {})
+      if (key === 'channels') keys.push('channels.<pattern>.history', 'channels.<pattern>.presence')
+      else if (key === 'proxy')
+        keys.push(...Object.keys(schema.definitions?.hook?.properties ?? {}).map((k) => `proxy.<hook>.${k}`))
+      else if (key === 'api') keys.push('api.port', 'api.keys[].key', 'api.keys[].publishOnly')
+      else if (nested.length === 0) keys.push(key)
+      else keys.push(...nested.map(([k]) => `${key}.${k}`))
+    }
+    for (const key of keys) expect(doc, key).toContain(`| \`${key}\``)
+    for (const setting of SETTINGS) {
+      expect(doc, setting.env).toContain(`\`${setting.env}\``)
+      for (const legacy of setting.legacyEnv ?? []) expect(doc, legacy).toContain(`\`${legacy}\``)
+      if (setting.flag) expect(doc, setting.flag).toContain(`\`--${setting.flag}\``)
+    }
+  })
+})
