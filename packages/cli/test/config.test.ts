@@ -369,19 +369,34 @@ describe('switchboard serve with a bad configuration (process)', () => {
     expect(run.stdout).not.toContain('listening')
   })
 
-  it('refuses a bad variable the same way, and the api and proxy sections until the server has them', async () => {
-    const [env, api, proxy] = await Promise.all([
+  it('refuses a bad variable the same way, and the api section until the server has it', async () => {
+    const [env, api] = await Promise.all([
       runServe(['--port', '0'], { SWITCHBOARD_MAX_SUBSCRIPTIONS: '0' }),
       runServe(['--config', json({ port: 0, api: { keys: [{ key: 'api-key-0123456789abcdef' }] } })]),
-      runServe(['--config', json({ port: 0, proxy: { connect: { url: 'http://127.0.0.1:1/connect' } } })]),
     ])
     expect(env.code).toBe(2)
     expect(env.stderr).toContain('/maxSubscriptions: must be >= 1 (from SWITCHBOARD_MAX_SUBSCRIPTIONS)')
     expect(api.code).toBe(2)
     expect(api.stderr).toContain('/api: the HTTP API is not available')
-    expect(proxy.code).toBe(2)
-    expect(proxy.stderr).toContain('/proxy: proxy hooks are not available')
-    for (const run of [env, api, proxy]) expect(run.stdout).not.toContain('listening')
+    for (const run of [env, api]) expect(run.stdout).not.toContain('listening')
+  })
+
+  it('runs the proxy hooks of the file: with the connect hook down, a connection is closed with 1013', async () => {
+    const served = await startServe([
+      '--config',
+      json({
+        port: 0,
+        host: '127.0.0.1',
+        proxy: { connect: { url: 'http://127.0.0.1:1/connect', timeout: 500 } },
+      }),
+    ])
+    try {
+      const ws = new WebSocket(served.url, 'switchboard.v1')
+      const code = await new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)))
+      expect(code).toBe(1013)
+    } finally {
+      await served.stop()
+    }
   })
 })
 

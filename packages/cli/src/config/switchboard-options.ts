@@ -3,9 +3,8 @@
  * the effective configuration into the options of `createSwitchboard`, one section of the file
  * per function below. The parts that need I/O first — the broker (Redis must be reached), the
  * HTTPS server, the HTTP handler for static files and metrics — are built by `serve` and passed
- * in. A section the server cannot act on refuses to start rather than run without it: `api` and
- * `proxy` are defined in the schema, and `apiOptions` and `proxyOptions` are where their mapping
- * to createSwitchboard's options goes.
+ * in. A section the server cannot act on refuses to start rather than run without it (`api`, until
+ * the server has an HTTP API).
  */
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -14,6 +13,9 @@ import type {
   Broker,
   ChannelOptionsMap,
   Logger,
+  ProxyHook,
+  ProxyHooks,
+  ProxyOptions,
   SwitchboardOptions,
   UntypedEventMap,
 } from '@switchboard/server'
@@ -27,6 +29,7 @@ import {
   type ApiConfig,
   ASYMMETRIC_ALGORITHMS,
   HMAC_ALGORITHMS,
+  type HookConfig,
   type JwtConfig,
   type ProxyConfig,
 } from './config.js'
@@ -122,6 +125,15 @@ function userOf(data: unknown): unknown {
 }
 
 function identityOptions(config: EffectiveConfig, parts: ServeParts): ServeOptions {
+  // The application's connect hook decides who connects: it replaces the JWT and the dev names.
+  if (config.proxy?.connect) {
+    if (config.jwt) {
+      throw new ConfigError('jwt', [
+        { path: '/jwt', message: 'the proxy connect hook decides who connects: set jwt or proxy.connect' },
+      ])
+    }
+    return {}
+  }
   if (!config.jwt) return { authenticate: parts.authenticate }
   const options: ServeOptions = { ...jwtOptions(config.jwt) }
   if (parts.chatRules)
@@ -199,13 +211,32 @@ function apiOptions(api: ApiConfig | undefined): ServeOptions {
 }
 
 /**
- * The proxy hooks (`proxy`): their createSwitchboard options go here. This build of the server
- * has none, and running without the hooks would skip the application's decisions (who may
- * connect, subscribe, publish), so a configuration that sets them is refused.
+ * The proxy hooks (`proxy`): each hook of the file as the server's `proxy` option. A hook that
+ * lists `channels` (subscribe, publish) or `events` (rpc) decides for those patterns only.
  */
 function proxyOptions(proxy: ProxyConfig | undefined): ServeOptions {
   if (proxy === undefined) return {}
-  throw new ConfigError('proxy', [
-    { path: '/proxy', message: 'proxy hooks are not available in this build of the server' },
-  ])
+  const options: ProxyOptions = {}
+  if (proxy.connect) options.connect = hookOf(proxy.connect)
+  if (proxy.refresh) options.refresh = hookOf(proxy.refresh)
+  if (proxy.subscribe) options.subscribe = hooksOf(proxy.subscribe, proxy.subscribe.channels)
+  if (proxy.publish) options.publish = hooksOf(proxy.publish, proxy.publish.channels)
+  if (proxy.rpc) options.rpc = hooksOf(proxy.rpc, proxy.rpc.events)
+  return { proxy: options }
+}
+
+function hookOf(hook: HookConfig): ProxyHook {
+  const out: ProxyHook = { url: hook.url }
+  if (hook.timeout !== undefined) out.timeout = hook.timeout
+  if (hook.concurrency !== undefined) out.maxConcurrency = hook.concurrency
+  if (hook.headers !== undefined) out.headers = hook.headers
+  if (hook.forwardHeaders !== undefined) out.forwardHeaders = hook.forwardHeaders
+  if (hook.forwardCookies !== undefined) out.forwardCookies = hook.forwardCookies
+  return out
+}
+
+/** One hook for everything, or the same hook for each listed pattern. */
+function hooksOf(hook: HookConfig, patterns: readonly string[] | undefined): ProxyHooks {
+  const one = hookOf(hook)
+  return patterns === undefined ? one : Object.fromEntries(patterns.map((pattern) => [pattern, one]))
 }
