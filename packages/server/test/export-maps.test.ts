@@ -1,5 +1,5 @@
-// Every package's exports map points at built files: each subpath has a `types` and a `default`
-// target, and both exist after `npm run build` (which `npm test` runs first). A subpath added to
+// Every package's exports map points at built files: each module subpath has a `types` and a
+// `default` target (a data file, such as a JSON Schema, is exported as itself), and both exist after `npm run build` (which `npm test` runs first). A subpath added to
 // an exports map without its entry module, or an entry that stopped being built, fails here.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -11,7 +11,7 @@ const packagesDir = fileURLToPath(new URL('../../', import.meta.url))
 interface Manifest {
   name: string
   private?: boolean
-  exports?: Record<string, { types?: string; default?: string }>
+  exports?: Record<string, string | { types?: string; default?: string }>
 }
 
 const manifests = readdirSync(packagesDir)
@@ -30,6 +30,14 @@ describe('export maps', () => {
 
   for (const { dir, manifest } of manifests) {
     for (const [subpath, target] of Object.entries(manifest.exports!)) {
+      if (typeof target === 'string') {
+        // A data file (the config's JSON Schema): exported as the file itself.
+        it(`${manifest.name} ${subpath} is a JSON file that exists`, () => {
+          expect(target).toMatch(/\.json$/)
+          expect(existsSync(join(dir, target)), target).toBe(true)
+        })
+        continue
+      }
       it(`${manifest.name} ${subpath} resolves to a built module with types`, () => {
         expect(target.types, 'types').toMatch(/\.d\.ts$/)
         expect(target.default, 'default').toMatch(/\.js$/)
