@@ -15,7 +15,7 @@ import { API_METHODS, type ApiContext } from './api-methods.js'
 import { openApiDocument } from './openapi.js'
 import { readBody } from './read-body.js'
 import { METHODS, type MethodName } from './schemas.js'
-import { checkRequest } from './validation.js'
+import { checkRequest, compileAll } from './validation.js'
 
 export interface HttpApiOptions {
   /** The keys that may call the API; `publishOnly` keys may only publish and broadcast. */
@@ -48,6 +48,7 @@ export class HttpApi {
     private readonly log: Logger,
   ) {
     this.keys = new ApiKeys(options.keys)
+    compileAll()
     this.maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY
     if (!Number.isSafeInteger(this.maxBody) || this.maxBody < 1) {
       throw new TypeError('httpApi.maxBodyBytes must be a positive integer')
@@ -63,8 +64,9 @@ export class HttpApi {
   }
 
   private count(label: string, status: number): void {
-    const byStatus = (this.counts[label] ??= {})
+    const byStatus = this.counts[label] ?? {}
     byStatus[status] = (byStatus[status] ?? 0) + 1
+    this.counts[label] = byStatus
   }
 
   private async answer(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
@@ -84,7 +86,10 @@ export class HttpApi {
         throw new ApiError(ErrorCode.FORBIDDEN, `this key may only publish, not call "${method}"`)
       }
       const body = await readBody(req, res, this.maxBody)
-      if (body === undefined) return this.count(label, 413)
+      if (body === undefined) {
+        this.count(label, 413)
+        return
+      }
       const request = checkRequest(method, body)
       const answer = await (API_METHODS[method] as (ctx: ApiContext, body: unknown) => Promise<unknown>)(
         this.ctx,
@@ -111,7 +116,8 @@ export class HttpApi {
         { code: ErrorCode.INVALID_FRAME, message: 'openapi.json: use GET' },
         { allow: 'GET, HEAD' },
       )
-      return this.count('openapi', 405)
+      this.count('openapi', 405)
+      return
     }
     this.document ??= JSON.stringify(openApiDocument(this.ctx.version))
     res.writeHead(200, {

@@ -10,7 +10,8 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { ApiError } from './api-error.js'
 import { METHODS, type MethodName, type RequestOf } from './schemas.js'
 
-const ajv = new Ajv2020({ allErrors: true, strict: true })
+// strictRequired off: `oneOf: [{ required: ['user'] }, …]` names properties defined beside it.
+const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false })
 
 const requests = new Map<MethodName, ValidateFunction>()
 
@@ -21,6 +22,11 @@ function validatorOf(method: MethodName): ValidateFunction {
     requests.set(method, validate)
   }
   return validate
+}
+
+/** Compiles every method's validator now, so a bad schema fails at start, not on a call. */
+export function compileAll(): void {
+  for (const method of Object.keys(METHODS) as MethodName[]) validatorOf(method)
 }
 
 /** The path of an issue, as `details` carry it: `['channels', 2]`. */
