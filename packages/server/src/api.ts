@@ -151,7 +151,7 @@ export interface SwitchboardStats {
   handshakesRefused: number
   disconnects: Record<number, number>
   /** HTTP API calls answered, by method (`unknown` for paths that are none) and HTTP status. */
-  api: Record<string, Record<number, number>>
+  apiRequests: Record<string, Record<number, number>>
 }
 
 export interface Switchboard<M extends EventMap = UntypedEventMap, D = ConnectionData> {

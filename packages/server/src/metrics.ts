@@ -88,7 +88,7 @@ export function createMetrics(sb: Observed, options: MetricsOptions = {}): Switc
     registers,
     collect() {
       this.reset()
-      for (const [method, byStatus] of Object.entries(sb.stats().api ?? {})) {
+      for (const [method, byStatus] of Object.entries(sb.stats().apiRequests ?? {})) {
         for (const [status, count] of Object.entries(byStatus)) this.inc({ method, status }, count)
       }
     },

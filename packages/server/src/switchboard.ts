@@ -321,7 +321,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
       channels: [...hub.names()].length,
       handshakesRefused: admission.refusedCount,
       disconnects: { ...registry.disconnects },
-      api: Object.fromEntries(
+      apiRequests: Object.fromEntries(
         Object.entries(httpApi?.counts ?? {}).map(([m, byStatus]) => [m, { ...byStatus }]),
       ),
     }),

@@ -507,7 +507,7 @@ describe('HTTP API: where it is served, the document, the metrics', () => {
     await call(api, 'publish', { channel: 'chat:m' })
     await call(api, 'info', {}, null)
     await call(api, 'no-such-method', {})
-    expect(sb.stats().api).toMatchObject({
+    expect(sb.stats().apiRequests).toMatchObject({
       publish: { 200: 2, 400: 1 },
       info: { 401: 1 },
       unknown: { 404: 1 },
