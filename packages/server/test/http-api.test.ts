@@ -358,6 +358,13 @@ describe('HTTP API errors', () => {
       ['publish', { channel: 'chat a', data: 1 }, 'invalid_channel', /"channel" must match pattern/],
       ['publish', { channel: '', data: 1 }, 'invalid_channel', /"channel"/],
       ['broadcast', { channels: ['ok', 'no good'], data: 1 }, 'invalid_channel', /"channels\.1"/],
+      ['broadcast', { channels: ['chat:a', 'chat:a'], data: 1 }, 'invalid_frame', /duplicate items/],
+      [
+        'broadcast',
+        { channels: [], data: 1 },
+        'invalid_frame',
+        /"channels" must NOT have fewer than 1 items/,
+      ],
       ['history', { channel: 'chat:a', limit: 5000 }, 'invalid_frame', /"limit" must be <= 1000/],
       [
         'history',

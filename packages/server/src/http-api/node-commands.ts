@@ -71,13 +71,32 @@ export interface NodeParts {
   size(channel: string): number
 }
 
-/** A `*` glob (as in the channel options) as a regular expression. */
-export function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
-    .join('.*')
-  return new RegExp(`^${escaped}$`)
+/**
+ * Whether `text` matches a `*` glob (as in the channel options: `*` is any run of characters).
+ * Matched in O(pattern × text) steps, not with a regular expression: a pattern comes from an API
+ * caller, and `a*a*a*…` as a RegExp backtracks exponentially.
+ */
+export function globMatch(pattern: string, text: string): boolean {
+  let p = 0
+  let t = 0
+  let star = -1
+  let resume = 0
+  while (t < text.length) {
+    if (p < pattern.length && pattern[p] !== '*' && pattern[p] === text[t]) {
+      p++
+      t++
+    } else if (p < pattern.length && pattern[p] === '*') {
+      star = p++
+      resume = t
+    } else if (star !== -1) {
+      p = star + 1
+      t = ++resume
+    } else {
+      return false
+    }
+  }
+  while (pattern[p] === '*') p++
+  return p === pattern.length
 }
 
 export function nodeCommandHandler(parts: NodeParts): ControlHandler {
@@ -122,11 +141,10 @@ export function nodeCommandHandler(parts: NodeParts): ControlHandler {
       return { disconnected }
     },
     async channels({ pattern }) {
-      const match = pattern === undefined ? undefined : globToRegExp(pattern)
       const channels: Array<[string, number]> = []
       let truncated = false
       for (const channel of parts.channels()) {
-        if (match && !match.test(channel)) continue
+        if (pattern !== undefined && !globMatch(pattern, channel)) continue
         const size = parts.size(channel)
         if (size === 0) continue
         if (channels.length >= MAX_LISTED_CHANNELS) {

@@ -65,9 +65,11 @@ function issues(errors: readonly ErrorObject[]): ErrorObject[] {
   )
 }
 
+/** An issue with a channel name itself (not a missing one, not the list's length or duplicates). */
 const isChannelIssue = (error: ErrorObject) => {
-  const [first] = pathOf(error)
-  return (first === 'channel' || first === 'channels') && error.keyword !== 'required'
+  const path = pathOf(error)
+  if (error.keyword === 'required') return false
+  return (path[0] === 'channel' && path.length === 1) || (path[0] === 'channels' && path.length === 2)
 }
 
 /** The request body checked against the method's schema: typed, or an ApiError 400. */
