@@ -5,8 +5,10 @@
 // the API on its own port; the calls in the metrics; keys never in the log.
 import { readFileSync } from 'node:fs'
 import { request } from 'node:http'
+import { jwtAuth } from '@switchboard/server/jwt'
 import { createMetrics } from '@switchboard/server/metrics'
-import { serverFixture, type TestClient, until } from '@switchboard/testing'
+import { connect, serverFixture, type TestClient, until } from '@switchboard/testing'
+import { SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { call, documentSchemas, KEY, KEYS, ok, PUBLISH_KEY } from './http-api-helpers.js'
@@ -264,6 +266,38 @@ describe('HTTP API methods', () => {
     expect((await call(api, 'subscribe', { user: 'nobody', channel: 'chat:z' })).body).toMatchObject({
       subscribed: 0,
     })
+  })
+
+  it("with jwtAuth a connection's user is its token's subject; one still without a token has none", async () => {
+    const secret = 'api-test-secret-api-test-secret-42'
+    const token = (sub: string) =>
+      new SignJWT({ sub })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode(secret))
+    const s = await setup({ authenticate: undefined, presence: undefined, ...jwtAuth({ secret }) })
+    const api = s.api!.url
+    const alice = await s.client(`?token=${await token('alice')}`)
+    const bob = await s.client(`?token=${await token('bob')}`)
+    // Connected, but its token not sent yet: no user, so no API call reaches it.
+    const waiting = await connect(s.url)
+    onCleanup(() => waiting.ws.terminate())
+    const hello = waiting.frames[0]
+    const waitingId = hello?.type === 'hello' ? hello.connectionId : ''
+    expect((await call(api, 'subscribe', { user: 'alice', channel: 'chat:jwt' })).body).toMatchObject({
+      subscribed: 1,
+    })
+    expect(await alice.next('subscribed')).toMatchObject({ channel: 'chat:jwt' })
+    expect((await call(api, 'subscribe', { connection: waitingId, channel: 'chat:jwt' })).body).toMatchObject(
+      {
+        subscribed: 0,
+      },
+    )
+    expect((await call(api, 'disconnect', { user: 'bob', code: 4001 })).body).toMatchObject({
+      disconnected: 1,
+    })
+    expect((await bob.closed).code).toBe(4001)
+    expect(waiting.frames.some((f) => f.type === 'subscribed')).toBe(false)
   })
 
   it('subscribe reports the connections it could not subscribe (limit_exceeded)', async () => {
