@@ -44,6 +44,7 @@ export default defineConfig({
             'apps/*/test/**/*.test.ts',
             'bench/**/*.test.ts',
             'deploy/**/*.test.ts',
+            'docs/test/**/*.test.ts',
           ],
           exclude: ['**/node_modules/**'],
           provide: { reactMajor: '19' },

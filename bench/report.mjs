@@ -40,7 +40,32 @@ function capacity(r) {
   return r.perSec
 }
 
-/** Every target from issue 7, judged on one run. */
+const PACES = ['single.rate', 'single.flat', 'burst.rate', 'burst.flat']
+const PACE_LABEL = {
+  'single.rate': 'single, fixed rate',
+  'single.flat': 'single, flat out',
+  'burst.rate': 'burst, fixed rate',
+  'burst.flat': 'burst, flat out',
+}
+const CODEC_LABEL = { json: 'JSON', msgpack: 'MessagePack', mixed: 'half and half' }
+
+/**
+ * MessagePack's server CPU per delivered message over JSON's, per pace, for one payload kind of
+ * the codecs group: pooled over the rounds, and round by round (the same round for both).
+ */
+export function codecRatios(doc, payload) {
+  const out = []
+  for (const pace of PACES) {
+    const j = find(doc, `codec.${payload}.json.${pace}`, 'switchboard')
+    const m = find(doc, `codec.${payload}.msgpack.${pace}`, 'switchboard')
+    if (!j?.cpuUsPerMsg || !m?.cpuUsPerMsg) continue
+    const rounds = (m.cpuRounds ?? []).map((x, i) => x / j.cpuRounds?.[i]).filter(Number.isFinite)
+    out.push({ pace, ratio: m.cpuUsPerMsg / j.cpuUsPerMsg, rounds })
+  }
+  return out
+}
+
+/** Every target from issues 7 and 14, judged on one run. */
 export function evaluateTargets(doc) {
   const out = []
   const sb = 'switchboard'
@@ -122,6 +147,25 @@ export function evaluateTargets(doc) {
     2,
     false,
   )
+  // issue 14: one number per run — the geometric mean of the four paces' ratios, each pooled over
+  // its interleaved rounds. Flat-out paces swing from round to round with how the server groups
+  // its flushes under a loaded machine; the mean keeps one noisy pace from deciding alone, and
+  // each pace's ratio is still listed.
+  for (const payload of ['text', 'binary']) {
+    const rs = codecRatios(doc, payload)
+    const mean = rs.length ? Math.exp(rs.reduce((sum, r) => sum + Math.log(r.ratio), 0) / rs.length) : null
+    const worst = rs.length ? rs.reduce((a, b) => (b.ratio > a.ratio ? b : a)) : null
+    const any = find(doc, `codec.${payload}.json.burst.flat`, sb)
+    const what = payload === 'binary' ? `${fmtB(any?.payloadBytes)} binary` : 'text'
+    add(
+      `broadcast ${any?.clients ?? '?'} clients, ${what} payload: server CPU per delivered message with MessagePack ≤ 1.15× JSON (geometric mean of the four paces)`,
+      rs.map((r) => `${r.ratio.toFixed(2)}× ${PACE_LABEL[r.pace]}`).join(', '),
+      rs.length === PACES.length ? mean : null,
+      1.15,
+      false,
+      worst ? `mean ${mean?.toFixed(2)}×; worst pace: ${PACE_LABEL[worst.pace]}` : '',
+    )
+  }
   return out
 }
 
@@ -258,7 +302,7 @@ export function renderMarkdown(doc) {
       )
     L.push('')
   }
-  L.push('## Targets (issue 7), judged on this run', '')
+  L.push('## Targets (issues 7 and 14), judged on this run', '')
   L.push(
     table(
       ['target', 'measured', 'ratio', 'met', 'note'],
@@ -339,6 +383,8 @@ export function renderMarkdown(doc) {
       '',
     )
   }
+
+  if (doc.results.some((r) => r.scenario.startsWith('codec.'))) L.push(...codecSection(doc))
 
   const echoes = [
     ...new Set(doc.results.filter((r) => r.scenario.startsWith('echo.')).map((r) => r.scenario)),
@@ -555,14 +601,85 @@ export function renderMarkdown(doc) {
       'by all processes.',
     '- Idle memory: 18k connections live in one server process (fd limit 20,000); clients are spread over ' +
       'several processes and source addresses.',
-    '- Regenerate: `npm run bench -- --full --report` (or `node bench/run.mjs --full --report`); re-render ' +
-      'from a saved run with `node bench/report.mjs bench/results/latest.json`.',
+    '- Codecs: the load generator offers `switchboard.v1.msgpack` on those connections, sends its few ' +
+      'frames in MessagePack and reads the probes’ `data.t` with a minimal MessagePack walker (still no ' +
+      'decoding on the other connections). The Switchboard server counts encodes by wrapping ' +
+      '`JSON.stringify` and the MessagePack `Encoder` when the codecs group starts (one comparison per ' +
+      'encode, once per publication and codec).',
+    '- Regenerate: `npm run bench -- --full --report` (or `node bench/run.mjs --full --report`); re-run some ' +
+      'groups into the last full run with e.g. `npm run bench -- --full --groups=broadcast-small,codecs ' +
+      '--merge=bench/results/latest.json --report`; re-render from a saved run with ' +
+      '`node bench/report.mjs bench/results/latest.json`.',
     '',
   )
   return `${L.join('\n')}\n`
 }
 
 const pts0 = (doc) => doc.meta.config.idle[0]
+
+/** The codecs group: MessagePack and JSON subscribers, text and binary payloads (issue 14). */
+function codecSection(doc) {
+  const k = doc.meta.config.codecs
+  const any = doc.results.find((r) => r.scenario.startsWith('codec.'))
+  const L = ['## Codecs: MessagePack and binary payloads', '']
+  L.push(
+    `Switchboard alone, the broadcast to ${fmtN(any.clients)} clients above with its four runs, on three ` +
+      'channels at once: every subscriber of one speaks JSON (`switchboard.v1`), of another ' +
+      'MessagePack (`switchboard.v1.msgpack`), of the third half one and half the other. Publications ' +
+      `carry either the ${doc.meta.config.payload}-character text of the broadcast above or ${fmtB(k.binary)} of ` +
+      'random bytes as a `Uint8Array` (`{ "$bin": base64 }` over JSON, MessagePack `bin`). Each run is ' +
+      `${(k.ms / 1000).toFixed(1)} s; every point is measured in ${k.rounds} rounds, the codecs interleaved in ` +
+      'a rotating order, so a disturbance of the shared machine falls on all of them. *CPU µs/msg* is ' +
+      'pooled over the rounds (total server CPU ÷ total delivered); *×JSON per round* compares the same ' +
+      'round; the other columns are the round with the median CPU per message. *Encodes/pub* is how ' +
+      'many times the server encoded each publication’s frame as JSON / as MessagePack, counted in the ' +
+      'server process: one per codec in use, whatever the number of subscribers.',
+    '',
+  )
+  const rows = []
+  for (const payload of ['text', 'binary'])
+    for (const pace of PACES)
+      for (const codec of ['json', 'msgpack', 'mixed']) {
+        const r = find(doc, `codec.${payload}.${codec}.${pace}`, 'switchboard')
+        if (!r) continue
+        const j = find(doc, `codec.${payload}.json.${pace}`, 'switchboard')
+        const perRound = (r.cpuRounds ?? []).map((x, i) => x / j?.cpuRounds?.[i]).filter(Number.isFinite)
+        const e = r.encodesPerPublication
+        rows.push([
+          payload === 'binary' ? `${fmtB(r.payloadBytes)} binary` : 'text',
+          PACE_LABEL[pace],
+          CODEC_LABEL[codec],
+          `${fmtN(r.perSec)}${r.loadgenBound ? ' **LG**' : ''}`,
+          r.expected ? `${((r.delivered / r.expected) * 100).toFixed(1)} %` : '–',
+          r.cpuUsPerMsg?.toFixed(2) ?? '–',
+          codec === 'json' ? '1' : ratio(r.cpuUsPerMsg, j?.cpuUsPerMsg),
+          codec === 'json' ? '' : perRound.map((x) => x.toFixed(2)).join(' / '),
+          e ? `${e.json.toFixed(2)} / ${e.msgpack.toFixed(2)}` : '–',
+          fmtUs(r.p50),
+          fmtUs(r.p99),
+        ])
+      }
+  L.push(
+    table(
+      [
+        'payload',
+        'run',
+        'subscribers speak',
+        'delivered/s',
+        'delivered',
+        'CPU µs/msg',
+        '×JSON',
+        '×JSON per round',
+        'encodes/pub JSON / MsgPack',
+        'p50',
+        'p99',
+      ],
+      rows,
+    ),
+    '',
+  )
+  return L
+}
 
 export function renderCharts(doc) {
   const cs = contenders(doc)

@@ -7,7 +7,7 @@
 //
 //   node bench/run.mjs                 quick mode: tiny sizes, CI smoke test (< 1 min)
 //   node bench/run.mjs --full          the real run (≈ 15–20 min on 2 cores)
-//   options: --only=ws-naive,uws  --groups=broadcast-small,echo  --out=path.json  --report
+//   options: --only=ws-naive,uws  --groups=broadcast-small,codecs,echo  --out=path.json  --report
 //            --merge=earlier.json (splice re-run groups into an earlier run)
 //            --workers=N  --no-pin
 //   env: BENCH_SERVER_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the servers
@@ -50,6 +50,9 @@ const CFG = full
       // 64 KiB × 20/s × 10 s ≈ 13 MB per slow client: well past what the kernel's socket buffers
       // hold (tcp_wmem max 4 MiB + the receive buffer), so the server itself must buffer or cut
       slow: { clients: 200, rate: 20, size: 65536, ms: 10000, every: 100 },
+      // broadcast-small's scenario for Switchboard alone, per codec: its four runs, shorter, in
+      // three interleaved rounds (3 × 2 s pooled per point), with text and 1 KiB binary payloads
+      codecs: { clients: 1000, rate: 20, burst: 20, burstRate: 30, ms: 2000, rounds: 3, binary: 1024 },
       drainMs: 5000,
       settleMs: 1500,
     }
@@ -65,6 +68,7 @@ const CFG = full
       idle: [40, 80, 120],
       connConcurrency: 16,
       slow: { clients: 100, rate: 100, size: 1024, ms: 300, every: 100 },
+      codecs: { clients: 20, rate: 200, burst: 10, burstRate: 1000, ms: 200, rounds: 1, binary: 1024 },
       drainMs: 800,
       settleMs: 50,
     }
@@ -77,7 +81,11 @@ const CONTENDERS = {
   socketio: { file: 'socketio.mjs', proto: 'sio', path: '/socket.io/?EIO=4&transport=websocket' },
   uws: { file: 'uws.mjs', proto: 'sb', path: '/' },
 }
-const GROUPS = ['broadcast-small', 'broadcast-large', 'echo', 'rooms', 'connections', 'slow']
+const GROUPS = ['broadcast-small', 'broadcast-large', 'codecs', 'echo', 'rooms', 'connections', 'slow']
+/** Groups only Switchboard runs: they compare its codecs with each other, not contenders. */
+const SWITCHBOARD_ONLY = new Set(['codecs'])
+const JSON_SUBPROTOCOL = 'switchboard.v1'
+const MSGPACK_SUBPROTOCOL = 'switchboard.v1.msgpack'
 
 const pin = !flag('no-pin') && os.cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0
 const hr = () => {
@@ -172,7 +180,7 @@ async function connect(workers, server, n, extra = {}) {
         port: server.info.port,
         path: server.spec.path,
         proto: server.spec.proto,
-        subprotocol: server.spec.subprotocol,
+        subprotocol: extra.subprotocol ?? server.spec.subprotocol,
         localNet: w.localNet,
         n: parts[i],
         concurrency: extra.concurrency ?? 200,
@@ -246,6 +254,11 @@ async function measure(server, workers, drive, { expected, drainMs = CFG.drainMs
   const wall = t1 - t0
   const loadgenUtil = genCpu / wall
   const exp = typeof expected === 'function' ? expected(d, reps) : expected
+  // frames encoded per codec (only a server that counts them: see countEncodes in the harness)
+  const encodes = s1.encodes && {
+    json: s1.encodes.json - s0.encodes.json,
+    msgpack: s1.encodes.msgpack - s0.encodes.msgpack,
+  }
   return {
     delivered,
     expected: exp ?? null,
@@ -266,6 +279,7 @@ async function measure(server, workers, drive, { expected, drainMs = CFG.drainMs
     // open-loop senders: how late the generator's timer sent each request (part of the latency)
     sendLagP50: lag.quantile(0.5),
     sendLagP99: lag.quantile(0.99),
+    encodes,
     drive: d,
   }
 }
@@ -313,6 +327,111 @@ async function broadcastGroup(size, server, workers, record) {
       published: m.drive.published,
       offered: m.drive.offered,
       ...m,
+    })
+  }
+}
+
+/**
+ * Codecs (issue 14): broadcast-small's scenario, Switchboard only, with the subscribers of one
+ * channel speaking JSON, of another MessagePack, of a third half and half — all connected at
+ * once — and publications carrying text (`pad`, as in broadcast-small) or `binary` bytes (a
+ * Uint8Array: `$bin` base64 over JSON, `bin` over MessagePack). CPU per delivered message is
+ * compared between codecs in the same process and run, so each point is measured in several
+ * rounds, the codecs interleaved in a rotating order, and pooled (total server CPU ÷ total
+ * delivered); the other columns are those of the round with the median CPU per message. The
+ * server counts how often a publication's frame is encoded per codec (`encodes`).
+ */
+async function codecsGroup(server, workers, record) {
+  const k = CFG.codecs
+  await server.call('countEncodes')
+  const half = Math.floor(k.clients / 2)
+  const variants = [
+    { codec: 'json', channel: 'bench:json', parts: [[JSON_SUBPROTOCOL, k.clients]] },
+    { codec: 'msgpack', channel: 'bench:msgpack', parts: [[MSGPACK_SUBPROTOCOL, k.clients]] },
+    {
+      codec: 'mixed',
+      channel: 'bench:mixed',
+      parts: [
+        [JSON_SUBPROTOCOL, half],
+        [MSGPACK_SUBPROTOCOL, k.clients - half],
+      ],
+    },
+  ]
+  for (const v of variants) {
+    v.subs = 0
+    for (const [subprotocol, n] of v.parts) {
+      const c = await connect(workers, server, n, {
+        subprotocol,
+        subscribe: { channel: v.channel },
+        probeEvery: Math.max(1, Math.round(k.clients / 100)),
+      })
+      v.subs += c.ok
+    }
+    log(`    ${server.name}: ${v.subs} ${v.codec} clients subscribed to ${v.channel}`)
+  }
+  await sleep(CFG.settleMs)
+  const payloads = { text: { size: CFG.payload, binary: 0 }, binary: { size: 0, binary: k.binary } }
+  const paces = [
+    ['single', 'rate', 1, k.rate],
+    ['single', 'flat', 1, 0],
+    ['burst', 'rate', k.burst, k.burstRate],
+    ['burst', 'flat', k.burst, 0],
+  ]
+  // warm-up, unmeasured: every codec and payload through the code once
+  for (const v of variants)
+    for (const p of Object.values(payloads))
+      await server.call('broadcast', {
+        channel: v.channel,
+        rate: k.rate,
+        burst: 1,
+        durationMs: Math.min(1000, k.ms),
+        ...p,
+      })
+  await settleDeliveries(workers)
+  const runs = new Map()
+  for (let round = 0; round < k.rounds; round++)
+    for (const [payload, p] of Object.entries(payloads))
+      for (const [mode, pace, burst, rate] of paces)
+        for (let i = 0; i < variants.length; i++) {
+          const v = variants[(i + round) % variants.length]
+          const m = await measure(
+            server,
+            workers,
+            () => server.call('broadcast', { channel: v.channel, rate, burst, durationMs: k.ms, ...p }),
+            { expected: (d) => d.published * v.subs },
+          )
+          const key = `${payload}.${v.codec}.${mode}.${pace}`
+          runs.set(key, { v, payload, mode, burst, rate, all: [...(runs.get(key)?.all ?? []), m] })
+        }
+  for (const [key, { v, payload, mode, burst, rate, all }] of runs) {
+    const sum = (f) => all.reduce((a, m) => a + (f(m) ?? 0), 0)
+    const delivered = sum((m) => m.delivered)
+    const published = sum((m) => m.drive.published)
+    const median = [...all].sort((a, b) => a.cpuUsPerMsg - b.cpuUsPerMsg)[Math.floor(all.length / 2)]
+    record(`codec.${key}`, {
+      clients: v.subs,
+      codec: v.codec,
+      payload,
+      payloadBytes: payload === 'binary' ? k.binary : CFG.payload,
+      mode,
+      burst,
+      offeredPublishesPerSec: rate || 'flat',
+      rounds: all.length,
+      ...median,
+      medianRoundCpuUsPerMsg: median.cpuUsPerMsg,
+      // pooled over the rounds; cpuRounds[i] is round i, the same round for every codec
+      cpuUsPerMsg: delivered ? sum((m) => m.serverCpuUs) / delivered : null,
+      cpuRounds: all.map((m) => m.cpuUsPerMsg),
+      serverCpuUs: sum((m) => m.serverCpuUs),
+      delivered,
+      expected: sum((m) => m.expected),
+      published,
+      encodesPerPublication: published
+        ? {
+            json: sum((m) => m.encodes?.json) / published,
+            msgpack: sum((m) => m.encodes?.msgpack) / published,
+          }
+        : null,
     })
   }
 }
@@ -567,6 +686,7 @@ async function main() {
         continue
       }
       for (const name of order) {
+        if (SWITCHBOARD_ONLY.has(group) && name !== 'switchboard') continue
         let server
         const record = recordFor(name)
         try {
@@ -574,6 +694,7 @@ async function main() {
           meta.contenders[name] = { version: server.info.version }
           if (group === 'broadcast-small') await broadcastGroup('small', server, workers, record)
           else if (group === 'broadcast-large') await broadcastGroup('large', server, workers, record)
+          else if (group === 'codecs') await codecsGroup(server, workers, record)
           else if (group === 'rooms') await roomsGroup(server, workers, record)
           else if (group === 'connections') await connectionsGroup(server, workers, record)
           else if (group === 'slow') await slowGroup(server, workers, record)

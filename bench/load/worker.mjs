@@ -1,8 +1,10 @@
 // Load-generator worker: a lean WebSocket client on raw `net` sockets. It does the minimal
 // RFC 6455 handshake, parses only frame headers on the hot path (payloads are looked at only on
 // probe connections, to read the `"t":` timestamp), masks with an all-zero key (valid, and the
-// payload bytes stay as they are) and speaks two dialects: `sb` (Switchboard JSON frames, also
-// spoken by the raw ws / uWS contenders) and `sio` (Engine.IO v4 + Socket.IO v5 packets).
+// payload bytes stay as they are) and speaks two dialects: `sb` (Switchboard frames, also spoken
+// by the raw ws / uWS contenders) and `sio` (Engine.IO v4 + Socket.IO v5 packets). An `sb`
+// connection speaks JSON text, or MessagePack in binary messages when it offers the
+// `switchboard.v1.msgpack` subprotocol (`packed`).
 //
 // Controlled by the orchestrator over the IPC channel. Timestamps are CLOCK_MONOTONIC µs
 // (process.hrtime), which is the same clock in every process on the machine.
@@ -27,12 +29,20 @@ let collecting = false
 
 const PING_REPLY_SIO = textFrame('3')
 const T_KEY = Buffer.from('"t":')
+const MSGPACK_SUBPROTOCOL = 'switchboard.v1.msgpack'
+// the subscribe reply's `id: "s1"` in MessagePack: fixstr "id", fixstr "s1"
+const S1_PACKED = '\xa2id\xa2s1'
 
 function textFrame(str) {
-  const len = Buffer.byteLength(str)
+  return clientFrame(0x81, Buffer.from(str))
+}
+
+/** One masked (zero key) client frame carrying `payload`; `first`: FIN and opcode. */
+function clientFrame(first, payload) {
+  const len = payload.length
   const hl = len < 126 ? 6 : len < 65536 ? 8 : 14
   const b = Buffer.allocUnsafe(hl + len)
-  b[0] = 0x81
+  b[0] = first
   if (len < 126) {
     b[1] = 0x80 | len
   } else if (len < 65536) {
@@ -44,8 +54,128 @@ function textFrame(str) {
     b.writeUInt32BE(len, 6)
   }
   b.writeUInt32BE(0, hl - 4) // zero masking key: masked payload == payload
-  b.write(str, hl)
+  payload.copy(b, hl)
   return b
+}
+
+/** A MessagePack map of string keys to string values (all the frames this client sends). */
+function packStrings(obj) {
+  const parts = [Buffer.from([0x80 | Object.keys(obj).length])]
+  for (const [k, v] of Object.entries(obj))
+    for (const str of [k, v]) {
+      const b = Buffer.from(str)
+      if (b.length >= 256) throw new Error('string too long for this encoder')
+      parts.push(Buffer.from(b.length < 32 ? [0xa0 | b.length] : [0xd9, b.length]), b)
+    }
+  return Buffer.concat(parts)
+}
+
+/** The frame `obj` (string values only) as this connection speaks it: JSON text or MessagePack. */
+function sbFrame(c, obj) {
+  return c.packed ? clientFrame(0x82, packStrings(obj)) : textFrame(JSON.stringify(obj))
+}
+
+// ---- MessagePack, as far as the probe needs it: find `data.t` in a `message` frame ---------------
+
+/** The offset just past the MessagePack value at `i`. */
+function skipPacked(b, i) {
+  const c = b[i]
+  if (c <= 0x7f || c >= 0xe0 || c === 0xc0 || c === 0xc2 || c === 0xc3) return i + 1
+  if ((c & 0xe0) === 0xa0) return i + 1 + (c & 31)
+  if ((c & 0xf0) === 0x80) return skipItems(b, i + 1, (c & 15) * 2)
+  if ((c & 0xf0) === 0x90) return skipItems(b, i + 1, c & 15)
+  switch (c) {
+    case 0xc4:
+    case 0xd9:
+      return i + 2 + b[i + 1]
+    case 0xc5:
+    case 0xda:
+      return i + 3 + b.readUInt16BE(i + 1)
+    case 0xc6:
+    case 0xdb:
+      return i + 5 + b.readUInt32BE(i + 1)
+    case 0xcc:
+    case 0xd0:
+      return i + 2
+    case 0xcd:
+    case 0xd1:
+      return i + 3
+    case 0xca:
+    case 0xce:
+    case 0xd2:
+      return i + 5
+    case 0xcb:
+    case 0xcf:
+    case 0xd3:
+      return i + 9
+    case 0xdc:
+      return skipItems(b, i + 3, b.readUInt16BE(i + 1))
+    case 0xdd:
+      return skipItems(b, i + 5, b.readUInt32BE(i + 1))
+    case 0xde:
+      return skipItems(b, i + 3, b.readUInt16BE(i + 1) * 2)
+    case 0xdf:
+      return skipItems(b, i + 5, b.readUInt32BE(i + 1) * 2)
+    default:
+      return -1 // extension types: not in Switchboard frames
+  }
+}
+
+function skipItems(b, i, n) {
+  for (let k = 0; k < n && i >= 0; k++) i = skipPacked(b, i)
+  return i
+}
+
+/** [entries, offset of the first key] of the map at `i`, or null. */
+function mapAt(b, i) {
+  const c = b[i]
+  if ((c & 0xf0) === 0x80) return [c & 15, i + 1]
+  if (c === 0xde) return [b.readUInt16BE(i + 1), i + 3]
+  if (c === 0xdf) return [b.readUInt32BE(i + 1), i + 5]
+  return null
+}
+
+/** The offset of the value under the short (fixstr) key `key` in the map at `i`, or -1. */
+function packedValue(b, i, end, key) {
+  const m = mapAt(b, i)
+  if (!m) return -1
+  let [n, j] = m
+  const kl = key.length
+  while (n-- > 0 && j >= 0 && j < end) {
+    if (b[j] === (0xa0 | kl) && b.toString('latin1', j + 1, j + 1 + kl) === key) return j + 1 + kl
+    j = skipPacked(b, skipPacked(b, j))
+  }
+  return -1
+}
+
+/** The non-negative integer at `i` (any MessagePack int or float64 encoding), or -1. */
+function uintAt(b, i) {
+  const c = b[i]
+  if (c <= 0x7f) return c
+  switch (c) {
+    case 0xcc:
+      return b[i + 1]
+    case 0xcd:
+      return b.readUInt16BE(i + 1)
+    case 0xce:
+      return b.readUInt32BE(i + 1)
+    case 0xcf:
+      return b.readUInt32BE(i + 1) * 2 ** 32 + b.readUInt32BE(i + 5)
+    case 0xd3:
+      return b.readInt32BE(i + 1) * 2 ** 32 + b.readUInt32BE(i + 5)
+    case 0xcb:
+      return b.readDoubleBE(i + 1)
+    default:
+      return -1
+  }
+}
+
+/** Reads `data.t` of a MessagePack frame, or -1. */
+function readTPacked(b, start, end) {
+  const data = packedValue(b, start, end, 'data')
+  if (data < 0) return -1
+  const t = packedValue(b, data, end, 't')
+  return t < 0 ? -1 : uintAt(b, t)
 }
 
 function controlFrame(opcode, payload) {
@@ -85,7 +215,7 @@ function onText(c, b, start, end, now) {
     if (firstRecv === 0) firstRecv = now
     lastRecv = now
     if (c.probe) {
-      const t = readT(b, start, end)
+      const t = c.packed ? readTPacked(b, start, end) : readT(b, start, end)
       if (t > 0) hist.add(now - t)
     }
     return now
@@ -99,7 +229,7 @@ function onText(c, b, start, end, now) {
       else c.setReady()
     } else if (s.startsWith('431')) c.setReady()
     else if (s[0] === '2') c.sock.write(PING_REPLY_SIO)
-  } else if (c.sub && s.includes('"s1"')) c.setReady()
+  } else if (c.sub && s.includes(c.packed ? S1_PACKED : '"s1"')) c.setReady()
   return now
 }
 
@@ -162,6 +292,7 @@ function connectOne(o, index) {
       sock,
       port: o.port,
       proto: o.proto,
+      packed: o.subprotocol === MSGPACK_SUBPROTOCOL,
       sub: null,
       http: true,
       rest: null,
@@ -178,8 +309,7 @@ function connectOne(o, index) {
       },
       upgraded() {
         if (o.proto === 'sb') {
-          if (c.sub)
-            c.sock.write(textFrame(`{"type":"subscribe","id":"s1","channel":${JSON.stringify(c.sub)}}`))
+          if (c.sub) c.sock.write(sbFrame(c, { type: 'subscribe', id: 's1', channel: c.sub }))
           else c.setReady()
         }
       },

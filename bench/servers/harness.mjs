@@ -1,7 +1,10 @@
 // The part every contender shares: the control channel (IPC messages from the orchestrator),
 // the publish scheduler (fixed offered rate or flat out; one publish per event-loop turn or a
 // burst of many), and CPU / RSS reporting. A contender module supplies only
-// `{ name, version, port, publish(channel, data), connections(), close() }`.
+// `{ name, version, port, publish(channel, data), connections(), close() }`, and optionally
+// `countEncodes()` (start counting how many times a publication's frame is encoded, per codec)
+// and `encodes()` (the counts so far).
+import { randomBytes } from 'node:crypto'
 import { answerControl } from '../control.mjs'
 
 const hr = () => {
@@ -13,9 +16,13 @@ const hr = () => {
  * Publishes `count` messages per turn. rate > 0: bursts are scheduled at start + k·burst/rate and
  * every message carries its *scheduled* time in `t`, so a stalled loop shows up as latency.
  * rate = 0: flat out, one burst per event-loop turn (setImmediate), `t` = actual publish time.
+ * The data is `{ t, seq, pad }` with `size` characters of text, or with `binary` > 0
+ * `{ t, seq, bin }` with that many random bytes as a Uint8Array (the same bytes every time).
  */
-function schedule({ rate, burst, durationMs, size }, pick, publish) {
+function schedule({ rate, burst, durationMs, size, binary }, pick, publish) {
+  const bin = binary > 0 ? new Uint8Array(randomBytes(binary)) : undefined
   const pad = 'x'.repeat(size ?? 64)
+  const data = bin ? (t, seq) => ({ t, seq, bin }) : (t, seq) => ({ t, seq, pad })
   const start = hr() + 20_000
   const stop = start + durationMs * 1000
   let seq = 0
@@ -41,7 +48,7 @@ function schedule({ rate, burst, durationMs, size }, pick, publish) {
         const t = Math.round(now)
         for (let b = 0; b < burst; b++) {
           const s = seq++
-          publish(pick(s), { t, seq: s, pad })
+          publish(pick(s), data(t, s))
         }
         setImmediate(turn)
         return
@@ -52,7 +59,7 @@ function schedule({ rate, burst, durationMs, size }, pick, publish) {
         const t = Math.round(next)
         for (let b = 0; b < burst; b++) {
           const s = seq++
-          publish(pick(s), { t, seq: s, pad })
+          publish(pick(s), data(t, s))
         }
         next += interval
         setImmediate(turn)
@@ -73,7 +80,18 @@ export async function serve(contender) {
         globalThis.gc()
       }
       const mu = process.memoryUsage()
-      return { cpu: process.cpuUsage(), rss: mu.rss, heapUsed: mu.heapUsed, conns: c.connections() }
+      return {
+        cpu: process.cpuUsage(),
+        rss: mu.rss,
+        heapUsed: mu.heapUsed,
+        conns: c.connections(),
+        encodes: c.encodes?.(),
+      }
+    },
+    async countEncodes() {
+      if (!c.countEncodes) throw new Error(`${c.name} does not count encodes`)
+      await c.countEncodes()
+      return {}
     },
     /** Diagnostics: writes a V8 heap snapshot (after a GC) and returns its path. */
     async heapSnapshot(m) {

@@ -29,6 +29,7 @@ async function load() {
     format: 'esm',
     target: 'node20',
     packages: 'external',
+    // the longest matching alias wins, so the subpath entry is not remapped under index.ts
     alias: {
       '@switchboard/protocol/msgpack': join(root, 'packages/protocol/src/msgpack-codec.ts'),
       '@switchboard/protocol': join(root, 'packages/protocol/src/index.ts'),
@@ -53,6 +54,8 @@ async function start() {
   })
   sb.handle('echo', (_conn, data) => data)
   const { port } = await sb.ready
+  const encodes = { json: 0, msgpack: 0 }
+  let counting = false
   return {
     name: 'switchboard',
     version: 'switchboard (packages/server, this tree)',
@@ -62,6 +65,27 @@ async function start() {
       sb.publish(channel, data)
     },
     close: () => sb.close({ timeout: 100 }),
+    /**
+     * Counts the encodings of `message` frames from now on: JSON.stringify and the MessagePack
+     * Encoder (the one module instance the server loaded) are wrapped. One comparison and one
+     * increment per publication; only the codecs group turns it on.
+     */
+    async countEncodes() {
+      if (counting) return
+      counting = true
+      const { Encoder } = await import('@msgpack/msgpack')
+      const stringify = JSON.stringify
+      JSON.stringify = (value, replacer, space) => {
+        if (value?.type === 'message') encodes.json++
+        return stringify(value, replacer, space)
+      }
+      const encode = Encoder.prototype.encode
+      Encoder.prototype.encode = function (value) {
+        if (value?.type === 'message') encodes.msgpack++
+        return encode.call(this, value)
+      }
+    },
+    encodes: () => (counting ? { ...encodes } : undefined),
   }
 }
 

@@ -140,6 +140,8 @@ describe('deploy/container/Dockerfile', () => {
       expect(distCopies, `${dir}/dist is copied into the runtime`).toContain(`/src/${dir}/dist`)
     }
     expect(distCopies).toContain('/src/apps/chat/dist')
+    // What serve reads at run time besides its code: the JSON Schema of its configuration.
+    expect(distCopies).toContain('/src/packages/cli/schema')
   })
 
   it('gives npm ci every workspace manifest (the lockfile names them all)', () => {

@@ -11,9 +11,10 @@ import { UsageError } from './args.js'
 import { BENCH_USAGE, benchConfig } from './bench/config.js'
 import { formatReport } from './bench/report.js'
 import { bench } from './bench/run.js'
+import { ConfigError } from './config/load-config.js'
 import { CONNECT_USAGE, connect, connectConfig } from './connect.js'
 import { ApiCallError, PUBLISH_USAGE, publish, publishConfig } from './publish.js'
-import { SERVE_USAGE, serve, serveConfig } from './serve.js'
+import { printableConfig, SERVE_USAGE, serve, serveConfig } from './serve.js'
 import { signToken, TOKEN_USAGE, tokenConfig } from './token.js'
 
 interface Command {
@@ -34,7 +35,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'run a Switchboard server (in-memory broker, or Redis with --redis)',
     usage: SERVE_USAGE,
     run: async (argv) => {
-      await serve(serveConfig(argv, process.env), log, true)
+      const config = serveConfig(argv, process.env)
+      if (config.printConfig) {
+        console.log(printableConfig(config))
+        return 0
+      }
+      await serve(config, log, true)
       return undefined
     },
   },
@@ -130,7 +136,11 @@ main(argv).then(
     if (code !== undefined) process.exitCode = code
   },
   (err: unknown) => {
-    if (err instanceof UsageError) {
+    if (err instanceof ConfigError) {
+      // Each problem on its own line with its JSON path; the usage would only bury them.
+      console.error(`switchboard: ${err.message}`)
+      process.exitCode = 2
+    } else if (err instanceof UsageError) {
       // A mistake in one command's options is followed by that command's usage, not everyone's.
       const usage = argv[0] === 'help' ? USAGE : (commandOf(argv[0])?.usage ?? USAGE)
       console.error(`switchboard: ${err.message}\n\n${usage}`)

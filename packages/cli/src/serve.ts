@@ -1,5 +1,6 @@
 /**
- * `switchboard serve`: a Switchboard server configured from flags and the environment — with the
+ * `switchboard serve`: a Switchboard server configured from a file, the environment and flags
+ * (config/load-config.ts) — over http, or https/wss with `--tls-cert`/`--tls-key`; with the
  * in-memory broker, or with `--redis` the Redis broker so several nodes share channels, history
  * and presence — that drains on SIGTERM/SIGINT: new connections refused, every client closed
  * with 1012 so it reconnects elsewhere, then exit. A second signal exits at once.
@@ -8,9 +9,8 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { fileURLToPath } from 'node:url'
-import { RedisBroker } from '@switchboard/redis'
+import { RedisBroker, type RedisBrokerOptions } from '@switchboard/redis'
 import {
-  type ChannelOptionsMap,
   ChannelRules,
   createSwitchboard,
   type Logger,
@@ -18,44 +18,58 @@ import {
   type Switchboard,
   type UntypedEventMap,
 } from '@switchboard/server'
-import { jwtAuth } from '@switchboard/server/jwt'
 import { createMetrics, type SwitchboardMetrics } from '@switchboard/server/metrics'
 import { serveStatic } from '@switchboard/server/static'
-import { parseArgs, parsePort, UsageError } from './args.js'
+import { parseArgs, UsageError } from './args.js'
+import type { ChannelConfig, RedisConfig } from './config/config.js'
+import { type EffectiveConfig, inSchemaOrder, loadConfig } from './config/load-config.js'
+import { redactConfig, redactUrlPassword } from './config/redact.js'
+import { CONFIG_ENV, SETTINGS } from './config/settings.js'
+import { channelOptions, type ServeUser, switchboardOptions } from './config/switchboard-options.js'
+import { createTlsServer, type TlsServer } from './tls-server.js'
 
-export const SERVE_USAGE = `Usage: switchboard serve [--port 8080] [--host 0.0.0.0] [--path /ws] [--static DIR] [--drain-timeout 10000]
-                        [--redis redis://127.0.0.1:6379] [--jwt-secret SECRET] [--metrics]
+export const SERVE_USAGE = `Usage: switchboard serve [--config FILE] [--print-config] [--port 8080] [--host 0.0.0.0]
+                        [--path /ws] [--static DIR] [--drain-timeout 10000] [--tls-cert FILE --tls-key FILE]
+                        [--redis redis://127.0.0.1:6379] [--jwt-secret SECRET] [--metrics] […]
 
-  --port           port to listen on (default: $PORT, else 8080; 0 picks a free port)
+  --config         read the configuration from FILE: JSON, or YAML for .yaml/.yml (default:
+                   $SWITCHBOARD_CONFIG). Variables override the file, flags override both; a bad
+                   file stops the server with exit code 2 and each error's JSON path
+  --print-config   print the effective configuration as JSON, secrets redacted, and exit
+  --port           port to listen on (default: $SWITCHBOARD_PORT, $PORT, else 8080; 0 picks a free port)
   --host           interface to listen on (default: all)
   --path           WebSocket endpoint (default: /ws)
   --static         serve the files of DIR at / (default: the chat app in apps/chat/dist, once
                    built by \`npm start\` or \`npm run build\`; without it / answers 404)
   --drain-timeout  milliseconds to let clients leave on shutdown before cutting them off
+  --tls-cert, --tls-key
+                   serve https and wss with this PEM certificate and key; a changed file is
+                   loaded for new connections without dropping open ones
   --redis          share channels, history and presence with other nodes through this Redis
-                   (default: $REDIS_URL; without either, the in-memory broker: a single node)
-  --jwt-secret     require a JWT signed with this HS256 secret (default: $JWT_SECRET); its \`name\`
-                   claim, else \`sub\`, is the user, and a message's \`user\` must be that name. Open
-                   the chat app as /?token=JWT. Without it, \`?name=\` names a user, unverified
+                   (default: $SWITCHBOARD_REDIS_URL, $REDIS_URL; without one, the in-memory broker)
+  --jwt-secret     require a JWT signed with this HS256 secret (default: $SWITCHBOARD_JWT_SECRET,
+                   $JWT_SECRET); its \`name\` claim, else \`sub\`, is the user, and a message's \`user\`
+                   must be that name. Open the chat app as /?token=JWT. Without it, \`?name=\` names
+                   a user, unverified. --jwt-public-key-file, --jwt-jwks-url, --jwt-algorithms,
+                   --jwt-issuer, --jwt-audience verify other tokens
   --metrics        serve Prometheus metrics at /metrics (keep it off the public address)
 
-  Channels: chat:* keep 500 messages for an hour, track presence and take client publishes;
-  typing:* take client publishes; any other channel only takes the server's.`
+  Limits: --max-connections-per-ip, --allowed-origins (comma-separated), --max-payload,
+  --max-subscriptions, --rate-limit-capacity, --heartbeat, … — every key, its variable and its
+  flag: docs/configuration.md. The schema of the file: @switchboard/cli/schema.json.
+
+  Channels (unless the file has \`channels\`): chat:* keep 500 messages for an hour, track presence
+  and take client publishes; typing:* take client publishes; any other channel only takes the
+  server's.`
 
 /**
- * The channels `serve` configures for the chat app: rooms with history, presence and client
- * publishing, and typing indicators that clients publish and nobody needs to replay.
+ * The channels `serve` configures for the chat app unless the configuration names its own: rooms
+ * with history, presence and client publishing, and typing indicators that clients publish and
+ * nobody needs to replay.
  */
-export const SERVE_CHANNELS: ChannelOptionsMap = {
+export const SERVE_CHANNELS: Readonly<Record<string, ChannelConfig>> = {
   'chat:*': { history: { size: 500, ttl: '1h' }, presence: true, clientPublish: true },
   'typing:*': { clientPublish: true },
-}
-
-/** The `user` field of a chat message or typing notice. */
-function userOf(data: unknown): unknown {
-  return typeof data === 'object' && data !== null && !Array.isArray(data)
-    ? (data as { user?: unknown }).user
-    : undefined
 }
 
 /** The built chat app, when this command runs from the repository (where `npm start` runs it). */
@@ -66,7 +80,7 @@ const CHAT_APP_DIR = fileURLToPath(new URL('../../../apps/chat/dist', import.met
  * unverified (anyone may claim any name — put real authentication in front of a real deployment).
  * Without one, a guest name.
  */
-export function displayNameOf(req: IncomingMessage): { name: string } {
+export function displayNameOf(req: IncomingMessage): ServeUser {
   const raw = new URL(req.url ?? '/', 'http://localhost').searchParams.get('name') ?? ''
   // Printable characters only, trimmed and bounded, so a name cannot forge lines or layouts.
   const name = raw
@@ -77,82 +91,68 @@ export function displayNameOf(req: IncomingMessage): { name: string } {
 }
 
 export interface ServeConfig {
-  port: number
-  host: string | undefined
-  path: string
-  staticDir: string | undefined
-  drainTimeout: number
-  /** Redis URL for the Redis broker; undefined: the in-memory broker. */
-  redis: string | undefined
-  /** HS256 secret: connections must bring a JWT signed with it; undefined: the dev `?name=` identity. */
-  jwtSecret: string | undefined
-  /** Serve Prometheus metrics at /metrics. */
-  metrics: boolean
+  /** The effective configuration: the file, the environment and the flags, checked, defaults filled in. */
+  config: EffectiveConfig & { channels: Record<string, ChannelConfig> }
+  /** The configuration file read, if any. */
+  file: string | undefined
+  /** The channels are the chat app's (no layer set `channels`): the chat's publish rule applies. */
+  chatChannels: boolean
+  /** `--print-config`: print `config`, secrets redacted, instead of serving. */
+  printConfig: boolean
 }
 
+/** Every flag of `serve`: those of the settings, and the two of the command itself. */
+const VALUE_FLAGS = ['config', ...SETTINGS.filter((s) => s.flag && s.kind !== 'boolean').map((s) => s.flag!)]
+const BARE_FLAGS = [
+  'print-config',
+  ...SETTINGS.filter((s) => s.flag && s.kind === 'boolean').map((s) => s.flag!),
+]
+
+/**
+ * The configuration of `serve` from its flags, the environment and the configuration file they
+ * name. Throws a UsageError for a bad flag, a ConfigError (a UsageError too) for a bad value.
+ */
 export function serveConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ServeConfig {
-  const { options, positionals } = parseArgs(
-    argv,
-    ['port', 'host', 'path', 'static', 'drain-timeout', 'redis', 'jwt-secret'],
-    ['metrics'],
-  )
+  const { options, positionals } = parseArgs(argv, VALUE_FLAGS, BARE_FLAGS)
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
-  const str = (name: string): string | undefined => {
-    const v = options[name]
-    return typeof v === 'string' ? v : undefined
-  }
-  const portArg = str('port')
-  const port =
-    portArg !== undefined
-      ? parsePort(portArg, '--port')
-      : env.PORT !== undefined && env.PORT !== ''
-        ? parsePort(env.PORT, 'PORT')
-        : 8080
-  const path = str('path') ?? '/ws'
-  if (!path.startsWith('/')) throw new UsageError('--path must start with /')
-  const drain = str('drain-timeout')
-  const drainTimeout = drain === undefined ? 10_000 : Number(drain)
-  if (!Number.isFinite(drainTimeout) || drainTimeout < 0)
-    throw new UsageError('--drain-timeout must be milliseconds')
-  const redis = str('redis') ?? (env.REDIS_URL || undefined)
-  if (redis !== undefined && !/^rediss?:\/\/./.test(redis))
-    throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${redis}"`)
-  const jwtSecret = str('jwt-secret') ?? (env.JWT_SECRET || undefined)
-  return {
-    port,
-    host: str('host'),
-    path,
-    staticDir: str('static'),
-    drainTimeout,
-    redis,
-    jwtSecret,
-    metrics: options.metrics === true,
-  }
+  const named = options.config
+  const file = typeof named === 'string' ? named : env[CONFIG_ENV] || undefined
+  const { config: _config, 'print-config': print, ...flags } = options
+  const loaded = loadConfig({ ...(file === undefined ? {} : { file }), env, flags })
+  const chatChannels = loaded.channels === undefined
+  const config = { ...loaded, channels: loaded.channels ?? structuredClone(SERVE_CHANNELS) }
+  if (config.static === undefined && existsSync(CHAT_APP_DIR)) config.static = CHAT_APP_DIR
+  return { config, file, chatChannels, printConfig: print === true }
+}
+
+/** What `--print-config` prints: the effective configuration, secrets redacted, as JSON. */
+export function printableConfig(serveConfig: ServeConfig): string {
+  return JSON.stringify(inSchemaOrder(redactConfig(serveConfig.config)), null, 2)
 }
 
 function notFound(res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n')
 }
 
-/** The URL without its password, for logs. */
-function redacted(url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.password) u.password = '***'
-    return u.toString()
-  } catch {
-    return 'redis'
-  }
-}
-
 /** Connects the Redis broker, or fails with a clear message if Redis does not answer in time. */
-async function redisBroker(url: string, log: Logger): Promise<RedisBroker> {
-  const rules = new ChannelRules(SERVE_CHANNELS)
-  const broker = new RedisBroker({ url, history: (channel) => rules.get(channel).history, logger: log })
+async function redisBroker(
+  config: ServeConfig['config'],
+  redis: RedisConfig,
+  log: Logger,
+): Promise<RedisBroker> {
+  const rules = new ChannelRules(channelOptions(config))
+  const options: RedisBrokerOptions = {
+    url: redis.url,
+    history: (channel) => rules.get(channel).history,
+    logger: log,
+  }
+  if (redis.prefix !== undefined) options.prefix = redis.prefix
+  if (redis.commandTimeout !== undefined) options.commandTimeoutMs = redis.commandTimeout
+  const broker = new RedisBroker(options)
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`could not reach Redis at ${redacted(url)} within 10 s`)),
+      () => reject(new Error(`could not reach Redis at ${redactUrlPassword(redis.url)} within 10 s`)),
       10_000,
     )
   })
@@ -168,62 +168,79 @@ async function redisBroker(url: string, log: Logger): Promise<RedisBroker> {
 }
 
 export interface RunningServer {
-  sb: Switchboard
+  sb: Switchboard<UntypedEventMap, ServeUser>
   address: ServerAddress
   /** Drains and stops (what SIGTERM does). */
   stop(): Promise<void>
 }
 
 /** Starts the server; with `handleSignals`, SIGTERM/SIGINT drain it and let the process exit. */
-export async function serve(config: ServeConfig, log: Logger, handleSignals = false): Promise<RunningServer> {
-  const staticDir = config.staticDir ?? (existsSync(CHAT_APP_DIR) ? CHAT_APP_DIR : undefined)
-  if (staticDir === undefined) log.warn('the chat app is not built (npm run build:chat): / answers 404')
-  const broker = config.redis === undefined ? undefined : await redisBroker(config.redis, log)
-  const files = staticDir ? serveStatic(staticDir) : undefined
+export async function serve(
+  serveConfig: ServeConfig,
+  log: Logger,
+  handleSignals = false,
+): Promise<RunningServer> {
+  const { config } = serveConfig
+  if (config.static === undefined) log.warn('the chat app is not built (npm run build:chat): / answers 404')
+  const files = config.static ? serveStatic(config.static) : undefined
   let metrics: SwitchboardMetrics | undefined
-  // With a JWT secret, who a connection is comes from its verified token (the `name` claim, else
-  // `sub`); without one, from the unverified `?name=` of this dev server.
-  const identity = config.jwtSecret
-    ? jwtAuth({
-        secret: config.jwtSecret,
-        claims: (claims) => ({
-          name: typeof claims.name === 'string' && claims.name ? claims.name : claims.sub,
-        }),
-      })
-    : { authenticate: displayNameOf }
-  const sb = createSwitchboard<UntypedEventMap, { name: string }>({
-    broker,
-    port: config.port,
-    host: config.host,
-    path: config.path,
-    channels: SERVE_CHANNELS,
-    ...identity,
-    presence: (conn) => ({ userId: conn.data.name, info: { name: conn.data.name } }),
-    // With verified identities, a message or typing notice speaks for its own user only. (With
-    // the dev `?name=` anyone may claim any name anyway.)
-    ...(config.jwtSecret
-      ? { authorize: { publish: (conn, _channel, data) => userOf(data) === conn.data.name } }
-      : {}),
-    onRequest: (req, res) => {
-      if (metrics && req.url === '/metrics') metrics.handler(req, res)
-      else if (files) files(req, res)
-      else notFound(res)
-    },
-    logger: log,
-  })
+  let stopping: Promise<void> | undefined
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (metrics && req.url === '/metrics') metrics.handler(req, res)
+    else if (files) files(req, res)
+    else notFound(res)
+  }
+  // With TLS, serve makes the HTTPS server, so it answers what a created server would: /healthz
+  // (503 while draining), then the application's requests.
+  const tls = config.tls
+    ? createTlsServer(
+        { cert: config.tls.cert, key: config.tls.key, reloadInterval: config.tls.reloadInterval ?? 5000 },
+        config,
+        (req, res) => {
+          if (req.url?.split('?')[0] === '/healthz') {
+            const ok = stopping === undefined
+            res
+              .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8' })
+              .end(ok ? 'ok\n' : 'draining\n')
+          } else onRequest(req, res)
+        },
+        log,
+      )
+    : undefined
+  const broker = config.redis === undefined ? undefined : await redisBroker(config, config.redis, log)
+  let sb: Switchboard<UntypedEventMap, ServeUser>
+  try {
+    sb = createSwitchboard<UntypedEventMap, ServeUser>(
+      switchboardOptions(config, {
+        logger: log,
+        ...(broker ? { broker } : {}),
+        ...(tls ? { server: tls.server } : {}),
+        onRequest,
+        authenticate: displayNameOf,
+        chatRules: serveConfig.chatChannels,
+      }),
+    )
+  } catch (err) {
+    tls?.unwatch()
+    await broker?.close()
+    throw err
+  }
   if (config.metrics) metrics = createMetrics(sb, { processMetrics: true })
+  tls?.server.listen(config.port, config.host)
   const address = await sb.ready.catch(async (err: unknown) => {
+    tls?.unwatch()
     await broker?.close()
     throw err
   })
   const app = `${address.url.replace(/^ws/, 'http').slice(0, -config.path.length)}/`
-  const shared = config.redis === undefined ? '' : `, sharing channels through ${redacted(config.redis)}`
-  log.info(`switchboard listening on ${address.url}${staticDir ? ` (app at ${app})` : ''}${shared}`)
-  let stopping: Promise<void> | undefined
+  const shared =
+    config.redis === undefined ? '' : `, sharing channels through ${redactUrlPassword(config.redis.url)}`
+  log.info(`switchboard listening on ${address.url}${files ? ` (app at ${app})` : ''}${shared}`)
   const stop = () => {
     stopping ??= sb
       .close({ timeout: config.drainTimeout })
       .then(() => broker?.close())
+      .then(() => tls && closeServer(tls))
       .then(() => log.info('switchboard stopped'))
     return stopping
   }
@@ -249,4 +266,13 @@ export async function serve(config: ServeConfig, log: Logger, handleSignals = fa
     process.on('SIGINT', onSignal)
   }
   return { sb, address, stop }
+}
+
+/** Closes serve's own HTTPS server once Switchboard has drained it (sb.close leaves a given server open). */
+function closeServer(tls: TlsServer): Promise<void> {
+  tls.unwatch()
+  return new Promise((resolve) => {
+    tls.server.close(() => resolve())
+    tls.server.closeAllConnections()
+  })
 }

@@ -10,12 +10,12 @@ const quiet = { info() {}, warn() {}, error() {} }
 
 describe('serveConfig --redis', () => {
   it('reads --redis, then REDIS_URL; without either, no Redis', () => {
-    expect(serveConfig([], {}).redis).toBeUndefined()
-    expect(serveConfig([], { REDIS_URL: '' }).redis).toBeUndefined()
-    expect(serveConfig([], { REDIS_URL: 'redis://r:6379' }).redis).toBe('redis://r:6379')
-    expect(serveConfig(['--redis', 'rediss://x:1/2'], { REDIS_URL: 'redis://r:6379' }).redis).toBe(
-      'rediss://x:1/2',
-    )
+    expect(serveConfig([], {}).config.redis).toBeUndefined()
+    expect(serveConfig([], { REDIS_URL: '' }).config.redis).toBeUndefined()
+    expect(serveConfig([], { REDIS_URL: 'redis://r:6379' }).config.redis?.url).toBe('redis://r:6379')
+    expect(
+      serveConfig(['--redis', 'rediss://x:1/2'], { REDIS_URL: 'redis://r:6379' }).config.redis?.url,
+    ).toBe('rediss://x:1/2')
   })
 
   it('refuses what is not a redis URL', () => {

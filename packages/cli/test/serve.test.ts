@@ -30,9 +30,10 @@ function open(url: string): Promise<{ ws: WebSocket; first: Promise<unknown>; cl
 
 describe('serveConfig', () => {
   it('reads flags, then PORT, then defaults to 8080', () => {
-    expect(serveConfig([], {})).toMatchObject({ port: 8080, path: '/ws', host: undefined })
-    expect(serveConfig([], { PORT: '9000' }).port).toBe(9000)
-    expect(serveConfig(['--port', '0', '--host=127.0.0.1'], { PORT: '9000' })).toMatchObject({
+    expect(serveConfig([], {}).config).toMatchObject({ port: 8080, path: '/ws' })
+    expect(serveConfig([], {}).config.host).toBeUndefined()
+    expect(serveConfig([], { PORT: '9000' }).config.port).toBe(9000)
+    expect(serveConfig(['--port', '0', '--host=127.0.0.1'], { PORT: '9000' }).config).toMatchObject({
       port: 0,
       host: '127.0.0.1',
     })
@@ -51,7 +52,7 @@ describe('serve', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sb-static-'))
     writeFileSync(join(dir, 'index.html'), '<h1>chat</h1>')
     const running = await serve(
-      { ...serveConfig(['--port', '0', '--host', '127.0.0.1'], {}), staticDir: dir },
+      serveConfig(['--port', '0', '--host', '127.0.0.1', '--static', dir], {}),
       quiet,
     )
     const { port, url } = running.address
@@ -83,7 +84,7 @@ const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
 describe('serve --jwt-secret --metrics', () => {
   it('takes the user from a verified token, refuses a bad one, and serves /metrics', async () => {
     const config = serveConfig(['--port', '0', '--host', '127.0.0.1', '--metrics'], { JWT_SECRET: 's3cret' })
-    expect(config).toMatchObject({ jwtSecret: 's3cret', metrics: true })
+    expect(config.config).toMatchObject({ jwt: { secret: 's3cret' }, metrics: true })
     const running = await serve(config, quiet)
     try {
       const { port, url } = running.address

@@ -101,6 +101,20 @@ describe('the codec', () => {
   })
 })
 
+describe('frame size is counted in the codec that carries it', () => {
+  it('50 KB of bytes fits in MessagePack but not in JSON text (base64), and the error names no codec', async () => {
+    const { url } = await start()
+    const packed = client(url, 'websocket', msgpack)
+    const plain = client(url, 'websocket')
+    await until(() => packed.state === 'connected' && plain.state === 'connected')
+    const big = { b: new Uint8Array(50_000) }
+    expect(await packed.publish('bin:d', big)).toMatchObject({ offset: 1 })
+    await expect(plain.publish('bin:d', big)).rejects.toMatchObject({ code: 'frame_too_large' })
+    const refused = await packed.publish('bin:d', { n: 10n } as never).catch((err: Error) => err)
+    expect(refused).toMatchObject({ code: 'invalid_payload', message: 'data.n cannot be sent: a bigint' })
+  })
+})
+
 describe('Blobs', () => {
   it('are read before sending, and a publish after one keeps its place', async () => {
     const { url } = await start()

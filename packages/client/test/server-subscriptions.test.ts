@@ -101,14 +101,18 @@ describe.each(TRANSPORTS)('server-side subscriptions over %s', (transport) => {
     const client = newClient(url, transport)
     const announced: Channel[] = []
     let log: ReturnType<typeof record> | undefined
+    let sideWhenAnnounced: boolean | undefined
     client.on('serverSubscribed', (channel) => {
       announced.push(channel)
+      sideWhenAnnounced = channel.serverSide
       log = record(channel)
     })
     await waitFor(() => announced[0]?.state === 'subscribed')
     const channel = announced[0]!
     expect(channel.name).toBe('user:v')
     expect(channel.serverSide).toBe(true)
+    // Already server-side (and subscribed) when the app is handed it.
+    expect(sideWhenAnnounced).toBe(true)
     expect(client.hasChannel('user:v')).toBe(true)
     await sb.publish('user:v', 'a')
     await waitFor(() => log?.seen.length === 1)

@@ -39,6 +39,16 @@ export type RequestData<M extends EventMap, E extends RequestName<M>> = (M['requ
 export type ReplyData<M extends EventMap, E extends RequestName<M>> = (M['requests'][E] & {
   reply: unknown
 })['reply']
+/**
+ * What the server's handler receives for a request: its validator's output when the map says so
+ * (`handled`, which `InferEventMap` sets — a transforming schema gives the handler another type
+ * than the client sends), else the request's `data`.
+ */
+export type HandlerData<M extends EventMap, E extends RequestName<M>> = M['requests'][E] extends {
+  handled: infer H
+}
+  ? H
+  : RequestData<M, E>
 
 export type EventName<M extends EventMap> = keyof M['events'] & string
 export type EventData<M extends EventMap, E extends EventName<M>> = M['events'][E]

@@ -34,13 +34,15 @@ type Entries<T> = T extends Record<string, unknown> ? T : Record<never, never>
 
 /**
  * The event map a SchemaMap describes: a request's `data` is what its schema takes (the client
- * sends it), its `reply` what the reply schema gives (unknown without one); an event's and a
- * channel's data is what their schema gives — after any transform, as subscribers receive it.
+ * sends it) and `handled` what it gives (the handler receives it), its `reply` what the reply
+ * schema gives (the client receives it; unknown without one); an event's and a channel's data is
+ * what their schema gives — after any transform, as subscribers receive it.
  */
 export type InferEventMap<S extends SchemaMap> = {
   requests: {
     [K in keyof Entries<S['requests']>]: {
       data: Entries<S['requests']>[K] extends { data: infer D } ? Input<D> : unknown
+      handled: Entries<S['requests']>[K] extends { data: infer D } ? Output<D> : unknown
       reply: Entries<S['requests']>[K] extends { reply: infer R } ? Output<R> : unknown
     }
   }

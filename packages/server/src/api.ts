@@ -13,6 +13,7 @@ import type {
   EventData,
   EventMap,
   EventName,
+  HandlerData,
   JsonValue,
   PublishResult,
   ReplyData,
@@ -26,6 +27,7 @@ import type { TokenAuth } from './auth/auth-session.js'
 import type { ChannelOptionsMap } from './channels/channel-options.js'
 import type { Connection, ConnectionData } from './connection/connection.js'
 import type { HttpApiOptions } from './http-api/http-api.js'
+import type { ProxyOptions } from './proxy/proxy-options.js'
 
 export type { HttpApiOptions }
 export interface Logger {
@@ -104,6 +106,12 @@ export interface SwitchboardOptions<M extends EventMap = UntypedEventMap, D = Co
     subscribe?: (conn: Connection<M, D>, channel: string) => MaybePromise<boolean>
     publish?: (conn: Connection<M, D>, channel: string, data: JsonValue) => MaybePromise<boolean>
   }
+  /**
+   * HTTP endpoints of the application that decide connect, refresh, subscribe and publish, and
+   * answer requests (see docs/proxy.md). `connect` replaces `tokenAuth`/`authenticate`/`onAuth`;
+   * `subscribe`/`publish` are asked after `authorize`, for the channels their patterns match.
+   */
+  proxy?: ProxyOptions
   /** Who a connection is on presence channels; default its token's subject (`tokenAuth`), else `{ userId: conn.id }`. */
   presence?: (conn: Connection<M, D>) => { userId: string; info?: JsonValue }
   /** Where the server reports; `false` for silence. Default: console. */
@@ -166,7 +174,7 @@ export interface Switchboard<M extends EventMap = UntypedEventMap, D = Connectio
   off<K extends keyof SwitchboardEvents<M, D>>(event: K, listener: SwitchboardEvents<M, D>[K]): this
   handle<E extends RequestName<M>>(
     event: E,
-    handler: (conn: Connection<M, D>, data: RequestData<M, E>) => MaybePromise<ReplyData<M, E>>,
+    handler: (conn: Connection<M, D>, data: HandlerData<M, E>) => MaybePromise<ReplyData<M, E>>,
   ): this
   handle<E extends RequestName<M>, S extends StandardSchemaV1<unknown, RequestData<M, E>>>(
     event: E,

@@ -54,7 +54,7 @@ export type {
   SwitchboardOptions,
   SwitchboardStats,
 } from './api.js'
-export type { Credentials, TokenAuth } from './auth/auth-session.js'
+export { CloseConnection, type Credentials, type TokenAuth } from './auth/auth-session.js'
 export {
   type ChannelOptions,
   type ChannelOptionsMap,
@@ -66,5 +66,6 @@ export {
 export type { Connection, ConnectionData, ConnectionState } from './connection/connection.js'
 export { SwitchboardError } from './errors.js'
 export { redactUrl } from './http/redact-url.js'
+export type { ProxyHook, ProxyHooks, ProxyOptions } from './proxy/proxy-options.js'
 export { createSwitchboard } from './switchboard.js'
 export { OutgoingFrame, type Transport, type TransportHandlers } from './transport/transport.js'

@@ -20,7 +20,7 @@ import {
 } from '@switchboard/protocol'
 import type { Logger, PublishOptionsFor, ServerAddress, Switchboard, SwitchboardOptions } from './api.js'
 import { AdmissionControl } from './auth/admission.js'
-import { TokenSessions } from './auth/auth-session.js'
+import { type TokenAuth, TokenSessions } from './auth/auth-session.js'
 import { guardBroker } from './channels/broker-guard.js'
 import { ChannelHub } from './channels/channel-hub.js'
 import { ChannelRules, withChannelSchemas } from './channels/channel-options.js'
@@ -40,6 +40,7 @@ import { HttpApi } from './http-api/http-api.js'
 import { nodeCommandHandler } from './http-api/node-commands.js'
 import { SERVER_VERSION } from './http-api/version.js'
 import { drain } from './lifecycle/drain.js'
+import { type AppProxy, createProxy } from './proxy/proxy.js'
 import { builtinRequests } from './requests/builtin-requests.js'
 import { type AnyHandler, HandlerRegistry } from './requests/handlers.js'
 import { EventSchemas } from './schemas/event-schemas.js'
@@ -117,8 +118,14 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
   let closing: Promise<void> | undefined
   const draining = () => closing !== undefined
 
-  const sessions = o.tokenAuth
-    ? new TokenSessions<ClientConnection>(o.tokenAuth, (m, err) => log.error(m, err))
+  if (o.proxy?.connect && (o.tokenAuth || o.authenticate || o.onAuth)) {
+    throw new TypeError('proxy.connect replaces tokenAuth, authenticate and onAuth: set one or the other')
+  }
+  const proxy: AppProxy | undefined =
+    o.proxy && createProxy(o.proxy, { log, userOf: (conn): string | undefined => sessions?.subject(conn) })
+  const tokenAuth: TokenAuth<unknown> | undefined = o.tokenAuth ?? proxy?.tokenAuth
+  const sessions: TokenSessions<ClientConnection> | undefined = tokenAuth
+    ? new TokenSessions<ClientConnection>(tokenAuth, (m, err) => log.error(m, err))
     : undefined
   const rules = new ChannelRules(withChannelSchemas(o.channels, o.schemas?.channels))
   const events = new EventSchemas(o.schemas?.events)
@@ -148,11 +155,13 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     rules,
     maxSubscriptions: limits.maxSubscriptions,
     authorize: o.authorize,
+    proxy: proxy?.channels,
     memberOf,
     log,
   })
-  const handlers = new HandlerRegistry<ClientConnection>((err, event) =>
-    log.error(`handler "${event}" failed:`, err),
+  const handlers = new HandlerRegistry<ClientConnection>(
+    (err, event) => log.error(`handler "${event}" failed:`, err),
+    proxy?.rpc,
   )
   const builtins = builtinRequests<ClientConnection>({
     broker: guarded,
@@ -181,6 +190,8 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     handlers,
     events,
     onAuth: o.onAuth,
+    opened:
+      proxy && ((conn, req) => proxy.opened(conn, req, (channel) => subscriptions.serverJoin(conn, channel))),
     releaseIp: (ip) => admission.release(ip),
     log,
   })
@@ -286,7 +297,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     handle(event: string, schemaOrHandler: unknown, maybeHandler?: unknown) {
       const { schema, handler } = handlerArgs(event, schemaOrHandler, maybeHandler)
       // Without a schema of its own, the handler gets the one `schemas.requests` gives its event.
-      handlers.register(event, schema ?? requestSchemas[event]?.data, handler)
+      handlers.register(event, schema ?? requestSchemas[event]?.data, handler, requestSchemas[event]?.reply)
       return sb
     },
     async publish(channel, data, options: PublishOptionsFor<EventMap, unknown> = {}) {

@@ -252,13 +252,14 @@ const closeScenarios: Record<number, () => Promise<number | undefined>> = {
   1013: closeOf('unavailable'),
   4001: closeOf('unauthorized'),
   4003: closeOf('forbidden'),
-  // A reader that falls behind: a long-polling session that is not polled, past maxBufferedBytes.
+  // A reader that falls behind: a long-polling session that is not polled, its queue past four
+  // times maxBufferedBytes (the cap even for a client that still polls).
   async 4100() {
     const { sb, url } = await setup({ maxBufferedBytes: 4096 })
     const c = await pollSession(url)
     expect((await c.post({ type: 'subscribe', id: '1', channel: 'firehose' })).status).toBe(204)
     await until(() => [...sb.connections.values()].some((conn) => conn.subscriptions.has('firehose')))
-    for (let i = 0; i < 10; i++) await sb.publish('firehose', 'x'.repeat(1000))
+    for (let i = 0; i < 20; i++) await sb.publish('firehose', 'x'.repeat(1000))
     c.start()
     return (await c.next('close')).code
   },

@@ -133,8 +133,9 @@ describe('long-polling transport', () => {
   })
 
   it('bounds the queue between polls in bytes, not characters: non-ASCII traffic is cut at the same bound', async () => {
-    // 1,000 '€' are 1,000 UTF-16 code units but 3,000 bytes: two such frames queued between polls
-    // pass a 5,000-byte bound only when counted in bytes.
+    // 1,000 '€' are 1,000 UTF-16 code units but 3,000 bytes: seven such frames queued between
+    // polls pass four times a 5,000-byte bound (the hard cap for a client that keeps polling)
+    // only when counted in bytes.
     const { sb, url } = await setup({ maxBufferedBytes: 5000 })
     const codes: number[] = []
     sb.on('disconnect', (_c, { code }) => codes.push(code))
@@ -142,8 +143,29 @@ describe('long-polling transport', () => {
     await c.pollOnce()
     await c.post({ type: 'subscribe', id: '1', channel: 'chat:euro' })
     await c.pollOnce()
-    await sb.publish('chat:euro', '€'.repeat(1000))
-    await sb.publish('chat:euro', '€'.repeat(1000))
+    for (let i = 0; i < 7; i++) await sb.publish('chat:euro', '€'.repeat(1000))
+    await c.pollOnce()
+    expect(c.frames.at(-1)).toEqual({ type: 'close', code: 4100, reason: 'slow consumer' })
+    expect(codes).toEqual([4100])
+  })
+
+  it('a client that keeps polling collects a burst past the bound between two polls; one that stopped is cut', async () => {
+    // The model-based test's livelock: a replay past the bound, queued while no poll was held, cut
+    // the client on every reconnect. A client that polls collects it all with its next poll.
+    const { sb, url } = await setup({ maxBufferedBytes: 5000 })
+    const codes: number[] = []
+    sb.on('disconnect', (_c, { code }) => codes.push(code))
+    const c = await open(httpBase(url))
+    await c.pollOnce()
+    await c.post({ type: 'subscribe', id: '1', channel: 'chat:burst' })
+    await c.pollOnce()
+    for (let i = 0; i < 3; i++) await sb.publish('chat:burst', 'x'.repeat(3000))
+    await c.pollOnce()
+    expect(c.frames.filter((f) => f.type === 'message')).toHaveLength(3)
+    expect(codes).toEqual([])
+    // Now it stops polling for longer than the grace: the next frame past the bound cuts it.
+    await new Promise((r) => setTimeout(r, 2200))
+    for (let i = 0; i < 2; i++) await sb.publish('chat:burst', 'x'.repeat(3000))
     await c.pollOnce()
     expect(c.frames.at(-1)).toEqual({ type: 'close', code: 4100, reason: 'slow consumer' })
     expect(codes).toEqual([4100])

@@ -31,7 +31,8 @@ describe('optional peers', () => {
       install(join(root, 'packages', pkg), `@switchboard/${pkg}`)
     install(join(root, 'node_modules/ws'), 'ws')
     install(join(root, 'node_modules/@msgpack/msgpack'), '@msgpack/msgpack')
-    // The server's own dependencies (the HTTP API's validator and schemas), as an install brings them.
+    // The server's own dependencies (ajv: the HTTP API's and the proxy hooks' checks; typebox: the
+    // HTTP API's schemas), installed as an install brings them.
     for (const dep of [
       'ajv',
       'fast-deep-equal',

@@ -134,6 +134,45 @@ describe('event schemas', () => {
   })
 })
 
+describe('a transform in a request schema', () => {
+  it('types the handler with its output, and a reply schema is enforced (a bad reply is internal)', async () => {
+    const local = defineSchemas({
+      requests: {
+        len: {
+          data: z.object({ s: z.string().transform((s) => s.length) }),
+          reply: z.object({ n: z.number() }),
+        },
+      },
+    })
+    type Local = InferEventMap<typeof local>
+    expectTypeOf<Local['requests']['len']['data']>().toEqualTypeOf<{ s: string }>()
+    expectTypeOf<Local['requests']['len']['handled']>().toEqualTypeOf<{ s: number }>()
+    const errors: unknown[] = []
+    const sb = createSwitchboard<Local>({
+      port: 0,
+      host: '127.0.0.1',
+      logger: { info() {}, warn() {}, error: (_m, err) => errors.push(err) },
+      schemas: local,
+    })
+    servers.push(sb as unknown as Switchboard<App>)
+    let bad = false
+    sb.handle('len', (_conn, data) => {
+      const n: number = data.s
+      return bad ? ({ n: 'many' } as never) : { n }
+    })
+    const c = await connect((await sb.ready).url)
+    c.send({ type: 'request', id: 'a', event: 'len', data: { s: 'hello' } })
+    expect(await c.next('reply')).toMatchObject({ ok: true, data: { n: 5 } })
+    bad = true
+    c.send({ type: 'request', id: 'b', event: 'len', data: { s: 'x' } })
+    expect(await c.next('reply', (f) => f.id === 'b')).toMatchObject({
+      ok: false,
+      error: { code: 'internal' },
+    })
+    expect(errors).toHaveLength(1)
+  })
+})
+
 describe('request schemas from the same object', () => {
   it('validate a handler registered without its own schema', async () => {
     const { sb, url } = await start()

@@ -151,6 +151,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
     if (!this.#wanted && !this.#server) return
     this.#wanted = false
     this.#server = false
+    this.#sent = undefined
     this.#generation++
     clearTimeout(this.#retryTimer)
     if (this.#host.isConnected()) this.#host.sendUnsubscribe(this.name)
@@ -193,6 +194,7 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   /** @internal The server ended the subscription (`sb.unsubscribe`). */
   handleServerUnsubscribed(): void {
     this.#wanted = this.#server = false
+    this.#sent = undefined
     this.#generation++
     clearTimeout(this.#retryTimer)
     this.#setState('unsubscribed', 'server_unsubscribe')

@@ -36,6 +36,11 @@ export interface RequestTableOptions {
   maxQueue: number
   /** Where encoded frames are written. */
   transport: { send(text: string): unknown }
+  /**
+   * The bytes a frame (given as its JSON text) takes on the current connection when that carries
+   * another codec (MessagePack); undefined on a JSON connection, where the text's UTF-8 counts.
+   */
+  wireSize?: (text: string) => number | undefined
 }
 
 /** Delay before resending a frame the server refused for now: 250 ms doubling to 5 s, jittered. */
@@ -135,7 +140,9 @@ export class RequestTable {
     try {
       text = encodeFrame(frame)
     } catch (err) {
-      throw new SwitchboardError(ErrorCode.INVALID_PAYLOAD, `the data cannot be sent as JSON: ${String(err)}`)
+      // The codec says what it refused (invalid_payload, with the path); anything else is still that.
+      if (err instanceof SwitchboardError) throw err
+      throw new SwitchboardError(ErrorCode.INVALID_PAYLOAD, `the data cannot be sent: ${String(err)}`)
     }
     this.#checkSize(text)
     return text
@@ -143,9 +150,10 @@ export class RequestTable {
 
   #checkSize(text: string): void {
     const limit = this.maxPayload
-    // A UTF-16 code unit is at most 3 bytes of UTF-8: only long texts need counting.
+    // A UTF-16 code unit is at most 3 bytes of UTF-8, and a JSON character at most 3 bytes of
+    // MessagePack (`0.5` is a 9-byte float64): only long texts need counting.
     if (limit === undefined || text.length * 3 <= limit) return
-    const bytes = new TextEncoder().encode(text).byteLength
+    const bytes = this.#options.wireSize?.(text) ?? new TextEncoder().encode(text).byteLength
     if (bytes > limit) {
       throw new SwitchboardError(
         ErrorCode.FRAME_TOO_LARGE,

@@ -62,6 +62,8 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   readonly #requests: RequestTable
   readonly #keeper: ConnectionKeeper
   readonly #codec: ClientCodec | undefined
+  /** Channels whose unsubscribe the server has not answered yet, with that frame's id. */
+  readonly #leaving = new Map<string, string>()
   /** Settles once the last publish or request holding a Blob has read it and gone out. */
   #reading: Promise<void> | undefined
   #state: ConnectionState = 'disconnected'
@@ -97,12 +99,8 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       maxQueue: options.maxQueue ?? 100,
       // Frames are encoded as JSON text once, when made; a connection that chose the binary codec
       // gets each one re-encoded as it goes out.
-      transport: {
-        send: (text: string) =>
-          this.#rws.send(
-            codec && this.#rws.protocol === codec.subprotocol ? codec.encode(decodeClientFrame(text)) : text,
-          ),
-      },
+      transport: { send: (text: string) => this.#rws.send(this.#packed() ? this.#pack(text) : text) },
+      wireSize: (text) => (this.#packed() ? this.#pack(text).byteLength : undefined),
     })
     this.#requests = requests
     this.#keeper = new ConnectionKeeper(
@@ -285,9 +283,18 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     isConnected: () => this.#state === 'connected',
     sendSubscribe: (channel, since, done) => this.#subscribe(channel, since, done),
     sendUnsubscribe: (channel) => {
+      if (this.#state !== 'connected') return
+      // With an id, so the client knows when the server has stopped the old subscription: until
+      // that reply, what still arrives for the name belongs to it, not to a channel made since.
+      const requests = this.#requests
+      const frame: IdFrame = { type: 'unsubscribe', id: requests.nextId(), channel }
+      this.#leaving.set(channel, frame.id)
+      const request = requests.track(frame, undefined, undefined, false, () => {
+        if (this.#leaving.get(channel) === frame.id) this.#leaving.delete(channel)
+      })
+      request.promise.catch(noop)
       // Through the table: it goes after a subscribe still waiting for the pacer.
-      if (this.#state === 'connected')
-        this.#requests.write(encodeFrame({ type: 'unsubscribe', channel }), undefined)
+      requests.write(encodeFrame(frame), request)
     },
     publish: (channel, data, options) => this.publish(channel as ChannelName<M>, data as never, options),
   }
@@ -330,10 +337,11 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
         this.#requests.reply(frame, () => this.#state)
         return
       case 'message':
-        this.#channels.get(frame.channel)?.handleMessage(frame)
+        if (!this.#leaving.has(frame.channel)) this.#channels.get(frame.channel)?.handleMessage(frame)
         return
       case 'presence':
-        this.#channels.get(frame.channel)?.handlePresence(frame.action, frame.member)
+        if (!this.#leaving.has(frame.channel))
+          this.#channels.get(frame.channel)?.handlePresence(frame.action, frame.member)
         return
       case 'subscribed': {
         const { type: _, channel: name, ...result } = frame
@@ -342,9 +350,9 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
           channel = new Channel(name, this.#channelHost)
           this.#channels.set(name, channel)
         }
-        // Announced before its result, so the app's listeners see the first publication.
-        if (!channel.serverSide) this.#emitter.emit('serverSubscribed', channel)
-        channel.handleServerSubscribed(result)
+        // Announced once it is subscribed and before any publication, so the app's listeners
+        // see the first one.
+        if (channel.handleServerSubscribed(result)) this.#emitter.emit('serverSubscribed', channel)
         return
       }
       case 'unsubscribed': {
@@ -406,6 +414,8 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     const info = this.#ownClose ?? closed
     this.#ownClose = undefined
     this.#keeper.closed()
+    // A new connection has no old subscriptions.
+    this.#leaving.clear()
     const willReconnect = this.#rws.state === 'reconnecting'
     const dropReason = this.#dropReason
     this.#dropReason = undefined
@@ -438,6 +448,16 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       if (position) positions.push([name, position])
     }
     return positions.length ? `${RESUME_PARAM}=${encodeURIComponent(encodeResume(positions))}` : ''
+  }
+
+  /** Whether the current connection chose the binary codec. */
+  #packed(): boolean {
+    return this.#codec !== undefined && this.#rws.protocol === this.#codec.subprotocol
+  }
+
+  /** A frame's JSON text in the binary codec (frames are made as JSON text once, when made). */
+  #pack(text: string): Uint8Array {
+    return this.#codec!.encode(decodeClientFrame(text))
   }
 
   /** Drops the transport and reconnects with backoff, recording why. */

@@ -13,7 +13,7 @@ import type { ClientConnection } from '../connection/connection.js'
 import type { Authenticated } from '../connection/connection-registry.js'
 import { SwitchboardError } from '../errors.js'
 import type { Transport } from '../transport/transport.js'
-import type { Credentials, TokenSessions } from './auth-session.js'
+import { CloseConnection, type Credentials, type TokenSessions } from './auth-session.js'
 import { IpCounter } from './ip-counter.js'
 import { OriginPolicy } from './origin-policy.js'
 
@@ -30,6 +30,11 @@ export interface Refusal {
  * gives back its per-IP slot and counts the refusal. One of the two must be called.
  */
 export type Admission = { ok: true; open: (transport: Transport) => void; cancel: () => void } | Refusal
+
+/** A handshake that is accepted only to be closed at once with `code` (see CloseConnection). */
+interface Doomed {
+  close: { code: number; reason: string }
+}
 
 export interface AdmissionOptions {
   maxConnectionsPerIp: number
@@ -60,6 +65,7 @@ export class AdmissionControl {
     const ip = req.socket.remoteAddress ?? 'unknown'
     if (!this.ips.acquire(ip)) return this.refused(429, 'too many connections from this address')
     const auth = await this.authenticate(req, ip)
+    if ('close' in auth) return this.doomed(ip, auth.close)
     if (!('data' in auth)) {
       this.ips.release(ip)
       return this.refused(auth.status, auth.message)
@@ -78,6 +84,25 @@ export class AdmissionControl {
     }
   }
 
+  /**
+   * Upgraded, then closed at once with a close code (counted as a refusal): the client learns the
+   * code — 1013 to back off, 4001/4003 to stop — where an HTTP status would reach a browser as 1006.
+   */
+  private doomed(ip: string, close: Doomed['close']): Admission {
+    const done = () => {
+      this.ips.release(ip)
+      this.refusedCount++
+    }
+    return {
+      ok: true,
+      open: (transport) => {
+        transport.close(close.code, close.reason)
+        done()
+      },
+      cancel: done,
+    }
+  }
+
   /** Gives back a closed connection's per-IP slot. */
   release(ip: string): void {
     this.ips.release(ip)
@@ -90,17 +115,18 @@ export class AdmissionControl {
   }
 
   /** The handshake's authentication (`tokenAuth` or `authenticate`). */
-  private async authenticate(req: IncomingMessage, ip: string): Promise<Authenticated | Refusal> {
+  private async authenticate(req: IncomingMessage, ip: string): Promise<Authenticated | Refusal | Doomed> {
     const { sessions, authenticate } = this.o
     if (sessions) {
       let credentials: Credentials<unknown> | undefined
       try {
         credentials = await sessions.fromRequest(req)
       } catch (err) {
-        const unavailable = err instanceof SwitchboardError && err.code === ErrorCode.UNAVAILABLE
-        return unavailable
-          ? { ok: false, status: 503, message: 'try again later' }
-          : { ok: false, status: 401, message: 'unauthorized' }
+        if (err instanceof CloseConnection) return { close: { code: err.closeCode, reason: err.message } }
+        const code = err instanceof SwitchboardError ? err.code : undefined
+        if (code === ErrorCode.UNAVAILABLE) return { ok: false, status: 503, message: 'try again later' }
+        if (code === ErrorCode.FORBIDDEN) return { ok: false, status: 403, message: 'forbidden' }
+        return { ok: false, status: 401, message: 'unauthorized' }
       }
       return { data: credentials ? credentials.data : {}, credentials }
     }

@@ -30,16 +30,36 @@ export interface Credentials<D> {
 export interface TokenAuth<D> {
   /** The handshake's token, verified; `undefined` when the request carries none and may send one later. */
   fromRequest(req: IncomingMessage): MaybePromise<Credentials<D> | undefined>
-  /** A token from an `auth` frame (the first one of a pending connection, or a refresh). */
-  verify(token: string): MaybePromise<Credentials<D>>
+  /**
+   * A token from an `auth` frame (the first one of a pending connection, or a refresh), with the
+   * connection it came on.
+   */
+  verify(token: string, conn: SessionConnection): MaybePromise<Credentials<D>>
   /** Milliseconds before expiry to send `refresh` (at most half the token's remaining life). Default 30 000. */
   refreshBefore?: number
   /** Milliseconds a pending connection has to authenticate before it is closed with 4001. Default 10 000. */
   authTimeout?: number
 }
 
+/**
+ * Thrown by a `TokenAuth` to end the connection with a close code rather than an HTTP status (at
+ * the handshake: it is accepted, then closed at once, so that the client sees the code — a browser
+ * sees only 1006 for a refused handshake) or a mere reply (an `auth` frame: answered with `code`,
+ * then closed).
+ */
+export class CloseConnection extends SwitchboardError {
+  constructor(
+    code: string,
+    readonly closeCode: number,
+    reason: string,
+  ) {
+    super(code, reason)
+  }
+}
+
 /** What a session needs from a connection. */
 export interface SessionConnection {
+  readonly id: string
   data: unknown
   readonly state: string
   sendFrame(frame: ServerFrame): boolean
@@ -70,7 +90,10 @@ export class TokenSessions<C extends SessionConnection> {
     this.authTimeout = auth.authTimeout ?? 10_000
   }
 
-  /** Verifies the handshake's token; throws SwitchboardError (`unauthorized` → 401, `unavailable` → 503). */
+  /**
+   * Verifies the handshake's token; throws SwitchboardError (`unauthorized` → 401, `forbidden` →
+   * 403, `unavailable` → 503) or CloseConnection (accepted, then closed with its code).
+   */
   async fromRequest(req: IncomingMessage): Promise<Credentials<unknown> | undefined> {
     try {
       return await this.auth.fromRequest(req)
@@ -115,10 +138,12 @@ export class TokenSessions<C extends SessionConnection> {
     if (!session) throw new SwitchboardError(ErrorCode.UNAUTHORIZED, 'this connection takes no tokens')
     let credentials: Credentials<unknown>
     try {
-      credentials = await this.auth.verify(token)
+      credentials = await this.auth.verify(token, conn)
     } catch (err) {
       const refusal = this.refusal(err)
-      if (!session.authenticated) {
+      if (refusal instanceof CloseConnection) {
+        this.closeAfterReply(conn, refusal.closeCode, refusal.message)
+      } else if (!session.authenticated) {
         const code = closeFor(
           refusal.code === ErrorCode.UNAVAILABLE ? ErrorCode.UNAVAILABLE : ErrorCode.UNAUTHORIZED,
         )
@@ -196,8 +221,11 @@ export class TokenSessions<C extends SessionConnection> {
 
   private refusal(err: unknown): SwitchboardError {
     if (
-      err instanceof SwitchboardError &&
-      (err.code === ErrorCode.UNAUTHORIZED || err.code === ErrorCode.UNAVAILABLE)
+      err instanceof CloseConnection ||
+      (err instanceof SwitchboardError &&
+        (err.code === ErrorCode.UNAUTHORIZED ||
+          err.code === ErrorCode.UNAVAILABLE ||
+          err.code === ErrorCode.FORBIDDEN))
     ) {
       return err
     }

@@ -180,6 +180,11 @@ export class ChannelHub {
     if (local.members.size === 0) return
     if (event.kind === 'message') local.last = { epoch: event.epoch, offset: event.offset }
     const frame = OutgoingFrame.of(toFrame(event))
+    // Encoded now, in each codec its subscribers use, not at the flush: what goes out is the data
+    // as it was published, even if the publisher changes its object (or reuses its Buffer) later
+    // in this turn.
+    if (local.packed < local.members.size) void frame.text
+    if (local.packed > 0) void frame.packedBytes
     // The publisher (except-sender) or, for presence, the member itself does not get the event:
     // such an event goes to each member on its own and ends the batch.
     const skip = event.kind === 'message' ? event.except : event.member.connectionId

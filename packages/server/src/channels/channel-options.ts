@@ -74,7 +74,7 @@ function resolve(options: ChannelOptions): ResolvedChannelOptions {
   })
 }
 
-function patternToRegExp(pattern: string): RegExp {
+export function patternToRegExp(pattern: string): RegExp {
   const escaped = pattern
     .split('*')
     .map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))

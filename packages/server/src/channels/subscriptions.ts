@@ -21,6 +21,7 @@ import {
 import type { Logger } from '../api.js'
 import type { ClientConnection } from '../connection/connection.js'
 import { SwitchboardError } from '../errors.js'
+import type { ChannelProxy } from '../proxy/channel-hooks.js'
 import type { ChannelHub } from './channel-hub.js'
 import type { ChannelRules } from './channel-options.js'
 import { publishable } from './publishable.js'
@@ -39,6 +40,8 @@ export interface SubscriptionsOptions {
         publish?: (conn: ClientConnection, channel: string, data: JsonValue) => MaybePromise<boolean>
       }
     | undefined
+  /** The application's HTTP hooks (`proxy.subscribe`, `proxy.publish`), asked after `authorize`. */
+  proxy?: ChannelProxy | undefined
   /** Who a connection is in presence. */
   memberOf: (conn: ClientConnection) => PresenceMember
   log: Logger
@@ -54,15 +57,27 @@ export class Subscriptions {
 
   /** Whether the application lets this connection subscribe (also asked by `$history`, `$presence`). */
   async maySubscribe(conn: ClientConnection, channel: string): Promise<boolean> {
-    return (await this.o.authorize?.subscribe?.(conn, channel)) ?? true
+    try {
+      await this.grant(conn, channel)
+      return true
+    } catch (err) {
+      if (err instanceof SwitchboardError && err.code === ErrorCode.FORBIDDEN) return false
+      throw err
+    }
   }
 
-  /** A client's `subscribe` frame: the application's check, then `join`. */
+  /** A client's `subscribe` frame: the application's checks, then `join` (with the proxy's presence info). */
   async subscribe(conn: ClientConnection, frame: SubscribeFrame): Promise<SubscribeResult> {
-    if (!(await this.maySubscribe(conn, frame.channel))) {
-      throw new SwitchboardError(ErrorCode.FORBIDDEN, `may not subscribe to "${frame.channel}"`)
+    const { info } = await this.grant(conn, frame.channel)
+    return this.join(conn, frame.channel, frame.since, undefined, info)
+  }
+
+  /** `authorize.subscribe`, then the proxy's hook; throws `forbidden` (or the hook's `unavailable`). */
+  private async grant(conn: ClientConnection, channel: string): Promise<{ info?: JsonValue }> {
+    if (!((await this.o.authorize?.subscribe?.(conn, channel)) ?? true)) {
+      throw new SwitchboardError(ErrorCode.FORBIDDEN, `may not subscribe to "${channel}"`)
     }
-    return this.join(conn, frame.channel, frame.since)
+    return (await this.o.proxy?.subscribe(conn, channel)) ?? {}
   }
 
   /** A client's `unsubscribe` frame, or `sb.unsubscribe`: `not_subscribed` if it is not. */
@@ -82,11 +97,14 @@ export class Subscriptions {
     if (!this.o.rules.get(channel).clientPublish) {
       throw new SwitchboardError(ErrorCode.FORBIDDEN, `clients may not publish to "${channel}"`)
     }
-    const value = await publishable(this.o.rules, channel, data)
+    let value = await publishable(this.o.rules, channel, data)
     const allowed = this.o.authorize?.publish
     if (allowed && !(await allowed(conn, channel, value))) {
       throw new SwitchboardError(ErrorCode.FORBIDDEN, `may not publish to "${channel}"`)
     }
+    // The proxy may replace the data: what it gives passes the channel's checks again.
+    const replaced = await this.o.proxy?.publish(conn, channel, value)
+    if (replaced && 'data' in replaced) value = await publishable(this.o.rules, channel, replaced.data)
     try {
       return await this.o.broker.publish(channel, value, frame.key === undefined ? {} : { key: frame.key })
     } catch (err) {
@@ -120,12 +138,13 @@ export class Subscriptions {
    * client is told with a `subscribed` frame, after the replayed messages and before live ones.
    */
   serverJoin(conn: ClientConnection, channel: string): Promise<SubscribeResult> {
-    const resume = this.resumes.get(conn)
-    const since = resume?.get(channel)
-    resume?.delete(channel)
-    return this.join(conn, channel, since, (result) => {
+    const announce = (result: SubscribeResult) => {
       conn.sendFrame({ type: 'subscribed', channel, ...result })
-    })
+    }
+    // The position is read in this join's turn: a join or leave queued before it drops it.
+    return this.inTurn(conn, channel, () =>
+      this.joinNow(conn, channel, this.resumes.get(conn)?.get(channel), announce, undefined),
+    )
   }
 
   /** `sb.unsubscribe`: ends a subscription however it was made, and tells the client. */
@@ -148,8 +167,9 @@ export class Subscriptions {
     channel: string,
     since: StreamPosition | undefined,
     announce?: (result: SubscribeResult) => void,
+    info?: JsonValue,
   ): Promise<SubscribeResult> {
-    return this.inTurn(conn, channel, () => this.joinNow(conn, channel, since, announce))
+    return this.inTurn(conn, channel, () => this.joinNow(conn, channel, since, announce, info))
   }
 
   leave(conn: ClientConnection, channel: string): Promise<void> {
@@ -168,8 +188,12 @@ export class Subscriptions {
     channel: string,
     since: StreamPosition | undefined,
     announce: ((result: SubscribeResult) => void) | undefined,
+    info: JsonValue | undefined,
   ): Promise<SubscribeResult> {
     const { hub, broker } = this.o
+    // The URL's position of this channel is for the first join only: after any join or leave on
+    // this connection it is stale, and a later server-side join starts afresh.
+    this.resumes.get(conn)?.delete(channel)
     const already = conn.subscriptions.has(channel)
     if (!already) {
       if (conn.subscriptions.size >= this.o.maxSubscriptions) {
@@ -195,7 +219,11 @@ export class Subscriptions {
       else if (already) result = { ...(hub.position(channel) ?? (await broker.position(channel))) }
       else result = { ...(await broker.position(channel)) }
       if (presence) {
-        if (!already) await broker.presence.add(channel, this.o.memberOf(conn))
+        if (!already) {
+          const member = this.o.memberOf(conn)
+          if (info !== undefined) member.info = info
+          await broker.presence.add(channel, member)
+        }
         if (conn.state === 'closed') await broker.presence.remove(channel, conn.id)
         result.members = await broker.presence.list(channel)
       }
@@ -211,6 +239,7 @@ export class Subscriptions {
   }
 
   private async leaveNow(conn: ClientConnection, channel: string): Promise<void> {
+    this.resumes.get(conn)?.delete(channel)
     conn.markSubscribed(channel, false)
     await this.o.hub.remove(conn, channel)
     if (this.o.rules.get(channel).presence) await this.o.broker.presence.remove(channel, conn.id)

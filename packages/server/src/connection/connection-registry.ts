@@ -63,6 +63,8 @@ export interface ConnectionRegistryOptions {
   events: EventSchemas
   /** `onAuth`, for `auth` frames on a server without tokenAuth. */
   onAuth: ((conn: ClientConnection, token: string) => unknown) | undefined
+  /** Runs for every new connection after its `connection` listeners (the proxy's `opened`). */
+  opened?: ((conn: ClientConnection, req: IncomingMessage) => void) | undefined
   /** Gives back the connection's per-IP slot. */
   releaseIp: (ip: string) => void
   log: Logger
@@ -119,6 +121,7 @@ export class ConnectionRegistry implements ConnectionHost {
     // With tokenAuth, a connection that has yet to send its token is announced once it has.
     if (sessions) sessions.start(conn, credentials, announce)
     else announce()
+    this.o.opened?.(conn, req)
   }
 
   /** Resolves once the connection has closed (at once if it has). */

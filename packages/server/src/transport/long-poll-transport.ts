@@ -21,6 +21,8 @@ const frameBytes = (frame: OutgoingFrame): Buffer => toBytes(frame.text)
 const OPEN = Buffer.from(PollAnswer.OPEN)
 const SEPARATOR = Buffer.from(PollAnswer.SEPARATOR)
 const CLOSE = Buffer.from(PollAnswer.CLOSE)
+/** How long after its last poll a client with a queue past the bound still counts as collecting it. */
+const POLL_GRACE_MS = 2_000
 
 /** A poll answer (protocol's PollAnswer) from frames held as bytes. */
 function joinAnswer(frames: readonly Buffer[]): Buffer {
@@ -50,6 +52,8 @@ export type PollHeaders = Record<string, string>
 export class LongPollTransport extends HttpSession {
   readonly kind = 'long-polling' as const
   private waiting: { res: ServerResponse; headers: PollHeaders } | undefined
+  /** When the last poll came (the session's opening counts as one). */
+  private lastPoll = Date.now()
   private holdTimer: NodeJS.Timeout | undefined
   private idleTimer: NodeJS.Timeout | undefined
 
@@ -72,6 +76,7 @@ export class LongPollTransport extends HttpSession {
       this.startIdle()
     })
     this.quiet = 0
+    this.lastPoll = Date.now()
     this.handlers?.onActivity()
     if (this.queue.length > 0) this.flush()
     else this.holdTimer = setTimeout(() => this.answer([]), this.options.holdMs)
@@ -105,6 +110,20 @@ export class LongPollTransport extends HttpSession {
   /** An answer is written whole when it is written; what waits is in the queue. */
   protected unsent(): number {
     return 0
+  }
+
+  /**
+   * Frames wait here for the next poll, and that poll takes them all: a client that keeps polling
+   * is never behind, however much arrives between two polls (a replay past the bound, say). So a
+   * long-polling client is slow when its queue is past the bound and it has not polled for a
+   * while — or when the queue passes four times the bound, whatever it does.
+   */
+  protected override overBound(): boolean {
+    if (this.queuedBytes <= this.maxBufferedBytes) return false
+    return (
+      this.queuedBytes > 4 * this.maxBufferedBytes ||
+      (this.waiting === undefined && Date.now() - this.lastPoll > POLL_GRACE_MS)
+    )
   }
 
   /** Nothing to send: a held poll is answered within `holdMs` anyway. */

@@ -1,0 +1,121 @@
+/**
+ * The shape of `switchboard serve`'s configuration: what the file holds after validation against
+ * schema/switchboard.schema.json, with the environment and the flags laid over it. The schema is
+ * the authority on what is accepted; these types say the same for the code (the loader's test
+ * validates a file that sets every key and reads it back through these types).
+ */
+
+/** Milliseconds, or a string such as `'30s'`, `'10m'`, `'2h'`. */
+export type Duration = number | string
+
+export interface ChannelConfig {
+  /** A size, or `{ size, ttl }`. */
+  history?: number | { size: number; ttl?: Duration }
+  presence?: boolean
+  clientPublish?: boolean
+}
+
+export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const
+export const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const
+export type JwtAlgorithm = (typeof HMAC_ALGORITHMS)[number] | (typeof ASYMMETRIC_ALGORITHMS)[number]
+
+export interface JwtConfig {
+  secret?: string
+  publicKey?: string
+  publicKeyFile?: string
+  jwksUrl?: string
+  algorithms?: JwtAlgorithm[]
+  issuer?: string | string[]
+  audience?: string | string[]
+  clockTolerance?: number
+  requireExp?: boolean
+  sources?: Array<'header' | 'query' | 'frame'>
+  queryParam?: string
+  refreshBefore?: number
+  authTimeout?: number
+  jwksCacheMaxAge?: number
+  jwksCooldown?: number
+  jwksTimeout?: number
+  userClaim?: string
+}
+
+export interface TlsConfig {
+  cert: string
+  key: string
+  reloadInterval?: number
+}
+
+export interface RedisConfig {
+  url: string
+  prefix?: string
+  commandTimeout?: number
+}
+
+/** The server HTTP API for backends: its own port, or /api/ on the main one. */
+export interface ApiConfig {
+  port?: number
+  keys: Array<{ key: string; publishOnly?: boolean }>
+}
+
+/** One HTTP endpoint of the application that decides for the server. */
+export interface HookConfig {
+  url: string
+  timeout?: number
+  concurrency?: number
+  /** Sent with every call; may carry a secret (redacted by --print-config). */
+  headers?: Record<string, string>
+  forwardHeaders?: string[]
+  forwardCookies?: string[]
+  channels?: string[]
+  events?: string[]
+}
+
+export interface ProxyConfig {
+  connect?: HookConfig
+  refresh?: HookConfig
+  subscribe?: HookConfig
+  publish?: HookConfig
+  rpc?: HookConfig
+}
+
+/** A configuration file, or any layer laid over one: every key optional. */
+export interface SwitchboardConfig {
+  $schema?: string
+  port?: number
+  host?: string
+  path?: string
+  static?: string
+  drainTimeout?: number
+  tls?: TlsConfig
+  transports?: { sse?: boolean; longPolling?: boolean }
+  channels?: Record<string, ChannelConfig>
+  allowedOrigins?: string[]
+  maxConnectionsPerIp?: number
+  rateLimit?: { capacity?: number; refillPerSecond?: number }
+  maxPayload?: number
+  maxBufferedBytes?: number
+  maxSubscriptions?: number
+  maxPendingRequests?: number
+  maxProtocolErrors?: number
+  heartbeat?: number
+  closeTimeout?: number
+  headersTimeout?: number
+  requestTimeout?: number
+  jwt?: JwtConfig
+  redis?: RedisConfig
+  metrics?: boolean
+  api?: ApiConfig
+  proxy?: ProxyConfig
+}

@@ -1,0 +1,35 @@
+/**
+ * The configuration with its secrets taken out, for `--print-config` and for logs: the JWT
+ * secret, every API key, every header value sent to the application's hooks (they are how a
+ * hook knows the caller: a shared secret, a signature), and the password of any URL.
+ */
+import type { SwitchboardConfig } from './config.js'
+
+export const REDACTED = '<redacted>'
+
+/** The URL with its password replaced; one that does not parse is hidden whole (it may hold one). */
+export function redactUrlPassword(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return REDACTED
+  }
+}
+
+export function redactConfig<C extends SwitchboardConfig>(config: C): C {
+  const out = structuredClone(config)
+  if (out.jwt) {
+    if (out.jwt.secret !== undefined) out.jwt.secret = REDACTED
+    if (out.jwt.jwksUrl !== undefined) out.jwt.jwksUrl = redactUrlPassword(out.jwt.jwksUrl)
+  }
+  if (out.redis) out.redis.url = redactUrlPassword(out.redis.url)
+  if (out.api) for (const entry of out.api.keys) entry.key = REDACTED
+  for (const hook of Object.values(out.proxy ?? {})) {
+    if (!hook) continue
+    hook.url = redactUrlPassword(hook.url)
+    for (const name of Object.keys(hook.headers ?? {})) hook.headers![name] = REDACTED
+  }
+  return out
+}

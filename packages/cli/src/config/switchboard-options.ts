@@ -1,0 +1,211 @@
+/**
+ * The seam between the configuration and the server: `switchboardOptions(config, parts)` turns
+ * the effective configuration into the options of `createSwitchboard`, one section of the file
+ * per function below. The parts that need I/O first — the broker (Redis must be reached), the
+ * HTTPS server, the HTTP handler for static files and metrics — are built by `serve` and passed
+ * in. A section the server cannot act on refuses to start rather than run without it: `api` and
+ * `proxy` are defined in the schema, and `apiOptions` and `proxyOptions` are where their mapping
+ * to createSwitchboard's options goes.
+ */
+import { readFileSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Server as HttpsServer } from 'node:https'
+import type {
+  Broker,
+  ChannelOptionsMap,
+  Logger,
+  SwitchboardOptions,
+  UntypedEventMap,
+} from '@switchboard/server'
+import {
+  type AsymmetricAlgorithm,
+  type HmacAlgorithm,
+  type JwtKeyOptions,
+  jwtAuth,
+} from '@switchboard/server/jwt'
+import {
+  type ApiConfig,
+  ASYMMETRIC_ALGORITHMS,
+  HMAC_ALGORITHMS,
+  type JwtConfig,
+  type ProxyConfig,
+} from './config.js'
+import { ConfigError, type EffectiveConfig } from './load-config.js'
+
+/** Who a connection of `switchboard serve` is: a display name (verified with JWT, else claimed). */
+export interface ServeUser {
+  name: string
+}
+
+export type ServeOptions = SwitchboardOptions<UntypedEventMap, ServeUser>
+
+/** What `serve` builds before the options: each is optional. */
+export interface ServeParts {
+  logger: Logger
+  broker?: Broker
+  /** An HTTPS server that `serve` listens on (with `tls`); createSwitchboard attaches to it. */
+  server?: HttpsServer
+  onRequest?: (req: IncomingMessage, res: ServerResponse) => void
+  /** The identity of a connection when there is no `jwt` section (the dev `?name=`). */
+  authenticate: (req: IncomingMessage) => ServeUser
+  /**
+   * With the chat app's own channels (no `channels` key): with verified identities, a chat message
+   * or typing notice may only speak for its own user (`data.user` is the token's name).
+   */
+  chatRules: boolean
+}
+
+export function switchboardOptions(config: EffectiveConfig, parts: ServeParts): ServeOptions {
+  return {
+    ...listenOptions(config, parts),
+    ...limitOptions(config),
+    channels: channelOptions(config),
+    ...identityOptions(config, parts),
+    ...apiOptions(config.api),
+    ...proxyOptions(config.proxy),
+    presence: (conn) => ({ userId: conn.data.name, info: { name: conn.data.name } }),
+    logger: parts.logger,
+  }
+}
+
+function listenOptions(config: EffectiveConfig, parts: ServeParts): ServeOptions {
+  const options: ServeOptions = {
+    path: config.path,
+    transports: {
+      sse: config.transports.sse !== false,
+      longPolling: config.transports.longPolling !== false,
+    },
+    headersTimeout: config.headersTimeout,
+    requestTimeout: config.requestTimeout,
+  }
+  // On an HTTPS server of serve's own, serve listens (and answers plain requests) itself.
+  if (parts.server) options.server = parts.server
+  else Object.assign(options, { port: config.port, host: config.host, onRequest: parts.onRequest })
+  if (parts.broker) options.broker = parts.broker
+  return options
+}
+
+function limitOptions(config: EffectiveConfig): ServeOptions {
+  const options: ServeOptions = {
+    heartbeat: config.heartbeat,
+    maxPayload: config.maxPayload,
+    maxBufferedBytes: config.maxBufferedBytes,
+    maxSubscriptions: config.maxSubscriptions,
+    maxPendingRequests: config.maxPendingRequests,
+    maxProtocolErrors: config.maxProtocolErrors,
+    rateLimit: config.rateLimit,
+    closeTimeout: config.closeTimeout,
+  }
+  if (config.maxConnectionsPerIp !== undefined) options.maxConnectionsPerIp = config.maxConnectionsPerIp
+  if (config.allowedOrigins !== undefined) options.allowedOrigins = config.allowedOrigins
+  return options
+}
+
+/** The channel options of the file: the same keys as createSwitchboard's, without schemas. */
+export function channelOptions(config: EffectiveConfig): ChannelOptionsMap {
+  const map: ChannelOptionsMap = {}
+  for (const [pattern, c] of Object.entries(config.channels ?? {})) {
+    map[pattern] = {
+      ...(c.history === undefined ? {} : { history: c.history }),
+      presence: c.presence ?? false,
+      clientPublish: c.clientPublish ?? false,
+    }
+  }
+  return map
+}
+
+/** The `user` field of a chat message or typing notice. */
+function userOf(data: unknown): unknown {
+  return typeof data === 'object' && data !== null && !Array.isArray(data)
+    ? (data as { user?: unknown }).user
+    : undefined
+}
+
+function identityOptions(config: EffectiveConfig, parts: ServeParts): ServeOptions {
+  if (!config.jwt) return { authenticate: parts.authenticate }
+  const options: ServeOptions = { ...jwtOptions(config.jwt) }
+  if (parts.chatRules)
+    options.authorize = { publish: (conn, _channel, data) => userOf(data) === conn.data.name }
+  return options
+}
+
+const isHmac = (a: string): a is HmacAlgorithm => (HMAC_ALGORITHMS as readonly string[]).includes(a)
+const isAsymmetric = (a: string): a is AsymmetricAlgorithm =>
+  (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(a)
+
+/** The key options of jwtAuth; the loader has checked that exactly one key is set, with fitting algorithms. */
+function jwtKey(jwt: JwtConfig): JwtKeyOptions {
+  if (jwt.secret !== undefined) {
+    const algorithms = jwt.algorithms?.filter(isHmac)
+    return algorithms ? { secret: jwt.secret, algorithms } : { secret: jwt.secret }
+  }
+  const algorithms = (jwt.algorithms ?? []).filter(isAsymmetric)
+  if (jwt.jwksUrl !== undefined) {
+    const key: JwtKeyOptions = { jwks: jwt.jwksUrl, algorithms }
+    if (jwt.jwksCacheMaxAge !== undefined) key.jwksCacheMaxAge = jwt.jwksCacheMaxAge
+    if (jwt.jwksCooldown !== undefined) key.jwksCooldown = jwt.jwksCooldown
+    if (jwt.jwksTimeout !== undefined) key.jwksTimeout = jwt.jwksTimeout
+    return key
+  }
+  if (jwt.publicKeyFile !== undefined) {
+    try {
+      return { publicKey: readFileSync(jwt.publicKeyFile, 'utf8'), algorithms }
+    } catch (err) {
+      const reason = err instanceof Error && 'code' in err ? String(err.code) : String(err)
+      throw new ConfigError('jwt', [
+        { path: '/jwt/publicKeyFile', message: `cannot read the file (${reason})` },
+      ])
+    }
+  }
+  return { publicKey: jwt.publicKey ?? '', algorithms }
+}
+
+function jwtOptions(jwt: JwtConfig): ServeOptions {
+  const claim = jwt.userClaim ?? 'name'
+  const key = jwtKey(jwt)
+  try {
+    return jwtAuth<ServeUser>({
+      ...key,
+      issuer: jwt.issuer,
+      audience: jwt.audience,
+      clockTolerance: jwt.clockTolerance,
+      requireExp: jwt.requireExp,
+      sources: jwt.sources,
+      queryParam: jwt.queryParam,
+      refreshBefore: jwt.refreshBefore,
+      authTimeout: jwt.authTimeout,
+      // The user's display name: the configured claim, else the subject.
+      claims: (claims) => {
+        const name = claims[claim]
+        return { name: typeof name === 'string' && name !== '' ? name : claims.sub }
+      },
+    })
+  } catch (err) {
+    // A public key that does not parse, or is a private one.
+    const path = jwt.publicKeyFile !== undefined ? '/jwt/publicKeyFile' : '/jwt'
+    throw new ConfigError('jwt', [{ path, message: err instanceof Error ? err.message : String(err) }])
+  }
+}
+
+/**
+ * The server HTTP API (`api`): its createSwitchboard options go here. This build of the server has
+ * none, so a configuration that asks for the API is refused rather than run without it.
+ */
+function apiOptions(api: ApiConfig | undefined): ServeOptions {
+  if (api === undefined) return {}
+  throw new ConfigError('api', [
+    { path: '/api', message: 'the HTTP API is not available in this build of the server' },
+  ])
+}
+
+/**
+ * The proxy hooks (`proxy`): their createSwitchboard options go here. This build of the server
+ * has none, and running without the hooks would skip the application's decisions (who may
+ * connect, subscribe, publish), so a configuration that sets them is refused.
+ */
+function proxyOptions(proxy: ProxyConfig | undefined): ServeOptions {
+  if (proxy === undefined) return {}
+  throw new ConfigError('proxy', [
+    { path: '/proxy', message: 'proxy hooks are not available in this build of the server' },
+  ])
+}

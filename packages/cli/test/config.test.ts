@@ -1,0 +1,512 @@
+// `switchboard serve`'s configuration: the file (JSON and YAML) against the schema, the layers
+// (file < environment < flags), what a bad file does to a real process (exit 2 before listening,
+// each error's JSON path), --print-config and its redaction, and a server run from a file.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  ConfigError,
+  loadConfig,
+  REDACTED,
+  SCHEMA_FILE,
+  SETTINGS,
+  type SwitchboardConfig,
+  serveConfig,
+} from '@switchboard/cli'
+import { describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { runServe, startServe } from './serve-process.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'sb-config-'))
+let files = 0
+/** Writes a file in the test's directory and returns its path. */
+function file(name: string, text: string): string {
+  const path = join(dir, `${files++}-${name}`)
+  writeFileSync(path, text)
+  return path
+}
+const json = (value: unknown, name = 'switchboard.json') => file(name, JSON.stringify(value, null, 2))
+
+/** Every key the file may hold, once (Required: a key added to the type must be added here). */
+const FULL: Required<SwitchboardConfig> = {
+  $schema: './node_modules/@switchboard/cli/schema/switchboard.schema.json',
+  port: 9100,
+  host: '127.0.0.1',
+  path: '/live',
+  static: '/srv/app',
+  drainTimeout: 2000,
+  tls: { cert: '/etc/tls/cert.pem', key: '/etc/tls/key.pem', reloadInterval: 1000 },
+  transports: { sse: false, longPolling: true },
+  channels: {
+    'chat:*': { history: { size: 100, ttl: '10m' }, presence: true, clientPublish: true },
+    'news:*': { history: 20 },
+    'chat:admin:*': { clientPublish: false },
+  },
+  allowedOrigins: ['https://app.example.com'],
+  maxConnectionsPerIp: 50,
+  rateLimit: { capacity: 100, refillPerSecond: 20.5 },
+  maxPayload: 32768,
+  maxBufferedBytes: 524288,
+  maxSubscriptions: 64,
+  maxPendingRequests: 16,
+  maxProtocolErrors: 5,
+  heartbeat: 15000,
+  closeTimeout: 3000,
+  headersTimeout: 8000,
+  requestTimeout: 20000,
+  jwt: {
+    jwksUrl: 'https://id.example.com/.well-known/jwks.json',
+    algorithms: ['RS256', 'ES256'],
+    issuer: 'https://id.example.com/',
+    audience: ['chat', 'api'],
+    clockTolerance: 5,
+    requireExp: true,
+    sources: ['header', 'frame'],
+    queryParam: 'access_token',
+    refreshBefore: 60000,
+    authTimeout: 5000,
+    jwksCacheMaxAge: 300000,
+    jwksCooldown: 10000,
+    jwksTimeout: 2000,
+    userClaim: 'preferred_username',
+  },
+  redis: { url: 'redis://:hunter2@redis.internal:6379/1', prefix: 'sb:', commandTimeout: 2000 },
+  metrics: true,
+  api: {
+    port: 9101,
+    keys: [{ key: 'api-key-0123456789abcdef' }, { key: 'publisher-0123456789', publishOnly: true }],
+  },
+  proxy: {
+    connect: {
+      url: 'http://app.internal/switchboard/connect',
+      timeout: 1000,
+      concurrency: 32,
+      headers: { 'x-hook-secret': 'hook-secret-value' },
+      forwardHeaders: ['User-Agent'],
+      forwardCookies: ['session'],
+    },
+    refresh: { url: 'http://app.internal/switchboard/refresh' },
+    subscribe: { url: 'http://app.internal/switchboard/subscribe', channels: ['private:*'] },
+    publish: { url: 'http://app.internal/switchboard/publish', channels: ['chat:*'] },
+    rpc: { url: 'http://app.internal/switchboard/rpc', events: ['app:*'] },
+  },
+}
+
+/** The same settings as FULL in hand-written YAML: comments, flow and block styles, a ttl unquoted. */
+const FULL_YAML = `# switchboard serve --config switchboard.yaml
+$schema: ./node_modules/@switchboard/cli/schema/switchboard.schema.json
+port: 9100
+host: 127.0.0.1
+path: /live
+static: /srv/app
+drainTimeout: 2000
+tls: { cert: /etc/tls/cert.pem, key: /etc/tls/key.pem, reloadInterval: 1000 }
+transports: { sse: false, longPolling: true }
+channels:
+  "chat:*":
+    history: { size: 100, ttl: 10m }
+    presence: true
+    clientPublish: true
+  "news:*": { history: 20 }
+  "chat:admin:*": { clientPublish: false }
+allowedOrigins: [https://app.example.com]
+maxConnectionsPerIp: 50
+rateLimit: { capacity: 100, refillPerSecond: 20.5 }
+maxPayload: 32768
+maxBufferedBytes: 524288
+maxSubscriptions: 64
+maxPendingRequests: 16
+maxProtocolErrors: 5
+heartbeat: 15000
+closeTimeout: 3000
+headersTimeout: 8000
+requestTimeout: 20000
+jwt:
+  jwksUrl: https://id.example.com/.well-known/jwks.json
+  algorithms: [RS256, ES256]
+  issuer: https://id.example.com/
+  audience: [chat, api]
+  clockTolerance: 5
+  requireExp: true
+  sources: [header, frame]
+  queryParam: access_token
+  refreshBefore: 60000
+  authTimeout: 5000
+  jwksCacheMaxAge: 300000
+  jwksCooldown: 10000
+  jwksTimeout: 2000
+  userClaim: preferred_username
+redis: { url: "redis://:hunter2@redis.internal:6379/1", prefix: "sb:", commandTimeout: 2000 }
+metrics: true
+api:
+  port: 9101
+  keys:
+    - key: api-key-0123456789abcdef
+    - { key: publisher-0123456789, publishOnly: true }
+proxy:
+  connect:
+    url: http://app.internal/switchboard/connect
+    timeout: 1000
+    concurrency: 32
+    headers: { x-hook-secret: hook-secret-value }
+    forwardHeaders: [User-Agent]
+    forwardCookies: [session]
+  refresh: { url: http://app.internal/switchboard/refresh }
+  subscribe: { url: http://app.internal/switchboard/subscribe, channels: ["private:*"] }
+  publish: { url: http://app.internal/switchboard/publish, channels: ["chat:*"] }
+  rpc: { url: http://app.internal/switchboard/rpc, events: ["app:*"] }
+`
+
+const noLayers = { env: {}, flags: {} }
+
+describe('the configuration file', () => {
+  it('takes every key of the schema, in JSON and in YAML alike', () => {
+    const fromJson = loadConfig({ ...noLayers, file: json(FULL) })
+    const fromYaml = loadConfig({ ...noLayers, file: file('switchboard.yaml', FULL_YAML) })
+    expect(fromJson).toMatchObject(FULL)
+    expect(fromYaml).toEqual(fromJson)
+    // .yml is YAML too.
+    expect(loadConfig({ ...noLayers, file: file('s.yml', 'port: 1234\n') }).port).toBe(1234)
+    // The schema has no key that FULL (and so the type) lacks.
+    const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as { properties: object }
+    expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(FULL).sort())
+  })
+
+  it('fills in the defaults of the schema, and nothing where a section is absent', () => {
+    const config = loadConfig({ ...noLayers, file: json({ tls: { cert: 'c', key: 'k' } }) })
+    expect(config).toMatchObject({
+      port: 8080,
+      path: '/ws',
+      drainTimeout: 10000,
+      heartbeat: 25000,
+      maxPayload: 65536,
+      rateLimit: { capacity: 200, refillPerSecond: 100 },
+      transports: { sse: true, longPolling: true },
+      tls: { cert: 'c', key: 'k', reloadInterval: 5000 },
+      metrics: false,
+    })
+    expect(config.jwt).toBeUndefined()
+    expect(config.redis).toBeUndefined()
+  })
+
+  it('reports every problem at once, each with its JSON path', () => {
+    const bad = {
+      port: 'eighty',
+      prot: 1,
+      tls: { cert: 'c', crt: 'x' },
+      channels: { 'no spaces': {}, 'chat:*': { history: { size: 0, ttl: '5 parsecs' } } },
+      allowedOrigins: ['app.example.com'],
+      jwt: { secret: 's', sources: ['cookie'] },
+    }
+    let error: unknown
+    try {
+      loadConfig({ ...noLayers, file: json(bad) })
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).issues).toEqual(
+      expect.arrayContaining([
+        { path: '/prot', message: 'unknown key' },
+        { path: '/port', message: 'must be integer' },
+        { path: '/tls/key', message: 'is required' },
+        { path: '/tls/crt', message: 'unknown key' },
+        { path: '/channels/no spaces', message: expect.stringMatching(/^key must match pattern/) },
+        { path: '/channels/chat:*/history/size', message: 'must be >= 1' },
+        { path: '/channels/chat:*/history/ttl', message: expect.stringMatching(/^must match pattern/) },
+        { path: '/allowedOrigins/0', message: expect.stringMatching(/^must match pattern/) },
+        { path: '/jwt/sources/0', message: 'must be one of "header", "query", "frame"' },
+      ]),
+    )
+    expect((error as ConfigError).issues).toHaveLength(9)
+  })
+
+  it('checks what the schema cannot say: one JWT key, with algorithms that fit it', () => {
+    const issues = (jwt: object) => {
+      try {
+        loadConfig({ ...noLayers, file: json({ jwt }) })
+        return []
+      } catch (err) {
+        return (err as ConfigError).issues
+      }
+    }
+    expect(issues({ secret: 's', jwksUrl: 'https://id/jwks', algorithms: ['RS256'] })).toEqual([
+      { path: '/jwt/jwksUrl', message: expect.stringContaining('set only one of') },
+    ])
+    expect(issues({ jwksUrl: 'https://id/jwks' })).toEqual([
+      { path: '/jwt/algorithms', message: expect.stringContaining('is required with jwksUrl') },
+    ])
+    expect(issues({ secret: 's', algorithms: ['RS256'] })).toEqual([
+      { path: '/jwt/algorithms', message: 'a secret verifies HS256, HS384 or HS512, not RS256' },
+    ])
+    expect(issues({ publicKeyFile: '/k.pem', algorithms: ['HS256'] })).toEqual([
+      { path: '/jwt/algorithms', message: 'publicKeyFile needs asymmetric algorithms, not HS256' },
+    ])
+    expect(issues({})).toEqual([{ path: '/jwt', message: expect.stringContaining('needs one of') }])
+  })
+
+  it('says so when the file is missing or does not parse', () => {
+    const message = (path: string) => {
+      try {
+        loadConfig({ ...noLayers, file: path })
+        return ''
+      } catch (err) {
+        return (err as Error).message
+      }
+    }
+    expect(message(join(dir, 'absent.json'))).toMatch(/\/: cannot read the file \(ENOENT\)/)
+    expect(message(file('trailing.json', '{"port": 1,}'))).toMatch(/\/: not valid JSON/)
+    expect(message(file('tabs.yaml', 'port: [1\n'))).toMatch(/\/: not valid YAML/)
+    expect(message(file('list.json', '[1]'))).toMatch(/\/: must be an object of keys/)
+  })
+})
+
+describe('layers: file < environment < flags', () => {
+  it('lets a variable override the file, and a flag override both', () => {
+    const path = json({
+      port: 1111,
+      host: '127.0.0.1',
+      redis: { url: 'redis://file:6379' },
+      maxPayload: 1000,
+    })
+    const port = (env: NodeJS.ProcessEnv, argv: string[] = []) =>
+      serveConfig(['--config', path, ...argv], env).config.port
+    expect(port({})).toBe(1111)
+    expect(port({ PORT: '2222' })).toBe(2222)
+    expect(port({ PORT: '2222', SWITCHBOARD_PORT: '3333' })).toBe(3333)
+    expect(port({ PORT: '2222', SWITCHBOARD_PORT: '3333' }, ['--port', '4444'])).toBe(4444)
+    const config = serveConfig(['--config', path, '--max-payload', '3000'], {
+      SWITCHBOARD_REDIS_URL: 'redis://env:6379',
+      REDIS_URL: 'redis://legacy:6379',
+      SWITCHBOARD_MAX_PAYLOAD: '2000',
+      SWITCHBOARD_ALLOWED_ORIGINS: 'https://a.example, https://b.example',
+      SWITCHBOARD_SSE: 'false',
+      SWITCHBOARD_API_KEYS: 'key-one-0123456789ab,key-two-0123456789ab',
+    }).config
+    expect(config).toMatchObject({
+      host: '127.0.0.1', // from the file, untouched by the other layers
+      redis: { url: 'redis://env:6379' },
+      maxPayload: 3000,
+      allowedOrigins: ['https://a.example', 'https://b.example'],
+      transports: { sse: false, longPolling: true },
+      api: { keys: [{ key: 'key-one-0123456789ab' }, { key: 'key-two-0123456789ab' }] },
+    })
+  })
+
+  it('finds the file through SWITCHBOARD_CONFIG when --config is not given', () => {
+    const path = json({ port: 5555 })
+    expect(serveConfig([], { SWITCHBOARD_CONFIG: path }).config.port).toBe(5555)
+    expect(serveConfig(['--config', json({ port: 6666 })], { SWITCHBOARD_CONFIG: path }).config.port).toBe(
+      6666,
+    )
+  })
+
+  it('names the variable or flag that brought a bad value', () => {
+    const message = (argv: string[], env: NodeJS.ProcessEnv) => {
+      try {
+        serveConfig(argv, env)
+        return ''
+      } catch (err) {
+        return (err as Error).message
+      }
+    }
+    expect(message([], { SWITCHBOARD_PORT: '70000' })).toContain(
+      '/port: must be <= 65535 (from SWITCHBOARD_PORT)',
+    )
+    expect(message(['--heartbeat', 'soon'], {})).toContain('/heartbeat: must be an integer, got "soon"')
+    expect(message([], { SWITCHBOARD_METRICS: 'maybe' })).toContain('/metrics: must be true or false')
+    expect(message(['--redis', 'localhost:6379'], {})).toMatch(
+      /\/redis\/url: must match pattern .* \(from --redis\)/,
+    )
+  })
+
+  it('has variables and flags only for keys of the schema, each read as its type', () => {
+    const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as SchemaNode
+    for (const setting of SETTINGS) {
+      let node: SchemaNode | undefined = schema
+      for (const part of setting.key) {
+        const next: SchemaNode | undefined = node?.properties?.[part]
+        node = next?.$ref ? schema.definitions?.[next.$ref.replace('#/definitions/', '')] : next
+      }
+      expect(node, setting.key.join('.')).toBeDefined()
+      const types = [node?.type ?? []].flat()
+      const expected = {
+        integer: 'integer',
+        number: 'number',
+        boolean: 'boolean',
+        string: 'string',
+        list: 'array',
+        keys: 'array',
+      }
+      expect(types, setting.env).toContain(expected[setting.kind])
+    }
+  })
+})
+
+interface SchemaNode {
+  type?: string | string[]
+  $ref?: string
+  properties?: Record<string, SchemaNode>
+  definitions?: Record<string, SchemaNode>
+}
+
+describe('switchboard serve with a bad configuration (process)', () => {
+  it.each([
+    ['an unknown key', { port: 0, tls: { cert: 'c', key: 'k', crt: 'x' } }, '/tls/crt: unknown key'],
+    ['a wrong type', { maxPayload: '64k' }, '/maxPayload: must be integer'],
+    [
+      'a bad enum value',
+      { jwt: { secret: 's', algorithms: ['none'] } },
+      '/jwt/algorithms/0: must be one of "HS256"',
+    ],
+    ['a bad pattern', { allowedOrigins: ['example.com'] }, '/allowedOrigins/0: must match pattern'],
+  ])('stops before listening with exit code 2 for %s, naming its path', async (_, config, expected) => {
+    const path = json(config)
+    const run = await runServe(['--config', path, '--port', '0', '--host', '127.0.0.1'])
+    expect(run.code, run.stderr).toBe(2)
+    expect(run.stderr).toContain(`invalid configuration (${path}`)
+    expect(run.stderr).toContain(expected)
+    expect(run.stdout).not.toContain('listening')
+  })
+
+  it('refuses a bad variable the same way, and the api and proxy sections until the server has them', async () => {
+    const [env, api, proxy] = await Promise.all([
+      runServe(['--port', '0'], { SWITCHBOARD_MAX_SUBSCRIPTIONS: '0' }),
+      runServe(['--config', json({ port: 0, api: { keys: [{ key: 'api-key-0123456789abcdef' }] } })]),
+      runServe(['--config', json({ port: 0, proxy: { connect: { url: 'http://127.0.0.1:1/connect' } } })]),
+    ])
+    expect(env.code).toBe(2)
+    expect(env.stderr).toContain('/maxSubscriptions: must be >= 1 (from SWITCHBOARD_MAX_SUBSCRIPTIONS)')
+    expect(api.code).toBe(2)
+    expect(api.stderr).toContain('/api: the HTTP API is not available')
+    expect(proxy.code).toBe(2)
+    expect(proxy.stderr).toContain('/proxy: proxy hooks are not available')
+    for (const run of [env, api, proxy]) expect(run.stdout).not.toContain('listening')
+  })
+})
+
+describe('switchboard serve --print-config (process)', () => {
+  it('prints the effective configuration as JSON, secrets redacted, and exits 0', async () => {
+    const secrets = {
+      jwt: 'jwt-secret-from-the-file',
+      api: 'api-key-0123456789abcdef',
+      hook: 'hook-secret-value',
+      redis: 'hunter2',
+    }
+    const path = file(
+      'switchboard.yaml',
+      `port: 1111
+jwt: { secret: ${secrets.jwt} }
+redis: { url: "redis://app:${secrets.redis}@redis.internal:6379" }
+api: { keys: [{ key: ${secrets.api} }] }
+proxy:
+  connect:
+    url: http://app.internal/connect
+    headers: { Authorization: "Bearer ${secrets.hook}" }
+`,
+    )
+    const run = await runServe(['--config', path, '--print-config', '--max-payload', '4096'], {
+      SWITCHBOARD_PORT: '2222',
+      SWITCHBOARD_JWT_SECRET: 'jwt-secret-from-the-env',
+    })
+    expect(run.code, run.stderr).toBe(0)
+    const printed = JSON.parse(run.stdout)
+    expect(printed).toMatchObject({
+      port: 2222,
+      maxPayload: 4096,
+      jwt: { secret: REDACTED },
+      redis: { url: 'redis://app:***@redis.internal:6379' },
+      api: { keys: [{ key: REDACTED }] },
+      proxy: { connect: { url: 'http://app.internal/connect', headers: { Authorization: REDACTED } } },
+      // The defaults are shown too: what the server would run with.
+      path: '/ws',
+      heartbeat: 25000,
+      channels: { 'chat:*': { presence: true, clientPublish: true } },
+    })
+    for (const secret of [...Object.values(secrets), 'jwt-secret-from-the-env']) {
+      expect(run.stdout).not.toContain(secret)
+    }
+    // In the schema's order, whatever order the layers set the keys in.
+    const some = ['port', 'path', 'drainTimeout', 'jwt', 'redis', 'metrics', 'api', 'proxy']
+    expect(Object.keys(printed).filter((k) => some.includes(k))).toEqual(some)
+  })
+})
+
+describe('switchboard serve --config (process)', () => {
+  it('runs with the channels, origins and limits of the file', async () => {
+    const served = await startServe([
+      '--config',
+      json({
+        host: '127.0.0.1',
+        path: '/rt',
+        channels: { 'news:*': { history: 10, clientPublish: true } },
+        allowedOrigins: ['https://app.example'],
+        maxSubscriptions: 1,
+        transports: { sse: false },
+      }),
+      '--port',
+      '0',
+    ])
+    try {
+      expect(served.url).toBe(`ws://127.0.0.1:${served.port}/rt`)
+      const open = (origin: string) =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(served.url, 'switchboard.v1', { origin })
+          ws.once('open', () => resolve(ws))
+          ws.once('error', reject)
+        })
+      await expect(open('https://evil.example')).rejects.toThrow(/403/)
+      const ws = await open('https://app.example')
+      const replies = new Map<string, { ok: boolean; error?: { code: string } }>()
+      ws.on('message', (d) => {
+        const f = JSON.parse(String(d))
+        if (f.type === 'reply') replies.set(f.id, f)
+      })
+      const send = (frame: object) => ws.send(JSON.stringify(frame))
+      send({ type: 'subscribe', id: 's1', channel: 'news:today' })
+      send({ type: 'publish', id: 'p1', channel: 'news:today', data: { text: 'hi' } })
+      // The chat app's channels are replaced by the file's: chat:* takes no client publish.
+      send({ type: 'publish', id: 'p2', channel: 'chat:general', data: { user: 'x', text: 'hi' } })
+      send({ type: 'subscribe', id: 's2', channel: 'news:other' })
+      const start = Date.now()
+      while (replies.size < 4 && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 10))
+      expect(replies.get('s1')).toMatchObject({ ok: true })
+      expect(replies.get('p1')).toMatchObject({ ok: true })
+      expect(replies.get('p2')).toMatchObject({ ok: false, error: { code: 'forbidden' } })
+      expect(replies.get('s2')).toMatchObject({ ok: false, error: { code: 'limit_exceeded' } })
+      // SSE is off: its endpoint is not served.
+      expect((await fetch(`http://127.0.0.1:${served.port}/rt/sse`)).status).toBe(404)
+      ws.close()
+    } finally {
+      expect(await served.stop()).toBe(0)
+    }
+  })
+})
+
+describe('docs/configuration.md', () => {
+  it('documents every key of the schema, every variable and every flag', () => {
+    const doc = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8')
+    const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as SchemaNode
+    const resolve = (node: SchemaNode | undefined) =>
+      node?.$ref ? schema.definitions?.[node.$ref.replace('#/definitions/', '')] : node
+    // Each key as the tables write it: `tls.cert`, `jwt.userClaim`, `proxy.<hook>.url`…
+    const keys: string[] = []
+    for (const [key, value] of Object.entries(schema.properties ?? {})) {
+      if (key === '$schema') continue
+      const node = resolve(value)
+      const nested = Object.entries(node?.properties ?? {})
+      if (key === 'channels') keys.push('channels.<pattern>.history', 'channels.<pattern>.presence')
+      else if (key === 'proxy')
+        keys.push(...Object.keys(schema.definitions?.hook?.properties ?? {}).map((k) => `proxy.<hook>.${k}`))
+      else if (key === 'api') keys.push('api.port', 'api.keys[].key', 'api.keys[].publishOnly')
+      else if (nested.length === 0) keys.push(key)
+      else keys.push(...nested.map(([k]) => `${key}.${k}`))
+    }
+    for (const key of keys) expect(doc, key).toContain(`| \`${key}\``)
+    for (const setting of SETTINGS) {
+      expect(doc, setting.env).toContain(`\`${setting.env}\``)
+      for (const legacy of setting.legacyEnv ?? []) expect(doc, legacy).toContain(`\`${legacy}\``)
+      if (setting.flag) expect(doc, setting.flag).toContain(`\`--${setting.flag}\``)
+    }
+  })
+})
