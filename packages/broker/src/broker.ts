@@ -78,6 +78,39 @@ export interface RoutedEvent {
  */
 export type RouteHandler = (connectionId: string, routed: RoutedEvent) => boolean
 
+/**
+ * A command for every node of the cluster (`control`): a name the receiving side dispatches on,
+ * and its arguments. The broker carries it as it is; what it means is the server's business.
+ */
+export interface ControlCommand {
+  type: string
+  data?: JsonValue
+}
+
+/** One node's answer to a control command. */
+export type ControlReply =
+  | { ok: true; node?: string; data: JsonValue }
+  | { ok: false; node?: string; error: string }
+
+/** What a control command gathered. */
+export interface ControlResult {
+  /** How many nodes the command reached (with Redis: PUBLISH's count of receivers). */
+  reached: number
+  /** The answers that came back in time, in arrival order; fewer than `reached` after a timeout. */
+  replies: ControlReply[]
+}
+
+/**
+ * What a node does with a control command: its answer (sent back to the node that asked), or a
+ * throw, which answers `{ ok: false }` with the error's message.
+ */
+export type ControlHandler = (command: ControlCommand) => JsonValue | Promise<JsonValue>
+
+export interface ControlOptions {
+  /** How long to wait for the nodes' answers, in milliseconds. Default 5000. */
+  timeoutMs?: number
+}
+
 export interface BrokerPresenceApi {
   add(channel: string, member: PresenceMember): Promise<void>
   remove(channel: string, connectionId: string): Promise<void>
@@ -131,5 +164,14 @@ export interface Broker {
   route(connectionId: string, routed: RoutedEvent): Promise<boolean>
   /** Where this node's routed events are delivered (the server sets it once). */
   onRoute(handler: RouteHandler): void
+  /**
+   * Sends a command to every node, this one included, and gathers their answers: resolves once
+   * every node it reached has answered, or after `timeoutMs` with the answers so far. Rejects if
+   * the broker could not send it. At most once per node: a node that is down, or joins later,
+   * never gets it. A node without a handler answers `{ ok: false }`.
+   */
+  control(command: ControlCommand, options?: ControlOptions): Promise<ControlResult>
+  /** What this node does with control commands (the server sets it once). */
+  onControl(handler: ControlHandler): void
   close(): Promise<void>
 }

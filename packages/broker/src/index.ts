@@ -12,6 +12,11 @@ export type {
   BrokerPresence,
   BrokerPresenceApi,
   BrokerReset,
+  ControlCommand,
+  ControlHandler,
+  ControlOptions,
+  ControlReply,
+  ControlResult,
   HistoryResult,
   PublishOptions,
   ResolvedHistory,
@@ -19,5 +24,6 @@ export type {
   RouteHandler,
 } from './broker.js'
 export { BrokerOutcomeUnknownError, isOutcomeUnknown } from './broker.js'
+export { answerControl } from './control.js'
 export { newEpoch } from './epoch.js'
 export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js'

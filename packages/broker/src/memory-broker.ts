@@ -16,12 +16,16 @@ import type {
   BrokerListener,
   BrokerMessage,
   BrokerPresenceApi,
+  ControlCommand,
+  ControlHandler,
+  ControlResult,
   HistoryResult,
   PublishOptions,
   ResolvedHistory,
   RoutedEvent,
   RouteHandler,
 } from './broker.js'
+import { answerControl } from './control.js'
 import { EmptyEpochs } from './empty-epoch.js'
 
 /** How many idempotency keys each channel remembers. */
@@ -67,6 +71,7 @@ export class MemoryBroker implements Broker {
   private readonly sweeper: NodeJS.Timeout
   private closed = false
   private routeHandler: RouteHandler | undefined
+  private controlHandler: ControlHandler | undefined
   readonly presence: BrokerPresenceApi
 
   constructor(options: MemoryBrokerOptions = {}) {
@@ -188,6 +193,16 @@ export class MemoryBroker implements Broker {
 
   onRoute(handler: RouteHandler): void {
     this.routeHandler = handler
+  }
+
+  /** One node: the command reaches this node's handler alone. */
+  async control(command: ControlCommand): Promise<ControlResult> {
+    if (this.closed) throw new Error('broker is closed')
+    return { reached: 1, replies: [await answerControl(this.controlHandler, command)] }
+  }
+
+  onControl(handler: ControlHandler): void {
+    this.controlHandler = handler
   }
 
   /** How many channels this broker holds anything for (a stream, a listener, presence members). */

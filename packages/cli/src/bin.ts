@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `switchboard` command. `serve` runs a server, `connect` is a client on the command line,
- * `token` signs a development JWT, `bench` load-tests a server (a deployment, or a throw-away
+ * `publish` sends a message through a server's HTTP API, `token` signs a development JWT, `bench` load-tests a server (a deployment, or a throw-away
  * in-process one). The side-by-side comparison with other libraries is `npm run bench` in the
  * repository, not this command. `switchboard --help` prints the overview; `switchboard <command>
  * --help` (or `-h`, or `switchboard help <command>`) prints that command's help alone.
@@ -13,6 +13,7 @@ import { formatReport } from './bench/report.js'
 import { bench } from './bench/run.js'
 import { ConfigError } from './config/load-config.js'
 import { CONNECT_USAGE, connect, connectConfig } from './connect.js'
+import { ApiCallError, PUBLISH_USAGE, publish, publishConfig } from './publish.js'
 import { printableConfig, SERVE_USAGE, serve, serveConfig } from './serve.js'
 import { signToken, TOKEN_USAGE, tokenConfig } from './token.js'
 
@@ -51,6 +52,20 @@ const COMMANDS: Record<string, Command> = {
         process.stdout.write(`${JSON.stringify(line)}\n`),
       )
       return 0
+    },
+  },
+  publish: {
+    summary: "publish a message through a server's HTTP API",
+    usage: PUBLISH_USAGE,
+    run: async (argv) => {
+      try {
+        console.log(JSON.stringify(await publish(publishConfig(argv, process.env))))
+        return 0
+      } catch (err) {
+        if (!(err instanceof ApiCallError)) throw err
+        console.error(`switchboard: publish refused: ${err.message}`)
+        return 1
+      }
     },
   },
   token: {

@@ -36,6 +36,7 @@ export {
   switchboardOptions,
 } from './config/switchboard-options.js'
 export { CONNECT_USAGE, type ConnectConfig, connect, connectConfig } from './connect.js'
+export { ApiCallError, PUBLISH_USAGE, type PublishConfig, publish, publishConfig } from './publish.js'
 export {
   printableConfig,
   type RunningServer,

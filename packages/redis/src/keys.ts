@@ -27,6 +27,10 @@ export interface Keys {
   nodeMembers(nodeId: string): string
   /** The pub/sub channel of events routed to one node's connections (`sb.sendTo`). */
   route(nodeId: string): string
+  /** The pub/sub channel every node listens on for control commands (`broker.control`). */
+  control(): string
+  /** The pub/sub channel of the answers to one node's control commands. */
+  controlReplies(nodeId: string): string
 }
 
 export function keysFor(prefix: string): Keys {
@@ -42,5 +46,7 @@ export function keysFor(prefix: string): Keys {
     node: (nodeId) => `${prefix}node:${nodeId}`,
     nodeMembers: (nodeId) => `${prefix}nm:${nodeId}`,
     route: (nodeId) => `${prefix}route:${nodeId}`,
+    control: () => `${prefix}ctl`,
+    controlReplies: (nodeId) => `${prefix}ctlr:${nodeId}`,
   }
 }

@@ -10,6 +10,10 @@ import type {
   Broker,
   BrokerListener,
   BrokerMessage,
+  ControlCommand,
+  ControlHandler,
+  ControlOptions,
+  ControlResult,
   HistoryResult,
   PublishOptions,
   ResolvedHistory,
@@ -21,6 +25,7 @@ import type { DataValue, StreamPosition } from '@switchboard/protocol'
 import { Redis, type RedisOptions, ReplyError } from 'ioredis'
 import { ChannelStreams } from './channel-streams.js'
 import { type Keys, keysFor } from './keys.js'
+import { NodeControl } from './node-control.js'
 import { NodeRoutes } from './node-routes.js'
 import { NodePresence } from './presence.js'
 import { PUBLISH, READ } from './scripts.js'
@@ -79,6 +84,7 @@ export class RedisBroker implements Broker {
   private readonly keys: Keys
   private readonly streams: ChannelStreams
   private readonly routes: NodeRoutes
+  private readonly controls: NodeControl
   private readonly historyOf: (channel: string) => ResolvedHistory | undefined
   private readonly now: () => number
   private readonly channelTtlMs: number
@@ -135,9 +141,11 @@ export class RedisBroker implements Broker {
       },
     )
     this.routes = new NodeRoutes(this.redis, this.sub, this.keys, this.nodeId)
+    this.controls = new NodeControl(this.redis, this.sub, this.keys, this.nodeId)
     this.ready = Promise.all([whenReady(this.redis), whenReady(this.sub)]).then(async () => {
       await this.redis.hsetnx(this.keys.epochs(), 'seed', seedCandidate())
       await this.routes.start()
+      await this.controls.start()
       await this.presence.heartbeat()
       this.presence.start()
       this.streams.start()
@@ -219,6 +227,15 @@ export class RedisBroker implements Broker {
     this.routes.onRoute(handler)
   }
 
+  control(command: ControlCommand, options?: ControlOptions): Promise<ControlResult> {
+    if (this.closed) return Promise.reject(new Error('broker is closed'))
+    return this.controls.control(command, options)
+  }
+
+  onControl(handler: ControlHandler): void {
+    this.controls.onControl(handler)
+  }
+
   close(): Promise<void> {
     this.closed ??= this.shutdown()
     return this.closed
@@ -226,6 +243,7 @@ export class RedisBroker implements Broker {
 
   private async shutdown(): Promise<void> {
     this.streams.stop()
+    this.controls.stop()
     // Take this node's members out (each with a leave event); if Redis is down, the others reap them.
     await this.presence.stop().catch(() => {})
     await Promise.allSettled([this.redis.quit(), this.sub.quit()])

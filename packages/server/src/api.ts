@@ -26,7 +26,10 @@ import type {
 import type { TokenAuth } from './auth/auth-session.js'
 import type { ChannelOptionsMap } from './channels/channel-options.js'
 import type { Connection, ConnectionData } from './connection/connection.js'
+import type { HttpApiOptions } from './http-api/http-api.js'
 import type { ProxyOptions } from './proxy/proxy-options.js'
+
+export type { HttpApiOptions }
 export interface Logger {
   info(message: string): void
   warn(message: string): void
@@ -113,6 +116,12 @@ export interface SwitchboardOptions<M extends EventMap = UntypedEventMap, D = Co
   presence?: (conn: Connection<M, D>) => { userId: string; info?: JsonValue }
   /** Where the server reports; `false` for silence. Default: console. */
   logger?: Logger | false
+  /**
+   * The HTTP API for backends (docs/http-api.md): `POST /api/publish`, `/api/subscribe`… with
+   * `Authorization: Bearer <key>`, on the main port under `/api/`, or on a listener of its own
+   * with `port`. Off unless given.
+   */
+  httpApi?: HttpApiOptions
 }
 
 export interface SwitchboardEvents<M extends EventMap, D> {
@@ -125,6 +134,8 @@ export interface ServerAddress {
   port: number
   /** The WebSocket URL, e.g. `ws://127.0.0.1:8080/ws`. */
   url: string
+  /** With `httpApi`: where it answers, e.g. `http://127.0.0.1:8080/api` (its own port with `httpApi.port`). */
+  api?: { port: number; url: string }
 }
 
 export interface CloseOptions {
@@ -147,6 +158,8 @@ export interface SwitchboardStats {
   channels: number
   handshakesRefused: number
   disconnects: Record<number, number>
+  /** HTTP API calls answered, by method (`unknown` for paths that are none) and HTTP status. */
+  apiRequests: Record<string, Record<number, number>>
 }
 
 export interface Switchboard<M extends EventMap = UntypedEventMap, D = ConnectionData> {

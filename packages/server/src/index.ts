@@ -14,6 +14,11 @@ export {
   type BrokerPresence,
   type BrokerPresenceApi,
   type BrokerReset,
+  type ControlCommand,
+  type ControlHandler,
+  type ControlOptions,
+  type ControlReply,
+  type ControlResult,
   type HistoryResult,
   MemoryBroker,
   type MemoryBrokerOptions,
@@ -40,6 +45,7 @@ export type {
 export { CloseCode, closeFor, ErrorCode } from '@switchboard/protocol'
 export type {
   CloseOptions,
+  HttpApiOptions,
   Logger,
   PublishOptionsFor,
   ServerAddress,

@@ -81,6 +81,18 @@ export function createMetrics(sb: Observed, options: MetricsOptions = {}): Switc
       for (const [code, count] of Object.entries(sb.stats().disconnects)) this.inc({ code }, count)
     },
   })
+  new Counter({
+    name: `${prefix}api_requests_total`,
+    help: 'HTTP API calls answered, by method (unknown for paths that are none) and HTTP status.',
+    labelNames: ['method', 'status'],
+    registers,
+    collect() {
+      this.reset()
+      for (const [method, byStatus] of Object.entries(sb.stats().apiRequests ?? {})) {
+        for (const [status, count] of Object.entries(byStatus)) this.inc({ method, status }, count)
+      }
+    },
+  })
   if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix })
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {

@@ -4,6 +4,8 @@
  * front door, drain — and returns the public `Switchboard` object. Each part lives in its own
  * module; this one only wires them and holds the facade.
  */
+
+import type { AddressInfo } from 'node:net'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { type Broker, MemoryBroker } from '@switchboard/broker'
 import {
@@ -16,7 +18,7 @@ import {
   type PresenceMember,
   type UntypedEventMap,
 } from '@switchboard/protocol'
-import type { Logger, PublishOptionsFor, Switchboard, SwitchboardOptions } from './api.js'
+import type { Logger, PublishOptionsFor, ServerAddress, Switchboard, SwitchboardOptions } from './api.js'
 import { AdmissionControl } from './auth/admission.js'
 import { type TokenAuth, TokenSessions } from './auth/auth-session.js'
 import { guardBroker } from './channels/broker-guard.js'
@@ -33,6 +35,10 @@ import {
 import { Heartbeat } from './connection/heartbeat.js'
 import { FrontDoor } from './http/front-door.js'
 import { HttpTransports } from './http/http-transports.js'
+import { ApiListener } from './http-api/api-listener.js'
+import { HttpApi } from './http-api/http-api.js'
+import { nodeCommandHandler } from './http-api/node-commands.js'
+import { SERVER_VERSION } from './http-api/version.js'
 import { drain } from './lifecycle/drain.js'
 import { type AppProxy, createProxy } from './proxy/proxy.js'
 import { builtinRequests } from './requests/builtin-requests.js'
@@ -66,6 +72,29 @@ function handlerArgs(event: string, schemaOrHandler: unknown, maybeHandler: unkn
     throw new TypeError('handle(event, schema, handler): schema is not a Standard Schema validator')
   }
   return { schema, handler }
+}
+
+/**
+ * The server's address once it listens; with the HTTP API, where that answers too: on its own
+ * listener (`api` is its address) or on the main port (`true`).
+ */
+async function whenReady(
+  main: Promise<ServerAddress>,
+  api: Promise<AddressInfo> | true | undefined,
+): Promise<ServerAddress> {
+  const [address, own] = await Promise.all([main, api === true ? undefined : api])
+  if (api === undefined) return address
+  const http = address.url.startsWith('wss:') ? 'https' : 'http'
+  const hostOf = (url: string) => new URL(url).hostname
+  if (own === undefined) {
+    return {
+      ...address,
+      api: { port: address.port, url: `${http}://${hostOf(address.url)}:${address.port}/api` },
+    }
+  }
+  const host = own.family === 'IPv6' ? `[${own.address}]` : own.address
+  const shown = own.address === '::' || own.address === '0.0.0.0' ? 'localhost' : host
+  return { ...address, api: { port: own.port, url: `http://${shown}:${own.port}/api` } }
 }
 
 /**
@@ -167,6 +196,20 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     log,
   })
   broker.onRoute((id, routed) => registry.routedHere(id, routed))
+  // Every node answers the cluster's commands (the HTTP API's subscribe, disconnect…), whether or
+  // not it serves the API itself.
+  broker.onControl(
+    nodeCommandHandler({
+      nodeId: broker.nodeId,
+      version: SERVER_VERSION,
+      connections: registry.connections,
+      userOf: (conn) => (registry.mayAct(conn) ? memberOf(conn).userId : undefined),
+      join: (conn, channel) => subscriptions.serverJoin(conn, channel),
+      leave: (conn, channel) => subscriptions.serverLeave(conn, channel),
+      channels: () => hub.names(),
+      size: (channel) => hub.size(channel),
+    }),
+  )
   const transports = o.transports ?? {}
   const http =
     transports.sse !== false || transports.longPolling !== false
@@ -178,6 +221,34 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
           maxPayload,
           ...wsOptions,
           heartbeatMs: heartbeat.intervalMs,
+        })
+      : undefined
+  const httpApi = o.httpApi
+    ? new HttpApi(
+        o.httpApi,
+        {
+          publish: (channel, data, key) =>
+            // The API is untyped: its channels and data are checked at run time, as `sb.publish` does.
+            (sb as unknown as Switchboard).publish(
+              channel,
+              data as JsonValue,
+              key === undefined ? {} : { key },
+            ),
+          broker: guarded,
+          rules,
+          version: SERVER_VERSION,
+          commandTimeoutMs: o.httpApi.commandTimeout ?? 5000,
+        },
+        log,
+      )
+    : undefined
+  const apiListener =
+    httpApi && o.httpApi?.port !== undefined
+      ? new ApiListener(httpApi, {
+          port: o.httpApi.port,
+          host: o.httpApi.host ?? o.host,
+          headersTimeout: o.headersTimeout ?? 10_000,
+          requestTimeout: o.requestTimeout ?? 30_000,
         })
       : undefined
   const frontDoor = new FrontDoor({
@@ -192,6 +263,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     admission,
     wsOptions,
     onRequest: o.onRequest,
+    api: httpApi && !apiListener ? (req, res) => httpApi.handle(req, res) : undefined,
     draining,
   })
   const connections = registry.connections
@@ -206,7 +278,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
   const sb: Switchboard<EventMap, unknown> = {
     server: frontDoor.server,
     broker,
-    ready: frontDoor.ready,
+    ready: whenReady(frontDoor.ready, httpApi && (apiListener?.ready ?? true)),
     connections,
     on(event, listener) {
       const set = registry.listeners[event] as Set<ConnectionListener | DisconnectListener>
@@ -260,12 +332,15 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
       channels: [...hub.names()].length,
       handshakesRefused: admission.refusedCount,
       disconnects: { ...registry.disconnects },
+      apiRequests: Object.fromEntries(
+        Object.entries(httpApi?.counts ?? {}).map(([m, byStatus]) => [m, { ...byStatus }]),
+      ),
     }),
     close(closeOptions) {
       closing ??= drain(
         { heartbeat, frontDoor, registry, ownBroker: o.broker === undefined ? broker : undefined },
         closeOptions,
-      )
+      ).then(() => apiListener?.close())
       return closing
     },
   }

@@ -31,9 +31,18 @@ describe('optional peers', () => {
       install(join(root, 'packages', pkg), `@switchboard/${pkg}`)
     install(join(root, 'node_modules/ws'), 'ws')
     install(join(root, 'node_modules/@msgpack/msgpack'), '@msgpack/msgpack')
-    // ajv (the proxy hooks' answers) is a dependency, not a peer: installed with its own.
-    for (const dep of ['ajv', 'fast-deep-equal', 'fast-uri', 'json-schema-traverse', 'require-from-string'])
+    // The server's own dependencies (ajv: the HTTP API's and the proxy hooks' checks; typebox: the
+    // HTTP API's schemas), installed as an install brings them.
+    for (const dep of [
+      'ajv',
+      'fast-deep-equal',
+      'fast-uri',
+      'json-schema-traverse',
+      'require-from-string',
+      '@sinclair/typebox',
+    ]) {
       install(join(root, 'node_modules', dep), dep)
+    }
     writeFileSync(join(project, 'package.json'), JSON.stringify({ type: 'module', private: true }))
     writeFileSync(
       join(project, 'main.mjs'),
@@ -45,13 +54,16 @@ for (const peer of ['jose', 'prom-client']) {
 }
 let jwt = 'loaded'
 try { await import('@switchboard/server/jwt') } catch (err) { jwt = err.code }
-const sb = createSwitchboard({ port: 0, host: '127.0.0.1', logger: false })
+const sb = createSwitchboard({ port: 0, host: '127.0.0.1', logger: false, httpApi: { keys: [{ key: 'k'.repeat(16) }] } })
 const { url } = await sb.ready
 const ws = new WebSocket(url, 'switchboard.v1')
 const hello = await new Promise((resolve) => ws.once('message', (data) => resolve(JSON.parse(String(data)))))
 ws.close()
+const info = await fetch(url.replace('ws://', 'http://').slice(0, -3) + '/api/info', {
+  method: 'POST', headers: { authorization: 'Bearer ' + 'k'.repeat(16) },
+})
 await sb.close()
-console.log(JSON.stringify({ missing, jwt, hello: hello.type }))
+console.log(JSON.stringify({ missing, jwt, hello: hello.type, api: info.status }))
 `,
     )
     const { stdout } = await run(process.execPath, ['main.mjs'], { cwd: project, timeout: 15_000 })
@@ -59,6 +71,7 @@ console.log(JSON.stringify({ missing, jwt, hello: hello.type }))
       missing: ['jose', 'prom-client'],
       jwt: 'ERR_MODULE_NOT_FOUND',
       hello: 'hello',
+      api: 200,
     })
   })
 })

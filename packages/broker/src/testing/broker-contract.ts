@@ -545,5 +545,46 @@ export function describeBrokerContract<B extends Broker>(
         await expect(b.route(idOf(b, 'x'), { event: 'e' })).rejects.toThrow()
       })
     })
+
+    describe('control: a command for every node', () => {
+      it("reaches this node's handler and gathers its answer", async () => {
+        const b = await broker()
+        const got: unknown[] = []
+        b.onControl(async (command) => {
+          got.push(command)
+          return { echoed: command.data ?? null, bytes: Uint8Array.of(1, 2) }
+        })
+        const result = await b.control({ type: 'echo', data: { n: 1, list: ['a'] } })
+        expect(got).toEqual([{ type: 'echo', data: { n: 1, list: ['a'] } }])
+        expect(result.reached).toBe(1)
+        expect(result.replies).toHaveLength(1)
+        const [reply] = result.replies
+        expect(reply).toMatchObject({ ok: true, data: { echoed: { n: 1, list: ['a'] } } })
+        if (reply?.ok) expect(Array.from((reply.data as { bytes: Uint8Array }).bytes)).toEqual([1, 2])
+        if (b.nodeId !== undefined) expect(reply?.node).toBe(b.nodeId)
+        // Without data, the command arrives without data.
+        await b.control({ type: 'bare' })
+        expect(got[1]).toEqual({ type: 'bare' })
+      })
+
+      it('answers ok: false for a handler that throws, and for a node without a handler', async () => {
+        const b = await broker()
+        const none = await b.control({ type: 'x' })
+        expect(none.reached).toBe(1)
+        expect(none.replies).toEqual([expect.objectContaining({ ok: false, error: expect.any(String) })])
+        b.onControl(() => {
+          throw new Error('no such thing')
+        })
+        const failed = await b.control({ type: 'x' })
+        expect(failed.replies).toEqual([expect.objectContaining({ ok: false, error: 'no such thing' })])
+      })
+
+      it('rejects once the broker is closed', async () => {
+        const b = await broker()
+        b.onControl(() => null)
+        await b.close()
+        await expect(b.control({ type: 'x' })).rejects.toThrow()
+      })
+    })
   })
 }

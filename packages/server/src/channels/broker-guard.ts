@@ -15,6 +15,9 @@ import type {
   Broker,
   BrokerListener,
   BrokerPresenceApi,
+  ControlCommand,
+  ControlHandler,
+  ControlOptions,
   HistoryResult,
   PublishOptions,
   RoutedEvent,
@@ -131,6 +134,9 @@ export function guardBroker(broker: Broker, log: Logger, options: BrokerGuardOpt
     recent: (channel: string, limit: number) => guard('recent', channel, () => broker.recent(channel, limit)),
     route: (connectionId: string, routed: RoutedEvent) => broker.route(connectionId, routed),
     onRoute: (handler: RouteHandler) => broker.onRoute(handler),
+    control: (command: ControlCommand, controlOptions?: ControlOptions) =>
+      guard('control', command.type, () => broker.control(command, controlOptions)),
+    onControl: (handler: ControlHandler) => broker.onControl(handler),
     close: () => broker.close(),
   }
   return guarded

@@ -1,6 +1,6 @@
 /**
- * The HTTP front door: the server's plain requests (`/healthz`, the SSE and long-poll endpoints,
- * the application's `onRequest`, else 404), its upgrades (routed by path, checked, admitted, then
+ * The HTTP front door: the server's plain requests (`/healthz`, the HTTP API under `/api/`, the SSE
+ * and long-poll endpoints, the application's `onRequest`, else 404), its upgrades (routed by path, checked, admitted, then
  * handed to `ws`), and — on an application's own server — taking over its request listeners so the
  * HTTP transports are served first, and handing them back on close.
  */
@@ -39,6 +39,8 @@ export interface FrontDoorOptions {
   admission: AdmissionControl
   wsOptions: WsTransportOptions
   onRequest: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
+  /** The HTTP API on this port (`/api/`): answers and returns true for its requests. */
+  api: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined
   /** Whether the server is draining (`/healthz` answers 503). */
   draining: () => boolean
 }
@@ -67,7 +69,7 @@ export class FrontDoor {
     this.server =
       o.server ?? createServer({ connectionsCheckingInterval }, (req, res) => this.onRequest(req, res))
     this.server.on('upgrade', this.onUpgrade)
-    if (!this.owned && o.http) {
+    if (!this.owned && (o.http || o.api)) {
       // The SSE and long-poll requests must reach us before the app's handler (an Express app
       // would answer them 404): the server's request listeners as they are now are replaced by
       // one that takes ours and passes everything else on. `detach` puts them back.
@@ -103,7 +105,7 @@ export class FrontDoor {
 
   /** On an app's server: SSE and long-poll requests first, then the app's own listeners, in order. */
   private readonly onAppRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    if (this.o.http?.handle(req, res)) return
+    if (this.o.api?.(req, res) || this.o.http?.handle(req, res)) return
     for (const listener of this.appRequestListeners ?? []) listener.call(this.server, req, res)
   }
 
@@ -115,7 +117,7 @@ export class FrontDoor {
         .end(ok ? 'ok\n' : 'draining\n')
       return
     }
-    if (this.o.http?.handle(req, res)) return
+    if (this.o.api?.(req, res) || this.o.http?.handle(req, res)) return
     if (this.o.onRequest) this.o.onRequest(req, res)
     else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n')
   }

@@ -1,0 +1,360 @@
+/**
+ * The HTTP API's definitions, once: every method's request and response as JSON Schema (built
+ * with TypeBox, which gives the TypeScript type of the same definition). The server validates
+ * requests with them (validation.ts, ajv), the OpenAPI document is generated from them
+ * (openapi.ts), and the tests check real responses against them — so the types, the checks and
+ * the document cannot disagree.
+ */
+import { type Static, type TSchema, Type } from '@sinclair/typebox'
+import { DEFAULT_LIMITS, ERROR_CODES } from '@switchboard/protocol'
+
+/** The most messages one history call returns (as `$history`). */
+export const MAX_HISTORY_LIMIT = 1000
+/** The most channels one broadcast may name. */
+export const MAX_BROADCAST_CHANNELS = 1000
+
+const CHANNEL_PATTERN = '^[A-Za-z0-9_\\-:.@/=+]+$'
+
+const Channel = Type.String({
+  minLength: 1,
+  maxLength: DEFAULT_LIMITS.maxChannelLength,
+  pattern: CHANNEL_PATTERN,
+  description: 'A channel name: 1–256 characters from `A-Z a-z 0-9 _ - : . @ / = +`.',
+})
+
+const Data = Type.Unknown({
+  description:
+    'Any JSON value. Bytes are written `{ "$bin": "<base64>" }` (an object with that one key), as in the protocol’s JSON codec.',
+})
+
+const Epoch = Type.String({ description: 'The epoch of the channel’s stream.' })
+const Offset = Type.Integer({ minimum: 0, description: 'The offset in that epoch.' })
+
+const Position = Type.Object({ epoch: Epoch, offset: Offset }, { additionalProperties: false })
+
+const Nodes = Type.Object(
+  {
+    reached: Type.Integer({ minimum: 0, description: 'Nodes the command reached.' }),
+    answered: Type.Integer({
+      minimum: 0,
+      description: 'Nodes that answered in time; fewer than `reached` means the result may be partial.',
+    }),
+  },
+  { additionalProperties: false, description: 'How the command went around the cluster.' },
+)
+
+const TargetFields = {
+  user: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description:
+        'Every connection of this user, on every node. A connection’s user is its presence `userId`: the `presence(conn)` option’s, else the token’s subject with `tokenAuth`, else the connection id.',
+    }),
+  ),
+  connection: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 256, description: 'One connection, by id, on whichever node.' }),
+  ),
+}
+/** Exactly one of `user` and `connection`. */
+const ONE_TARGET = { oneOf: [{ required: ['user'] }, { required: ['connection'] }] }
+
+const strict = { additionalProperties: false } as const
+
+export const PublishRequest = Type.Object(
+  {
+    channel: Channel,
+    data: Data,
+    key: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: DEFAULT_LIMITS.maxKeyLength,
+        description:
+          'Idempotency key: a call retried with the same key on the same channel lands once and answers the same position.',
+      }),
+    ),
+  },
+  strict,
+)
+export const PublishResponse = Position
+
+export const BroadcastRequest = Type.Object(
+  {
+    channels: Type.Array(Channel, { minItems: 1, maxItems: MAX_BROADCAST_CHANNELS, uniqueItems: true }),
+    data: Data,
+    key: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: DEFAULT_LIMITS.maxKeyLength,
+        description: 'Idempotency key, applied to each channel: a retried broadcast lands once per channel.',
+      }),
+    ),
+  },
+  strict,
+)
+export const ErrorBody = Type.Object(
+  {
+    code: Type.String({
+      enum: ERROR_CODES.map((e) => e.code),
+      description: 'A code of the protocol’s error table.',
+    }),
+    message: Type.String(),
+    details: Type.Optional(
+      Type.Unknown({
+        description: 'What went wrong in detail: for a failed check, the issues as `[{ message, path? }]`.',
+      }),
+    ),
+  },
+  strict,
+)
+export const BroadcastResponse = Type.Object(
+  {
+    results: Type.Array(
+      Type.Union([
+        Type.Object({ channel: Type.String(), epoch: Epoch, offset: Offset }, strict),
+        Type.Object({ channel: Type.String(), error: ErrorBody }, strict),
+      ]),
+      { description: 'One per channel, in the order given.' },
+    ),
+  },
+  strict,
+)
+
+const Message = Type.Object({ epoch: Epoch, offset: Offset, data: Data }, strict)
+
+export const HistoryRequest = Type.Object(
+  {
+    channel: Channel,
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_HISTORY_LIMIT,
+        description: 'The most messages to return (default 100).',
+      }),
+    ),
+    since: Type.Optional(
+      Type.Object(
+        { epoch: Epoch, offset: Offset },
+        {
+          ...strict,
+          description:
+            'Return the messages after this position (the oldest first, at most `limit`), instead of the latest ones.',
+        },
+      ),
+    ),
+  },
+  strict,
+)
+export const HistoryResponse = Type.Object(
+  {
+    epoch: Epoch,
+    offset: Offset,
+    messages: Type.Array(Message, { description: 'Oldest first.' }),
+    complete: Type.Optional(
+      Type.Boolean({
+        description:
+          'With `since`: whether the history still held every message after it. False: nothing is returned, the messages after `since` are (partly) gone.',
+      }),
+    ),
+  },
+  strict,
+)
+
+export const PresenceRequest = Type.Object({ channel: Channel }, strict)
+export const PresenceResponse = Type.Object(
+  {
+    members: Type.Array(
+      Type.Object({ userId: Type.String(), connectionId: Type.String(), info: Type.Optional(Data) }, strict),
+    ),
+    users: Type.Integer({ minimum: 0, description: 'Distinct users among the members.' }),
+  },
+  strict,
+)
+
+export const ChannelsRequest = Type.Object(
+  {
+    pattern: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: DEFAULT_LIMITS.maxChannelLength,
+        pattern: '^[A-Za-z0-9_\\-:.@/=+*]+$',
+        description: 'Only channels matching it; `*` matches any run of characters (`chat:*`).',
+      }),
+    ),
+  },
+  strict,
+)
+export const ChannelsResponse = Type.Object(
+  {
+    channels: Type.Array(
+      Type.Object(
+        {
+          channel: Type.String(),
+          subscribers: Type.Integer({ minimum: 1, description: 'Connections subscribed, on all nodes.' }),
+        },
+        strict,
+      ),
+      { description: 'Channels with at least one subscriber, by name.' },
+    ),
+    truncated: Type.Boolean({ description: 'A node had more matching channels than it lists (10,000).' }),
+    nodes: Nodes,
+  },
+  strict,
+)
+
+export const InfoRequest = Type.Object({}, strict)
+export const InfoResponse = Type.Object(
+  {
+    version: Type.String({ description: 'The version of @switchboard/server answering.' }),
+    connections: Type.Integer({ minimum: 0, description: 'Open connections on all nodes that answered.' }),
+    nodes: Type.Array(
+      Type.Object(
+        {
+          node: Type.String({ description: 'The node id (`local` on a server without a shared broker).' }),
+          version: Type.String(),
+          connections: Type.Integer({ minimum: 0 }),
+          channels: Type.Integer({ minimum: 0, description: 'Channels with a subscriber on that node.' }),
+          subscriptions: Type.Integer({ minimum: 0 }),
+        },
+        strict,
+      ),
+    ),
+    reached: Type.Integer({
+      minimum: 0,
+      description: 'Nodes the call reached; `nodes` lists those that answered.',
+    }),
+  },
+  strict,
+)
+
+export const SubscribeRequest = Type.Object(
+  { ...TargetFields, channel: Channel },
+  { ...strict, ...ONE_TARGET },
+)
+export const SubscribeResponse = Type.Object(
+  {
+    subscribed: Type.Integer({ minimum: 0, description: 'Connections subscribed (or already subscribed).' }),
+    failed: Type.Array(Type.Object({ connection: Type.String(), error: ErrorBody }, strict), {
+      description: 'Connections that could not be subscribed (at most 100 listed).',
+    }),
+    nodes: Nodes,
+  },
+  strict,
+)
+export const UnsubscribeRequest = SubscribeRequest
+export const UnsubscribeResponse = Type.Object(
+  {
+    unsubscribed: Type.Integer({
+      minimum: 0,
+      description: 'Connections that were subscribed and no longer are.',
+    }),
+    nodes: Nodes,
+  },
+  strict,
+)
+
+export const DisconnectRequest = Type.Object(
+  {
+    ...TargetFields,
+    code: Type.Optional(
+      Type.Integer({
+        anyOf: [{ enum: [1000, 1001, 1012, 1013] }, { minimum: 3000, maximum: 4999 }],
+        description:
+          'The close code (default 1000: do not reconnect). 4000–4099 are terminal, 4100–4199 and 1012/1013 make clients reconnect.',
+      }),
+    ),
+    reason: Type.Optional(Type.String({ maxLength: 123, description: 'At most 123 bytes of UTF-8.' })),
+  },
+  { ...strict, ...ONE_TARGET },
+)
+export const DisconnectResponse = Type.Object(
+  { disconnected: Type.Integer({ minimum: 0 }), nodes: Nodes },
+  strict,
+)
+
+export const ErrorResponse = Type.Object({ error: ErrorBody }, strict)
+
+/** What a key must allow: `publish` methods are open to publish-only keys too. */
+export type Access = 'publish' | 'full'
+
+export interface MethodDefinition {
+  summary: string
+  description: string
+  access: Access
+  request: TSchema
+  response: TSchema
+}
+
+/** Every method, by its path under `/api/`. */
+export const METHODS = {
+  publish: {
+    summary: 'Publish to a channel',
+    description:
+      'As `sb.publish`: the channel’s schema and the payload checks apply, and `key` makes a retried call land once.',
+    access: 'publish',
+    request: PublishRequest,
+    response: PublishResponse,
+  },
+  broadcast: {
+    summary: 'Publish the same data to several channels',
+    description:
+      'Each channel is published on its own; one result per channel, an error for those that failed.',
+    access: 'publish',
+    request: BroadcastRequest,
+    response: BroadcastResponse,
+  },
+  history: {
+    summary: 'Read a channel’s retained messages',
+    description: 'The latest `limit` messages, or those after `since`. The channel must keep history.',
+    access: 'full',
+    request: HistoryRequest,
+    response: HistoryResponse,
+  },
+  presence: {
+    summary: 'Who is in a presence channel',
+    description: 'The members of a channel with presence, across the cluster.',
+    access: 'full',
+    request: PresenceRequest,
+    response: PresenceResponse,
+  },
+  channels: {
+    summary: 'Active channels with their subscriber counts',
+    description: 'Channels with at least one subscriber, counted on every node that answers.',
+    access: 'full',
+    request: ChannelsRequest,
+    response: ChannelsResponse,
+  },
+  info: {
+    summary: 'The nodes, their connections, the version',
+    description: 'Every node that answers in time is listed.',
+    access: 'full',
+    request: InfoRequest,
+    response: InfoResponse,
+  },
+  subscribe: {
+    summary: 'Subscribe a user’s connections (or one connection) to a channel',
+    description:
+      'A server-side subscription (as `sb.subscribe`) for every open connection of the user on every node. Connections the user opens later are not subscribed.',
+    access: 'full',
+    request: SubscribeRequest,
+    response: SubscribeResponse,
+  },
+  unsubscribe: {
+    summary: 'Unsubscribe a user’s connections (or one connection) from a channel',
+    description: 'As `sb.unsubscribe`, on every node.',
+    access: 'full',
+    request: UnsubscribeRequest,
+    response: UnsubscribeResponse,
+  },
+  disconnect: {
+    summary: 'Close a user’s connections (or one connection)',
+    description: 'Every open connection of the user on every node is closed with `code` and `reason`.',
+    access: 'full',
+    request: DisconnectRequest,
+    response: DisconnectResponse,
+  },
+} as const satisfies Record<string, MethodDefinition>
+
+export type MethodName = keyof typeof METHODS
+export type RequestOf<N extends MethodName> = Static<(typeof METHODS)[N]['request']>
+export type ResponseOf<N extends MethodName> = Static<(typeof METHODS)[N]['response']>
