@@ -369,16 +369,42 @@ describe('switchboard serve with a bad configuration (process)', () => {
     expect(run.stdout).not.toContain('listening')
   })
 
-  it('refuses a bad variable the same way, and the api section until the server has it', async () => {
-    const [env, api] = await Promise.all([
-      runServe(['--port', '0'], { SWITCHBOARD_MAX_SUBSCRIPTIONS: '0' }),
-      runServe(['--config', json({ port: 0, api: { keys: [{ key: 'api-key-0123456789abcdef' }] } })]),
-    ])
+  it('refuses a bad variable the same way', async () => {
+    const env = await runServe(['--port', '0'], { SWITCHBOARD_MAX_SUBSCRIPTIONS: '0' })
     expect(env.code).toBe(2)
     expect(env.stderr).toContain('/maxSubscriptions: must be >= 1 (from SWITCHBOARD_MAX_SUBSCRIPTIONS)')
-    expect(api.code).toBe(2)
-    expect(api.stderr).toContain('/api: the HTTP API is not available')
-    for (const run of [env, api]) expect(run.stdout).not.toContain('listening')
+    expect(env.stdout).not.toContain('listening')
+  })
+
+  it('serves the HTTP API of the file: its keys, publish-only ones too', async () => {
+    const full = 'api-key-full-0123456789'
+    const publishOnly = 'api-key-pub-0123456789'
+    const served = await startServe([
+      '--config',
+      json({
+        port: 0,
+        host: '127.0.0.1',
+        api: { keys: [{ key: full }, { key: publishOnly, publishOnly: true }] },
+      }),
+    ])
+    try {
+      const base = `http://127.0.0.1:${served.port}/api`
+      const call = (method: string, key: string, body: object) =>
+        fetch(`${base}/${method}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      const published = await call('publish', publishOnly, { channel: 'news:1', data: { n: 1 } })
+      expect(published.status).toBe(200)
+      expect(await published.json()).toMatchObject({ offset: 1 })
+      expect((await call('info', publishOnly, {})).status).toBe(403)
+      expect((await call('info', full, {})).status).toBe(200)
+      expect((await call('info', 'api-key-wrong-0123456789', {})).status).toBe(401)
+      expect(served.output()).not.toContain(full)
+    } finally {
+      await served.stop()
+    }
   })
 
   it('runs the proxy hooks of the file: with the connect hook down, a connection is closed with 1013', async () => {

@@ -3,8 +3,7 @@
  * the effective configuration into the options of `createSwitchboard`, one section of the file
  * per function below. The parts that need I/O first — the broker (Redis must be reached), the
  * HTTPS server, the HTTP handler for static files and metrics — are built by `serve` and passed
- * in. A section the server cannot act on refuses to start rather than run without it (`api`, until
- * the server has an HTTP API).
+ * in.
  */
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -199,15 +198,11 @@ function jwtOptions(jwt: JwtConfig): ServeOptions {
   }
 }
 
-/**
- * The server HTTP API (`api`): its createSwitchboard options go here. This build of the server has
- * none, so a configuration that asks for the API is refused rather than run without it.
- */
+/** The server HTTP API (`api`): its keys, and its own port when one is given. */
 function apiOptions(api: ApiConfig | undefined): ServeOptions {
   if (api === undefined) return {}
-  throw new ConfigError('api', [
-    { path: '/api', message: 'the HTTP API is not available in this build of the server' },
-  ])
+  const keys = api.keys.map(({ key, publishOnly }) => (publishOnly ? { key, publishOnly } : { key }))
+  return { httpApi: api.port === undefined ? { keys } : { keys, port: api.port } }
 }
 
 /**
