@@ -17,10 +17,17 @@ The decisions, kept deliberately small:
 
 Every call must carry the shared secret in `X-Switchboard-Secret` (set as the hook's `headers`
 in Switchboard's config), so nothing else on the network can ask this backend for decisions.
+
+It also publishes, the other way round, through Switchboard's HTTP API (docs/http-api.md): given
+`--api http://switchboard:8080/api --api-key KEY`, a POST to its own `/app/notify` with
+`{"user": "alice", "text": "…"}` publishes that text to the user's channel `user:alice`, which
+every connection of the user is subscribed to — one HTTP call, from any backend language.
 """
 import argparse
 import hmac
 import json
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # In a real application: your session store and user database.
@@ -66,10 +73,39 @@ def on_subscribe(body):
     return {"error": {"code": "forbidden", "message": "not your channel"}}
 
 
+def publish(api, key, channel, data):
+    """POST /api/publish: the message's position, or Switchboard's error as an exception."""
+    request = urllib.request.Request(
+        api + "/publish",
+        data=json.dumps({"channel": channel, "data": data}).encode(),
+        headers={"authorization": "Bearer " + key, "content-type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        raise RuntimeError(json.loads(err.read())["error"]["message"]) from None
+
+
+def make_notify(api, key):
+    """The app's own endpoint: tell a user something, on every device, through Switchboard."""
+
+    def on_notify(body):
+        if api is None:
+            return {"error": "no --api given"}
+        position = publish(api, key, "user:" + body["user"], {"text": body["text"]})
+        return {"published": position}
+
+    return on_notify
+
+
 ROUTES = {"/switchboard/connect": on_connect, "/switchboard/subscribe": on_subscribe}
 
 
-def make_handler(secret):
+def make_handler(secret, api=None, api_key=None):
+    routes = dict(ROUTES, **{"/app/notify": make_notify(api, api_key)})
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -86,7 +122,7 @@ def make_handler(secret):
             self.wfile.write(raw)
 
         def do_POST(self):
-            route = ROUTES.get(self.path)
+            route = routes.get(self.path)
             if route is None:
                 return self.answer(404, {"error": "no such hook"})
             given = self.headers.get("x-switchboard-secret", "")
@@ -107,8 +143,10 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9000)
     parser.add_argument("--secret", required=True, help="shared with Switchboard's proxy headers")
+    parser.add_argument("--api", help="Switchboard's HTTP API, e.g. http://127.0.0.1:8080/api")
+    parser.add_argument("--api-key", help="a key of Switchboard's HTTP API")
     args = parser.parse_args()
-    server = ThreadingHTTPServer((args.host, args.port), make_handler(args.secret))
+    server = ThreadingHTTPServer((args.host, args.port), make_handler(args.secret, args.api, args.api_key))
     server.daemon_threads = True
     print(json.dumps({"listening": server.server_address[1]}), flush=True)
     try:

@@ -1,6 +1,7 @@
 // The example backend (backend.py, on Debian's /usr/bin/python3) deciding for a real server:
 // cookie and token sign-in, the user's own channel subscribed at connect, room presence info,
-// admin-only channels, a banned user closed with 4003, and a wrong shared secret refused.
+// admin-only channels, a banned user closed with 4003, a wrong shared secret refused — and the
+// other way round, the backend publishing to a user's every connection through the HTTP API.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -28,6 +29,18 @@ afterAll(async () => {
   for (const sb of servers) await sb.close({ timeout: 300 })
   backend.kill()
 })
+
+/** Starts backend.py; resolves with its base URL once it listens. */
+async function startBackend(args: string[]) {
+  const child = spawn('/usr/bin/python3', [script, '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const line = await new Promise<string>((resolve, reject) => {
+    child.once('error', reject)
+    createInterface({ input: child.stdout! }).once('line', resolve)
+  })
+  return { child, base: `http://127.0.0.1:${(JSON.parse(line) as { listening: number }).listening}` }
+}
 
 async function start(secret = 'example-secret') {
   const sb = createProxiedServer(base, secret, { port: 0, host: '127.0.0.1', logger: false })
@@ -84,6 +97,46 @@ describe('the example Python backend', () => {
     expect(await bob.ask({ type: 'subscribe', channel: 'user:alice' })).toMatchObject({ ok: false })
     alice.ws.terminate()
     bob.ws.terminate()
+  })
+
+  it('publishes through the HTTP API: its /app/notify reaches every connection of the user', async () => {
+    const key = 'example-api-key-0123456789'
+    const sb = createProxiedServer(base, 'example-secret', {
+      port: 0,
+      host: '127.0.0.1',
+      logger: false,
+      httpApi: { keys: [{ key, publishOnly: true }] },
+    })
+    servers.push(sb)
+    const { url, port } = await sb.ready
+    const notifier = await startBackend([
+      '--secret',
+      'app-secret',
+      '--api',
+      `http://127.0.0.1:${port}/api`,
+      '--api-key',
+      key,
+    ])
+    try {
+      const phone = dial(url, { cookie: 'sid=sid-alice' })
+      const laptop = dial(`${url}?token=sid-alice`)
+      for (const device of [phone, laptop]) await device.until((f) => f.type === 'subscribed')
+      const res = await fetch(`${notifier.base}/app/notify`, {
+        method: 'POST',
+        headers: { 'x-switchboard-secret': 'app-secret', 'content-type': 'application/json' },
+        body: JSON.stringify({ user: 'alice', text: 'your order shipped' }),
+      })
+      expect(await res.json()).toMatchObject({ published: { offset: 1 } })
+      for (const device of [phone, laptop]) {
+        expect(await device.until((f) => f.type === 'message')).toMatchObject({
+          channel: 'user:alice',
+          data: { text: 'your order shipped' },
+        })
+        device.ws.terminate()
+      }
+    } finally {
+      notifier.child.kill()
+    }
   })
 
   it('refuses strangers (401), closes the banned (4003), and a server with the wrong secret lets no one in', async () => {
