@@ -102,11 +102,19 @@ export async function publish(
   const data = parseData(config.data === '-' ? await readStdin(stdin) : config.data)
   const body: Record<string, unknown> = { channel: config.channel, data }
   if (config.idempotencyKey !== undefined) body.key = config.idempotencyKey
-  const res = await fetch(`${config.api}/publish`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${config.key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  })
+  let res: Response
+  try {
+    res = await fetch(`${config.api}/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${config.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+  } catch (err) {
+    // No answer at all (refused, unknown host, TLS): say where, not a stack trace.
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause
+    const why = cause?.code ?? cause?.message ?? (err as Error).message
+    throw new ApiCallError(0, 'unreachable', `could not reach ${config.api}: ${why}`)
+  }
   const text = await res.text()
   let answer: unknown
   try {

@@ -1,9 +1,12 @@
 // `switchboard serve`'s configuration: the file (JSON and YAML) against the schema, the layers
 // (file < environment < flags), what a bad file does to a real process (exit 2 before listening,
 // each error's JSON path), --print-config and its redaction, and a server run from a file.
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 import {
   ConfigError,
   loadConfig,
@@ -13,6 +16,7 @@ import {
   type SwitchboardConfig,
   serveConfig,
 } from '@switchboard/cli'
+import { until } from '@switchboard/testing'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { runServe, startServe } from './serve-process.js'
@@ -404,6 +408,47 @@ describe('switchboard serve with a bad configuration (process)', () => {
       expect(served.output()).not.toContain(full)
     } finally {
       await served.stop()
+    }
+  })
+
+  it('with the connect hook, the user is the one the backend answered: the HTTP API finds it by user and by connection', async () => {
+    const script = fileURLToPath(new URL('../../../examples/python-backend/backend.py', import.meta.url))
+    const backend = spawn('/usr/bin/python3', [script, '--port', '0', '--secret', 'hook-secret'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    const line = await new Promise<string>((resolve, reject) => {
+      backend.once('error', reject)
+      createInterface({ input: backend.stdout! }).once('line', resolve)
+    })
+    const hooks = `http://127.0.0.1:${(JSON.parse(line) as { listening: number }).listening}/switchboard`
+    const key = 'api-key-full-0123456789'
+    const served = await startServe([
+      '--config',
+      json({
+        port: 0,
+        host: '127.0.0.1',
+        api: { keys: [{ key }] },
+        proxy: { connect: { url: `${hooks}/connect`, headers: { 'x-switchboard-secret': 'hook-secret' } } },
+      }),
+    ])
+    try {
+      const ws = new WebSocket(`${served.url}?token=sid-alice`, 'switchboard.v1')
+      const frames: Array<{ type: string; connectionId?: string }> = []
+      ws.on('message', (d) => frames.push(JSON.parse(String(d))))
+      await until(() => frames.some((f) => f.type === 'subscribed'))
+      const connection = frames.find((f) => f.type === 'hello')!.connectionId!
+      const call = async (method: string, body: object) =>
+        (await fetch(`http://127.0.0.1:${served.port}/api/${method}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then((r) => r.json())) as Record<string, unknown>
+      expect(await call('subscribe', { user: 'alice', channel: 'news:1' })).toMatchObject({ subscribed: 1 })
+      expect(await call('unsubscribe', { connection, channel: 'news:1' })).toMatchObject({ unsubscribed: 1 })
+      ws.terminate()
+    } finally {
+      await served.stop()
+      backend.kill()
     }
   })
 

@@ -122,4 +122,11 @@ describe('switchboard publish (process)', () => {
     expect(usage.code).toBe(2)
     expect(usage.stderr).toContain('Usage: switchboard publish')
   })
+
+  it('exits 1 saying where, without a stack trace, when nothing answers', async () => {
+    const down = await run(['chat:cli', '1', '--api', 'http://127.0.0.1:1/api', '--key', KEY])
+    expect(down.code).toBe(1)
+    expect(down.stderr).toContain('could not reach http://127.0.0.1:1/api')
+    expect(down.stderr).not.toContain('    at ')
+  })
 })

@@ -65,7 +65,11 @@ export function switchboardOptions(config: EffectiveConfig, parts: ServeParts): 
     ...identityOptions(config, parts),
     ...apiOptions(config.api),
     ...proxyOptions(config.proxy),
-    presence: (conn) => ({ userId: conn.data.name, info: { name: conn.data.name } }),
+    // The user is the name the dev login or the JWT gave; with the connect hook, the server's own
+    // rule applies: the user the application's backend answered.
+    ...(config.proxy?.connect
+      ? {}
+      : { presence: (conn) => ({ userId: conn.data.name, info: { name: conn.data.name } }) }),
     logger: parts.logger,
   }
 }
@@ -211,6 +215,14 @@ function apiOptions(api: ApiConfig | undefined): ServeOptions {
  */
 function proxyOptions(proxy: ProxyConfig | undefined): ServeOptions {
   if (proxy === undefined) return {}
+  if (proxy.refresh && !proxy.connect) {
+    throw new ConfigError('proxy', [
+      {
+        path: '/proxy/refresh',
+        message: 'needs proxy.connect: refresh decides connections that hook let in',
+      },
+    ])
+  }
   const options: ProxyOptions = {}
   if (proxy.connect) options.connect = hookOf(proxy.connect)
   if (proxy.refresh) options.refresh = hookOf(proxy.refresh)
