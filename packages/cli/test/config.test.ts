@@ -364,6 +364,16 @@ describe('switchboard serve with a bad configuration (process)', () => {
       '/jwt/algorithms/0: must be one of "HS256"',
     ],
     ['a bad pattern', { allowedOrigins: ['example.com'] }, '/allowedOrigins/0: must match pattern'],
+    [
+      'channel patterns on a hook that decides no channel',
+      { proxy: { connect: { url: 'http://127.0.0.1:1/c', channels: ['room:*'] } } },
+      '/proxy/connect/channels: unknown key',
+    ],
+    [
+      'event patterns on a channel hook',
+      { proxy: { subscribe: { url: 'http://127.0.0.1:1/s', events: ['x'] } } },
+      '/proxy/subscribe/events: unknown key',
+    ],
   ])('stops before listening with exit code 2 for %s, naming its path', async (_, config, expected) => {
     const path = json(config)
     const run = await runServe(['--config', path, '--port', '0', '--host', '127.0.0.1'])
@@ -388,7 +398,7 @@ describe('switchboard serve with a bad configuration (process)', () => {
       json({
         port: 0,
         host: '127.0.0.1',
-        api: { keys: [{ key: full }, { key: publishOnly, publishOnly: true }] },
+        api: { keys: [{ key: full }, { key: publishOnly, publishOnly: true }], maxBodyBytes: 2000 },
       }),
     ])
     try {
@@ -405,6 +415,8 @@ describe('switchboard serve with a bad configuration (process)', () => {
       expect((await call('info', publishOnly, {})).status).toBe(403)
       expect((await call('info', full, {})).status).toBe(200)
       expect((await call('info', 'api-key-wrong-0123456789', {})).status).toBe(401)
+      // api.maxBodyBytes from the file applies.
+      expect((await call('publish', full, { channel: 'news:1', data: 'x'.repeat(3000) })).status).toBe(413)
       expect(served.output()).not.toContain(full)
     } finally {
       await served.stop()

@@ -66,7 +66,10 @@ export interface RedisConfig {
 /** The server HTTP API for backends: its own port, or /api/ on the main one. */
 export interface ApiConfig {
   port?: number
+  host?: string
   keys: Array<{ key: string; publishOnly?: boolean }>
+  maxBodyBytes?: number
+  commandTimeout?: number
 }
 
 /** One HTTP endpoint of the application that decides for the server. */
@@ -74,20 +77,30 @@ export interface HookConfig {
   url: string
   timeout?: number
   concurrency?: number
+  maxQueue?: number
+  maxResponseBytes?: number
   /** Sent with every call; may carry a secret (redacted by --print-config). */
   headers?: Record<string, string>
   forwardHeaders?: string[]
   forwardCookies?: string[]
+}
+
+/** A subscribe or publish hook: for every channel, or for these patterns. */
+export interface ChannelHookConfig extends HookConfig {
   channels?: string[]
+}
+
+/** An rpc hook: for every request event without a handler, or for these patterns. */
+export interface RpcHookConfig extends HookConfig {
   events?: string[]
 }
 
 export interface ProxyConfig {
   connect?: HookConfig
   refresh?: HookConfig
-  subscribe?: HookConfig
-  publish?: HookConfig
-  rpc?: HookConfig
+  subscribe?: ChannelHookConfig
+  publish?: ChannelHookConfig
+  rpc?: RpcHookConfig
 }
 
 /** A configuration file, or any layer laid over one: every key optional. */

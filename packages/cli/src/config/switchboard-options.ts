@@ -206,7 +206,16 @@ function jwtOptions(jwt: JwtConfig): ServeOptions {
 function apiOptions(api: ApiConfig | undefined): ServeOptions {
   if (api === undefined) return {}
   const keys = api.keys.map(({ key, publishOnly }) => (publishOnly ? { key, publishOnly } : { key }))
-  return { httpApi: api.port === undefined ? { keys } : { keys, port: api.port } }
+  const { port, host, maxBodyBytes, commandTimeout } = api
+  return {
+    httpApi: {
+      keys,
+      ...(port === undefined ? {} : { port }),
+      ...(host === undefined ? {} : { host }),
+      ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
+      ...(commandTimeout === undefined ? {} : { commandTimeout }),
+    },
+  }
 }
 
 /**
@@ -236,6 +245,8 @@ function hookOf(hook: HookConfig): ProxyHook {
   const out: ProxyHook = { url: hook.url }
   if (hook.timeout !== undefined) out.timeout = hook.timeout
   if (hook.concurrency !== undefined) out.maxConcurrency = hook.concurrency
+  if (hook.maxQueue !== undefined) out.maxQueue = hook.maxQueue
+  if (hook.maxResponseBytes !== undefined) out.maxResponseBytes = hook.maxResponseBytes
   if (hook.headers !== undefined) out.headers = hook.headers
   if (hook.forwardHeaders !== undefined) out.forwardHeaders = hook.forwardHeaders
   if (hook.forwardCookies !== undefined) out.forwardCookies = hook.forwardCookies
