@@ -20,25 +20,19 @@ import type {
 import {
   CloseCode,
   decodeClientFrame,
-  encodeFrame,
-  encodeResume,
   type HelloFrame,
   type JsonValue,
-  MAX_RESUME_LENGTH,
   type PublishResult,
-  RESUME_PARAM,
   type ServerFrame,
-  type StreamPosition,
   SUBPROTOCOL,
-  type SubscribeResult,
   shouldReconnect,
 } from '@switchboard/protocol'
-import { Channel, type ChannelHost, type PublishOptions, type SubscribeOutcome } from '../channel/channel.js'
+import type { Channel, PublishOptions } from '../channel/channel.js'
 import { type CloseInfo, ReconnectingWebSocket } from '../transport/reconnecting-websocket.js'
 import { PublicEmitter } from '../util/emitter.js'
 import { SwitchboardError } from '../util/errors.js'
-import { noop } from '../util/noop.js'
-import { readBlobs } from '../util/read-blobs.js'
+import { BlobOrder } from '../util/read-blobs.js'
+import { ChannelTable } from './channel-table.js'
 import type {
   ClientCodec,
   ClientEvents,
@@ -51,21 +45,19 @@ import type {
 } from './client-types.js'
 import { ConnectionKeeper } from './connection-keeper.js'
 import { decodeMessage } from './decode-message.js'
-import { type IdFrame, RequestTable } from './request-table.js'
+import { RequestTable } from './request-table.js'
 
 export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   readonly #emitter = new PublicEmitter<ClientEvents>()
   readonly #rws: ReconnectingWebSocket
   readonly #events = new PublicEmitter<M['events']>()
   readonly #anyEvent = new Set<(event: EventName<M>, data: EventData<M, EventName<M>>) => void>()
-  readonly #channels = new Map<string, Channel>()
+  readonly #channels: ChannelTable
   readonly #requests: RequestTable
   readonly #keeper: ConnectionKeeper
   readonly #codec: ClientCodec | undefined
-  /** Channels whose unsubscribe the server has not answered yet, with that frame's id. */
-  readonly #leaving = new Map<string, string>()
-  /** Settles once the last publish or request holding a Blob has read it and gone out. */
-  #reading: Promise<void> | undefined
+  /** Publishes and requests whose data holds a Blob wait for it to be read, in call order. */
+  readonly #blobs = new BlobOrder()
   #state: ConnectionState = 'disconnected'
   #nextKey = 0
   readonly #keyPrefix = randomPrefix()
@@ -92,7 +84,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       // This client queues frames itself, and only once the handshake is done.
       maxQueue: 0,
       startClosed: true,
-      query: () => this.#resumeQuery(),
+      query: () => this.#channels.resumeQuery(),
     })
     const requests = new RequestTable({
       requestTimeout: options.requestTimeout ?? 10_000,
@@ -103,6 +95,11 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       wireSize: (text) => (this.#packed() ? this.#pack(text).byteLength : undefined),
     })
     this.#requests = requests
+    this.#channels = new ChannelTable(
+      requests,
+      () => this.#state === 'connected',
+      (channel, data, options) => this.publish(channel as ChannelName<M>, data as never, options),
+    )
     this.#keeper = new ConnectionKeeper(
       {
         requests,
@@ -188,7 +185,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     data: RequestData<M, E>,
     options: RequestOptions = {},
   ): Promise<ReplyData<M, E>> {
-    return this.#afterBlobs(data, (value) => {
+    return this.#blobs.send(data, (value) => {
       const frame = { type: 'request', id: this.#requests.nextId(), event, ...wireData(value) } as const
       const idempotent = options.idempotent ?? false
       return this.#requests.request(frame, this.#state, options, idempotent) as Promise<ReplyData<M, E>>
@@ -205,30 +202,12 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     data: ChannelData<M, N>,
     options: PublishOptions = {},
   ): Promise<PublishResult> {
-    return this.#afterBlobs(data, (value) => {
+    return this.#blobs.send(data, (value) => {
       const id = this.#requests.nextId()
       const key = options.key ?? `${this.#keyPrefix}${(++this.#nextKey).toString(36)}`
       const frame = { type: 'publish', id, channel, data: value as JsonValue, key } as const
       return this.#requests.request(frame, this.#state, options, true) as Promise<PublishResult>
     })
-  }
-
-  /**
-   * Runs `send` with the data, once any Blob in it is read (a publish or request without one, and
-   * with none waiting, goes at once); those after one wait their turn, so the order of calls is
-   * the order of frames.
-   */
-  #afterBlobs<T>(data: unknown, send: (data: unknown) => Promise<T>): Promise<T> {
-    const blobs = readBlobs(data)
-    if (!blobs && !this.#reading) return send(data)
-    const read = (this.#reading ?? Promise.resolve()).then(() => blobs ?? data)
-    const sent = read.then(send)
-    const done = read.then(noop, noop)
-    this.#reading = done
-    void done.then(() => {
-      if (this.#reading === done) this.#reading = undefined
-    })
-    return sent
   }
 
   /** Fire-and-forget: a request without id, so no reply. False when refused (closed, or queue full). */
@@ -257,65 +236,17 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
 
   /** The channel of that name (one object per name), subscribed on first use. */
   channel<N extends ChannelName<M>>(name: N): Channel<ChannelData<M, N>> {
-    let channel = this.#channels.get(name)
-    if (!channel) {
-      channel = new Channel(name, this.#channelHost)
-      this.#channels.set(name, channel)
-      channel.subscribe()
-    }
-    return channel as Channel<ChannelData<M, N>>
+    return this.#channels.get(name, true) as Channel<ChannelData<M, N>>
   }
 
-  /** Whether `channel(name)` was called and the channel not removed since. */
+  /** Whether `channel(name)` was called (or the server subscribed it) and it was not removed since. */
   hasChannel(name: string): boolean {
     return this.#channels.has(name)
   }
 
   /** Unsubscribes and forgets a channel; `channel(name)` later makes a fresh one. */
   removeChannel(name: string): void {
-    this.#channels.get(name)?.unsubscribe()
-    this.#channels.delete(name)
-  }
-
-  // ---- sending -------------------------------------------------------------------------------
-
-  readonly #channelHost: ChannelHost = {
-    isConnected: () => this.#state === 'connected',
-    sendSubscribe: (channel, since, done) => this.#subscribe(channel, since, done),
-    sendUnsubscribe: (channel) => {
-      if (this.#state !== 'connected') return
-      // With an id, so the client knows when the server has stopped the old subscription: until
-      // that reply, what still arrives for the name belongs to it, not to a channel made since.
-      const requests = this.#requests
-      const frame: IdFrame = { type: 'unsubscribe', id: requests.nextId(), channel }
-      this.#leaving.set(channel, frame.id)
-      const request = requests.track(frame, undefined, undefined, false, () => {
-        if (this.#leaving.get(channel) === frame.id) this.#leaving.delete(channel)
-      })
-      request.promise.catch(noop)
-      // Through the table: it goes after a subscribe still waiting for the pacer.
-      requests.write(encodeFrame(frame), request)
-    },
-    publish: (channel, data, options) => this.publish(channel as ChannelName<M>, data as never, options),
-  }
-
-  /** A subscribe goes out at once: channels send theirs only once the handshake is done. */
-  #subscribe(
-    channel: string,
-    since: StreamPosition | undefined,
-    done: (outcome: SubscribeOutcome) => void,
-  ): void {
-    const requests = this.#requests
-    const id = requests.nextId()
-    const frame: IdFrame = since
-      ? { type: 'subscribe', id, channel, since }
-      : { type: 'subscribe', id, channel }
-    const request = requests.track(frame, undefined, undefined, false, (outcome) =>
-      done(outcome.ok ? { ok: true, result: outcome.data as unknown as SubscribeResult } : outcome),
-    )
-    // The channel hears of the outcome through `done`; the promise itself has no reader.
-    request.promise.catch(noop)
-    requests.write(encodeFrame(frame), request)
+    this.#channels.remove(name)
   }
 
   // ---- receiving -----------------------------------------------------------------------------
@@ -337,29 +268,21 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
         this.#requests.reply(frame, () => this.#state)
         return
       case 'message':
-        if (!this.#leaving.has(frame.channel)) this.#channels.get(frame.channel)?.handleMessage(frame)
+        this.#channels.message(frame)
         return
       case 'presence':
-        if (!this.#leaving.has(frame.channel))
-          this.#channels.get(frame.channel)?.handlePresence(frame.action, frame.member)
+        this.#channels.presence(frame)
         return
       case 'subscribed': {
-        const { type: _, channel: name, ...result } = frame
-        let channel = this.#channels.get(name)
-        if (!channel) {
-          channel = new Channel(name, this.#channelHost)
-          this.#channels.set(name, channel)
-        }
         // Announced once it is subscribed and before any publication, so the app's listeners
         // see the first one.
-        if (channel.handleServerSubscribed(result)) this.#emitter.emit('serverSubscribed', channel)
+        const fresh = this.#channels.serverSubscribed(frame)
+        if (fresh) this.#emitter.emit('serverSubscribed', fresh)
         return
       }
       case 'unsubscribed': {
-        const channel = this.#channels.get(frame.channel)
-        if (!channel) return
-        channel.handleServerUnsubscribed()
-        this.#emitter.emit('serverUnsubscribed', channel)
+        const ended = this.#channels.serverUnsubscribed(frame.channel)
+        if (ended) this.#emitter.emit('serverUnsubscribed', ended)
         return
       }
       case 'event':
@@ -406,7 +329,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     // A listener may have closed the client already.
     if (this.#state !== 'connected') return
     // Channels first, so a queued publish to a channel comes after its subscribe.
-    for (const channel of this.#channels.values()) channel.handleConnected()
+    this.#channels.connected()
     this.#requests.ready()
   }
 
@@ -414,13 +337,11 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     const info = this.#ownClose ?? closed
     this.#ownClose = undefined
     this.#keeper.closed()
-    // A new connection has no old subscriptions.
-    this.#leaving.clear()
     const willReconnect = this.#rws.state === 'reconnecting'
     const dropReason = this.#dropReason
     this.#dropReason = undefined
     this.#requests.closed(willReconnect, info.code)
-    for (const channel of this.#channels.values()) channel.handleDisconnected(willReconnect)
+    this.#channels.disconnected(willReconnect)
     if (willReconnect) {
       const reason = dropReason ?? 'connection_lost'
       this.#setState('reconnecting', reason, info.code)
@@ -429,25 +350,6 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       const reason = dropReason ?? (terminal ? 'terminal_close' : 'max_retries')
       this.#setState('closed', reason, info.code)
     }
-  }
-
-  /**
-   * The `resume` query parameter of the next connection: the positions of the server-side channels
-   * (and of the wanted ones, which the server may subscribe too), within the parameter's length.
-   */
-  #resumeQuery(): string {
-    const positions: Array<[string, StreamPosition]> = []
-    // Room in the parameter, counted generously (the JSON text, before URL encoding).
-    let room = MAX_RESUME_LENGTH / 2
-    const fits = (name: string, p: StreamPosition) => {
-      room -= name.length + p.epoch.length + 24
-      return room >= 0
-    }
-    for (const [name, channel] of this.#channels) {
-      const position = channel.resumePosition(fits)
-      if (position) positions.push([name, position])
-    }
-    return positions.length ? `${RESUME_PARAM}=${encodeURIComponent(encodeResume(positions))}` : ''
   }
 
   /** Whether the current connection chose the binary codec. */

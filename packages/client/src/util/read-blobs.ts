@@ -1,7 +1,32 @@
 /**
  * Blobs in data (a browser's `File` from an `<input>`, say) are read into bytes before a frame is
- * made — a frame is encoded at once, a Blob only reads asynchronously.
+ * made — a frame is encoded at once, a Blob only reads asynchronously — without changing the order
+ * in which the calls' frames go out.
  */
+import { noop } from './noop.js'
+
+/**
+ * Runs each `send` with its data once any Blob in it is read: one without a Blob, and with none
+ * waiting, goes at once; those after one wait their turn, so the order of calls is the order of
+ * frames.
+ */
+export class BlobOrder {
+  /** Settles once the last data holding a Blob has been read and sent. */
+  #reading: Promise<void> | undefined
+
+  send<T>(data: unknown, send: (data: unknown) => Promise<T>): Promise<T> {
+    const blobs = readBlobs(data)
+    if (!blobs && !this.#reading) return send(data)
+    const read = (this.#reading ?? Promise.resolve()).then(() => blobs ?? data)
+    const sent = read.then(send)
+    const done = read.then(noop, noop)
+    this.#reading = done
+    void done.then(() => {
+      if (this.#reading === done) this.#reading = undefined
+    })
+    return sent
+  }
+}
 
 /** The data with every Blob in it read into a Uint8Array; undefined when it holds none (no promise then). */
 export function readBlobs(value: unknown): Promise<unknown> | undefined {
