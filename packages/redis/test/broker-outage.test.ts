@@ -6,22 +6,12 @@ import type { ReplyFrame, StreamPosition } from '@switchboard/protocol'
 import { RedisBroker } from '@switchboard/redis'
 import { ChannelRules, createSwitchboard } from '@switchboard/server'
 import { connect, type TestClient } from '@switchboard/testing'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
-import { PrivateRedis, until } from './redis-helpers.js'
+import { expect, it } from 'vitest'
+import { privateRedisFixture, until } from './redis-helpers.js'
 
 const channels = { 'load:*': { history: 100, presence: true, clientPublish: true } }
-let redis: PrivateRedis
-const cleanups: Array<() => unknown> = []
-
-beforeAll(async () => {
-  redis = await PrivateRedis.start()
-})
-afterAll(async () => {
-  await redis?.stop()
-})
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
+const fx = privateRedisFixture()
+const { cleanups } = fx
 
 let ids = 0
 /** Sends a frame with a fresh id and waits for its reply. */
@@ -36,7 +26,7 @@ const codeOf = (reply: ReplyFrame) => (reply.ok ? 'ok' : reply.error.code)
 it('Redis down: every operation is answered unavailable, logged without a flood; all works again after', async () => {
   const rules = new ChannelRules(channels)
   const broker = new RedisBroker({
-    url: redis.url,
+    url: fx.redis.url,
     history: (ch) => rules.get(ch).history,
     logger: { warn() {} },
   })
@@ -61,7 +51,7 @@ it('Redis down: every operation is answered unavailable, logged without a flood;
   if (!published.ok) throw new Error(`the first publish failed: ${published.error.code}`)
   const since = published.data as unknown as StreamPosition
 
-  await redis.stop()
+  await fx.redis.stop()
   const answers: Record<string, string> = {}
   answers.subscribe = codeOf(await ask(c2, { type: 'subscribe', channel: 'load:x' }))
   answers.resubscribe = codeOf(await ask(c1, { type: 'subscribe', channel: 'load:x', since }))
@@ -84,7 +74,7 @@ it('Redis down: every operation is answered unavailable, logged without a flood;
   expect(failureLines.length).toBeGreaterThanOrEqual(1)
   expect(failureLines.length).toBeLessThan(Object.keys(answers).length)
 
-  await redis.start()
+  await fx.redis.start()
   // The connections stayed open; a retry succeeds once Redis is back.
   let again: ReplyFrame | undefined
   await until(

@@ -7,29 +7,19 @@ import type { ReplyFrame } from '@switchboard/protocol'
 import { RedisBroker } from '@switchboard/redis'
 import { ChannelRules, createSwitchboard } from '@switchboard/server'
 import { connect } from '@switchboard/testing'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
-import { PrivateRedis, until } from './redis-helpers.js'
+import { expect, it } from 'vitest'
+import { privateRedisFixture, until } from './redis-helpers.js'
 
 const channels = { 'stall:*': { history: 1000, clientPublish: true } }
-let redis: PrivateRedis
-const cleanups: Array<() => unknown> = []
-
-beforeAll(async () => {
-  redis = await PrivateRedis.start()
-})
-afterAll(async () => {
-  await redis?.stop()
-})
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
+const fx = privateRedisFixture()
+const { cleanups } = fx
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 it('publishes during a stall: none answered unavailable lands, a retry with the same key lands once', async () => {
   const rules = new ChannelRules(channels)
   const broker = new RedisBroker({
-    url: redis.url,
+    url: fx.redis.url,
     history: (ch) => rules.get(ch).history,
     commandTimeoutMs: 800,
     logger: { warn() {} },
@@ -58,7 +48,7 @@ it('publishes during a stall: none answered unavailable lands, a retry with the 
   }
 
   // Redis sleeps 2 s (more than twice the 800 ms command timeout) while a publish goes every 100 ms.
-  const sleeping = redis.command('DEBUG', 'SLEEP', '2')
+  const sleeping = fx.redis.command('DEBUG', 'SLEEP', '2')
   const replies: Array<Promise<ReplyFrame>> = []
   for (let i = 0; i < 25; i++) {
     replies.push(publish(`m${i}`, `k${i}`))

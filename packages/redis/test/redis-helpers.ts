@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { freePort, until as waitUntil } from '@switchboard/testing'
 import { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 
 export const SHARED_REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -125,5 +126,33 @@ export class PrivateRedis {
     } catch {
       return false
     }
+  }
+}
+
+/**
+ * A private `redis-server` for a test file: started before its tests, stopped after them; the
+ * cleanups a test pushes run after it, newest first. With `restart`, the server is started
+ * again after each test (a test may have stopped it); with `flush`, it is emptied too.
+ */
+export function privateRedisFixture(o: { restart?: boolean; flush?: boolean } = {}) {
+  let redis: PrivateRedis | undefined
+  const cleanups: Array<() => unknown> = []
+  beforeAll(async () => {
+    redis = await PrivateRedis.start()
+  })
+  afterAll(async () => {
+    await redis?.stop()
+  })
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+    if (o.restart) await redis!.start()
+    if (o.flush) await redis!.command('FLUSHALL')
+  })
+  return {
+    /** The server (once the file's tests have started). */
+    get redis(): PrivateRedis {
+      return redis!
+    },
+    cleanups,
   }
 }

@@ -6,23 +6,12 @@
 import { type RecoveryInfo, SwitchboardClient } from '@switchboard/client'
 import { RedisBroker } from '@switchboard/redis'
 import { ChannelRules, createSwitchboard } from '@switchboard/server'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
-import { deleteKeys, PrivateRedis, SHARED_REDIS, uniquePrefix, until } from './redis-helpers.js'
+import { expect, it } from 'vitest'
+import { deleteKeys, privateRedisFixture, SHARED_REDIS, uniquePrefix, until } from './redis-helpers.js'
 
 const channels = { 'feed:*': { history: 1000, clientPublish: true } }
-let redis: PrivateRedis
-const cleanups: Array<() => unknown> = []
-
-beforeAll(async () => {
-  redis = await PrivateRedis.start()
-})
-afterAll(async () => {
-  await redis?.stop()
-})
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-  await redis.start()
-})
+const fx = privateRedisFixture({ restart: true })
+const { cleanups } = fx
 
 /** A server on the Redis at `url`, a subscriber to `feed:x` and a connected publishing client. */
 async function setup(url: string, prefix?: string) {
@@ -70,15 +59,15 @@ it('50 publishes then close(): close waits for the acknowledgements, the subscri
 })
 
 it('Redis killed and restarted mid-loop: every publish resolves, the subscriber gets each once, in order', async () => {
-  const { client, got, recoveries } = await setup(redis.url)
+  const { client, got, recoveries } = await setup(fx.redis.url)
   const total = 40
   let restarted: Promise<void> | undefined
   for (let i = 0; i < total; i++) {
     if (i === 15) {
       // Killed between two publishes (nothing of ours is in flight), back a second later while
       // the next publishes are being refused and retried.
-      await redis.stop()
-      restarted = new Promise((resolve) => setTimeout(resolve, 1000)).then(() => redis.start())
+      await fx.redis.stop()
+      restarted = new Promise((resolve) => setTimeout(resolve, 1000)).then(() => fx.redis.start())
     }
     const position = await client.publish('feed:x', i, { timeout: 15_000 })
     expect(position.offset).toBeGreaterThan(0)

@@ -6,29 +6,17 @@
 import { type RecoveryInfo, SwitchboardClient } from '@switchboard/client'
 import { RedisBroker } from '@switchboard/redis'
 import { ChannelRules, createSwitchboard } from '@switchboard/server'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
-import { PrivateRedis, until } from './redis-helpers.js'
+import { expect, it } from 'vitest'
+import { privateRedisFixture, until } from './redis-helpers.js'
 
 const channels = { 'feed:*': { history: 1000, clientPublish: true } }
-let redis: PrivateRedis
-const cleanups: Array<() => unknown> = []
-
-beforeAll(async () => {
-  redis = await PrivateRedis.start()
-})
-afterAll(async () => {
-  await redis?.stop()
-})
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-  await redis.start()
-  await redis.command('FLUSHALL')
-})
+const fx = privateRedisFixture({ restart: true, flush: true })
+const { cleanups } = fx
 
 async function setup() {
   const rules = new ChannelRules(channels)
   const broker = new RedisBroker({
-    url: redis.url,
+    url: fx.redis.url,
     history: (ch) => rules.get(ch).history,
     logger: { warn() {} },
   })
@@ -53,7 +41,7 @@ async function setup() {
 it('pub/sub connection killed: the client gets every message, without reconnecting', async () => {
   const { sb, got, closes } = await setup()
   for (let i = 0; i < 200; i++) {
-    if (i === 50) await redis.command('CLIENT', 'KILL', 'TYPE', 'pubsub')
+    if (i === 50) await fx.redis.command('CLIENT', 'KILL', 'TYPE', 'pubsub')
     await sb.publish('feed:news', i)
   }
   await until(() => got.length === 200, 10_000, '200 messages')
@@ -66,11 +54,11 @@ it('Redis restarted empty: subscribers are cut, resume, and are told recovered: 
   await sb.publish('feed:news', 'before')
   await until(() => got.length === 1, 5000, 'first message')
 
-  await redis.stop()
+  await fx.redis.stop()
   await expect(sb.publish('feed:news', 'during')).rejects.toThrow()
   // Answered `unavailable` (not published), the SDK retries it until its own timeout.
   await expect(feed.publish('during', { timeout: 600 })).rejects.toMatchObject({ code: 'timeout' })
-  await redis.start()
+  await fx.redis.start()
 
   await until(() => recoveries.length > 0, 10_000, 'the client to resume')
   expect(closes).toContain(1012)
