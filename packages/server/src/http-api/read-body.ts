@@ -7,13 +7,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { BINARY_KEY, ErrorCode, fromBase64 } from '@switchboard/protocol'
+import { answerLingering } from '../http/linger.js'
 import { ApiError } from './api-error.js'
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** How long a refused request that keeps sending is read (and dropped) before its socket is cut. */
-const LINGER_MS = 5000
 
 class BadJson extends Error {}
 
@@ -97,26 +97,18 @@ export function readBody(
 }
 
 /**
- * The 413 is written at once, but the response (and with it the socket) ends only once the client
- * has finished sending, read and dropped, for at most LINGER_MS: closing earlier, with unread
- * bytes in flight, resets the connection, and a client still writing would lose the answer.
+ * The 413, written at once; the response ends once the client has finished sending (see
+ * http/linger.ts).
  */
 function refuseLingering(req: IncomingMessage, res: ServerResponse, limit: number): void {
   const text = JSON.stringify({
     error: { code: ErrorCode.FRAME_TOO_LARGE, message: `a request body may not exceed ${limit} bytes` },
   })
-  res.writeHead(413, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    connection: 'close',
-  })
-  res.write(text)
-  const linger = setTimeout(() => req.socket.destroy(), LINGER_MS)
-  linger.unref()
-  const finish = () => {
-    clearTimeout(linger)
-    res.end()
-  }
-  req.on('end', finish).on('error', finish).resume()
+  answerLingering(
+    req,
+    res,
+    413,
+    { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    text,
+  )
 }

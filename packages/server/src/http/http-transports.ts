@@ -33,6 +33,7 @@ import type { OriginPolicy } from '../auth/origin-policy.js'
 import type { HttpSessionTransport } from '../transport/http-session.js'
 import { LongPollTransport } from '../transport/long-poll-transport.js'
 import { SseTransport } from '../transport/sse-transport.js'
+import { answerLingering } from './linger.js'
 import { pathnameOf } from './pathname.js'
 
 /** What the router needs from the server. */
@@ -257,14 +258,8 @@ function nocache(headers: Headers): Headers {
 }
 
 /** How long a refused request that keeps sending its body is read (and dropped) before its socket is cut. */
-const LINGER_MS = 5000
 
-/**
- * Refuses a request whose body is still coming: the answer is written at once, but the socket is
- * closed only once the client has finished sending (read and dropped, for at most LINGER_MS).
- * Closing it earlier, with unread bytes in flight, resets the connection — and a client still
- * writing its body would lose the answer along with it.
- */
+/** Refuses a request whose body is still coming, without losing the answer (see linger.ts). */
 function lingeringRefusal(
   req: IncomingMessage,
   res: ServerResponse,
@@ -272,21 +267,13 @@ function lingeringRefusal(
   message: string,
   headers: Headers,
 ): void {
-  const body = `${message}\n`
-  res.writeHead(status, {
-    ...nocache(headers),
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    connection: 'close',
-  })
-  res.write(body)
-  const linger = setTimeout(() => req.socket.destroy(), LINGER_MS)
-  linger.unref()
-  const finish = () => {
-    clearTimeout(linger)
-    res.end()
-  }
-  req.on('end', finish).on('error', finish).resume()
+  answerLingering(
+    req,
+    res,
+    status,
+    { ...nocache(headers), 'content-type': 'text/plain; charset=utf-8' },
+    `${message}\n`,
+  )
 }
 
 function plain(res: ServerResponse, status: number, message: string, headers: Headers): void {
