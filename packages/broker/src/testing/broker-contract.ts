@@ -167,7 +167,10 @@ export function describeBrokerContract<B extends Broker>(
       })
     })
 
-    historyContract({ broker, listen, fill, advance: (ms) => void (clock += ms) })
+    const advance = (ms: number) => {
+      clock += ms
+    }
+    historyContract({ broker, listen, fill, advance })
 
     describe('idempotency keys', () => {
       it('the same key twice → one message, the same position both times', async () => {
