@@ -180,7 +180,8 @@ const ERROR_TABLE = [
   },
   {
     code: 'invalid_payload',
-    description: "The request's data failed the event's schema; `details` lists the issues.",
+    description:
+      "The data failed a schema (a request's or a channel's; `details` lists the issues), holds a value no codec carries, or is larger than the channel's `maxDataBytes`.",
   },
   { code: 'unknown_event', description: 'No handler is registered for this request event.' },
   { code: 'unauthorized', close: 4001, description: 'Authentication is missing, invalid or expired.' },

@@ -13,7 +13,14 @@ export interface ChannelConfig {
   history?: number | { size: number; ttl?: Duration }
   presence?: boolean
   clientPublish?: boolean
+  /** The largest publication, in bytes (its JSON text; bytes values count their length). */
+  maxDataBytes?: number
+  /** A JSON Schema (draft-07) every publication's data must pass. */
+  schema?: JsonSchema
 }
+
+/** A JSON Schema document, as the file holds it (checked when the server starts). */
+export type JsonSchema = boolean | { [keyword: string]: unknown }
 
 export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const
 export const ASYMMETRIC_ALGORITHMS = [

@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Server as HttpsServer } from 'node:https'
 import type {
   Broker,
+  ChannelOptions,
   ChannelOptionsMap,
   Logger,
   ProxyHook,
@@ -29,9 +30,11 @@ import {
   ASYMMETRIC_ALGORITHMS,
   HMAC_ALGORITHMS,
   type HookConfig,
+  type JsonSchema,
   type JwtConfig,
   type ProxyConfig,
 } from './config.js'
+import { jsonSchemaValidator } from './json-schema-validator.js'
 import { ConfigError, type EffectiveConfig } from './load-config.js'
 
 /** Who a connection of `switchboard serve` is: a display name (verified with JWT, else claimed). */
@@ -107,7 +110,11 @@ function limitOptions(config: EffectiveConfig): ServeOptions {
   return options
 }
 
-/** The channel options of the file: the same keys as createSwitchboard's, without schemas. */
+/**
+ * The channel options of the file: the same keys as createSwitchboard's, with `schema` a JSON
+ * Schema compiled into a validator. Throws a ConfigError naming the pattern of a schema that does
+ * not compile.
+ */
 export function channelOptions(config: EffectiveConfig): ChannelOptionsMap {
   const map: ChannelOptionsMap = {}
   for (const [pattern, c] of Object.entries(config.channels ?? {})) {
@@ -115,9 +122,22 @@ export function channelOptions(config: EffectiveConfig): ChannelOptionsMap {
       ...(c.history === undefined ? {} : { history: c.history }),
       presence: c.presence ?? false,
       clientPublish: c.clientPublish ?? false,
+      ...(c.maxDataBytes === undefined ? {} : { maxDataBytes: c.maxDataBytes }),
+      ...(c.schema === undefined ? {} : { schema: compiled(pattern, c.schema) }),
     }
   }
   return map
+}
+
+function compiled(pattern: string, schema: JsonSchema): NonNullable<ChannelOptions['schema']> {
+  try {
+    return jsonSchemaValidator(schema)
+  } catch (err) {
+    const path = `/channels/${pattern.replace(/~/g, '~0').replace(/\//g, '~1')}/schema`
+    throw new ConfigError('channels', [
+      { path, message: `not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}` },
+    ])
+  }
 }
 
 /** The `user` field of a chat message or typing notice. */
