@@ -5,6 +5,7 @@
  * single-node implementation; a Redis broker implements the same contract for several nodes.
  */
 import type { JsonValue, PresenceMember, StreamPosition } from '@switchboard/protocol'
+import type { LifecycleLog } from './lifecycle.js'
 
 /** A published message as the broker delivers it: its data and its place in the channel's stream. */
 export interface BrokerMessage {
@@ -173,5 +174,10 @@ export interface Broker {
   control(command: ControlCommand, options?: ControlOptions): Promise<ControlResult>
   /** What this node does with control commands (the server sets it once). */
   onControl(handler: ControlHandler): void
+  /**
+   * The durable queue of lifecycle events the webhooks are sent from (lifecycle.ts). Optional: a
+   * broker without one cannot serve the `webhooks` option.
+   */
+  readonly lifecycle?: LifecycleLog
   close(): Promise<void>
 }

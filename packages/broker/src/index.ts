@@ -26,4 +26,13 @@ export type {
 export { BrokerOutcomeUnknownError, isOutcomeUnknown } from './broker.js'
 export { answerControl } from './control.js'
 export { newEpoch } from './epoch.js'
+export {
+  DEFAULT_LIFECYCLE_MAX_EVENTS,
+  LIFECYCLE_EVENT_TYPES,
+  type LifecycleEvent,
+  type LifecycleEventInput,
+  type LifecycleEventType,
+  type LifecycleLog,
+  MemoryLifecycleLog,
+} from './lifecycle.js'
 export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js'

@@ -27,6 +27,7 @@ import type {
 } from './broker.js'
 import { answerControl } from './control.js'
 import { EmptyEpochs } from './empty-epoch.js'
+import { MemoryLifecycleLog } from './lifecycle.js'
 
 /** How many idempotency keys each channel remembers. */
 const MAX_KEYS_PER_CHANNEL = 1000
@@ -73,10 +74,12 @@ export class MemoryBroker implements Broker {
   private routeHandler: RouteHandler | undefined
   private controlHandler: ControlHandler | undefined
   readonly presence: BrokerPresenceApi
+  readonly lifecycle: MemoryLifecycleLog
 
   constructor(options: MemoryBrokerOptions = {}) {
     this.historyOf = options.history ?? (() => undefined)
     this.now = options.now ?? Date.now
+    this.lifecycle = new MemoryLifecycleLog(this.now)
     this.channelTtlMs = options.channelTtlMs ?? DAY
     this.sweeper = setInterval(() => this.forgetStale(), Math.min(this.channelTtlMs, 60_000))
     this.sweeper.unref()

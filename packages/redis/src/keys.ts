@@ -31,6 +31,10 @@ export interface Keys {
   control(): string
   /** The pub/sub channel of the answers to one node's control commands. */
   controlReplies(nodeId: string): string
+  /** Stream of lifecycle events (lifecycle-log.ts); a consumer group per webhook receiver. */
+  lifecycle(): string
+  /** String with an expiry: the node that delivers one receiver's webhooks now. */
+  lifecycleLease(consumer: string): string
 }
 
 export function keysFor(prefix: string): Keys {
@@ -48,5 +52,7 @@ export function keysFor(prefix: string): Keys {
     route: (nodeId) => `${prefix}route:${nodeId}`,
     control: () => `${prefix}ctl`,
     controlReplies: (nodeId) => `${prefix}ctlr:${nodeId}`,
+    lifecycle: () => `${prefix}life`,
+    lifecycleLease: (consumer) => `${prefix}lease:${consumer}`,
   }
 }

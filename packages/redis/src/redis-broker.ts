@@ -25,6 +25,7 @@ import type { DataValue, StreamPosition } from '@switchboard/protocol'
 import { Redis, type RedisOptions, ReplyError } from 'ioredis'
 import { ChannelStreams } from './channel-streams.js'
 import { type Keys, keysFor } from './keys.js'
+import { RedisLifecycleLog } from './lifecycle-log.js'
 import { NodeControl } from './node-control.js'
 import { NodeRoutes } from './node-routes.js'
 import { NodePresence } from './presence.js'
@@ -50,6 +51,8 @@ export interface RedisBrokerOptions {
   probe?: { intervalMs?: number; timeoutMs?: number }
   /** How long a command may wait for Redis before it is failed. Default 5 s. */
   commandTimeoutMs?: number
+  /** Lifecycle events kept for the webhooks, at most (about: the stream is trimmed lazily). Default 100,000. */
+  lifecycleMaxEvents?: number
   /** Where connection trouble is reported (one line per outage). Default: console warnings. */
   logger?: { warn(message: string): void }
 }
@@ -77,6 +80,8 @@ export class RedisBroker implements Broker {
   /** Settles once both connections are up and this node has announced itself. */
   readonly ready: Promise<void>
   readonly presence: NodePresence
+  /** Lifecycle events for the webhooks: a stream (lifecycle-log.ts). */
+  readonly lifecycle: RedisLifecycleLog
   /** This node's id in Redis: presence members are tagged with it, connection ids start with it. */
   readonly nodeId = randomBytes(8).toString('base64url')
   private readonly redis: Redis
@@ -140,6 +145,7 @@ export class RedisBroker implements Broker {
         if (err instanceof Error && /timed out/i.test(err.message)) this.redis.disconnect(true)
       },
     )
+    this.lifecycle = new RedisLifecycleLog(this.redis, this.keys, options.lifecycleMaxEvents)
     this.routes = new NodeRoutes(this.redis, this.sub, this.keys, this.nodeId)
     this.controls = new NodeControl(this.redis, this.sub, this.keys, this.nodeId)
     this.ready = Promise.all([whenReady(this.redis), whenReady(this.sub)]).then(async () => {

@@ -28,6 +28,7 @@ import type { ChannelOptionsMap } from './channels/channel-options.js'
 import type { Connection, ConnectionData } from './connection/connection.js'
 import type { HttpApiOptions } from './http-api/http-api.js'
 import type { ProxyOptions } from './proxy/proxy-options.js'
+import type { WebhooksOptions } from './webhooks/webhook-options.js'
 
 export type { HttpApiOptions }
 export interface Logger {
@@ -122,6 +123,12 @@ export interface SwitchboardOptions<M extends EventMap = UntypedEventMap, D = Co
    * with `port`. Off unless given.
    */
   httpApi?: HttpApiOptions
+  /**
+   * Lifecycle events (`user.online`, `channel.vacated`, `connection.close`…) POSTed to the
+   * application's receivers, signed, at least once and in order, from a durable queue in the
+   * broker — see docs/webhooks.md. Off unless given.
+   */
+  webhooks?: WebhooksOptions
 }
 
 export interface SwitchboardEvents<M extends EventMap, D> {

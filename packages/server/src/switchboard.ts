@@ -44,6 +44,7 @@ import { type AppProxy, createProxy } from './proxy/proxy.js'
 import { builtinRequests } from './requests/builtin-requests.js'
 import { type AnyHandler, HandlerRegistry } from './requests/handlers.js'
 import { EventSchemas } from './schemas/event-schemas.js'
+import { lifecycleWebhooks } from './webhooks/lifecycle-events.js'
 
 const consoleLogger: Logger = {
   info: (m) => console.log(m),
@@ -210,6 +211,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
       size: (channel) => hub.size(channel),
     }),
   )
+  const webhooks = o.webhooks && lifecycleWebhooks(o.webhooks, broker, registry, memberOf, log)
   const transports = o.transports ?? {}
   const http =
     transports.sse !== false || transports.longPolling !== false
@@ -340,7 +342,9 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
       closing ??= drain(
         { heartbeat, frontDoor, registry, ownBroker: o.broker === undefined ? broker : undefined },
         closeOptions,
-      ).then(() => apiListener?.close())
+      )
+        .then(() => webhooks?.stop())
+        .then(() => apiListener?.close())
       return closing
     },
   }
