@@ -83,6 +83,19 @@ const FULL: Required<SwitchboardConfig> = {
     port: 9101,
     keys: [{ key: 'api-key-0123456789abcdef' }, { key: 'publisher-0123456789', publishOnly: true }],
   },
+  webhooks: {
+    receivers: [
+      {
+        url: 'http://app.internal/switchboard/events',
+        secret: 'webhook-secret-0123456789',
+        events: ['user.online', 'user.offline'],
+        timeout: 2000,
+        headers: { 'x-env': 'prod' },
+        id: 'presence-hook',
+      },
+    ],
+    maxRetryWait: 30000,
+  },
   proxy: {
     connect: {
       url: 'http://app.internal/switchboard/connect',
@@ -155,6 +168,15 @@ api:
   keys:
     - key: api-key-0123456789abcdef
     - { key: publisher-0123456789, publishOnly: true }
+webhooks:
+  receivers:
+    - url: http://app.internal/switchboard/events
+      secret: webhook-secret-0123456789
+      events: [user.online, user.offline]
+      timeout: 2000
+      headers: { x-env: prod }
+      id: presence-hook
+  maxRetryWait: 30000
 proxy:
   connect:
     url: http://app.internal/switchboard/connect
@@ -545,6 +567,7 @@ describe('switchboard serve --print-config (process)', () => {
       api: 'api-key-0123456789abcdef',
       hook: 'hook-secret-value',
       redis: 'hunter2',
+      webhook: 'webhook-secret-abcdefgh',
     }
     const path = file(
       'switchboard.yaml',
@@ -552,6 +575,7 @@ describe('switchboard serve --print-config (process)', () => {
 jwt: { secret: ${secrets.jwt} }
 redis: { url: "redis://app:${secrets.redis}@redis.internal:6379" }
 api: { keys: [{ key: ${secrets.api} }] }
+webhooks: { receivers: [{ url: "http://app.internal/events", secret: ${secrets.webhook} }] }
 proxy:
   subscribe:
     url: http://app.internal/subscribe
@@ -570,6 +594,7 @@ proxy:
       jwt: { secret: REDACTED },
       redis: { url: 'redis://app:***@redis.internal:6379' },
       api: { keys: [{ key: REDACTED }] },
+      webhooks: { receivers: [{ url: 'http://app.internal/events', secret: REDACTED, timeout: 5000 }] },
       proxy: { subscribe: { url: 'http://app.internal/subscribe', headers: { Authorization: REDACTED } } },
       // The defaults are shown too: what the server would run with.
       path: '/ws',
@@ -696,8 +721,15 @@ describe('docs/configuration.md', () => {
       if (key === '$schema') continue
       const node = resolve(value)
       const nested = Object.entries(node?.properties ?? {})
-      if (key === 'channels') keys.push('channels.<pattern>.history', 'channels.<pattern>.presence')
-      else if (key === 'proxy')
+      if (key === 'channels')
+        keys.push(
+          ...Object.keys(schema.definitions?.channel?.properties ?? {}).map((k) => `channels.<pattern>.${k}`),
+        )
+      else if (key === 'webhooks') {
+        const receiver = (node?.properties?.receivers as { items?: SchemaNode } | undefined)?.items
+        keys.push(...Object.keys(receiver?.properties ?? {}).map((k) => `webhooks.receivers[].${k}`))
+        keys.push(...nested.filter(([k]) => k !== 'receivers').map(([k]) => `webhooks.${k}`))
+      } else if (key === 'proxy')
         keys.push(...Object.keys(schema.definitions?.hook?.properties ?? {}).map((k) => `proxy.<hook>.${k}`))
       else if (key === 'api') keys.push('api.port', 'api.keys[].key', 'api.keys[].publishOnly')
       else if (nested.length === 0) keys.push(key)

@@ -110,6 +110,27 @@ export interface ProxyConfig {
   rpc?: RpcHookConfig
 }
 
+export interface WebhookReceiverConfig {
+  url: string
+  secret: string
+  events?: Array<
+    | 'user.online'
+    | 'user.offline'
+    | 'channel.occupied'
+    | 'channel.vacated'
+    | 'connection.open'
+    | 'connection.close'
+  >
+  timeout?: number
+  headers?: Record<string, string>
+  id?: string
+}
+
+export interface WebhooksConfig {
+  receivers: WebhookReceiverConfig[]
+  maxRetryWait?: number
+}
+
 /** A configuration file, or any layer laid over one: every key optional. */
 export interface SwitchboardConfig {
   $schema?: string
@@ -137,5 +158,6 @@ export interface SwitchboardConfig {
   redis?: RedisConfig
   metrics?: boolean
   api?: ApiConfig
+  webhooks?: WebhooksConfig
   proxy?: ProxyConfig
 }

@@ -33,6 +33,7 @@ import {
   type JsonSchema,
   type JwtConfig,
   type ProxyConfig,
+  type WebhooksConfig,
 } from './config.js'
 import { jsonSchemaValidator } from './json-schema-validator.js'
 import { ConfigError, type EffectiveConfig } from './load-config.js'
@@ -68,6 +69,7 @@ export function switchboardOptions(config: EffectiveConfig, parts: ServeParts): 
     ...identityOptions(config, parts),
     ...apiOptions(config.api),
     ...proxyOptions(config.proxy),
+    ...webhookOptions(config.webhooks),
     // The user is the name the dev login or the JWT gave; with the connect hook, the server's own
     // rule applies: the user the application's backend answered.
     ...(config.proxy?.connect
@@ -235,6 +237,15 @@ function apiOptions(api: ApiConfig | undefined): ServeOptions {
       ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
       ...(commandTimeout === undefined ? {} : { commandTimeout }),
     },
+  }
+}
+
+/** The lifecycle webhooks (`webhooks`): the receivers as they are, and the longest retry wait. */
+function webhookOptions(webhooks: WebhooksConfig | undefined): ServeOptions {
+  if (webhooks === undefined) return {}
+  const { receivers, maxRetryWait } = webhooks
+  return {
+    webhooks: { receivers, ...(maxRetryWait === undefined ? {} : { maxRetryMs: maxRetryWait }) },
   }
 }
 
