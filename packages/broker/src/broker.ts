@@ -5,6 +5,7 @@
  * single-node implementation; a Redis broker implements the same contract for several nodes.
  */
 import type { JsonValue, PresenceMember, StreamPosition } from '@switchboard/protocol'
+import type { BrokerUsersApi } from './users.js'
 
 /** A published message as the broker delivers it: its data and its place in the channel's stream. */
 export interface BrokerMessage {
@@ -151,6 +152,8 @@ export interface Broker {
   /** Up to `limit` of the latest retained messages, oldest first, and the current position. */
   recent(channel: string, limit: number): Promise<{ messages: BrokerMessage[]; position: StreamPosition }>
   readonly presence: BrokerPresenceApi
+  /** The user index: each user's connections in the whole cluster (users.ts). */
+  readonly users: BrokerUsersApi
   /**
    * Set by a broker shared by several nodes: this node's connection ids start with `nodeId + '.'`,
    * which is how `route` finds the node that holds a connection.

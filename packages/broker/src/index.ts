@@ -27,3 +27,13 @@ export { BrokerOutcomeUnknownError, isOutcomeUnknown } from './broker.js'
 export { answerControl } from './control.js'
 export { newEpoch } from './epoch.js'
 export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js'
+export { MemoryUsers } from './memory-users.js'
+export type {
+  BrokerUsersApi,
+  UserAddOptions,
+  UserAddResult,
+  UserConnection,
+  UserConnectionInfo,
+  UserLimitPolicy,
+  UserRemoveResult,
+} from './users.js'

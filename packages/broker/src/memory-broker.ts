@@ -27,6 +27,7 @@ import type {
 } from './broker.js'
 import { answerControl } from './control.js'
 import { EmptyEpochs } from './empty-epoch.js'
+import { MemoryUsers } from './memory-users.js'
 
 /** How many idempotency keys each channel remembers. */
 const MAX_KEYS_PER_CHANNEL = 1000
@@ -73,6 +74,7 @@ export class MemoryBroker implements Broker {
   private routeHandler: RouteHandler | undefined
   private controlHandler: ControlHandler | undefined
   readonly presence: BrokerPresenceApi
+  readonly users: MemoryUsers
 
   constructor(options: MemoryBrokerOptions = {}) {
     this.historyOf = options.history ?? (() => undefined)
@@ -80,6 +82,7 @@ export class MemoryBroker implements Broker {
     this.channelTtlMs = options.channelTtlMs ?? DAY
     this.sweeper = setInterval(() => this.forgetStale(), Math.min(this.channelTtlMs, 60_000))
     this.sweeper.unref()
+    this.users = new MemoryUsers(this.now)
     this.presence = {
       add: async (channel, member) => {
         const state = this.state(channel)

@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { Broker, BrokerEvent, ResolvedHistory } from '../broker.js'
 import { historyContract } from './contract-history.js'
 import { ALL_BYTES, byteSamples, flush, historyOf, showBytes } from './contract-kit.js'
+import { usersContract } from './contract-users.js'
 
 export interface BrokerFactoryOptions {
   /** The history options of a channel; undefined for a channel without history. */
@@ -171,6 +172,7 @@ export function describeBrokerContract<B extends Broker>(
       clock += ms
     }
     historyContract({ broker, listen, fill, advance })
+    usersContract({ broker, listen, fill, advance })
 
     describe('idempotency keys', () => {
       it('the same key twice → one message, the same position both times', async () => {
@@ -308,6 +310,14 @@ export function describeBrokerContract<B extends Broker>(
             await b.presence.remove(channel, 'c1')
             await b.unsubscribe(channel)
           }
+          expect(await storedState(b)).toBe(before)
+        })
+
+        it('users added then removed leave nothing', async () => {
+          const b = await broker()
+          const before = await storedState(b)
+          for (const user of names('user')) await b.users.add(user, `c-${user}`, { transport: 'websocket' })
+          for (const user of names('user')) await b.users.remove(`c-${user}`)
           expect(await storedState(b)).toBe(before)
         })
 
