@@ -97,8 +97,8 @@ export interface SwitchboardOptions<M extends EventMap = UntypedEventMap, D = Co
   maxConnectionsPerUser?: number
   /**
    * What a connection past `maxConnectionsPerUser` meets. `refuse` (default): it is closed with
-   * 4029 (terminal) before its hello — or, sending its token in an `auth` frame, answered
-   * `limit_exceeded` and closed with 4029. `closeOldest`: it is let in, and the user's oldest
+   * 4029 (terminal) before its hello — or, sending its token in an `auth` frame, closed with 4029
+   * instead of an answer. `closeOldest`: it is let in, and the user's oldest
    * connection, on whichever node, is closed with 4029.
    */
   maxConnectionsPerUserPolicy?: 'refuse' | 'closeOldest'

@@ -222,8 +222,10 @@ export class ConnectionRegistry implements ConnectionHost {
       const admitted = this.tokenAdmissions.get(conn)
       this.tokenAdmissions.delete(conn)
       if (admitted && !(await admitted)) {
+        // Closed before the reply, so the client learns the close code (4029, terminal), not a
+        // refused token (which it would report as 4001).
         this.o.refused()
-        setImmediate(() => conn.close(CloseCode.TOO_MANY_CONNECTIONS, LIMIT_REASON.refuse))
+        conn.close(CloseCode.TOO_MANY_CONNECTIONS, LIMIT_REASON.refuse)
         throw new SwitchboardError(ErrorCode.LIMIT_EXCEEDED, LIMIT_REASON.refuse)
       }
       return undefined
