@@ -48,6 +48,8 @@ const FULL: Required<SwitchboardConfig> = {
   },
   allowedOrigins: ['https://app.example.com'],
   maxConnectionsPerIp: 50,
+  maxConnectionsPerUser: 5,
+  maxConnectionsPerUserPolicy: 'closeOldest',
   rateLimit: { capacity: 100, refillPerSecond: 20.5 },
   maxPayload: 32768,
   maxBufferedBytes: 524288,
@@ -115,6 +117,8 @@ channels:
   "chat:admin:*": { clientPublish: false }
 allowedOrigins: [https://app.example.com]
 maxConnectionsPerIp: 50
+maxConnectionsPerUser: 5
+maxConnectionsPerUserPolicy: closeOldest
 rateLimit: { capacity: 100, refillPerSecond: 20.5 }
 maxPayload: 32768
 maxBufferedBytes: 524288
