@@ -145,10 +145,12 @@ export class NodeUsers implements BrokerUsersApi {
     const entries = [...this.local].map(([id, e]) => member(e.user, id))
     this.local.clear()
     this.pendingAdds.clear()
-    for (const m of [...entries, ...this.pendingRemovals]) {
-      const [user, id] = JSON.parse(m) as [string, string]
-      await this.erase(user, id, this.nodeId)
-    }
+    await Promise.all(
+      [...entries, ...this.pendingRemovals].map((m) => {
+        const [user, id] = JSON.parse(m) as [string, string]
+        return this.erase(user, id, this.nodeId)
+      }),
+    )
     this.pendingRemovals.clear()
     await this.redis
       .multi()
