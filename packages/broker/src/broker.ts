@@ -6,6 +6,7 @@
  */
 import type { JsonValue, PresenceMember, StreamPosition } from '@switchboard/protocol'
 import type { LifecycleLog } from './lifecycle.js'
+import type { BrokerUsersApi } from './users.js'
 
 /** A published message as the broker delivers it: its data and its place in the channel's stream. */
 export interface BrokerMessage {
@@ -152,6 +153,8 @@ export interface Broker {
   /** Up to `limit` of the latest retained messages, oldest first, and the current position. */
   recent(channel: string, limit: number): Promise<{ messages: BrokerMessage[]; position: StreamPosition }>
   readonly presence: BrokerPresenceApi
+  /** The user index: each user's connections in the whole cluster (users.ts). */
+  readonly users: BrokerUsersApi
   /**
    * Set by a broker shared by several nodes: this node's connection ids start with `nodeId + '.'`,
    * which is how `route` finds the node that holds a connection.

@@ -36,3 +36,13 @@ export {
   MemoryLifecycleLog,
 } from './lifecycle.js'
 export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js'
+export { MemoryUsers } from './memory-users.js'
+export type {
+  BrokerUsersApi,
+  UserAddOptions,
+  UserAddResult,
+  UserConnection,
+  UserConnectionInfo,
+  UserLimitPolicy,
+  UserRemoveResult,
+} from './users.js'

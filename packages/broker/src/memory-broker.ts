@@ -28,6 +28,7 @@ import type {
 import { answerControl } from './control.js'
 import { EmptyEpochs } from './empty-epoch.js'
 import { MemoryLifecycleLog } from './lifecycle.js'
+import { MemoryUsers } from './memory-users.js'
 
 /** How many idempotency keys each channel remembers. */
 const MAX_KEYS_PER_CHANNEL = 1000
@@ -75,6 +76,7 @@ export class MemoryBroker implements Broker {
   private controlHandler: ControlHandler | undefined
   readonly presence: BrokerPresenceApi
   readonly lifecycle: MemoryLifecycleLog
+  readonly users: MemoryUsers
 
   constructor(options: MemoryBrokerOptions = {}) {
     this.historyOf = options.history ?? (() => undefined)
@@ -83,6 +85,7 @@ export class MemoryBroker implements Broker {
     this.channelTtlMs = options.channelTtlMs ?? DAY
     this.sweeper = setInterval(() => this.forgetStale(), Math.min(this.channelTtlMs, 60_000))
     this.sweeper.unref()
+    this.users = new MemoryUsers(this.now)
     this.presence = {
       add: async (channel, member) => {
         const state = this.state(channel)

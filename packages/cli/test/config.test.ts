@@ -51,6 +51,8 @@ const FULL: Required<SwitchboardConfig> = {
   },
   allowedOrigins: ['https://app.example.com'],
   maxConnectionsPerIp: 50,
+  maxConnectionsPerUser: 5,
+  maxConnectionsPerUserPolicy: 'closeOldest',
   rateLimit: { capacity: 100, refillPerSecond: 20.5 },
   maxPayload: 32768,
   maxBufferedBytes: 524288,
@@ -136,6 +138,8 @@ channels:
       properties: { text: { type: string } }
 allowedOrigins: [https://app.example.com]
 maxConnectionsPerIp: 50
+maxConnectionsPerUser: 5
+maxConnectionsPerUserPolicy: closeOldest
 rateLimit: { capacity: 100, refillPerSecond: 20.5 }
 maxPayload: 32768
 maxBufferedBytes: 524288

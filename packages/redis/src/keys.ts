@@ -3,6 +3,12 @@
  * `prefix + kind + ':' + rest`, and no kind is a prefix of another, so two channels can never
  * share a key whatever their names. Channel names cannot contain a newline, which is what the
  * presence entries use as their separator.
+ *
+ * A user's keys (the user index) carry the user in a Redis Cluster hash tag, `{user}`, so every
+ * key of one user is in one slot and each script of the index touches one slot only. Braces and
+ * `%` in a user name are percent-encoded inside the tag (`%7B`, `%7D`, `%25`), which keeps the tag
+ * whole and two users apart. (A prefix that holds a `{…}` of its own would put every key in one
+ * slot: correct, but not spread.)
  */
 
 export interface Keys {
@@ -27,6 +33,14 @@ export interface Keys {
   nodeMembers(nodeId: string): string
   /** The pub/sub channel of events routed to one node's connections (`sb.sendTo`). */
   route(nodeId: string): string
+  /** Hash: connection id → `[node, transport, remoteAddress | null]` JSON, the user's connections. */
+  user(user: string): string
+  /** Sorted set: the user's connection ids, scored by when they were added (ms): the oldest first. */
+  userOrder(user: string): string
+  /** Set of `[user, connectionId]` JSON: the user-index entries a node added, for reaping it. */
+  nodeUsers(nodeId: string): string
+  /** Set of the node ids that may have user-index entries (reaped like the presence `nodes`). */
+  userNodes(): string
   /** The pub/sub channel every node listens on for control commands (`broker.control`). */
   control(): string
   /** The pub/sub channel of the answers to one node's control commands. */
@@ -50,9 +64,18 @@ export function keysFor(prefix: string): Keys {
     node: (nodeId) => `${prefix}node:${nodeId}`,
     nodeMembers: (nodeId) => `${prefix}nm:${nodeId}`,
     route: (nodeId) => `${prefix}route:${nodeId}`,
+    user: (user) => `${prefix}user:{${userTag(user)}}`,
+    userOrder: (user) => `${prefix}uord:{${userTag(user)}}`,
+    nodeUsers: (nodeId) => `${prefix}nu:${nodeId}`,
+    userNodes: () => `${prefix}unodes`,
     control: () => `${prefix}ctl`,
     controlReplies: (nodeId) => `${prefix}ctlr:${nodeId}`,
     lifecycle: () => `${prefix}life`,
     lifecycleLease: (consumer) => `${prefix}lease:${consumer}`,
   }
+}
+
+/** A user name as it goes inside a hash tag: no brace can end the tag early, and no two names meet. */
+function userTag(user: string): string {
+  return user.replace(/[%{}]/g, (c) => (c === '%' ? '%25' : c === '{' ? '%7B' : '%7D'))
 }

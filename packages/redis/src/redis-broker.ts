@@ -30,6 +30,7 @@ import { NodeControl } from './node-control.js'
 import { NodeRoutes } from './node-routes.js'
 import { NodePresence } from './presence.js'
 import { PUBLISH, READ } from './scripts.js'
+import { NodeUsers } from './users.js'
 import { dataJson, decodeEntry, type HistoryEntry } from './wire.js'
 
 export interface RedisBrokerOptions {
@@ -45,7 +46,10 @@ export interface RedisBrokerOptions {
   now?: () => number
   /** A channel's position (and so its epoch) is forgotten after this long without a publish. Default 24 h. */
   channelTtlMs?: number
-  /** Presence: the node heartbeat, and how long a silent node's members stay. Default 2 s and 6 s. */
+  /**
+   * Presence and the user index: the node heartbeat, and how long a silent node's members and
+   * user-index entries stay. Default 2 s and 6 s.
+   */
   presence?: { heartbeatMs?: number; nodeTtlMs?: number }
   /** Liveness probe of the pub/sub connection: ping interval and timeout. Default 5 s and 2 s. */
   probe?: { intervalMs?: number; timeoutMs?: number }
@@ -82,6 +86,8 @@ export class RedisBroker implements Broker {
   readonly presence: NodePresence
   /** Lifecycle events for the webhooks: a stream (lifecycle-log.ts). */
   readonly lifecycle: RedisLifecycleLog
+  /** The user index (users.ts), reaped like presence when a node dies. */
+  readonly users: NodeUsers
   /** This node's id in Redis: presence members are tagged with it, connection ids start with it. */
   readonly nodeId = randomBytes(8).toString('base64url')
   private readonly redis: Redis
@@ -146,6 +152,17 @@ export class RedisBroker implements Broker {
       },
     )
     this.lifecycle = new RedisLifecycleLog(this.redis, this.keys, options.lifecycleMaxEvents)
+    this.users = new NodeUsers(
+      this.redis,
+      this.keys,
+      this.nodeId,
+      {
+        heartbeatMs: options.presence?.heartbeatMs ?? 2000,
+        nodeTtlMs: options.presence?.nodeTtlMs ?? 6000,
+      },
+      this.now,
+      (err) => log.warn(`redis broker (users): ${err instanceof Error ? err.message : String(err)}`),
+    )
     this.routes = new NodeRoutes(this.redis, this.sub, this.keys, this.nodeId)
     this.controls = new NodeControl(this.redis, this.sub, this.keys, this.nodeId)
     this.ready = Promise.all([whenReady(this.redis), whenReady(this.sub)]).then(async () => {
@@ -154,6 +171,8 @@ export class RedisBroker implements Broker {
       await this.controls.start()
       await this.presence.heartbeat()
       this.presence.start()
+      await this.users.heartbeat()
+      this.users.start()
       this.streams.start()
     })
     // `ready` is for callers who wait; an unobserved failure must not crash the process.
@@ -252,6 +271,7 @@ export class RedisBroker implements Broker {
     this.controls.stop()
     // Take this node's members out (each with a leave event); if Redis is down, the others reap them.
     await this.presence.stop().catch(() => {})
+    await this.users.stop().catch(() => {})
     await Promise.allSettled([this.redis.quit(), this.sub.quit()])
     this.redis.disconnect()
     this.sub.disconnect()

@@ -45,6 +45,7 @@ export type {
 export { CloseCode, closeFor, ErrorCode } from '@switchboard/protocol'
 export type {
   CloseOptions,
+  DisconnectUserOptions,
   HttpApiOptions,
   Logger,
   PublishOptionsFor,

@@ -15,6 +15,7 @@ import type { Broker, BrokerEvent, ResolvedHistory } from '../broker.js'
 import { historyContract } from './contract-history.js'
 import { ALL_BYTES, byteSamples, flush, historyOf, showBytes } from './contract-kit.js'
 import { lifecycleContract } from './contract-lifecycle.js'
+import { usersContract } from './contract-users.js'
 
 export interface BrokerFactoryOptions {
   /** The history options of a channel; undefined for a channel without history. */
@@ -173,6 +174,7 @@ export function describeBrokerContract<B extends Broker>(
     }
     historyContract({ broker, listen, fill, advance })
     lifecycleContract({ broker, listen, fill, advance })
+    usersContract({ broker, listen, fill, advance })
 
     describe('idempotency keys', () => {
       it('the same key twice → one message, the same position both times', async () => {
@@ -310,6 +312,14 @@ export function describeBrokerContract<B extends Broker>(
             await b.presence.remove(channel, 'c1')
             await b.unsubscribe(channel)
           }
+          expect(await storedState(b)).toBe(before)
+        })
+
+        it('users added then removed leave nothing', async () => {
+          const b = await broker()
+          const before = await storedState(b)
+          for (const user of names('user')) await b.users.add(user, `c-${user}`, { transport: 'websocket' })
+          for (const user of names('user')) await b.users.remove(`c-${user}`)
           expect(await storedState(b)).toBe(before)
         })
 

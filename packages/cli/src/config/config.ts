@@ -144,6 +144,8 @@ export interface SwitchboardConfig {
   channels?: Record<string, ChannelConfig>
   allowedOrigins?: string[]
   maxConnectionsPerIp?: number
+  maxConnectionsPerUser?: number
+  maxConnectionsPerUserPolicy?: 'refuse' | 'closeOldest'
   rateLimit?: { capacity?: number; refillPerSecond?: number }
   maxPayload?: number
   maxBufferedBytes?: number

@@ -43,6 +43,13 @@ export const SETTINGS: readonly Setting[] = [
   s('transports.longPolling', 'LONG_POLLING', 'boolean', 'long-polling'),
   s('allowedOrigins', 'ALLOWED_ORIGINS', 'list', 'allowed-origins'),
   s('maxConnectionsPerIp', 'MAX_CONNECTIONS_PER_IP', 'integer', 'max-connections-per-ip'),
+  s('maxConnectionsPerUser', 'MAX_CONNECTIONS_PER_USER', 'integer', 'max-connections-per-user'),
+  s(
+    'maxConnectionsPerUserPolicy',
+    'MAX_CONNECTIONS_PER_USER_POLICY',
+    'string',
+    'max-connections-per-user-policy',
+  ),
   s('rateLimit.capacity', 'RATE_LIMIT_CAPACITY', 'integer', 'rate-limit-capacity'),
   s('rateLimit.refillPerSecond', 'RATE_LIMIT_REFILL_PER_SECOND', 'number', 'rate-limit-refill-per-second'),
   s('maxPayload', 'MAX_PAYLOAD', 'integer', 'max-payload'),

@@ -108,6 +108,10 @@ function limitOptions(config: EffectiveConfig): ServeOptions {
     closeTimeout: config.closeTimeout,
   }
   if (config.maxConnectionsPerIp !== undefined) options.maxConnectionsPerIp = config.maxConnectionsPerIp
+  if (config.maxConnectionsPerUser !== undefined) options.maxConnectionsPerUser = config.maxConnectionsPerUser
+  if (config.maxConnectionsPerUserPolicy !== undefined) {
+    options.maxConnectionsPerUserPolicy = config.maxConnectionsPerUserPolicy
+  }
   if (config.allowedOrigins !== undefined) options.allowedOrigins = config.allowedOrigins
   return options
 }
