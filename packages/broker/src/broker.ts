@@ -156,6 +156,12 @@ export interface Broker {
   /** The user index: each user's connections in the whole cluster (users.ts). */
   readonly users: BrokerUsersApi
   /**
+   * Which nodes have local subscribers of a channel, as an index of the same shape as `users`
+   * (a channel for a user, one entry per node for a connection): what `channel.occupied` and
+   * `channel.vacated` are decided on. Optional, like `lifecycle`.
+   */
+  readonly occupancy?: BrokerUsersApi
+  /**
    * Set by a broker shared by several nodes: this node's connection ids start with `nodeId + '.'`,
    * which is how `route` finds the node that holds a connection.
    */

@@ -27,6 +27,19 @@ export const LIFECYCLE_EVENT_TYPES: readonly LifecycleEventType[] = [
   'connection.close',
 ]
 
+/** What comes and goes with a grace window: a user (its connections) or a channel (its subscribers). */
+export type LifecycleSubject = 'user' | 'channel'
+
+/** The event each subject's arrival and departure append. */
+export const ARRIVAL: Record<LifecycleSubject, LifecycleEventType> = {
+  user: 'user.online',
+  channel: 'channel.occupied',
+}
+export const DEPARTURE: Record<LifecycleSubject, LifecycleEventType> = {
+  user: 'user.offline',
+  channel: 'channel.vacated',
+}
+
 /** An event as it is appended: what happened, to whom. */
 export interface LifecycleEventInput {
   type: LifecycleEventType
@@ -71,6 +84,24 @@ export interface LifecycleLog {
   lease(consumer: string, holder: string, ttlMs: number): Promise<boolean>
   /** Gives the lease up (a node that stops), so another node takes over at once. */
   release(consumer: string, holder: string): Promise<void>
+  /**
+   * `name` (a user, or a channel) has a connection (a subscriber) again, from none: appends its
+   * arrival (`user.online`, `channel.occupied`) unless it still counts as there — it never left,
+   * or it left less than its grace window ago (that departure is then cancelled). Decided once
+   * for the whole cluster. Resolves whether it appended.
+   */
+  arrive(subject: LifecycleSubject, name: string, node?: string): Promise<boolean>
+  /**
+   * `name` has no connection (subscriber) left anywhere: its departure is due `graceMs` from now,
+   * and is appended by `settle` then unless it arrived again. A `name` that has one again by now
+   * is left alone.
+   */
+  depart(subject: LifecycleSubject, name: string, graceMs: number): Promise<void>
+  /**
+   * Appends the departures (`user.offline`, `channel.vacated`) that are due, each once whichever
+   * node calls it, and only for what is still gone. Resolves how many it appended.
+   */
+  settle(node?: string): Promise<number>
 }
 
 /** How many events a log keeps at most; older ones are dropped (default of both logs). */
@@ -83,8 +114,15 @@ interface Cursor {
   pending: LifecycleEvent[]
 }
 
+/** Whether a user has a connection, or a channel a subscriber, now (the broker's indexes say). */
+export type PresentNow = (subject: LifecycleSubject, name: string) => boolean
+
 /** The lifecycle log of one process (MemoryBroker's). */
 export class MemoryLifecycleLog implements LifecycleLog {
+  /** What counts as there (arrived and not departed), as `subject \n name`. */
+  private readonly there = new Set<string>()
+  /** Departures waiting for their grace window to end: due time by `subject \n name`. */
+  private readonly due = new Map<string, number>()
   private events: LifecycleEvent[] = []
   /** How many events were dropped from the front (so cursors stay valid). */
   private dropped = 0
@@ -95,8 +133,38 @@ export class MemoryLifecycleLog implements LifecycleLog {
 
   constructor(
     private readonly now: () => number = Date.now,
+    private readonly present: PresentNow = () => false,
     private readonly maxEvents = DEFAULT_LIFECYCLE_MAX_EVENTS,
   ) {}
+
+  async arrive(subject: LifecycleSubject, name: string, node?: string): Promise<boolean> {
+    const key = `${subject}\n${name}`
+    if (this.due.delete(key) || this.there.has(key)) return false
+    this.there.add(key)
+    await this.append(subjectEvent(ARRIVAL[subject], subject, name, node))
+    return true
+  }
+
+  async depart(subject: LifecycleSubject, name: string, graceMs: number): Promise<void> {
+    if (this.present(subject, name)) return
+    this.due.set(`${subject}\n${name}`, this.now() + graceMs)
+  }
+
+  async settle(node?: string): Promise<number> {
+    const now = this.now()
+    let appended = 0
+    for (const [key, at] of this.due) {
+      if (at > now) continue
+      this.due.delete(key)
+      const cut = key.indexOf('\n')
+      const subject = key.slice(0, cut) as LifecycleSubject
+      const name = key.slice(cut + 1)
+      if (this.present(subject, name) || !this.there.delete(key)) continue
+      await this.append(subjectEvent(DEPARTURE[subject], subject, name, node))
+      appended++
+    }
+    return appended
+  }
 
   async append(event: LifecycleEventInput): Promise<void> {
     const ms = Math.max(Math.floor(this.now()), this.lastMs)
@@ -149,4 +217,16 @@ export class MemoryLifecycleLog implements LifecycleLog {
   async release(consumer: string, holder: string): Promise<void> {
     if (this.leases.get(consumer)?.holder === holder) this.leases.delete(consumer)
   }
+}
+
+/** The event of a user's or a channel's arrival or departure. */
+export function subjectEvent(
+  type: LifecycleEventType,
+  subject: LifecycleSubject,
+  name: string,
+  node: string | undefined,
+): LifecycleEventInput {
+  const event: LifecycleEventInput = subject === 'user' ? { type, user: name } : { type, channel: name }
+  if (node !== undefined) event.node = node
+  return event
 }

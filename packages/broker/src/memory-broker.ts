@@ -77,15 +77,20 @@ export class MemoryBroker implements Broker {
   readonly presence: BrokerPresenceApi
   readonly lifecycle: MemoryLifecycleLog
   readonly users: MemoryUsers
+  readonly occupancy: MemoryUsers
 
   constructor(options: MemoryBrokerOptions = {}) {
     this.historyOf = options.history ?? (() => undefined)
     this.now = options.now ?? Date.now
-    this.lifecycle = new MemoryLifecycleLog(this.now)
+    this.lifecycle = new MemoryLifecycleLog(
+      this.now,
+      (subject, name) => (subject === 'user' ? this.users : this.occupancy).sizeOf(name) > 0,
+    )
     this.channelTtlMs = options.channelTtlMs ?? DAY
     this.sweeper = setInterval(() => this.forgetStale(), Math.min(this.channelTtlMs, 60_000))
     this.sweeper.unref()
     this.users = new MemoryUsers(this.now)
+    this.occupancy = new MemoryUsers(this.now)
     this.presence = {
       add: async (channel, member) => {
         const state = this.state(channel)

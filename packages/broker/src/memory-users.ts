@@ -72,6 +72,11 @@ export class MemoryUsers implements BrokerUsersApi {
   }
 
   async count(user: string): Promise<number> {
+    return this.sizeOf(user)
+  }
+
+  /** `count`, synchronously (the in-memory lifecycle log asks it). */
+  sizeOf(user: string): number {
     return this.byUser.get(user)?.size ?? 0
   }
 }

@@ -84,4 +84,9 @@ export interface BrokerUsersApi {
   list(user: string): Promise<UserConnection[]>
   /** How many connections the user has in the whole cluster. */
   count(user: string): Promise<number>
+  /**
+   * Calls `listener` with each user whose last connection the broker took out itself — the
+   * entries of a dead node, reaped — on the node that did it. (A single-node broker never does.)
+   */
+  onReapedLast?(listener: (user: string) => void): void
 }

@@ -49,6 +49,10 @@ export interface Keys {
   lifecycle(): string
   /** String with an expiry: the node that delivers one receiver's webhooks now. */
   lifecycleLease(consumer: string): string
+  /** Set of `subject \n name`: the users online and channels occupied, as the webhooks were told. */
+  lifecycleThere(): string
+  /** Sorted set of `subject \n name` by when its departure is due (ms): the grace windows running. */
+  lifecycleDue(): string
 }
 
 export function keysFor(prefix: string): Keys {
@@ -72,10 +76,28 @@ export function keysFor(prefix: string): Keys {
     controlReplies: (nodeId) => `${prefix}ctlr:${nodeId}`,
     lifecycle: () => `${prefix}life`,
     lifecycleLease: (consumer) => `${prefix}lease:${consumer}`,
+    lifecycleThere: () => `${prefix}lthere`,
+    lifecycleDue: () => `${prefix}ldue`,
   }
 }
 
 /** A user name as it goes inside a hash tag: no brace can end the tag early, and no two names meet. */
 function userTag(user: string): string {
   return user.replace(/[%{}]/g, (c) => (c === '%' ? '%25' : c === '{' ? '%7B' : '%7D'))
+}
+
+/**
+ * The keys of the channel occupancy index (`RedisBroker.occupancy`): the user index's shape with
+ * a channel for a user and one entry per node, under kinds of its own (`occ`, `oord`, `onm`,
+ * `onodes`); node liveness is the same key as everywhere.
+ */
+export function occupancyKeys(keys: Keys): Keys {
+  const { prefix } = keys
+  return {
+    ...keys,
+    user: (channel) => `${prefix}occ:{${userTag(channel)}}`,
+    userOrder: (channel) => `${prefix}oord:{${userTag(channel)}}`,
+    nodeUsers: (nodeId) => `${prefix}onm:${nodeId}`,
+    userNodes: () => `${prefix}onodes`,
+  }
 }

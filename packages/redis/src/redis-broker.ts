@@ -24,7 +24,7 @@ import { BrokerOutcomeUnknownError } from '@switchboard/broker'
 import type { DataValue, StreamPosition } from '@switchboard/protocol'
 import { Redis, type RedisOptions, ReplyError } from 'ioredis'
 import { ChannelStreams } from './channel-streams.js'
-import { type Keys, keysFor } from './keys.js'
+import { type Keys, keysFor, occupancyKeys } from './keys.js'
 import { RedisLifecycleLog } from './lifecycle-log.js'
 import { NodeControl } from './node-control.js'
 import { NodeRoutes } from './node-routes.js'
@@ -88,6 +88,8 @@ export class RedisBroker implements Broker {
   readonly lifecycle: RedisLifecycleLog
   /** The user index (users.ts), reaped like presence when a node dies. */
   readonly users: NodeUsers
+  /** Which nodes have subscribers of each channel: the user index's shape (occupancyKeys). */
+  readonly occupancy: NodeUsers
   /** This node's id in Redis: presence members are tagged with it, connection ids start with it. */
   readonly nodeId = randomBytes(8).toString('base64url')
   private readonly redis: Redis
@@ -151,17 +153,22 @@ export class RedisBroker implements Broker {
         if (err instanceof Error && /timed out/i.test(err.message)) this.redis.disconnect(true)
       },
     )
-    this.lifecycle = new RedisLifecycleLog(this.redis, this.keys, options.lifecycleMaxEvents)
-    this.users = new NodeUsers(
+    const liveness = {
+      heartbeatMs: options.presence?.heartbeatMs ?? 2000,
+      nodeTtlMs: options.presence?.nodeTtlMs ?? 6000,
+    }
+    this.users = new NodeUsers(this.redis, this.keys, this.nodeId, liveness, this.now, (err) =>
+      log.warn(`redis broker (users): ${err instanceof Error ? err.message : String(err)}`),
+    )
+    const occupancy = occupancyKeys(this.keys)
+    this.occupancy = new NodeUsers(this.redis, occupancy, this.nodeId, liveness, this.now, (err) =>
+      log.warn(`redis broker (occupancy): ${err instanceof Error ? err.message : String(err)}`),
+    )
+    this.lifecycle = new RedisLifecycleLog(
       this.redis,
       this.keys,
-      this.nodeId,
-      {
-        heartbeatMs: options.presence?.heartbeatMs ?? 2000,
-        nodeTtlMs: options.presence?.nodeTtlMs ?? 6000,
-      },
-      this.now,
-      (err) => log.warn(`redis broker (users): ${err instanceof Error ? err.message : String(err)}`),
+      (subject, name) => (subject === 'user' ? this.keys.user(name) : occupancy.user(name)),
+      options.lifecycleMaxEvents,
     )
     this.routes = new NodeRoutes(this.redis, this.sub, this.keys, this.nodeId)
     this.controls = new NodeControl(this.redis, this.sub, this.keys, this.nodeId)
@@ -173,6 +180,8 @@ export class RedisBroker implements Broker {
       this.presence.start()
       await this.users.heartbeat()
       this.users.start()
+      await this.occupancy.heartbeat()
+      this.occupancy.start()
       this.streams.start()
     })
     // `ready` is for callers who wait; an unobserved failure must not crash the process.
@@ -272,6 +281,7 @@ export class RedisBroker implements Broker {
     // Take this node's members out (each with a leave event); if Redis is down, the others reap them.
     await this.presence.stop().catch(() => {})
     await this.users.stop().catch(() => {})
+    await this.occupancy.stop().catch(() => {})
     await Promise.allSettled([this.redis.quit(), this.sub.quit()])
     this.redis.disconnect()
     this.sub.disconnect()

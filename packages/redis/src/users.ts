@@ -43,6 +43,7 @@ export class NodeUsers implements BrokerUsersApi {
   private readonly pendingRemovals = new Set<string>()
   private timer: NodeJS.Timeout | undefined
   private beating: Promise<void> | undefined
+  private readonly reapedLast = new Set<(user: string) => void>()
 
   constructor(
     private readonly redis: Redis,
@@ -127,6 +128,10 @@ export class NodeUsers implements BrokerUsersApi {
     return this.redis.hlen(this.keys.user(user))
   }
 
+  onReapedLast(listener: (user: string) => void): void {
+    this.reapedLast.add(listener)
+  }
+
   /** Repairs this node's entries, retries what failed, and reaps dead nodes. */
   heartbeat(): Promise<void> {
     this.beating ??= this.beat()
@@ -194,9 +199,10 @@ export class NodeUsers implements BrokerUsersApi {
       const members = await this.redis.smembers(list)
       for (let at = 0; at < members.length; at += REAP_BATCH) {
         await Promise.all(
-          members.slice(at, at + REAP_BATCH).map((m) => {
+          members.slice(at, at + REAP_BATCH).map(async (m) => {
             const [user, id] = JSON.parse(m) as [string, string]
-            return this.erase(user, id, node)
+            const { last } = await this.erase(user, id, node)
+            if (last) for (const listener of this.reapedLast) listener(user)
           }),
         )
       }

@@ -28,8 +28,11 @@ interface Node {
   child: ChildProcess
 }
 
-async function startNode(prefix: string, hook: WebhookReceiver): Promise<Node> {
-  const child = spawn(process.execPath, [script, SHARED_REDIS, prefix, hook.url, SECRET], {
+const CONNECTIONS = 'connection.open,connection.close'
+const USERS_AND_CHANNELS = 'user.online,user.offline,channel.occupied,channel.vacated'
+
+async function startNode(prefix: string, hook: WebhookReceiver, events = CONNECTIONS): Promise<Node> {
+  const child = spawn(process.execPath, [script, SHARED_REDIS, prefix, hook.url, SECRET, events], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -110,6 +113,43 @@ describe('webhooks on two nodes', () => {
       'connection.close bob',
     ])
     expect(got.every((r) => r.signed)).toBe(true)
+  })
+})
+
+describe('users and channels on two nodes', () => {
+  it('one user.online for a user on both nodes, and user.offline from the reaper when its node is SIGKILLed', async () => {
+    const { prefix, hook } = await setup()
+    const [a, b] = await Promise.all([
+      startNode(prefix, hook, USERS_AND_CHANNELS),
+      startNode(prefix, hook, USERS_AND_CHANNELS),
+    ])
+    const onA = await connect(`${a!.ws}?user=ann`)
+    const onB = await connect(`${b!.ws}?user=ann`)
+    const dave = await connect(`${a!.ws}?user=dave`)
+    for (const c of [onA, onB]) {
+      c.send({ type: 'subscribe', id: 's', channel: 'room:1' })
+      await c.next('reply')
+    }
+    await until(async () => (await hook.delivered()).length >= 3, 10_000, 'online twice and occupied')
+    // ann leaves node b, within the grace window of nothing: she is still on node a.
+    onB.ws.close()
+    await new Promise((r) => setTimeout(r, 800))
+    const killedAt = Date.now()
+    a!.child.kill('SIGKILL')
+    await until(
+      async () => (await hook.delivered()).length >= 6,
+      10_000,
+      'offline and vacated from the reaper',
+    )
+    const took = Date.now() - killedAt
+    const got = (await hook.delivered()).map(
+      (r) => `${r.event.type} ${String(r.event.user ?? r.event.channel)}`,
+    )
+    expect(got.slice(0, 3).sort()).toEqual(['channel.occupied room:1', 'user.online ann', 'user.online dave'])
+    expect(got.slice(3).sort()).toEqual(['channel.vacated room:1', 'user.offline ann', 'user.offline dave'])
+    // Reaped within nodeTtl + heartbeat (1.2 s), then the grace window (0.3 s) and a settle, then sent.
+    expect(took).toBeLessThan(8000)
+    dave.ws.terminate()
   })
 })
 

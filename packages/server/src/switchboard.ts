@@ -250,7 +250,16 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
       size: (channel) => hub.size(channel),
     }),
   )
-  const webhooks = o.webhooks && lifecycleWebhooks(o.webhooks, broker, registry, memberOf, log)
+  const webhooks =
+    o.webhooks &&
+    lifecycleWebhooks(o.webhooks, {
+      broker,
+      registry,
+      users,
+      hub,
+      userOf: (conn) => users.userOf(conn) ?? userOf(conn),
+      log,
+    })
   const transports = o.transports ?? {}
   const http =
     transports.sse !== false || transports.longPolling !== false

@@ -23,7 +23,10 @@ describe('lifecycle webhooks', () => {
   it('sends connection.open and connection.close, signed, in order, each with an id and a time', async () => {
     const hook = await receiver()
     const { client } = await setup({
-      webhooks: { receivers: [{ url: hook.url, secret: SECRET }], ...fast },
+      webhooks: {
+        receivers: [{ url: hook.url, secret: SECRET, events: ['connection.open', 'connection.close'] }],
+        ...fast,
+      },
       authenticate: (req) => ({ user: new URL(req.url ?? '/', 'http://x').searchParams.get('user') }),
       presence: (conn) => ({ userId: String((conn.data as { user: string }).user) }),
     })
@@ -54,7 +57,12 @@ describe('lifecycle webhooks', () => {
   it('a receiver that fails gets every event again, in order, once it answers', async () => {
     const hook = await receiver()
     await hook.fail(true)
-    const { client } = await setup({ webhooks: { receivers: [{ url: hook.url, secret: SECRET }], ...fast } })
+    const { client } = await setup({
+      webhooks: {
+        receivers: [{ url: hook.url, secret: SECRET, events: ['connection.open', 'connection.close'] }],
+        ...fast,
+      },
+    })
     for (let i = 0; i < 3; i++) (await client()).ws.terminate()
     await until(async () => (await hook.received()).length >= 3, 5000, 'failed attempts')
     expect((await hook.delivered()).length).toBe(0)
@@ -108,6 +116,82 @@ describe('lifecycle webhooks', () => {
         webhooks: { receivers: [{ url: 'http://x', secret: SECRET, events: ['user.gone' as never] }] },
       }),
     ).rejects.toThrow(/unknown event "user.gone"/)
+  })
+})
+
+describe('users and channels: decided once, with a grace window', () => {
+  const byUser = {
+    authenticate: (req: { url?: string }) => ({
+      user: new URL(req.url ?? '/', 'http://x').searchParams.get('user'),
+    }),
+    presence: (conn: { data: unknown }) => ({ userId: String((conn.data as { user: string }).user) }),
+  }
+  const types = (got: { event: { type: string; user?: unknown; channel?: unknown } }[]) =>
+    got.map((r) => `${r.event.type} ${String(r.event.user ?? r.event.channel)}`)
+
+  it('a user is online with its first connection and offline once its last is gone past the grace window', async () => {
+    const hook = await receiver()
+    const { client } = await setup({
+      ...byUser,
+      webhooks: {
+        receivers: [{ url: hook.url, secret: SECRET, events: ['user.online', 'user.offline'] }],
+        graceMs: 300,
+        ...fast,
+      },
+    })
+    const tab1 = await client('?user=ann')
+    const tab2 = await client('?user=ann')
+    await until(async () => (await hook.delivered()).length >= 1, 5000, 'online')
+    tab1.ws.close()
+    tab2.ws.close()
+    await until(async () => (await hook.delivered()).length >= 2, 5000, 'offline')
+    expect(types(await hook.delivered())).toEqual(['user.online ann', 'user.offline ann'])
+  })
+
+  it('a page that reconnects within the grace window makes no offline/online pair', async () => {
+    const hook = await receiver()
+    const { client } = await setup({
+      ...byUser,
+      webhooks: {
+        receivers: [{ url: hook.url, secret: SECRET, events: ['user.online', 'user.offline'] }],
+        graceMs: 1500,
+        ...fast,
+      },
+    })
+    const page = await client('?user=bob')
+    await until(async () => (await hook.delivered()).length >= 1, 5000, 'online')
+    page.ws.close()
+    await new Promise((r) => setTimeout(r, 200))
+    const reloaded = await client('?user=bob')
+    // Past the grace window of the first close: still nothing more.
+    await new Promise((r) => setTimeout(r, 2000))
+    expect(types(await hook.delivered())).toEqual(['user.online bob'])
+    reloaded.ws.close()
+    await until(async () => (await hook.delivered()).length >= 2, 5000, 'offline')
+    expect(types(await hook.delivered())).toEqual(['user.online bob', 'user.offline bob'])
+  })
+
+  it('a channel is occupied with its first subscriber and vacated after its last leaves', async () => {
+    const hook = await receiver()
+    const { client } = await setup({
+      webhooks: {
+        receivers: [{ url: hook.url, secret: SECRET, events: ['channel.occupied', 'channel.vacated'] }],
+        graceMs: 100,
+        ...fast,
+      },
+    })
+    const a = await client()
+    const b = await client()
+    for (const c of [a, b]) {
+      c.send({ type: 'subscribe', id: 's', channel: 'room:1' })
+      await c.next('reply')
+    }
+    a.send({ type: 'unsubscribe', id: 'u', channel: 'room:1' })
+    await a.next('reply')
+    b.ws.close()
+    await until(async () => (await hook.delivered()).length >= 2, 5000, 'occupied and vacated')
+    await new Promise((r) => setTimeout(r, 300))
+    expect(types(await hook.delivered())).toEqual(['channel.occupied room:1', 'channel.vacated room:1'])
   })
 })
 

@@ -65,6 +65,42 @@ export function lifecycleContract<B extends Broker>(kit: ContractKit<B>): void {
       expect(await l.read('hook-c', 10)).toEqual([])
     })
 
+    it('appends a user’s arrival once, and its departure once the grace window ends with the user still gone', async () => {
+      const b = await kit.broker()
+      const l = b.lifecycle
+      if (!l) return expect(l).toBeUndefined()
+      await l.register('hook-g')
+      expect(await l.arrive('user', 'ann', 'n1')).toBe(true)
+      expect(await l.arrive('user', 'ann', 'n1')).toBe(false) // still there: told once
+      // A departure while the user has a connection is no departure.
+      await b.users.add('ann', 'c1', { transport: 'websocket' })
+      await l.depart('user', 'ann', 0)
+      expect(await l.settle('n1')).toBe(0)
+      await b.users.remove('c1')
+      await l.depart('user', 'ann', 0)
+      expect(await l.settle('n2')).toBe(1)
+      expect(await l.settle('n2')).toBe(0) // settled once
+      const events = await l.read('hook-g', 10)
+      expect(events.map((e) => [e.type, e.user, e.node])).toEqual([
+        ['user.online', 'ann', 'n1'],
+        ['user.offline', 'ann', 'n2'],
+      ])
+    })
+
+    it('an arrival inside the grace window cancels the departure: no offline, no second online', async () => {
+      const b = await kit.broker()
+      const l = b.lifecycle
+      if (!l) return expect(l).toBeUndefined()
+      await l.register('hook-h')
+      await l.arrive('channel', 'chat:1')
+      await l.depart('channel', 'chat:1', 60_000)
+      expect(await l.settle()).toBe(0) // not due yet
+      expect(await l.arrive('channel', 'chat:1')).toBe(false)
+      expect((await l.read('hook-h', 10)).map((e) => [e.type, e.channel])).toEqual([
+        ['channel.occupied', 'chat:1'],
+      ])
+    })
+
     it('gives a consumer’s lease to one holder at a time, renewed by it, free once released', async () => {
       const l = await log()
       if (!l) return expect(l).toBeUndefined()

@@ -54,8 +54,16 @@ function toFrame(event: BrokerData): ServerFrame {
   return { type: 'presence', channel: event.channel, action: event.action, member: event.member }
 }
 
+/** Told when this node starts and stops having subscribers of a channel (channel webhooks). */
+export interface OccupancyObserver {
+  occupied(channel: string): void
+  vacated(channel: string): void
+}
+
 export class ChannelHub {
   private readonly channels = new Map<string, LocalChannel>()
+  /** Set once by the webhooks that decide `channel.occupied` and `channel.vacated`. */
+  occupancy: OccupancyObserver | undefined
 
   constructor(private readonly broker: Broker) {}
 
@@ -83,6 +91,7 @@ export class ChannelHub {
       created.ready = this.broker.subscribe(channel, (event) =>
         event.kind === 'reset' ? this.reset(created) : this.deliver(created, event),
       )
+      created.ready.then(() => this.occupancy?.occupied(channel), noop)
       local = created
       this.channels.set(channel, local)
     }
@@ -138,7 +147,10 @@ export class ChannelHub {
       this.channels.delete(channel)
       await local.ready.catch(() => {})
       // A new subscriber may have arrived while we waited; it made a fresh entry and subscription.
-      if (!this.channels.has(channel)) await this.broker.unsubscribe(channel)
+      if (!this.channels.has(channel)) {
+        this.occupancy?.vacated(channel)
+        await this.broker.unsubscribe(channel)
+      }
     }
   }
 
@@ -219,3 +231,5 @@ export class ChannelHub {
     })
   }
 }
+
+function noop(): void {}

@@ -39,6 +39,11 @@ export class UserIndex {
   private readonly users = new Map<ClientConnection, string>()
   /** The broker add of each connection, while it runs: its remove waits for it. */
   private readonly adding = new Map<ClientConnection, Promise<unknown>>()
+  /**
+   * Told when a user gets its first connection in the cluster, or loses its last (as the broker
+   * decided it, once for the cluster): set once by the user webhooks.
+   */
+  transitions: ((user: string, change: 'first' | 'last') => void) | undefined
 
   constructor(private readonly o: UserIndexOptions) {}
 
@@ -78,6 +83,7 @@ export class UserIndex {
       return false
     }
     if (result.evicted.length > 0) this.evict(result.evicted)
+    if (result.first) this.transitions?.(user, 'first')
     return true
   }
 
@@ -85,7 +91,13 @@ export class UserIndex {
   release(conn: ClientConnection): void {
     if (!this.forget(conn)) return
     const adding = this.adding.get(conn)
-    const remove = () => this.o.broker.users.remove(conn.id).catch(() => {})
+    const remove = () =>
+      this.o.broker.users.remove(conn.id).then(
+        (result) => {
+          if (result.last && result.user !== undefined) this.transitions?.(result.user, 'last')
+        },
+        () => {},
+      )
     if (adding) void adding.then(remove, remove)
     else void remove()
   }

@@ -29,6 +29,14 @@ export interface WebhookOptions {
 /** The `webhooks` option: the receivers, and how delivery is paced. */
 export interface WebhooksOptions extends WebhooksTiming {
   receivers: readonly WebhookOptions[]
+  /**
+   * How long a user (a channel) may be without a connection (a subscriber) before it is
+   * `user.offline` (`channel.vacated`), in ms: a page that reloads, or a client that reconnects,
+   * within it produces no offline/online pair. Default 5000.
+   */
+  graceMs?: number
+  /** How often each node settles the departures whose grace window ended, in ms. Default min(1000, graceMs / 2). */
+  settleMs?: number
 }
 
 export interface WebhooksTiming {
