@@ -12,6 +12,7 @@ export type {
   BrokerPresence,
   BrokerPresenceApi,
   BrokerReset,
+  BrokerRevocationsApi,
   ControlCommand,
   ControlHandler,
   ControlOptions,
@@ -20,6 +21,9 @@ export type {
   HistoryResult,
   PublishOptions,
   ResolvedHistory,
+  Revocation,
+  RevocationEvent,
+  RevocationListener,
   RoutedEvent,
   RouteHandler,
 } from './broker.js'
@@ -27,3 +31,4 @@ export { BrokerOutcomeUnknownError, isOutcomeUnknown } from './broker.js'
 export { answerControl } from './control.js'
 export { newEpoch } from './epoch.js'
 export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js'
+export { mergeRevocation, revocationKey } from './revocations.js'

@@ -27,6 +27,7 @@ import type {
 } from './broker.js'
 import { answerControl } from './control.js'
 import { EmptyEpochs } from './empty-epoch.js'
+import { MemoryRevocations } from './revocations.js'
 
 /** How many idempotency keys each channel remembers. */
 const MAX_KEYS_PER_CHANNEL = 1000
@@ -73,12 +74,20 @@ export class MemoryBroker implements Broker {
   private routeHandler: RouteHandler | undefined
   private controlHandler: ControlHandler | undefined
   readonly presence: BrokerPresenceApi
+  readonly revocations: MemoryRevocations
 
   constructor(options: MemoryBrokerOptions = {}) {
     this.historyOf = options.history ?? (() => undefined)
     this.now = options.now ?? Date.now
     this.channelTtlMs = options.channelTtlMs ?? DAY
-    this.sweeper = setInterval(() => this.forgetStale(), Math.min(this.channelTtlMs, 60_000))
+    this.revocations = new MemoryRevocations(this.now, () => this.closed)
+    this.sweeper = setInterval(
+      () => {
+        this.forgetStale()
+        this.revocations.sweep()
+      },
+      Math.min(this.channelTtlMs, 60_000),
+    )
     this.sweeper.unref()
     this.presence = {
       add: async (channel, member) => {
@@ -229,6 +238,7 @@ export class MemoryBroker implements Broker {
     clearInterval(this.sweeper)
     this.closed = true
     this.channels.clear()
+    this.revocations.clear()
   }
 
   private state(channel: string): ChannelState {

@@ -31,6 +31,12 @@ export interface Keys {
   control(): string
   /** The pub/sub channel of the answers to one node's control commands. */
   controlReplies(nodeId: string): string
+  /** Hash: revocation entry (`j\n<jti>` or `u\n<user>`) → the user's `issuedBefore` ms, or '' for a token id. */
+  revocations(): string
+  /** Sorted set: revocation entry → its `expiresAt` ms, the order in which entries are forgotten. */
+  revocationExpiry(): string
+  /** The pub/sub channel every node listens on for new revocations. */
+  revoked(): string
 }
 
 export function keysFor(prefix: string): Keys {
@@ -48,5 +54,8 @@ export function keysFor(prefix: string): Keys {
     route: (nodeId) => `${prefix}route:${nodeId}`,
     control: () => `${prefix}ctl`,
     controlReplies: (nodeId) => `${prefix}ctlr:${nodeId}`,
+    revocations: () => `${prefix}revocations`,
+    revocationExpiry: () => `${prefix}revocation-expiry`,
+    revoked: () => `${prefix}revoked`,
   }
 }

@@ -26,6 +26,7 @@ import { Redis, type RedisOptions, ReplyError } from 'ioredis'
 import { ChannelStreams } from './channel-streams.js'
 import { type Keys, keysFor } from './keys.js'
 import { NodeControl } from './node-control.js'
+import { NodeRevocations } from './node-revocations.js'
 import { NodeRoutes } from './node-routes.js'
 import { NodePresence } from './presence.js'
 import { PUBLISH, READ } from './scripts.js'
@@ -77,6 +78,7 @@ export class RedisBroker implements Broker {
   /** Settles once both connections are up and this node has announced itself. */
   readonly ready: Promise<void>
   readonly presence: NodePresence
+  readonly revocations: NodeRevocations
   /** This node's id in Redis: presence members are tagged with it, connection ids start with it. */
   readonly nodeId = randomBytes(8).toString('base64url')
   private readonly redis: Redis
@@ -142,10 +144,12 @@ export class RedisBroker implements Broker {
     )
     this.routes = new NodeRoutes(this.redis, this.sub, this.keys, this.nodeId)
     this.controls = new NodeControl(this.redis, this.sub, this.keys, this.nodeId)
+    this.revocations = new NodeRevocations(this.redis, this.sub, this.keys, this.now)
     this.ready = Promise.all([whenReady(this.redis), whenReady(this.sub)]).then(async () => {
       await this.redis.hsetnx(this.keys.epochs(), 'seed', seedCandidate())
       await this.routes.start()
       await this.controls.start()
+      await this.revocations.start()
       await this.presence.heartbeat()
       this.presence.start()
       this.streams.start()
@@ -244,6 +248,7 @@ export class RedisBroker implements Broker {
   private async shutdown(): Promise<void> {
     this.streams.stop()
     this.controls.stop()
+    this.revocations.stop()
     // Take this node's members out (each with a leave event); if Redis is down, the others reap them.
     await this.presence.stop().catch(() => {})
     await Promise.allSettled([this.redis.quit(), this.sub.quit()])

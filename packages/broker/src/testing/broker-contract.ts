@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { Broker, BrokerEvent, ResolvedHistory } from '../broker.js'
 import { historyContract } from './contract-history.js'
 import { ALL_BYTES, byteSamples, flush, historyOf, showBytes } from './contract-kit.js'
+import { revocationsContract } from './contract-revocations.js'
 
 export interface BrokerFactoryOptions {
   /** The history options of a channel; undefined for a channel without history. */
@@ -171,6 +172,7 @@ export function describeBrokerContract<B extends Broker>(
       clock += ms
     }
     historyContract({ broker, listen, fill, advance })
+    revocationsContract({ broker, listen, fill, advance })
 
     describe('idempotency keys', () => {
       it('the same key twice → one message, the same position both times', async () => {

@@ -15,6 +15,7 @@ import type {
   Broker,
   BrokerListener,
   BrokerPresenceApi,
+  BrokerRevocationsApi,
   ControlCommand,
   ControlHandler,
   ControlOptions,
@@ -118,11 +119,18 @@ export function guardBroker(broker: Broker, log: Logger, options: BrokerGuardOpt
       guard('presence remove', channel, () => broker.presence.remove(channel, connectionId)),
     list: (channel: string) => guard('presence list', channel, () => broker.presence.list(channel)),
   }
+  const revocations: BrokerRevocationsApi = {
+    add: (revocation) =>
+      guard('revoke', 'jti' in revocation ? 'token' : 'user', () => broker.revocations.add(revocation)),
+    list: () => guard('revocations list', '*', () => broker.revocations.list()),
+    onRevocation: (listener) => broker.revocations.onRevocation(listener),
+  }
   const guarded: Broker = {
     get nodeId() {
       return broker.nodeId
     },
     presence,
+    revocations,
     publish: (channel: string, data: JsonValue, publishOptions?: PublishOptions): Promise<StreamPosition> =>
       guard('publish', channel, () => broker.publish(channel, data, publishOptions)),
     subscribe: (channel: string, listener: BrokerListener) =>
