@@ -48,6 +48,8 @@ export type {
   HttpApiOptions,
   Logger,
   PublishOptionsFor,
+  RevokeRequest,
+  RevokeResult,
   ServerAddress,
   Switchboard,
   SwitchboardEvents,
