@@ -250,6 +250,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
               data as JsonValue,
               key === undefined ? {} : { key },
             ),
+          revoke: (request) => revocations.revoke(request),
           broker: guarded,
           rules,
           version: SERVER_VERSION,
