@@ -8,7 +8,8 @@
  * they exist. A channel with no listener and no members is forgotten at once if it was never
  * published or has no history, and `channelTtlMs` after its last publish if it has — as
  * RedisBroker's keys expire — so channels nobody uses do not pile up. Its next stream starts a
- * new epoch, which is exactly what a client resuming from the old one must be told.
+ * new epoch, which is exactly what a client resuming from the old one must be told. Token
+ * revocations (`revocations`, revocations.ts) are kept until their `expiresAt`.
  */
 import type { JsonValue, PresenceMember, StreamPosition } from '@switchboard/protocol'
 import type {

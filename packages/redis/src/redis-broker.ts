@@ -4,6 +4,7 @@
  * presence), with no offline queue and no retries, so an operation while Redis is unreachable
  * fails at once — a publish is rejected, never silently parked or applied twice; and one for
  * pub/sub (channel-streams.ts). Each operation is one Lua script (scripts.ts), atomic in Redis.
+ * Its parts for several nodes: presence.ts, node-routes.ts, node-control.ts, node-revocations.ts.
  */
 import { randomBytes } from 'node:crypto'
 import type {
