@@ -12,6 +12,7 @@ export type {
   BrokerPresence,
   BrokerPresenceApi,
   BrokerReset,
+  BrokerRevocationsApi,
   ControlCommand,
   ControlHandler,
   ControlOptions,
@@ -20,6 +21,9 @@ export type {
   HistoryResult,
   PublishOptions,
   ResolvedHistory,
+  Revocation,
+  RevocationEvent,
+  RevocationListener,
   RoutedEvent,
   RouteHandler,
 } from './broker.js'
@@ -42,6 +46,7 @@ export {
 } from './lifecycle.js'
 export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js'
 export { MemoryUsers } from './memory-users.js'
+export { mergeRevocation, revocationKey } from './revocations.js'
 export type {
   BrokerUsersApi,
   UserAddOptions,

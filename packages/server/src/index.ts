@@ -49,6 +49,8 @@ export type {
   HttpApiOptions,
   Logger,
   PublishOptionsFor,
+  RevokeRequest,
+  RevokeResult,
   ServerAddress,
   Switchboard,
   SwitchboardEvents,

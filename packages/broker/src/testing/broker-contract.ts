@@ -15,6 +15,7 @@ import type { Broker, BrokerEvent, ResolvedHistory } from '../broker.js'
 import { historyContract } from './contract-history.js'
 import { ALL_BYTES, byteSamples, flush, historyOf, showBytes } from './contract-kit.js'
 import { lifecycleContract } from './contract-lifecycle.js'
+import { revocationsContract } from './contract-revocations.js'
 import { usersContract } from './contract-users.js'
 
 export interface BrokerFactoryOptions {
@@ -175,6 +176,7 @@ export function describeBrokerContract<B extends Broker>(
     historyContract({ broker, listen, fill, advance })
     lifecycleContract({ broker, listen, fill, advance })
     usersContract({ broker, listen, fill, advance })
+    revocationsContract({ broker, listen, fill, advance })
 
     describe('idempotency keys', () => {
       it('the same key twice → one message, the same position both times', async () => {

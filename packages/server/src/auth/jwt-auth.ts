@@ -5,7 +5,8 @@
  * unsigned tokens and HS/RS key confusion are refused before any claim is read. A token comes
  * from the `Authorization: Bearer` header, the `?token=` query, or the connection's first `auth`
  * frame; its claims become `conn.data`, its `sub` the connection's pinned subject, its `exp` the
- * moment the server asks for a refresh before and closes with 4001 at (see auth-session.ts).
+ * moment the server asks for a refresh before and closes with 4001 at (see auth-session.ts); its
+ * `jti` and `iat` are what a revocation (`sb.revoke`) is matched against.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
@@ -196,6 +197,9 @@ export function jwtAuth<D = JwtData>(options: JwtAuthOptions<D>): { tokenAuth: T
     const withSub = payload as JWTPayload & { sub: string }
     const credentials: Credentials<D> = { data: mapClaims(withSub), subject: withSub.sub }
     if (typeof payload.exp === 'number') credentials.expiresAt = (payload.exp + tolerance) * 1000
+    // What `sb.revoke` matches: the token's id, and when it was issued (seconds → ms).
+    if (typeof payload.jti === 'string' && payload.jti !== '') credentials.tokenId = payload.jti
+    if (typeof payload.iat === 'number') credentials.issuedAt = payload.iat * 1000
     return credentials
   }
 
