@@ -43,8 +43,7 @@ export function shareConnection(options: ShareOptions = {}): ConnectionShare {
   return {
     socket(target: ShareTarget): WebSocketConstructor | undefined {
       const key = JSON.stringify([options.key ?? '', ...target.urls])
-      const worker =
-        options.worker !== undefined && !options.leaderTab && typeof SharedWorker === 'function'
+      const worker = options.worker !== undefined && !options.leaderTab && typeof SharedWorker === 'function'
       if (!worker && (!webLocks() || typeof BroadcastChannel !== 'function')) return undefined
       const id = `${worker ? 'worker' : 'leader'} ${key}`
       let opener = openers.get(id)

@@ -9,8 +9,8 @@
  */
 import { SwitchboardClient, type SwitchboardClientOptions } from '@switchboard/client'
 import { startServer, type TestServer, until } from '@switchboard/testing'
-import WebSocket from 'ws'
 import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { ConnectionMultiplexer } from '../src/share/multiplexer.js'
 import { virtualSocketClass } from '../src/share/virtual-socket.js'
 import type { WebSocketConstructor } from '../src/transport/websocket-like.js'
@@ -102,9 +102,17 @@ describe('ConnectionMultiplexer', () => {
       await until(() => seen.every((s) => s.length >= 10), 5000, 'ten messages')
       const [first] = sb.connections.values()
       first!.close(1012, 'restart')
-      await until(() => sb.connections.size === 1 && [...sb.connections.values()][0] !== first, 5000, 'a new connection')
+      await until(
+        () => sb.connections.size === 1 && [...sb.connections.values()][0] !== first,
+        5000,
+        'a new connection',
+      )
       const target = n + 10
-      await until(() => seen.every((s) => s.length >= target), 5000, `ten more than ${target - 10}: ${seen.map((s) => s.length)}`)
+      await until(
+        () => seen.every((s) => s.length >= target),
+        5000,
+        `ten more than ${target - 10}: ${seen.map((s) => s.length)}`,
+      )
     } finally {
       clearInterval(publishing)
     }

@@ -132,19 +132,58 @@ export type OutboxFrame =
 
 /** How an outbox sends: the client's request table, a fresh id per attempt. */
 export interface OutboxSender {
+  /** The client's server URLs: an outbox's default scope. */
+  readonly urls: readonly string[]
   /** Sends now (or queues until the handshake is done); resolves with the reply's data. */
   send(frame: OutboxFrame, timeout: number | undefined): Promise<unknown>
 }
 
+/** One kept frame. */
+export interface OutboxEntry {
+  /** Unique among the outbox's entries. */
+  readonly id: string
+  /** The publish (with its idempotency `key`) or the idempotent request, as it will be sent. */
+  readonly frame: OutboxFrame
+  /** Its size on the wire, in bytes (JSON). */
+  readonly bytes: number
+  /** When it was made, in ms since the epoch. */
+  readonly createdAt: number
+  /** Whether this page sends it (it made it, or took it over from a page that is gone). */
+  readonly mine: boolean
+}
+
+/** Why an entry left the outbox without being sent. */
+export type OutboxDropReason = 'count' | 'bytes' | 'expired' | 'refused'
+
+export interface OutboxEvents {
+  /** What the outbox holds changed (an entry kept, sent, dropped; or changed by another tab). */
+  change: readonly OutboxEntry[]
+  /** An entry was answered: `result` is the reply's data (a publish's `{ epoch, offset }`). */
+  sent: { entry: OutboxEntry; result: unknown }
+  /**
+   * An entry will never be sent: over `maxEntries` (`count`) or `maxBytes` (`bytes`) when made,
+   * older than `maxAge` (`expired`), or refused by the server (`refused`, with its error).
+   */
+  dropped: { entry: OutboxEntry; reason: OutboxDropReason; error?: SwitchboardError }
+}
+
 /** A durable queue of frames made offline (made by `indexedDbOutbox()` in `@switchboard/client/outbox`). */
 export interface ClientOutbox {
+  /** What waits to be sent, oldest first. */
+  entries(): OutboxEntry[]
+  /** Listens to `change`, `sent` or `dropped`; returns a remover. */
+  on<K extends keyof OutboxEvents>(event: K, listener: (payload: OutboxEvents[K]) => void): () => void
   /** Called once by the client it is given to. Throws if it was given to another client already. */
   attach(sender: OutboxSender): void
   /**
    * Keeps a frame made while not connected, `bytes` its size on the wire; settles with its
    * outcome once sent and answered (a refusal rejects with the server's SwitchboardError).
    */
-  enqueue(frame: OutboxFrame, bytes: number, options: { timeout?: number; signal?: AbortSignal }): Promise<unknown>
+  enqueue(
+    frame: OutboxFrame,
+    bytes: number,
+    options: { timeout?: number; signal?: AbortSignal },
+  ): Promise<unknown>
   /** The connection is ready: what is kept is sent. */
   connected(): void
   /** The client closed: callers waiting on kept frames get `disconnected`; the frames stay kept. */

@@ -38,9 +38,9 @@ import type {
   ClientEvents,
   ClientOutbox,
   CloseOptions,
-  OutboxFrame,
   ConnectionState,
   ConnectionStateReason,
+  OutboxFrame,
   RequestOptions,
   StateChange,
   SwitchboardClientOptions,
@@ -127,6 +127,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     )
     this.#outbox = options.outbox
     this.#outbox?.attach({
+      urls: typeof url === 'string' ? [url] : url,
       send: (frame, timeout) =>
         requests.request({ ...frame, id: requests.nextId() }, this.#state, { timeout }, true),
     })

@@ -22,8 +22,8 @@
  * connection for all. Frames are JSON text: a shared connection does not use MessagePack.
  */
 import { CloseCode, ErrorCode, SUBPROTOCOL } from '@switchboard/protocol'
-import { noop } from '../util/noop.js'
 import { closeQuietly, type WebSocketConstructor, type WebSocketLike } from '../transport/websocket-like.js'
+import { noop } from '../util/noop.js'
 import type { LinkEnd, LinkOpener, LinkPeer } from './share-messages.js'
 
 /** A frame parsed from JSON: only the fields read or rewritten here are typed. */
