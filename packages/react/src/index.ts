@@ -13,6 +13,7 @@ export {
 } from './provider.js'
 export { type UseChannelOptions, type UseChannelResult, useChannel, usePresence } from './use-channel.js'
 export { type ConnectionStatus, useConnectionState } from './use-connection-state.js'
+export { useOutbox } from './use-outbox.js'
 export { type RequestFunction, useRequest } from './use-request.js'
 export {
   type UseWebSocketOptions,
