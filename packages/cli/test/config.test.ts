@@ -504,6 +504,18 @@ describe('switchboard serve with a bad configuration (process)', () => {
     }
   })
 
+  it('the Python example’s switchboard.yaml is a configuration serve starts with', async () => {
+    const example = fileURLToPath(
+      new URL('../../../examples/python-backend/switchboard.yaml', import.meta.url),
+    )
+    const run = await runServe(['--config', example, '--print-config'], {})
+    expect(run.code, run.stderr).toBe(0)
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      proxy: { connect: { url: 'http://127.0.0.1:9000/switchboard/connect', forwardCookies: ['sid'] } },
+      api: { keys: [{ key: REDACTED }] },
+    })
+  })
+
   it('with the connect hook, the user is the one the backend answered: the HTTP API finds it by user and by connection', async () => {
     const script = fileURLToPath(new URL('../../../examples/python-backend/backend.py', import.meta.url))
     const backend = spawn('/usr/bin/python3', [script, '--port', '0', '--secret', 'hook-secret'], {
