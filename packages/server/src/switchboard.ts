@@ -44,6 +44,9 @@ import { type AppProxy, createProxy } from './proxy/proxy.js'
 import { builtinRequests } from './requests/builtin-requests.js'
 import { type AnyHandler, HandlerRegistry } from './requests/handlers.js'
 import { EventSchemas } from './schemas/event-schemas.js'
+import { EventLoopDelay, NodeCounters, RateClock } from './stats/node-stats.js'
+import { isStatsCommand, statsCommandHandler } from './stats/stats-commands.js'
+import { StatsGatherer } from './stats/stats-gatherer.js'
 
 const consoleLogger: Logger = {
   info: (m) => console.log(m),
@@ -97,6 +100,18 @@ async function whenReady(
   return { ...address, api: { port: own.port, url: `http://${shown}:${own.port}/api` } }
 }
 
+/** The broker with each successful publish counted as a message in (the dashboard's and metrics' count). */
+function countPublishes(broker: Broker, counters: NodeCounters): Broker {
+  const publish = broker.publish
+  return Object.assign(broker, {
+    publish: async (...args: Parameters<Broker['publish']>) => {
+      const position = await publish(...args)
+      counters.messagesIn++
+      return position
+    },
+  })
+}
+
 /**
  * Creates a Switchboard server. Without `server` it creates an HTTP server and listens on
  * `port` (default `PORT` or 8080); `await sb.ready` for the address.
@@ -131,9 +146,18 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
   const events = new EventSchemas(o.schemas?.events)
   const requestSchemas = o.schemas?.requests ?? {}
   const broker: Broker = o.broker ?? new MemoryBroker({ history: (channel) => rules.get(channel).history })
+  // What the dashboard and the metrics read: counters bumped where things happen, nothing more.
+  const counters = new NodeCounters()
+  const rateClock = new RateClock()
+  rateClock.start()
+  const eventLoop = new EventLoopDelay()
+  const startedAt = Date.now()
   // Every part below gets the guarded broker: a broker failure is `unavailable` (or `timeout`), logged.
-  const guarded = guardBroker(broker, log)
-  const hub = new ChannelHub(guarded)
+  const guarded = countPublishes(
+    guardBroker(broker, log, { onFailure: () => void counters.brokerFailures++ }),
+    counters,
+  )
+  const hub = new ChannelHub(guarded, counters, rateClock)
   const memberOf = (conn: ClientConnection): PresenceMember => {
     const who = o.presence?.(conn) ?? { userId: sessions?.subject(conn) ?? conn.id }
     const member: PresenceMember = { userId: who.userId, connectionId: conn.id }
@@ -157,6 +181,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     authorize: o.authorize,
     proxy: proxy?.channels,
     memberOf,
+    onRecovery: (recovered) => void (recovered ? counters.recovered++ : counters.notRecovered++),
     log,
   })
   const handlers = new HandlerRegistry<ClientConnection>(
@@ -198,18 +223,38 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
   broker.onRoute((id, routed) => registry.routedHere(id, routed))
   // Every node answers the cluster's commands (the HTTP API's subscribe, disconnect…), whether or
   // not it serves the API itself.
-  broker.onControl(
-    nodeCommandHandler({
-      nodeId: broker.nodeId,
-      version: SERVER_VERSION,
-      connections: registry.connections,
-      userOf: (conn) => (registry.mayAct(conn) ? memberOf(conn).userId : undefined),
-      join: (conn, channel) => subscriptions.serverJoin(conn, channel),
-      leave: (conn, channel) => subscriptions.serverLeave(conn, channel),
-      channels: () => hub.names(),
-      size: (channel) => hub.size(channel),
-    }),
-  )
+  const userOf = (conn: ClientConnection) => (registry.mayAct(conn) ? memberOf(conn).userId : undefined)
+  const nodeCommands = nodeCommandHandler({
+    nodeId: broker.nodeId,
+    version: SERVER_VERSION,
+    connections: registry.connections,
+    userOf,
+    join: (conn, channel) => subscriptions.serverJoin(conn, channel),
+    leave: (conn, channel) => subscriptions.serverLeave(conn, channel),
+    channels: () => hub.names(),
+    size: (channel) => hub.size(channel),
+    rate: (channel) => hub.rate(channel),
+  })
+  // The dashboard's commands (stats, connections) beside them.
+  const statsCommands = statsCommandHandler({
+    nodeId: broker.nodeId,
+    port: () => listeningPort,
+    startedAt,
+    counters,
+    eventLoop,
+    connections: registry.connections,
+    userOf,
+    handshakesRefused: () => admission.refusedCount,
+    disconnects: () => registry.disconnects,
+    channels: () => {
+      let n = 0
+      for (const channel of hub.names()) if (hub.size(channel) > 0) n++
+      return n
+    },
+  })
+  broker.onControl((command) => (isStatsCommand(command.type) ? statsCommands : nodeCommands)(command))
+  let listeningPort: number | undefined
+  const stats = new StatsGatherer(guarded)
   const transports = o.transports ?? {}
   const http =
     transports.sse !== false || transports.longPolling !== false
@@ -240,6 +285,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
           commandTimeoutMs: o.httpApi.commandTimeout ?? 5000,
         },
         log,
+        { stats, watch: (channel, watcher) => hub.watch(channel, watcher) },
       )
     : undefined
   const apiListener =
@@ -249,6 +295,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
           host: o.httpApi.host ?? o.host,
           headersTimeout: o.headersTimeout ?? 10_000,
           requestTimeout: o.requestTimeout ?? 30_000,
+          onRequest: o.httpApi.onRequest,
         })
       : undefined
   const frontDoor = new FrontDoor({
@@ -275,10 +322,17 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     return own
   }
 
+  const ready = whenReady(frontDoor.ready, httpApi && (apiListener?.ready ?? true))
+  ready.then(
+    (address) => {
+      listeningPort = address.port
+    },
+    () => {},
+  )
   const sb: Switchboard<EventMap, unknown> = {
     server: frontDoor.server,
     broker,
-    ready: whenReady(frontDoor.ready, httpApi && (apiListener?.ready ?? true)),
+    ready,
     connections,
     on(event, listener) {
       const set = registry.listeners[event] as Set<ConnectionListener | DisconnectListener>
@@ -335,8 +389,16 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
       apiRequests: Object.fromEntries(
         Object.entries(httpApi?.counts ?? {}).map(([m, byStatus]) => [m, { ...byStatus }]),
       ),
+      messagesIn: counters.messagesIn,
+      messagesOut: counters.messagesOut,
+      recoveries: { recovered: counters.recovered, notRecovered: counters.notRecovered },
+      brokerFailures: counters.brokerFailures,
+      eventLoopDelaySeconds: eventLoop.read() / 1000,
     }),
     close(closeOptions) {
+      stats.stop()
+      rateClock.stop()
+      eventLoop.stop()
       closing ??= drain(
         { heartbeat, frontDoor, registry, ownBroker: o.broker === undefined ? broker : undefined },
         closeOptions,
