@@ -28,7 +28,7 @@ export interface PublishConfig {
 }
 
 /** The base URL of the API: the given one if it ends in `/api`, else its origin and `/api`. */
-function apiBase(value: string): string {
+export function apiBase(value: string): string {
   let url: URL
   try {
     url = new URL(value)

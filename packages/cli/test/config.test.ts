@@ -79,9 +79,14 @@ const FULL: Required<SwitchboardConfig> = {
   },
   redis: { url: 'redis://:hunter2@redis.internal:6379/1', prefix: 'sb:', commandTimeout: 2000 },
   metrics: true,
+  dashboard: true,
   api: {
     port: 9101,
-    keys: [{ key: 'api-key-0123456789abcdef' }, { key: 'publisher-0123456789', publishOnly: true }],
+    keys: [
+      { key: 'api-key-0123456789abcdef' },
+      { key: 'publisher-0123456789', publishOnly: true },
+      { key: 'reader-0123456789abcd', readOnly: true },
+    ],
   },
   proxy: {
     connect: {
@@ -150,11 +155,13 @@ jwt:
   userClaim: preferred_username
 redis: { url: "redis://:hunter2@redis.internal:6379/1", prefix: "sb:", commandTimeout: 2000 }
 metrics: true
+dashboard: true
 api:
   port: 9101
   keys:
     - key: api-key-0123456789abcdef
     - { key: publisher-0123456789, publishOnly: true }
+    - { key: reader-0123456789abcd, readOnly: true }
 proxy:
   connect:
     url: http://app.internal/switchboard/connect
@@ -699,7 +706,8 @@ describe('docs/configuration.md', () => {
       if (key === 'channels') keys.push('channels.<pattern>.history', 'channels.<pattern>.presence')
       else if (key === 'proxy')
         keys.push(...Object.keys(schema.definitions?.hook?.properties ?? {}).map((k) => `proxy.<hook>.${k}`))
-      else if (key === 'api') keys.push('api.port', 'api.keys[].key', 'api.keys[].publishOnly')
+      else if (key === 'api')
+        keys.push('api.port', 'api.keys[].key', 'api.keys[].publishOnly', 'api.keys[].readOnly')
       else if (nested.length === 0) keys.push(key)
       else keys.push(...nested.map(([k]) => `${key}.${k}`))
     }
