@@ -210,7 +210,7 @@ export async function serve(
   handleSignals = false,
 ): Promise<RunningServer> {
   const { config } = serveConfig
-  if (config.static === undefined) log.warn('the chat app is not built (npm run build:chat): / answers 404')
+  if (config.static === undefined) log.warn('the chat app is not built (npm run build:apps): / answers 404')
   const files = config.static ? serveStatic(config.static) : undefined
   const dashboard = config.dashboard ? dashboardFiles() : undefined
   let metrics: SwitchboardMetrics | undefined
