@@ -241,7 +241,8 @@ export class ChannelHub {
   private deliver(local: LocalChannel, event: BrokerData): void {
     if (event.kind === 'message') {
       countMessage(local.rate, this.clock)
-      for (const watcher of local.watchers) watcher(event)
+      // No iterator is made per message unless someone watches (the API's live tail).
+      if (local.watchers.size > 0) for (const watcher of local.watchers) watcher(event)
     }
     if (local.members.size === 0) return
     if (event.kind === 'message') {
