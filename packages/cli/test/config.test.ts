@@ -81,9 +81,14 @@ const FULL: Required<SwitchboardConfig> = {
   },
   redis: { url: 'redis://:hunter2@redis.internal:6379/1', prefix: 'sb:', commandTimeout: 2000 },
   metrics: true,
+  dashboard: true,
   api: {
     port: 9101,
-    keys: [{ key: 'api-key-0123456789abcdef' }, { key: 'publisher-0123456789', publishOnly: true }],
+    keys: [
+      { key: 'api-key-0123456789abcdef' },
+      { key: 'publisher-0123456789', publishOnly: true },
+      { key: 'reader-0123456789abcd', readOnly: true },
+    ],
   },
   webhooks: {
     receivers: [
@@ -167,11 +172,13 @@ jwt:
   userClaim: preferred_username
 redis: { url: "redis://:hunter2@redis.internal:6379/1", prefix: "sb:", commandTimeout: 2000 }
 metrics: true
+dashboard: true
 api:
   port: 9101
   keys:
     - key: api-key-0123456789abcdef
     - { key: publisher-0123456789, publishOnly: true }
+    - { key: reader-0123456789abcd, readOnly: true }
 webhooks:
   receivers:
     - url: http://app.internal/switchboard/events
@@ -747,7 +754,8 @@ describe('docs/configuration.md', () => {
         keys.push(...nested.filter(([k]) => k !== 'receivers').map(([k]) => `webhooks.${k}`))
       } else if (key === 'proxy')
         keys.push(...Object.keys(schema.definitions?.hook?.properties ?? {}).map((k) => `proxy.<hook>.${k}`))
-      else if (key === 'api') keys.push('api.port', 'api.keys[].key', 'api.keys[].publishOnly')
+      else if (key === 'api')
+        keys.push('api.port', 'api.keys[].key', 'api.keys[].publishOnly', 'api.keys[].readOnly')
       else if (nested.length === 0) keys.push(key)
       else keys.push(...nested.map(([k]) => `${key}.${k}`))
     }

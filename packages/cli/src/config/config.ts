@@ -74,7 +74,7 @@ export interface RedisConfig {
 export interface ApiConfig {
   port?: number
   host?: string
-  keys: Array<{ key: string; publishOnly?: boolean }>
+  keys: Array<{ key: string; publishOnly?: boolean; readOnly?: boolean }>
   maxBodyBytes?: number
   commandTimeout?: number
 }
@@ -159,6 +159,8 @@ export interface SwitchboardConfig {
   jwt?: JwtConfig
   redis?: RedisConfig
   metrics?: boolean
+  /** The operations dashboard at /dashboard on the API's port. */
+  dashboard?: boolean
   api?: ApiConfig
   webhooks?: WebhooksConfig
   proxy?: ProxyConfig

@@ -231,7 +231,11 @@ function jwtOptions(jwt: JwtConfig): ServeOptions {
 /** The server HTTP API (`api`): its keys, and its own port when one is given. */
 function apiOptions(api: ApiConfig | undefined): ServeOptions {
   if (api === undefined) return {}
-  const keys = api.keys.map(({ key, publishOnly }) => (publishOnly ? { key, publishOnly } : { key }))
+  const keys = api.keys.map(({ key, publishOnly, readOnly }) => ({
+    key,
+    ...(publishOnly ? { publishOnly } : {}),
+    ...(readOnly ? { readOnly } : {}),
+  }))
   const { port, host, maxBodyBytes, commandTimeout } = api
   return {
     httpApi: {

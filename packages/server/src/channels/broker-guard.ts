@@ -38,6 +38,8 @@ export interface BrokerGuardOptions {
   reportEveryMs?: number
   /** Clock in milliseconds; injectable for tests. */
   now?: () => number
+  /** Told of every failure (the server counts them for its stats). */
+  onFailure?: () => void
 }
 
 /**
@@ -107,6 +109,7 @@ export function guardBroker(broker: Broker, log: Logger, options: BrokerGuardOpt
       value = await call()
     } catch (err) {
       const answer = brokerFailure(err)
+      options.onFailure?.()
       failures.failed(operation, channel, answer, err)
       throw answer
     }

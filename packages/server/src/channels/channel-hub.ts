@@ -11,10 +11,18 @@
  * live stream meet with no gap and no overlap.
  */
 
-import type { Broker, BrokerData } from '@switchboard/broker'
+import type { Broker, BrokerData, BrokerMessage } from '@switchboard/broker'
 import { CloseCode, ErrorCode, type ServerFrame, type StreamPosition } from '@switchboard/protocol'
 import type { ClientConnection } from '../connection/connection.js'
 import { SwitchboardError } from '../errors.js'
+import {
+  type ChannelRate,
+  countMessage,
+  NodeCounters,
+  newChannelRate,
+  perSecond,
+  RateClock,
+} from '../stats/node-stats.js'
 import { OutgoingBatch, OutgoingFrame } from '../transport/transport.js'
 
 /** Live events kept for a held subscriber, in arrival order, with their shared encoding. */
@@ -39,7 +47,14 @@ interface LocalChannel {
    * later release point. Every live member has had the stream up to it.
    */
   last: StreamPosition | undefined
+  /** Its messages per rate window (the dashboard's publish rate). */
+  readonly rate: ChannelRate
+  /** Who watches its messages without being a connection (the API's live tail). */
+  readonly watchers: Set<ChannelWatcher>
 }
+
+/** Sees each message of a channel this node is subscribed to. */
+export type ChannelWatcher = (message: BrokerMessage) => void
 
 /** Whether a member needs a look for every message even while a batch is open. */
 function isSpecial(conn: ClientConnection, held: Held | undefined): boolean {
@@ -65,7 +80,16 @@ export class ChannelHub {
   /** Set once by the webhooks that decide `channel.occupied` and `channel.vacated`. */
   occupancy: OccupancyObserver | undefined
 
-  constructor(private readonly broker: Broker) {}
+  constructor(
+    private readonly broker: Broker,
+    private readonly counters = new NodeCounters(),
+    private readonly clock = new RateClock(),
+  ) {}
+
+  /** Messages per second published on the channel, over the last complete rate window. */
+  rate(channel: string): number {
+    return perSecond(this.channels.get(channel)?.rate, this.clock)
+  }
 
   /** How many local connections are subscribed to the channel. */
   size(channel: string): number {
@@ -78,30 +102,76 @@ export class ChannelHub {
 
   /** Adds a local subscriber; with `hold`, its live events wait for `release`. */
   async add(conn: ClientConnection, channel: string, hold = false): Promise<void> {
-    let local = this.channels.get(channel)
-    if (!local) {
-      const created: LocalChannel = {
-        members: new Map(),
-        ready: Promise.resolve(),
-        batch: undefined,
-        special: 0,
-        packed: 0,
-        last: undefined,
-      }
-      created.ready = this.broker.subscribe(channel, (event) =>
-        event.kind === 'reset' ? this.reset(created) : this.deliver(created, event),
-      )
-      created.ready.then(() => this.occupancy?.occupied(channel), noop)
-      local = created
-      this.channels.set(channel, local)
-    }
+    const local = this.localOf(channel)
     this.setMember(local, conn, hold ? [] : undefined)
     try {
       await local.ready
     } catch {
       this.deleteMember(local, conn)
-      if (this.channels.get(channel) === local) this.channels.delete(channel)
+      this.dropIfUnused(channel, local)
       throw new SwitchboardError(ErrorCode.UNAVAILABLE, 'the broker could not subscribe to this channel')
+    }
+  }
+
+  /**
+   * Calls `watcher` with each message of the channel until the returned function is called; the
+   * node stays subscribed on the broker meanwhile, with or without local subscribers. Rejects
+   * with `unavailable` if the broker cannot subscribe.
+   */
+  async watch(channel: string, watcher: ChannelWatcher): Promise<() => Promise<void>> {
+    const local = this.localOf(channel)
+    local.watchers.add(watcher)
+    const unwatch = async () => {
+      if (!local.watchers.delete(watcher)) return
+      await this.unsubscribeIfUnused(channel, local)
+    }
+    try {
+      await local.ready
+    } catch {
+      local.watchers.delete(watcher)
+      this.dropIfUnused(channel, local)
+      throw new SwitchboardError(ErrorCode.UNAVAILABLE, 'the broker could not subscribe to this channel')
+    }
+    return unwatch
+  }
+
+  /** The channel's local entry, created (and subscribed on the broker) on first use. */
+  private localOf(channel: string): LocalChannel {
+    const found = this.channels.get(channel)
+    if (found) return found
+    const created: LocalChannel = {
+      members: new Map(),
+      ready: Promise.resolve(),
+      batch: undefined,
+      special: 0,
+      packed: 0,
+      last: undefined,
+      rate: newChannelRate(this.clock),
+      watchers: new Set(),
+    }
+    created.ready = this.broker.subscribe(channel, (event) =>
+      event.kind === 'reset' ? this.reset(created) : this.deliver(created, event),
+    )
+    created.ready.then(() => this.occupancy?.occupied(channel), noop)
+    this.channels.set(channel, created)
+    return created
+  }
+
+  private dropIfUnused(channel: string, local: LocalChannel): void {
+    if (local.members.size === 0 && local.watchers.size === 0 && this.channels.get(channel) === local) {
+      this.channels.delete(channel)
+    }
+  }
+
+  /** Unsubscribes on the broker once the channel has neither members nor watchers. */
+  private async unsubscribeIfUnused(channel: string, local: LocalChannel): Promise<void> {
+    if (local.members.size > 0 || local.watchers.size > 0 || this.channels.get(channel) !== local) return
+    this.channels.delete(channel)
+    await local.ready.catch(() => {})
+    // A new subscriber may have arrived while we waited; it made a fresh entry and subscription.
+    if (!this.channels.has(channel)) {
+      this.occupancy?.vacated(channel)
+      await this.broker.unsubscribe(channel)
     }
   }
 
@@ -143,15 +213,7 @@ export class ChannelHub {
   async remove(conn: ClientConnection, channel: string): Promise<void> {
     const local = this.channels.get(channel)
     if (!local || !this.deleteMember(local, conn)) return
-    if (local.members.size === 0) {
-      this.channels.delete(channel)
-      await local.ready.catch(() => {})
-      // A new subscriber may have arrived while we waited; it made a fresh entry and subscription.
-      if (!this.channels.has(channel)) {
-        this.occupancy?.vacated(channel)
-        await this.broker.unsubscribe(channel)
-      }
-    }
+    await this.unsubscribeIfUnused(channel, local)
   }
 
   /**
@@ -189,8 +251,16 @@ export class ChannelHub {
   }
 
   private deliver(local: LocalChannel, event: BrokerData): void {
+    if (event.kind === 'message') {
+      countMessage(local.rate, this.clock)
+      // No iterator is made per message unless someone watches (the API's live tail).
+      if (local.watchers.size > 0) for (const watcher of local.watchers) watcher(event)
+    }
     if (local.members.size === 0) return
-    if (event.kind === 'message') local.last = { epoch: event.epoch, offset: event.offset }
+    if (event.kind === 'message') {
+      local.last = { epoch: event.epoch, offset: event.offset }
+      this.counters.messagesOut += local.members.size - (event.except === undefined ? 0 : 1)
+    }
     const frame = OutgoingFrame.of(toFrame(event))
     // Encoded now, in each codec its subscribers use, not at the flush: what goes out is the data
     // as it was published, even if the publisher changes its object (or reuses its Buffer) later
