@@ -102,6 +102,7 @@ const FULL: Required<SwitchboardConfig> = {
       },
     ],
     maxRetryWait: 30000,
+    grace: 2000,
   },
   proxy: {
     connect: {
@@ -188,6 +189,7 @@ webhooks:
       headers: { x-env: prod }
       id: presence-hook
   maxRetryWait: 30000
+  grace: 2000
 proxy:
   connect:
     url: http://app.internal/switchboard/connect

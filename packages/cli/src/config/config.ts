@@ -129,6 +129,7 @@ export interface WebhookReceiverConfig {
 export interface WebhooksConfig {
   receivers: WebhookReceiverConfig[]
   maxRetryWait?: number
+  grace?: number
 }
 
 /** A configuration file, or any layer laid over one: every key optional. */

@@ -248,12 +248,16 @@ function apiOptions(api: ApiConfig | undefined): ServeOptions {
   }
 }
 
-/** The lifecycle webhooks (`webhooks`): the receivers as they are, and the longest retry wait. */
+/** The lifecycle webhooks (`webhooks`): the receivers as they are, the longest retry wait, the grace window. */
 function webhookOptions(webhooks: WebhooksConfig | undefined): ServeOptions {
   if (webhooks === undefined) return {}
-  const { receivers, maxRetryWait } = webhooks
+  const { receivers, maxRetryWait, grace } = webhooks
   return {
-    webhooks: { receivers, ...(maxRetryWait === undefined ? {} : { maxRetryMs: maxRetryWait }) },
+    webhooks: {
+      receivers,
+      ...(maxRetryWait === undefined ? {} : { maxRetryMs: maxRetryWait }),
+      ...(grace === undefined ? {} : { graceMs: grace }),
+    },
   }
 }
 
