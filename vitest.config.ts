@@ -22,6 +22,7 @@ export default defineConfig({
         replacement: src('$1'),
       },
       { find: /^@switchboard\/broker\/testing$/, replacement: src('broker/testing') },
+      { find: /^@switchboard\/testing\/browser$/, replacement: entry('testing', 'browser') },
       { find: /^@switchboard\/server\/(jwt|metrics|static)$/, replacement: entry('server', '$1') },
       { find: /^@switchboard\/protocol\/msgpack$/, replacement: entry('protocol', 'msgpack-codec') },
       {

@@ -5,20 +5,17 @@
  * one test file, the page reads and actions every test uses, and `launchTabbedChromium()`, a
  * Chromium whose background tabs are really hidden and throttled.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { freePort } from '@switchboard/testing'
+import { launchChromium, root, ServeProcess } from '@switchboard/testing/browser'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll } from 'vitest'
 
-export { freePort }
-
-export const root = fileURLToPath(new URL('../../../', import.meta.url))
+export { freePort, launchChromium, root, ServeProcess }
 export const app = join(root, 'apps/chat')
-const cli = join(root, 'packages/cli/dist/bin.js')
 
 /** Newest modification time under the given paths (files or directories). */
 function newest(paths: string[]): number {
@@ -49,71 +46,6 @@ export function buildIfStale(): void {
     encoding: 'utf8',
   })
   if (vite.status !== 0) throw new Error(`vite build failed:\n${vite.stdout}\n${vite.stderr}`)
-}
-
-/** `switchboard serve` on one port, as `npm start` runs it; it may be stopped and started again. */
-export class ServeProcess {
-  /** Everything the process printed, across restarts. */
-  log = ''
-  private child: ChildProcess | undefined
-
-  constructor(
-    readonly port: number,
-    /** More `serve` flags (e.g. `--jwt-secret`). */
-    private readonly flags: string[] = [],
-  ) {}
-
-  async start(): Promise<void> {
-    if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build`)
-    const args = [cli, 'serve', '--port', String(this.port), '--host', '127.0.0.1', ...this.flags]
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
-    child.stdout?.on('data', (d) => {
-      this.log += d
-    })
-    child.stderr?.on('data', (d) => {
-      this.log += d
-    })
-    this.child = child
-    const deadline = Date.now() + 10_000
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${this.log}`)
-      try {
-        if ((await fetch(`http://127.0.0.1:${this.port}/healthz`)).ok) return
-      } catch {
-        // Not listening yet.
-      }
-      if (Date.now() > deadline) throw new Error(`server did not start:\n${this.log}`)
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
-
-  /** SIGTERM (the server drains), SIGKILL if it has not exited within 5 s. */
-  async stop(): Promise<void> {
-    const child = this.child
-    this.child = undefined
-    if (!child || child.exitCode !== null) return
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-    await exited
-    clearTimeout(timer)
-  }
-}
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
 }
 
 /**

@@ -8,9 +8,9 @@
  */
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
+import { root } from '@switchboard/testing/browser'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { root } from '../../chat/test/e2e-support.js'
 import { dashboardBench, FULL_KEY, logIn, READ_KEY, screenshot } from './dashboard-bench.js'
 
 const bench = dashboardBench()

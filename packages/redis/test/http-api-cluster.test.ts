@@ -128,7 +128,7 @@ it('subscribe and unsubscribe by user reach the user’s connections on both nod
   // The channel has two subscribers, one on each node; info adds both nodes up.
   const channels = await call(b!, 'channels', { pattern: 'chat:*' })
   expect(channels).toEqual({
-    channels: [{ channel: 'chat:ada', subscribers: 2 }],
+    channels: [{ channel: 'chat:ada', subscribers: 2, messagesPerSecond: 0, history: 100 }],
     truncated: false,
     nodes: { reached: 2, answered: 2 },
   })
