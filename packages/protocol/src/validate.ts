@@ -14,7 +14,11 @@ import type {
   HelloFrame,
   PingFrame,
   PongFrame,
+  PresenceCounts,
+  PresenceFrame,
   PresenceMember,
+  PresenceUpdateFrame,
+  PresenceUser,
   PublishFrame,
   ReplyOkFrame,
   RequestFrame,
@@ -192,6 +196,53 @@ class FieldReader {
     return member
   }
 
+  user(v: unknown, field: string): PresenceUser {
+    if (!isObject(v)) this.fail(`"${field}" must hold objects { userId, connections, info? }`)
+    const u = new FieldReader(v, this.type)
+    const user: PresenceUser = {
+      userId: u.string('userId', DEFAULT_LIMITS.maxKeyLength),
+      connections: u.int('connections'),
+    }
+    const info = u.optData('info')
+    if (info !== undefined) user.info = info
+    return user
+  }
+
+  /**
+   * A subscribe result's `members`: users, or the per-connection members of servers before user
+   * presence, merged by user id (`connections` counting them).
+   */
+  memberList(list: unknown[]): PresenceUser[] {
+    const byUser = new Map<string, PresenceUser>()
+    for (const v of list) {
+      const legacy = isObject(v) && v.connections === undefined
+      const user = legacy
+        ? this.user({ ...this.member(v), connectionId: undefined, connections: 1 }, 'members')
+        : this.user(v, 'members')
+      const seen = byUser.get(user.userId)
+      if (seen && legacy) seen.connections += 1
+      else byUser.set(user.userId, user)
+    }
+    return [...byUser.values()]
+  }
+
+  users(field: string): PresenceUser[] | undefined {
+    const v = this.raw[field]
+    if (v === undefined) return undefined
+    if (!Array.isArray(v)) this.fail(`"${field}" must be an array`)
+    return v.map((u) => this.user(u, field))
+  }
+
+  counts(): PresenceCounts | undefined {
+    const v = this.raw.counts
+    if (v === undefined) return undefined
+    if (!isObject(v)) this.fail('"counts" must be an object { connections, users }')
+    return {
+      connections: this.offset('counts.connections', v.connections),
+      users: this.offset('counts.users', v.users),
+    }
+  }
+
   errorBody(v: unknown): ErrorBody {
     if (!isObject(v)) this.fail('"error" must be an object { code, message }')
     const e = new FieldReader(v, this.type)
@@ -228,9 +279,37 @@ function clientFrame(r: FieldReader, type: string): ClientFrame | undefined {
       return { type, id: r.id(), token: r.string('token', DEFAULT_LIMITS.maxTokenLength) }
     case 'ping':
       return compact<PingFrame>({ type, id: r.optId() })
+    case 'presence_update':
+      return compact<PresenceUpdateFrame>({ type, id: r.optId(), channel: r.channel(), info: r.data('info') })
     default:
       return undefined
   }
+}
+
+/**
+ * A `presence` frame: the coalesced form, or the single join/leave of servers before it
+ * (`{ action, member }`, one connection), read as a one-entry `joins` or `leaves`.
+ */
+function presenceFrame(r: FieldReader, raw: Obj): PresenceFrame {
+  const channel = r.channel()
+  if (raw.action !== undefined) {
+    const action = raw.action
+    if (action !== 'join' && action !== 'leave') r.fail('"action" must be "join" or "leave"')
+    const { userId, info } = r.member(raw.member)
+    const user: PresenceUser = { userId, connections: action === 'join' ? 1 : 0 }
+    if (info !== undefined) user.info = info
+    return action === 'join'
+      ? { type: 'presence', channel, joins: [user] }
+      : { type: 'presence', channel, leaves: [user] }
+  }
+  return compact<PresenceFrame>({
+    type: 'presence',
+    channel,
+    joins: r.users('joins'),
+    leaves: r.users('leaves'),
+    updates: r.users('updates'),
+    counts: r.counts(),
+  })
 }
 
 function serverFrame(r: FieldReader, raw: Obj, type: string): ServerFrame | undefined {
@@ -276,7 +355,9 @@ function serverFrame(r: FieldReader, raw: Obj, type: string): ServerFrame | unde
         offset: r.offset('offset'),
       }
       if (r.has('recovered')) frame.recovered = raw.recovered === true
-      if (Array.isArray(raw.members)) frame.members = raw.members.map((m) => r.member(m))
+      if (Array.isArray(raw.members)) frame.members = r.memberList(raw.members)
+      const counts = r.counts()
+      if (counts) frame.counts = counts
       return frame
     }
     case 'unsubscribed':
@@ -289,11 +370,8 @@ function serverFrame(r: FieldReader, raw: Obj, type: string): ServerFrame | unde
       if (raw.ok === false) return { type, id, ok: false, error: r.errorBody(raw.error) }
       return r.fail('"ok" must be true or false')
     }
-    case 'presence': {
-      const action = raw.action
-      if (action !== 'join' && action !== 'leave') r.fail('"action" must be "join" or "leave"')
-      return { type, channel: r.channel(), action, member: r.member(raw.member) }
-    }
+    case 'presence':
+      return presenceFrame(r, raw)
     case 'error':
       return compact<ErrorFrame>({
         type,
