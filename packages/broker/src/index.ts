@@ -18,6 +18,8 @@ export type {
   ControlReply,
   ControlResult,
   HistoryResult,
+  PresenceAction,
+  PresenceRemoveOptions,
   PublishOptions,
   ResolvedHistory,
   RoutedEvent,

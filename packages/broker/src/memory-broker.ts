@@ -10,7 +10,7 @@
  * RedisBroker's keys expire — so channels nobody uses do not pile up. Its next stream starts a
  * new epoch, which is exactly what a client resuming from the old one must be told.
  */
-import type { JsonValue, PresenceMember, StreamPosition } from '@switchboard/protocol'
+import type { JsonValue, StreamPosition } from '@switchboard/protocol'
 import type {
   Broker,
   BrokerListener,
@@ -27,6 +27,7 @@ import type {
 } from './broker.js'
 import { answerControl } from './control.js'
 import { EmptyEpochs } from './empty-epoch.js'
+import { PresenceRoom } from './presence-room.js'
 
 /** How many idempotency keys each channel remembers. */
 const MAX_KEYS_PER_CHANNEL = 1000
@@ -45,7 +46,7 @@ interface ChannelState {
   ring: Stored[]
   keys: Map<string, StreamPosition>
   listener: BrokerListener | undefined
-  members: Map<string, PresenceMember>
+  presence: PresenceRoom
   /** When the channel's stream came into being or last had a publish. */
   active: number
 }
@@ -82,19 +83,21 @@ export class MemoryBroker implements Broker {
     this.sweeper.unref()
     this.presence = {
       add: async (channel, member) => {
-        const state = this.state(channel)
-        state.members.set(member.connectionId, member)
-        state.listener?.({ kind: 'presence', channel, action: 'join', member })
+        if (this.closed) throw new Error('broker is closed')
+        this.state(channel).presence.add({ ...member })
       },
-      remove: async (channel, connectionId) => {
+      remove: async (channel, connectionId, options) => {
         const state = this.channels.get(channel)
-        const member = state?.members.get(connectionId)
-        if (!state || !member) return
-        state.members.delete(connectionId)
-        state.listener?.({ kind: 'presence', channel, action: 'leave', member })
+        if (!state) return
+        state.presence.remove(connectionId, options?.graceMs ?? 0)
         this.forgetIfIdle(channel, state)
       },
-      list: async (channel) => [...(this.channels.get(channel)?.members.values() ?? [])],
+      update: async (channel, connectionId, info) =>
+        this.channels.get(channel)?.presence.update(connectionId, info) ?? false,
+      list: async (channel) => this.channels.get(channel)?.presence.list() ?? [],
+      users: async (channel) => this.channels.get(channel)?.presence.userList() ?? [],
+      counts: async (channel) =>
+        this.channels.get(channel)?.presence.counts() ?? { connections: 0, users: 0 },
     }
   }
 
@@ -218,7 +221,7 @@ export class MemoryBroker implements Broker {
     const oldest = this.now() - this.channelTtlMs
     let forgotten = 0
     for (const [channel, state] of this.channels) {
-      if (state.listener || state.members.size > 0 || state.active > oldest) continue
+      if (state.listener || !state.presence.empty || state.active > oldest) continue
       this.channels.delete(channel)
       forgotten++
     }
@@ -228,22 +231,28 @@ export class MemoryBroker implements Broker {
   async close(): Promise<void> {
     clearInterval(this.sweeper)
     this.closed = true
+    for (const state of this.channels.values()) state.presence.clear()
     this.channels.clear()
   }
 
   private state(channel: string): ChannelState {
     let state = this.channels.get(channel)
     if (!state) {
-      state = {
+      const created: ChannelState = {
         epoch: this.empty.of(channel),
         offset: 0,
         history: this.historyOf(channel),
         ring: [],
         keys: new Map(),
         listener: undefined,
-        members: new Map(),
+        presence: new PresenceRoom(
+          channel,
+          (event) => created.listener?.(event),
+          () => this.forgetIfIdle(channel, created),
+        ),
         active: this.now(),
       }
+      state = created
       this.channels.set(channel, state)
     }
     return state
@@ -259,7 +268,7 @@ export class MemoryBroker implements Broker {
 
   /** Forgets a channel nobody listens to or is present in, unless it has a published history to keep. */
   private forgetIfIdle(channel: string, state: ChannelState): void {
-    if (state.listener || state.members.size > 0 || (state.history && state.offset > 0)) return
-    this.channels.delete(channel)
+    if (state.listener || !state.presence.empty || (state.history && state.offset > 0)) return
+    if (this.channels.get(channel) === state) this.channels.delete(channel)
   }
 }
