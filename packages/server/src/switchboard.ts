@@ -133,7 +133,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
   const broker: Broker = o.broker ?? new MemoryBroker({ history: (channel) => rules.get(channel).history })
   // Every part below gets the guarded broker: a broker failure is `unavailable` (or `timeout`), logged.
   const guarded = guardBroker(broker, log)
-  const hub = new ChannelHub(guarded)
+  const hub = new ChannelHub(guarded, (channel) => rules.get(channel).presence)
   const memberOf = (conn: ClientConnection): PresenceMember => {
     const who = o.presence?.(conn) ?? { userId: sessions?.subject(conn) ?? conn.id }
     const member: PresenceMember = { userId: who.userId, connectionId: conn.id }

@@ -14,6 +14,7 @@ import {
   isValidEventName,
   type JsonValue,
   PROTOCOL_VERSION,
+  type PresenceUpdateFrame,
   type PublishFrame,
   type PublishResult,
   type SubscribeFrame,
@@ -142,6 +143,10 @@ export class ConnectionRegistry implements ConnectionHost {
 
   subscribe(conn: ClientConnection, frame: SubscribeFrame): Promise<SubscribeResult> {
     return this.o.subscriptions.subscribe(conn, frame)
+  }
+
+  updatePresence(conn: ClientConnection, frame: PresenceUpdateFrame): Promise<void> {
+    return this.o.subscriptions.updatePresence(conn, frame)
   }
 
   unsubscribe(conn: ClientConnection, channel: string): Promise<void> {
