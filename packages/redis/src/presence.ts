@@ -28,7 +28,6 @@ export interface PresenceTiming {
   nodeTtlMs: number
 }
 
-
 export class NodePresence implements BrokerPresenceApi {
   /** This node's members, by channel and connection id: what a heartbeat may need to add again. */
   private readonly local = new Map<string, Map<string, PresenceMember>>()
