@@ -43,6 +43,8 @@ const FULL: Required<SwitchboardConfig> = {
   transports: { sse: false, longPolling: true },
   channels: {
     'chat:*': { history: { size: 100, ttl: '10m' }, presence: true, clientPublish: true },
+    'lobby:*': { presence: 'counts' },
+    'room:*': { presence: { mode: 'members', window: '250ms', grace: 0, clientUpdate: true } },
     'news:*': { history: 20 },
     'chat:admin:*': { clientPublish: false },
   },
@@ -111,6 +113,8 @@ channels:
     history: { size: 100, ttl: 10m }
     presence: true
     clientPublish: true
+  "lobby:*": { presence: counts }
+  "room:*": { presence: { mode: members, window: 250ms, grace: 0, clientUpdate: true } }
   "news:*": { history: 20 }
   "chat:admin:*": { clientPublish: false }
 allowedOrigins: [https://app.example.com]
