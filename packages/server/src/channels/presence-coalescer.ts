@@ -54,7 +54,11 @@ export class PresenceCoalescer {
     clearTimeout(this.timer)
     this.timer = undefined
     const frame: PresenceFrame = { type: 'presence', channel: this.channel }
-    for (const { change, user } of this.changes.values()) (frame[change] ??= []).push(user)
+    for (const { change, user } of this.changes.values()) {
+      const list = frame[change] ?? []
+      list.push(user)
+      frame[change] = list
+    }
     this.changes.clear()
     const counts = this.counts
     const sent = this.sentCounts
