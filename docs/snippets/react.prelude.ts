@@ -2,12 +2,13 @@
 import type { SwitchboardClient, SwitchboardClientOptions } from '@switchboard/client'
 import type { UseChannelOptions, UseWebSocketOptions } from '@switchboard/react'
 
-export type { PresenceMember } from '@switchboard/client'
+export type { PresenceCounts, PresenceMember, PresenceUser } from '@switchboard/client'
 export {
   SwitchboardProvider,
   useChannel,
   useConnectionState,
   usePresence,
+  usePresenceCounts,
   useRequest,
   useWebSocket,
 } from '@switchboard/react'
