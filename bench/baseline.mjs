@@ -21,7 +21,10 @@ if (!ref) {
 const sha = execFileSync('git', ['rev-parse', '--short', ref], { cwd: here, encoding: 'utf8' }).trim()
 const tmp = mkdtempSync(join(tmpdir(), 'sb-baseline-'))
 try {
-  const archive = execFileSync('git', ['archive', sha, 'packages'], { cwd: here, maxBuffer: 1 << 30 })
+  const archive = execFileSync('git', ['archive', sha, 'packages'], {
+    cwd: join(here, '..'),
+    maxBuffer: 1 << 30,
+  })
   execFileSync('tar', ['-x', '-C', tmp], { input: archive })
   const src = join(tmp, 'packages')
   const outfile = join(here, '.build', `switchboard-${sha}.mjs`)
