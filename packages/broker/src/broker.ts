@@ -11,6 +11,8 @@ import type {
   PresenceUser,
   StreamPosition,
 } from '@switchboard/protocol'
+import type { LifecycleLog } from './lifecycle.js'
+import type { BrokerUsersApi } from './users.js'
 
 /** A published message as the broker delivers it: its data and its place in the channel's stream. */
 export interface BrokerMessage {
@@ -194,6 +196,14 @@ export interface Broker {
   /** Up to `limit` of the latest retained messages, oldest first, and the current position. */
   recent(channel: string, limit: number): Promise<{ messages: BrokerMessage[]; position: StreamPosition }>
   readonly presence: BrokerPresenceApi
+  /** The user index: each user's connections in the whole cluster (users.ts). */
+  readonly users: BrokerUsersApi
+  /**
+   * Which nodes have local subscribers of a channel, as an index of the same shape as `users`
+   * (a channel for a user, one entry per node for a connection): what `channel.occupied` and
+   * `channel.vacated` are decided on. Optional, like `lifecycle`.
+   */
+  readonly occupancy?: BrokerUsersApi
   /**
    * Set by a broker shared by several nodes: this node's connection ids start with `nodeId + '.'`,
    * which is how `route` finds the node that holds a connection.
@@ -216,5 +226,10 @@ export interface Broker {
   control(command: ControlCommand, options?: ControlOptions): Promise<ControlResult>
   /** What this node does with control commands (the server sets it once). */
   onControl(handler: ControlHandler): void
+  /**
+   * The durable queue of lifecycle events the webhooks are sent from (lifecycle.ts). Optional: a
+   * broker without one cannot serve the `webhooks` option.
+   */
+  readonly lifecycle?: LifecycleLog
   close(): Promise<void>
 }

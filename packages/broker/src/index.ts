@@ -28,4 +28,28 @@ export type {
 export { BrokerOutcomeUnknownError, isOutcomeUnknown } from './broker.js'
 export { answerControl } from './control.js'
 export { newEpoch } from './epoch.js'
+export {
+  ARRIVAL,
+  DEFAULT_LIFECYCLE_MAX_EVENTS,
+  DEPARTURE,
+  LIFECYCLE_EVENT_TYPES,
+  type LifecycleEvent,
+  type LifecycleEventInput,
+  type LifecycleEventType,
+  type LifecycleLog,
+  type LifecycleSubject,
+  MemoryLifecycleLog,
+  type PresentNow,
+  subjectEvent,
+} from './lifecycle.js'
 export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js'
+export { MemoryUsers } from './memory-users.js'
+export type {
+  BrokerUsersApi,
+  UserAddOptions,
+  UserAddResult,
+  UserConnection,
+  UserConnectionInfo,
+  UserLimitPolicy,
+  UserRemoveResult,
+} from './users.js'

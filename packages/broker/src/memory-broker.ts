@@ -27,6 +27,8 @@ import type {
 } from './broker.js'
 import { answerControl } from './control.js'
 import { EmptyEpochs } from './empty-epoch.js'
+import { MemoryLifecycleLog } from './lifecycle.js'
+import { MemoryUsers } from './memory-users.js'
 import { PresenceRoom } from './presence-room.js'
 
 /** How many idempotency keys each channel remembers. */
@@ -74,13 +76,22 @@ export class MemoryBroker implements Broker {
   private routeHandler: RouteHandler | undefined
   private controlHandler: ControlHandler | undefined
   readonly presence: BrokerPresenceApi
+  readonly lifecycle: MemoryLifecycleLog
+  readonly users: MemoryUsers
+  readonly occupancy: MemoryUsers
 
   constructor(options: MemoryBrokerOptions = {}) {
     this.historyOf = options.history ?? (() => undefined)
     this.now = options.now ?? Date.now
+    this.lifecycle = new MemoryLifecycleLog(
+      this.now,
+      (subject, name) => (subject === 'user' ? this.users : this.occupancy).sizeOf(name) > 0,
+    )
     this.channelTtlMs = options.channelTtlMs ?? DAY
     this.sweeper = setInterval(() => this.forgetStale(), Math.min(this.channelTtlMs, 60_000))
     this.sweeper.unref()
+    this.users = new MemoryUsers(this.now)
+    this.occupancy = new MemoryUsers(this.now)
     this.presence = {
       add: async (channel, member) => {
         if (this.closed) throw new Error('broker is closed')

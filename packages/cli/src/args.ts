@@ -1,6 +1,7 @@
 /**
  * A tiny argument parser for the `switchboard` command: `--name value`, `--name=value` and bare
- * `--flag`. Unknown options are an error, so a typo never silently runs with defaults.
+ * `--flag` (which may also be written `--flag=false` or `--no-flag`, to turn off what a file or
+ * a variable turned on). Unknown options are an error, so a typo never silently runs with defaults.
  */
 
 export interface ParsedArgs {
@@ -31,14 +32,21 @@ export function parseArgs(
     }
     const eq = arg.indexOf('=')
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq)
+    const negated = eq === -1 && name.startsWith('no-') && flags.includes(name.slice(3))
+    if (negated) {
+      options[name.slice(3)] = 'false'
+      continue
+    }
     if (!known.includes(name) && !flags.includes(name)) throw new UsageError(`unknown option --${name}`)
     if (flags.includes(name)) {
-      options[name] = true
+      // A bare flag is on; `--flag=false` (or any text) is read by whoever knows its type.
+      options[name] = eq === -1 ? true : arg.slice(eq + 1)
     } else if (eq !== -1) {
       options[name] = arg.slice(eq + 1)
     } else {
       const value = argv[i + 1]
-      if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`)
+      // The next option is not a value; a PEM (`-----BEGIN …`) or a negative number is.
+      if (value === undefined || /^--[A-Za-z]/.test(value)) throw new UsageError(`--${name} needs a value`)
       options[name] = value
       i++
     }

@@ -26,7 +26,7 @@ import { type EffectiveConfig, inSchemaOrder, loadConfig } from './config/load-c
 import { redactConfig, redactUrlPassword } from './config/redact.js'
 import { CONFIG_ENV, SETTINGS } from './config/settings.js'
 import { channelOptions, type ServeUser, switchboardOptions } from './config/switchboard-options.js'
-import { createTlsServer, type TlsServer } from './tls-server.js'
+import { createTlsServer, firstPair, type TlsServer } from './tls-server.js'
 
 export const SERVE_USAGE = `Usage: switchboard serve [--config FILE] [--print-config] [--port 8080] [--host 0.0.0.0]
                         [--path /ws] [--static DIR] [--drain-timeout 10000] [--tls-cert FILE --tls-key FILE]
@@ -125,9 +125,30 @@ export function serveConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Se
   return { config, file, chatChannels, printConfig: print === true }
 }
 
-/** What `--print-config` prints: the effective configuration, secrets redacted, as JSON. */
+/**
+ * What `--print-config` prints: the effective configuration, secrets redacted, as JSON — after
+ * the checks `serve` makes before listening (the TLS pair, the JWT key, the channels' schemas, the
+ * hooks that need each other), so a configuration it prints is one `serve` starts with. Throws
+ * their ConfigError otherwise.
+ */
 export function printableConfig(serveConfig: ServeConfig): string {
-  return JSON.stringify(inSchemaOrder(redactConfig(serveConfig.config)), null, 2)
+  const { config } = serveConfig
+  if (config.tls) firstPair({ ...config.tls, reloadInterval: 0 })
+  const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} }
+  switchboardOptions(config, {
+    logger: quiet,
+    authenticate: displayNameOf,
+    chatRules: serveConfig.chatChannels,
+  })
+  return JSON.stringify(inSchemaOrder(redactConfig(config)), null, 2)
+}
+
+function apiNotHere(res: ServerResponse): void {
+  const error = {
+    code: 'unknown_event',
+    message: 'not found: the HTTP API listens on its own port (api.port)',
+  }
+  res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error }))
 }
 
 function notFound(res: ServerResponse): void {
@@ -185,8 +206,12 @@ export async function serve(
   const files = config.static ? serveStatic(config.static) : undefined
   let metrics: SwitchboardMetrics | undefined
   let stopping: Promise<void> | undefined
+  // With the API on a port of its own, a call sent to the main port is told so, not answered by
+  // the static files (whose answer to a POST, 405, would hide the mistake).
+  const apiElsewhere = config.api?.port !== undefined
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (metrics && req.url === '/metrics') metrics.handler(req, res)
+    else if (apiElsewhere && req.url?.startsWith('/api/')) apiNotHere(res)
     else if (files) files(req, res)
     else notFound(res)
   }
@@ -235,7 +260,8 @@ export async function serve(
   const app = `${address.url.replace(/^ws/, 'http').slice(0, -config.path.length)}/`
   const shared =
     config.redis === undefined ? '' : `, sharing channels through ${redactUrlPassword(config.redis.url)}`
-  log.info(`switchboard listening on ${address.url}${files ? ` (app at ${app})` : ''}${shared}`)
+  const api = address.api ? `, HTTP API at ${address.api.url}/` : ''
+  log.info(`switchboard listening on ${address.url}${files ? ` (app at ${app})` : ''}${api}${shared}`)
   const stop = () => {
     stopping ??= sb
       .close({ timeout: config.drainTimeout })

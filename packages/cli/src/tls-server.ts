@@ -30,8 +30,11 @@ function readPair(files: TlsFiles): { cert: Buffer; key: Buffer } {
   return { cert: readFileSync(files.cert), key: readFileSync(files.key) }
 }
 
-/** Reads the pair at start: a missing file or a pair that does not form a context stops serve (exit 2). */
-function firstPair(files: TlsFiles): { cert: Buffer; key: Buffer } {
+/**
+ * Reads the pair at start (and for `--print-config`): a missing file or a pair that does not
+ * form a context is a ConfigError, which stops serve with exit code 2.
+ */
+export function firstPair(files: TlsFiles): { cert: Buffer; key: Buffer } {
   let pair: { cert: Buffer; key: Buffer }
   try {
     pair = readPair(files)

@@ -45,11 +45,16 @@ const FULL: Required<SwitchboardConfig> = {
     'chat:*': { history: { size: 100, ttl: '10m' }, presence: true, clientPublish: true },
     'lobby:*': { presence: 'counts' },
     'room:*': { presence: { mode: 'members', window: '250ms', grace: 0, clientUpdate: true } },
-    'news:*': { history: 20 },
-    'chat:admin:*': { clientPublish: false },
+    'news:*': { history: 20, maxDataBytes: 2048 },
+    'chat:admin:*': {
+      clientPublish: false,
+      schema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } },
+    },
   },
   allowedOrigins: ['https://app.example.com'],
   maxConnectionsPerIp: 50,
+  maxConnectionsPerUser: 5,
+  maxConnectionsPerUserPolicy: 'closeOldest',
   rateLimit: { capacity: 100, refillPerSecond: 20.5 },
   maxPayload: 32768,
   maxBufferedBytes: 524288,
@@ -81,6 +86,19 @@ const FULL: Required<SwitchboardConfig> = {
   api: {
     port: 9101,
     keys: [{ key: 'api-key-0123456789abcdef' }, { key: 'publisher-0123456789', publishOnly: true }],
+  },
+  webhooks: {
+    receivers: [
+      {
+        url: 'http://app.internal/switchboard/events',
+        secret: 'webhook-secret-0123456789',
+        events: ['user.online', 'user.offline'],
+        timeout: 2000,
+        headers: { 'x-env': 'prod' },
+        id: 'presence-hook',
+      },
+    ],
+    maxRetryWait: 30000,
   },
   proxy: {
     connect: {
@@ -115,10 +133,17 @@ channels:
     clientPublish: true
   "lobby:*": { presence: counts }
   "room:*": { presence: { mode: members, window: 250ms, grace: 0, clientUpdate: true } }
-  "news:*": { history: 20 }
-  "chat:admin:*": { clientPublish: false }
+  "news:*": { history: 20, maxDataBytes: 2048 }
+  "chat:admin:*":
+    clientPublish: false
+    schema:
+      type: object
+      required: [text]
+      properties: { text: { type: string } }
 allowedOrigins: [https://app.example.com]
 maxConnectionsPerIp: 50
+maxConnectionsPerUser: 5
+maxConnectionsPerUserPolicy: closeOldest
 rateLimit: { capacity: 100, refillPerSecond: 20.5 }
 maxPayload: 32768
 maxBufferedBytes: 524288
@@ -151,6 +176,15 @@ api:
   keys:
     - key: api-key-0123456789abcdef
     - { key: publisher-0123456789, publishOnly: true }
+webhooks:
+  receivers:
+    - url: http://app.internal/switchboard/events
+      secret: webhook-secret-0123456789
+      events: [user.online, user.offline]
+      timeout: 2000
+      headers: { x-env: prod }
+      id: presence-hook
+  maxRetryWait: 30000
 proxy:
   connect:
     url: http://app.internal/switchboard/connect
@@ -301,6 +335,32 @@ describe('layers: file < environment < flags', () => {
     })
   })
 
+  it('turns off with --no-<flag> or --<flag>=false what the file or a variable turned on', () => {
+    const path = json({ metrics: true, transports: { sse: true, longPolling: true } })
+    const config = (env: NodeJS.ProcessEnv, argv: string[]) =>
+      serveConfig(['--config', path, ...argv], env).config
+    expect(config({}, []).metrics).toBe(true)
+    expect(config({}, ['--no-metrics']).metrics).toBe(false)
+    expect(config({ SWITCHBOARD_METRICS: 'on' }, ['--metrics=false']).metrics).toBe(false)
+    expect(config({ SWITCHBOARD_METRICS: 'no' }, []).metrics).toBe(false)
+    expect(config({ SWITCHBOARD_METRICS: 'no' }, ['--metrics']).metrics).toBe(true)
+    expect(config({}, ['--no-sse', '--long-polling=0']).transports).toEqual({
+      sse: false,
+      longPolling: false,
+    })
+    expect(() => config({}, ['--metrics=maybe'])).toThrow(
+      /\(--metrics\):\n {2}\/metrics: must be true or false, got "maybe"/,
+    )
+    // --no- only exists for booleans: a value flag is not negated.
+    expect(() => config({}, ['--no-port'])).toThrow(/unknown option --no-port/)
+  })
+
+  it('reads a JWT public key from --jwt-public-key', () => {
+    const pem = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----'
+    const config = serveConfig(['--jwt-public-key', pem, '--jwt-algorithms', 'ES256'], {}).config
+    expect(config.jwt).toMatchObject({ publicKey: pem, algorithms: ['ES256'] })
+  })
+
   it('finds the file through SWITCHBOARD_CONFIG when --config is not given', () => {
     const path = json({ port: 5555 })
     expect(serveConfig([], { SWITCHBOARD_CONFIG: path }).config.port).toBe(5555)
@@ -427,6 +487,27 @@ describe('switchboard serve with a bad configuration (process)', () => {
     }
   })
 
+  it('with the API on a port of its own, logs where it is, and the main port says the API is not there', async () => {
+    const key = 'api-key-own-port-0123456789'
+    const served = await startServe([
+      '--config',
+      json({ port: 0, host: '127.0.0.1', api: { port: 0, keys: [{ key }] } }),
+    ])
+    try {
+      const logged = /HTTP API at (http:\/\/\S+:(\d+)\/api)\//.exec(served.output())
+      expect(logged, served.output()).not.toBeNull()
+      expect(Number(logged![2])).not.toBe(served.port)
+      const call = (base: string) =>
+        fetch(`${base}/info`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: '{}' })
+      expect((await call(logged![1]!)).status).toBe(200)
+      const wrongPort = await call(`http://127.0.0.1:${served.port}/api`)
+      expect(wrongPort.status).toBe(404)
+      expect(await wrongPort.json()).toMatchObject({ error: { message: /listens on its own port/ } })
+    } finally {
+      await served.stop()
+    }
+  })
+
   it('with the connect hook, the user is the one the backend answered: the HTTP API finds it by user and by connection', async () => {
     const script = fileURLToPath(new URL('../../../examples/python-backend/backend.py', import.meta.url))
     const backend = spawn('/usr/bin/python3', [script, '--port', '0', '--secret', 'hook-secret'], {
@@ -494,6 +575,7 @@ describe('switchboard serve --print-config (process)', () => {
       api: 'api-key-0123456789abcdef',
       hook: 'hook-secret-value',
       redis: 'hunter2',
+      webhook: 'webhook-secret-abcdefgh',
     }
     const path = file(
       'switchboard.yaml',
@@ -501,9 +583,10 @@ describe('switchboard serve --print-config (process)', () => {
 jwt: { secret: ${secrets.jwt} }
 redis: { url: "redis://app:${secrets.redis}@redis.internal:6379" }
 api: { keys: [{ key: ${secrets.api} }] }
+webhooks: { receivers: [{ url: "http://app.internal/events", secret: ${secrets.webhook} }] }
 proxy:
-  connect:
-    url: http://app.internal/connect
+  subscribe:
+    url: http://app.internal/subscribe
     headers: { Authorization: "Bearer ${secrets.hook}" }
 `,
     )
@@ -519,7 +602,8 @@ proxy:
       jwt: { secret: REDACTED },
       redis: { url: 'redis://app:***@redis.internal:6379' },
       api: { keys: [{ key: REDACTED }] },
-      proxy: { connect: { url: 'http://app.internal/connect', headers: { Authorization: REDACTED } } },
+      webhooks: { receivers: [{ url: 'http://app.internal/events', secret: REDACTED, timeout: 5000 }] },
+      proxy: { subscribe: { url: 'http://app.internal/subscribe', headers: { Authorization: REDACTED } } },
       // The defaults are shown too: what the server would run with.
       path: '/ws',
       heartbeat: 25000,
@@ -534,6 +618,36 @@ proxy:
   })
 })
 
+describe('switchboard serve --print-config: the checks serve makes before listening', () => {
+  it('exits 2 for what the schema cannot see: hooks that exclude each other, a TLS file, a channel schema', async () => {
+    const cases: Array<[object, string]> = [
+      [
+        { jwt: { secret: 's' }, proxy: { connect: { url: 'http://app.internal/connect' } } },
+        '/jwt: the proxy connect hook decides who connects',
+      ],
+      [{ proxy: { refresh: { url: 'http://app.internal/refresh' } } }, '/proxy/refresh: needs proxy.connect'],
+      [
+        { tls: { cert: join(dir, 'missing-cert.pem'), key: join(dir, 'missing-key.pem') } },
+        '/tls/cert: cannot read',
+      ],
+      [
+        { channels: { 'a:*': { schema: { type: 'objekt' } } } },
+        '/channels/a:*/schema: not a valid JSON Schema',
+      ],
+      [
+        { channels: { 'a:*': { schema: { propertis: {} } } } },
+        '/channels/a:*/schema: not a valid JSON Schema',
+      ],
+    ]
+    for (const [config, message] of cases) {
+      const run = await runServe(['--config', json(config), '--print-config'], {})
+      expect(run.code, JSON.stringify(config)).toBe(2)
+      expect(run.stderr).toContain(message)
+      expect(run.stdout).toBe('')
+    }
+  })
+})
+
 describe('switchboard serve --config (process)', () => {
   it('runs with the channels, origins and limits of the file', async () => {
     const served = await startServe([
@@ -541,7 +655,14 @@ describe('switchboard serve --config (process)', () => {
       json({
         host: '127.0.0.1',
         path: '/rt',
-        channels: { 'news:*': { history: 10, clientPublish: true } },
+        channels: {
+          'news:*': {
+            history: 10,
+            clientPublish: true,
+            maxDataBytes: 64,
+            schema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } },
+          },
+        },
         allowedOrigins: ['https://app.example'],
         maxSubscriptions: 1,
         transports: { sse: false },
@@ -570,12 +691,23 @@ describe('switchboard serve --config (process)', () => {
       // The chat app's channels are replaced by the file's: chat:* takes no client publish.
       send({ type: 'publish', id: 'p2', channel: 'chat:general', data: { user: 'x', text: 'hi' } })
       send({ type: 'subscribe', id: 's2', channel: 'news:other' })
+      // The channel's JSON Schema and its size bound.
+      send({ type: 'publish', id: 'p3', channel: 'news:today', data: { text: 5 } })
+      send({ type: 'publish', id: 'p4', channel: 'news:today', data: { text: 'x'.repeat(60) } })
       const start = Date.now()
-      while (replies.size < 4 && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 10))
+      while (replies.size < 6 && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 10))
       expect(replies.get('s1')).toMatchObject({ ok: true })
       expect(replies.get('p1')).toMatchObject({ ok: true })
       expect(replies.get('p2')).toMatchObject({ ok: false, error: { code: 'forbidden' } })
       expect(replies.get('s2')).toMatchObject({ ok: false, error: { code: 'limit_exceeded' } })
+      expect(replies.get('p3')).toMatchObject({
+        ok: false,
+        error: { code: 'invalid_payload', details: [{ path: ['text'], message: 'must be string' }] },
+      })
+      expect(replies.get('p4')).toMatchObject({
+        ok: false,
+        error: { code: 'invalid_payload', message: 'data is 71 bytes; "news:today" takes at most 64' },
+      })
       // SSE is off: its endpoint is not served.
       expect((await fetch(`http://127.0.0.1:${served.port}/rt/sse`)).status).toBe(404)
       ws.close()
@@ -597,8 +729,15 @@ describe('docs/configuration.md', () => {
       if (key === '$schema') continue
       const node = resolve(value)
       const nested = Object.entries(node?.properties ?? {})
-      if (key === 'channels') keys.push('channels.<pattern>.history', 'channels.<pattern>.presence')
-      else if (key === 'proxy')
+      if (key === 'channels')
+        keys.push(
+          ...Object.keys(schema.definitions?.channel?.properties ?? {}).map((k) => `channels.<pattern>.${k}`),
+        )
+      else if (key === 'webhooks') {
+        const receiver = (node?.properties?.receivers as { items?: SchemaNode } | undefined)?.items
+        keys.push(...Object.keys(receiver?.properties ?? {}).map((k) => `webhooks.receivers[].${k}`))
+        keys.push(...nested.filter(([k]) => k !== 'receivers').map(([k]) => `webhooks.${k}`))
+      } else if (key === 'proxy')
         keys.push(...Object.keys(schema.definitions?.hook?.properties ?? {}).map((k) => `proxy.<hook>.${k}`))
       else if (key === 'api') keys.push('api.port', 'api.keys[].key', 'api.keys[].publishOnly')
       else if (nested.length === 0) keys.push(key)

@@ -29,9 +29,12 @@ export const CloseCode = {
   TRY_AGAIN_LATER: 1013,
   AUTH_FAILED: 4001,
   FORBIDDEN: 4003,
+  USER_DISCONNECTED: 4004,
+  TOO_MANY_CONNECTIONS: 4029,
   SLOW_CONSUMER: 4100,
   RATE_LIMITED: 4101,
   HEARTBEAT_TIMEOUT: 4102,
+  RECONNECT_REQUIRED: 4103,
 } as const
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
 
@@ -94,6 +97,20 @@ export const CLOSE_CODES: readonly CloseCodeInfo[] = [
     description: 'Authenticated, but not allowed to connect.',
   },
   {
+    code: 4004,
+    name: 'user_disconnected',
+    band: 'terminal',
+    description:
+      'Closed by the application: every connection of the user (sb.disconnectUser, POST /api/disconnect); do not reconnect.',
+  },
+  {
+    code: 4029,
+    name: 'too_many_connections',
+    band: 'terminal',
+    description:
+      'The user is at maxConnectionsPerUser: this new connection was refused, or (closeOldest) this, its oldest, was closed for a newer one.',
+  },
+  {
     code: 4100,
     name: 'slow_consumer',
     band: 'reconnect',
@@ -110,6 +127,13 @@ export const CLOSE_CODES: readonly CloseCodeInfo[] = [
     name: 'heartbeat_timeout',
     band: 'reconnect',
     description: 'No sign of life within the heartbeat.',
+  },
+  {
+    code: 4103,
+    name: 'reconnect_required',
+    band: 'reconnect',
+    description:
+      'Closed by the application, which asks the client to connect again (disconnectUser with reconnect: true): to log in again, with fresh credentials.',
   },
 ]
 
@@ -180,7 +204,8 @@ const ERROR_TABLE = [
   },
   {
     code: 'invalid_payload',
-    description: "The request's data failed the event's schema; `details` lists the issues.",
+    description:
+      "The data failed a schema (a request's or a channel's; `details` lists the issues), holds a value no codec carries, or is larger than the channel's `maxDataBytes`.",
   },
   { code: 'unknown_event', description: 'No handler is registered for this request event.' },
   { code: 'unauthorized', close: 4001, description: 'Authentication is missing, invalid or expired.' },

@@ -24,6 +24,9 @@ describe('shouldReconnect', () => {
     [CloseCode.FORBIDDEN, false],
     [CloseCode.SLOW_CONSUMER, true],
     [CloseCode.RATE_LIMITED, true],
+    [CloseCode.USER_DISCONNECTED, false],
+    [CloseCode.TOO_MANY_CONNECTIONS, false],
+    [CloseCode.RECONNECT_REQUIRED, true],
   ])('%i → %s', (code, expected) => {
     expect(shouldReconnect(code)).toBe(expected)
   })

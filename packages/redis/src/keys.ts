@@ -5,6 +5,12 @@
  * presence entries use as their separator. A channel's presence keys (`pres`, `pcnt`, `pinf`,
  * `pgone`) are only ever touched together, by one script, so a later move to Redis Cluster can
  * put them in one slot with a hash tag on the channel.
+ *
+ * A user's keys (the user index) carry the user in a Redis Cluster hash tag, `{user}`, so every
+ * key of one user is in one slot and each script of the index touches one slot only. Braces and
+ * `%` in a user name are percent-encoded inside the tag (`%7B`, `%7D`, `%25`), which keeps the tag
+ * whole and two users apart. (A prefix that holds a `{…}` of its own would put every key in one
+ * slot: correct, but not spread.)
  */
 
 export interface Keys {
@@ -38,10 +44,26 @@ export interface Keys {
   nodeMembers(nodeId: string): string
   /** The pub/sub channel of events routed to one node's connections (`sb.sendTo`). */
   route(nodeId: string): string
+  /** Hash: connection id → `[node, transport, remoteAddress | null]` JSON, the user's connections. */
+  user(user: string): string
+  /** Sorted set: the user's connection ids, scored by when they were added (ms): the oldest first. */
+  userOrder(user: string): string
+  /** Set of `[user, connectionId]` JSON: the user-index entries a node added, for reaping it. */
+  nodeUsers(nodeId: string): string
+  /** Set of the node ids that may have user-index entries (reaped like the presence `nodes`). */
+  userNodes(): string
   /** The pub/sub channel every node listens on for control commands (`broker.control`). */
   control(): string
   /** The pub/sub channel of the answers to one node's control commands. */
   controlReplies(nodeId: string): string
+  /** Stream of lifecycle events (lifecycle-log.ts); a consumer group per webhook receiver. */
+  lifecycle(): string
+  /** String with an expiry: the node that delivers one receiver's webhooks now. */
+  lifecycleLease(consumer: string): string
+  /** Set of `subject \n name`: the users online and channels occupied, as the webhooks were told. */
+  lifecycleThere(): string
+  /** Sorted set of `subject \n name` by when its departure is due (ms): the grace windows running. */
+  lifecycleDue(): string
 }
 
 export function keysFor(prefix: string): Keys {
@@ -60,7 +82,36 @@ export function keysFor(prefix: string): Keys {
     node: (nodeId) => `${prefix}node:${nodeId}`,
     nodeMembers: (nodeId) => `${prefix}nm:${nodeId}`,
     route: (nodeId) => `${prefix}route:${nodeId}`,
+    user: (user) => `${prefix}user:{${userTag(user)}}`,
+    userOrder: (user) => `${prefix}uord:{${userTag(user)}}`,
+    nodeUsers: (nodeId) => `${prefix}nu:${nodeId}`,
+    userNodes: () => `${prefix}unodes`,
     control: () => `${prefix}ctl`,
     controlReplies: (nodeId) => `${prefix}ctlr:${nodeId}`,
+    lifecycle: () => `${prefix}life`,
+    lifecycleLease: (consumer) => `${prefix}lease:${consumer}`,
+    lifecycleThere: () => `${prefix}lthere`,
+    lifecycleDue: () => `${prefix}ldue`,
+  }
+}
+
+/** A user name as it goes inside a hash tag: no brace can end the tag early, and no two names meet. */
+function userTag(user: string): string {
+  return user.replace(/[%{}]/g, (c) => (c === '%' ? '%25' : c === '{' ? '%7B' : '%7D'))
+}
+
+/**
+ * The keys of the channel occupancy index (`RedisBroker.occupancy`): the user index's shape with
+ * a channel for a user and one entry per node, under kinds of its own (`occ`, `oord`, `onm`,
+ * `onodes`); node liveness is the same key as everywhere.
+ */
+export function occupancyKeys(keys: Keys): Keys {
+  const { prefix } = keys
+  return {
+    ...keys,
+    user: (channel) => `${prefix}occ:{${userTag(channel)}}`,
+    userOrder: (channel) => `${prefix}oord:{${userTag(channel)}}`,
+    nodeUsers: (nodeId) => `${prefix}onm:${nodeId}`,
+    userNodes: () => `${prefix}onodes`,
   }
 }

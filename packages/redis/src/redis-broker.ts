@@ -24,11 +24,13 @@ import { BrokerOutcomeUnknownError } from '@switchboard/broker'
 import type { DataValue, StreamPosition } from '@switchboard/protocol'
 import { Redis, type RedisOptions, ReplyError } from 'ioredis'
 import { ChannelStreams } from './channel-streams.js'
-import { type Keys, keysFor } from './keys.js'
+import { type Keys, keysFor, occupancyKeys } from './keys.js'
+import { RedisLifecycleLog } from './lifecycle-log.js'
 import { NodeControl } from './node-control.js'
 import { NodeRoutes } from './node-routes.js'
 import { NodePresence } from './presence.js'
 import { PUBLISH, READ } from './scripts.js'
+import { NodeUsers } from './users.js'
 import { dataJson, decodeEntry, type HistoryEntry } from './wire.js'
 
 export interface RedisBrokerOptions {
@@ -44,12 +46,17 @@ export interface RedisBrokerOptions {
   now?: () => number
   /** A channel's position (and so its epoch) is forgotten after this long without a publish. Default 24 h. */
   channelTtlMs?: number
-  /** Presence: the node heartbeat, and how long a silent node's members stay. Default 2 s and 6 s. */
+  /**
+   * Presence and the user index: the node heartbeat, and how long a silent node's members and
+   * user-index entries stay. Default 2 s and 6 s.
+   */
   presence?: { heartbeatMs?: number; nodeTtlMs?: number }
   /** Liveness probe of the pub/sub connection: ping interval and timeout. Default 5 s and 2 s. */
   probe?: { intervalMs?: number; timeoutMs?: number }
   /** How long a command may wait for Redis before it is failed. Default 5 s. */
   commandTimeoutMs?: number
+  /** Lifecycle events kept for the webhooks, at most (about: the stream is trimmed lazily). Default 100,000. */
+  lifecycleMaxEvents?: number
   /** Where connection trouble is reported (one line per outage). Default: console warnings. */
   logger?: { warn(message: string): void }
 }
@@ -77,6 +84,12 @@ export class RedisBroker implements Broker {
   /** Settles once both connections are up and this node has announced itself. */
   readonly ready: Promise<void>
   readonly presence: NodePresence
+  /** Lifecycle events for the webhooks: a stream (lifecycle-log.ts). */
+  readonly lifecycle: RedisLifecycleLog
+  /** The user index (users.ts), reaped like presence when a node dies. */
+  readonly users: NodeUsers
+  /** Which nodes have subscribers of each channel: the user index's shape (occupancyKeys). */
+  readonly occupancy: NodeUsers
   /** This node's id in Redis: presence members are tagged with it, connection ids start with it. */
   readonly nodeId = randomBytes(8).toString('base64url')
   private readonly redis: Redis
@@ -140,6 +153,23 @@ export class RedisBroker implements Broker {
         if (err instanceof Error && /timed out/i.test(err.message)) this.redis.disconnect(true)
       },
     )
+    const liveness = {
+      heartbeatMs: options.presence?.heartbeatMs ?? 2000,
+      nodeTtlMs: options.presence?.nodeTtlMs ?? 6000,
+    }
+    this.users = new NodeUsers(this.redis, this.keys, this.nodeId, liveness, this.now, (err) =>
+      log.warn(`redis broker (users): ${err instanceof Error ? err.message : String(err)}`),
+    )
+    const occupancy = occupancyKeys(this.keys)
+    this.occupancy = new NodeUsers(this.redis, occupancy, this.nodeId, liveness, this.now, (err) =>
+      log.warn(`redis broker (occupancy): ${err instanceof Error ? err.message : String(err)}`),
+    )
+    this.lifecycle = new RedisLifecycleLog(
+      this.redis,
+      this.keys,
+      (subject, name) => (subject === 'user' ? this.keys.user(name) : occupancy.user(name)),
+      options.lifecycleMaxEvents,
+    )
     this.routes = new NodeRoutes(this.redis, this.sub, this.keys, this.nodeId)
     this.controls = new NodeControl(this.redis, this.sub, this.keys, this.nodeId)
     this.ready = Promise.all([whenReady(this.redis), whenReady(this.sub)]).then(async () => {
@@ -148,6 +178,10 @@ export class RedisBroker implements Broker {
       await this.controls.start()
       await this.presence.heartbeat()
       this.presence.start()
+      await this.users.heartbeat()
+      this.users.start()
+      await this.occupancy.heartbeat()
+      this.occupancy.start()
       this.streams.start()
     })
     // `ready` is for callers who wait; an unobserved failure must not crash the process.
@@ -246,6 +280,8 @@ export class RedisBroker implements Broker {
     this.controls.stop()
     // Take this node's members out (each with a leave event); if Redis is down, the others reap them.
     await this.presence.stop().catch(() => {})
+    await this.users.stop().catch(() => {})
+    await this.occupancy.stop().catch(() => {})
     await Promise.allSettled([this.redis.quit(), this.sub.quit()])
     this.redis.disconnect()
     this.sub.disconnect()

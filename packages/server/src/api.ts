@@ -28,8 +28,10 @@ import type { ChannelOptionsMap } from './channels/channel-options.js'
 import type { Connection, ConnectionData } from './connection/connection.js'
 import type { HttpApiOptions } from './http-api/http-api.js'
 import type { ProxyOptions } from './proxy/proxy-options.js'
+import type { DisconnectUserOptions } from './users/disconnect.js'
+import type { WebhooksOptions } from './webhooks/webhook-options.js'
 
-export type { HttpApiOptions }
+export type { DisconnectUserOptions, HttpApiOptions }
 export interface Logger {
   info(message: string): void
   warn(message: string): void
@@ -88,6 +90,19 @@ export interface SwitchboardOptions<M extends EventMap = UntypedEventMap, D = Co
   maxProtocolErrors?: number
   /** Open connections per remote address; more are refused with HTTP 429. Default unlimited. */
   maxConnectionsPerIp?: number
+  /**
+   * Open connections per user in the whole cluster (with a shared broker such as Redis, counted
+   * and added in one atomic step, so nodes racing cannot pass it). A connection's user is its
+   * presence `userId`: `presence(conn)`, else its token's subject, else its id. Default unlimited.
+   */
+  maxConnectionsPerUser?: number
+  /**
+   * What a connection past `maxConnectionsPerUser` meets. `refuse` (default): it is closed with
+   * 4029 (terminal) before its hello — or, sending its token in an `auth` frame, closed with 4029
+   * instead of an answer. `closeOldest`: it is let in, and the user's oldest
+   * connection, on whichever node, is closed with 4029.
+   */
+  maxConnectionsPerUserPolicy?: 'refuse' | 'closeOldest'
   /** Exact `Origin` values allowed to connect; others (and a missing Origin) get 403. */
   allowedOrigins?: readonly string[]
   /** Milliseconds a close handshake may take before the socket is destroyed (default 5000). */
@@ -122,6 +137,12 @@ export interface SwitchboardOptions<M extends EventMap = UntypedEventMap, D = Co
    * with `port`. Off unless given.
    */
   httpApi?: HttpApiOptions
+  /**
+   * Lifecycle events (`user.online`, `channel.vacated`, `connection.close`…) POSTed to the
+   * application's receivers, signed, at least once and in order, from a durable queue in the
+   * broker — see docs/webhooks.md. Off unless given.
+   */
+  webhooks?: WebhooksOptions
 }
 
 export interface SwitchboardEvents<M extends EventMap, D> {
@@ -218,6 +239,18 @@ export interface Switchboard<M extends EventMap = UntypedEventMap, D = Connectio
    * Rejects with a TypeError for a connection that is not open on this server, as `subscribe` does.
    */
   unsubscribe(conn: Connection<M, D>, channel: string): Promise<void>
+  /**
+   * Closes every connection of `user` on every node (the user as `maxConnectionsPerUser` counts
+   * it) and resolves with how many were closed. The default close code is 4004, terminal: the
+   * SDK does not reconnect; `reconnect: true` closes with 4103, which the SDK answers by
+   * connecting again (with a fresh token from `getToken`) — "log in again". A `code` of your own
+   * may be 1000, 1001, 1012, 1013 or 3000–4999. Rejects with a TypeError for another code or a
+   * reason over 123 bytes of UTF-8, with a SwitchboardError `unavailable` if the broker could not
+   * send the command. With Redis, a node that does not answer within 5 s (`httpApi.commandTimeout`)
+   * is not counted. Nothing keeps the user from connecting again: refuse them in the token or
+   * `authenticate` for that.
+   */
+  disconnectUser(user: string, options?: DisconnectUserOptions): Promise<number>
   /** Local subscribers of a channel. */
   channelSize(channel: string): number
   stats(): SwitchboardStats

@@ -49,6 +49,7 @@ export type {
 export { CloseCode, closeFor, ErrorCode } from '@switchboard/protocol'
 export type {
   CloseOptions,
+  DisconnectUserOptions,
   HttpApiOptions,
   Logger,
   PublishOptionsFor,
@@ -78,3 +79,10 @@ export { redactUrl } from './http/redact-url.js'
 export type { ProxyHook, ProxyHooks, ProxyOptions } from './proxy/proxy-options.js'
 export { createSwitchboard } from './switchboard.js'
 export { OutgoingFrame, type Transport, type TransportHandlers } from './transport/transport.js'
+export type { WebhookOptions, WebhooksOptions, WebhooksTiming } from './webhooks/webhook-options.js'
+export {
+  SIGNATURE_HEADER,
+  signWebhook,
+  type VerifyOptions,
+  verifyWebhook,
+} from './webhooks/webhook-signature.js'

@@ -44,6 +44,9 @@ import { type AppProxy, createProxy } from './proxy/proxy.js'
 import { builtinRequests } from './requests/builtin-requests.js'
 import { type AnyHandler, HandlerRegistry } from './requests/handlers.js'
 import { EventSchemas } from './schemas/event-schemas.js'
+import { disconnectCode, disconnectEverywhere, isSendableCloseCode } from './users/disconnect.js'
+import { UserIndex, type UserLimit } from './users/user-index.js'
+import { lifecycleWebhooks } from './webhooks/lifecycle-events.js'
 
 const consoleLogger: Logger = {
   info: (m) => console.log(m),
@@ -97,6 +100,19 @@ async function whenReady(
   return { ...address, api: { port: own.port, url: `http://${shown}:${own.port}/api` } }
 }
 
+/** `maxConnectionsPerUser` and its policy, checked; undefined without a limit. */
+function userLimit(max: number | undefined, policy: UserLimit['policy'] | undefined): UserLimit | undefined {
+  if (policy !== undefined && policy !== 'refuse' && policy !== 'closeOldest') {
+    throw new TypeError(
+      `maxConnectionsPerUserPolicy: "${String(policy)}" is neither "refuse" nor "closeOldest"`,
+    )
+  }
+  if (max === undefined || max === Number.POSITIVE_INFINITY) return undefined
+  if (!Number.isInteger(max) || max < 1)
+    throw new TypeError('maxConnectionsPerUser must be a positive integer')
+  return { max, policy: policy ?? 'refuse' }
+}
+
 /**
  * Creates a Switchboard server. Without `server` it creates an HTTP server and listens on
  * `port` (default `PORT` or 8080); `await sb.ready` for the address.
@@ -140,6 +156,24 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     if (who.info !== undefined) member.info = who.info
     return member
   }
+  /** The connection's user, as presence and the user index know it (`subject`: its token's, early). */
+  const userOf = (conn: ClientConnection, subject?: string): string => {
+    try {
+      const who = o.presence?.(conn)
+      if (who) return who.userId
+    } catch (err) {
+      log.error('presence(conn) threw; the connection is indexed under its token subject or id:', err)
+    }
+    return subject ?? sessions?.subject(conn) ?? conn.id
+  }
+  const commandTimeoutMs = o.httpApi?.commandTimeout ?? 5000
+  const users: UserIndex = new UserIndex({
+    broker: guarded,
+    limit: userLimit(o.maxConnectionsPerUser, o.maxConnectionsPerUserPolicy),
+    connection: (id): ClientConnection | undefined => registry.connections.get(id),
+    closeRemote: (ids, code, reason) =>
+      disconnectEverywhere(guarded, { connections: ids }, code, reason, commandTimeoutMs),
+  })
   const limits = {
     maxSubscriptions: o.maxSubscriptions ?? DEFAULT_LIMITS.maxSubscriptions,
     maxPendingRequests: o.maxPendingRequests ?? DEFAULT_LIMITS.maxPendingRequests,
@@ -193,6 +227,11 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     opened:
       proxy && ((conn, req) => proxy.opened(conn, req, (channel) => subscriptions.serverJoin(conn, channel))),
     releaseIp: (ip) => admission.release(ip),
+    users,
+    userOf,
+    refused: () => {
+      admission.refusedCount++
+    },
     log,
   })
   broker.onRoute((id, routed) => registry.routedHere(id, routed))
@@ -203,13 +242,24 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
       nodeId: broker.nodeId,
       version: SERVER_VERSION,
       connections: registry.connections,
-      userOf: (conn) => (registry.mayAct(conn) ? memberOf(conn).userId : undefined),
+      userOf: (conn) => users.userOf(conn),
+      connectionsOf: (user) => users.connectionsOf(user),
       join: (conn, channel) => subscriptions.serverJoin(conn, channel),
       leave: (conn, channel) => subscriptions.serverLeave(conn, channel),
       channels: () => hub.names(),
       size: (channel) => hub.size(channel),
     }),
   )
+  const webhooks =
+    o.webhooks &&
+    lifecycleWebhooks(o.webhooks, {
+      broker,
+      registry,
+      users,
+      hub,
+      userOf: (conn) => users.userOf(conn) ?? userOf(conn),
+      log,
+    })
   const transports = o.transports ?? {}
   const http =
     transports.sse !== false || transports.longPolling !== false
@@ -237,7 +287,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
           broker: guarded,
           rules,
           version: SERVER_VERSION,
-          commandTimeoutMs: o.httpApi.commandTimeout ?? 5000,
+          commandTimeoutMs,
         },
         log,
       )
@@ -326,6 +376,15 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     async unsubscribe(conn, channel) {
       await subscriptions.serverLeave(local(conn), channel)
     },
+    async disconnectUser(user, disconnectOptions = {}) {
+      const code = disconnectCode(disconnectOptions)
+      const reason = disconnectOptions.reason ?? ''
+      if (!isSendableCloseCode(code))
+        throw new TypeError(`disconnectUser: ${code} is not a close code to send`)
+      if (Buffer.byteLength(reason) > 123)
+        throw new TypeError('disconnectUser: reason over 123 bytes of UTF-8')
+      return (await disconnectEverywhere(guarded, { user }, code, reason, commandTimeoutMs)).disconnected
+    },
     channelSize: (channel) => hub.size(channel),
     stats: () => ({
       connections: connections.size,
@@ -340,7 +399,9 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
       closing ??= drain(
         { heartbeat, frontDoor, registry, ownBroker: o.broker === undefined ? broker : undefined },
         closeOptions,
-      ).then(() => apiListener?.close())
+      )
+        .then(() => webhooks?.stop())
+        .then(() => apiListener?.close())
       return closing
     },
   }

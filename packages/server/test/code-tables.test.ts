@@ -5,8 +5,16 @@
 import { SwitchboardClient } from '@switchboard/client'
 import { CLOSE_CODES, ERROR_CODES, SwitchboardError } from '@switchboard/protocol'
 import type { SwitchboardOptions, TokenAuth } from '@switchboard/server'
-import { httpBase, PollClient, serverFixture, type TestClient, until } from '@switchboard/testing'
+import {
+  httpBase,
+  PollClient,
+  RecordingSocket,
+  serverFixture,
+  type TestClient,
+  until,
+} from '@switchboard/testing'
 import { describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { frame, RawClient } from './raw-websocket.js'
 
 const { setup, onCleanup } = serverFixture()
@@ -252,6 +260,24 @@ const closeScenarios: Record<number, () => Promise<number | undefined>> = {
   1013: closeOf('unavailable'),
   4001: closeOf('unauthorized'),
   4003: closeOf('forbidden'),
+  // Every connection of a user closed by the application; the default user is the connection id.
+  async 4004() {
+    const { sb, client } = await setup()
+    const c = await client()
+    const [id] = sb.connections.keys()
+    expect(await sb.disconnectUser(id!)).toBe(1)
+    return (await c.closed).code
+  },
+  // A second connection of one user past maxConnectionsPerUser: closed before its hello.
+  async 4029() {
+    const { url, client } = await setup({ maxConnectionsPerUser: 1, presence: () => ({ userId: 'one' }) })
+    await client()
+    const second = new RecordingSocket(new WebSocket(url, 'switchboard.v1'))
+    onCleanup(() => second.ws.terminate())
+    const { code } = await second.closed
+    expect(second.frames.some((f) => f.type === 'hello')).toBe(false)
+    return code
+  },
   // A reader that falls behind: a long-polling session that is not polled, its queue past four
   // times maxBufferedBytes (the cap even for a client that still polls).
   async 4100() {
@@ -264,6 +290,13 @@ const closeScenarios: Record<number, () => Promise<number | undefined>> = {
     return (await c.next('close')).code
   },
   4101: closeOf('rate_limited'),
+  async 4103() {
+    const { sb, client } = await setup()
+    const c = await client()
+    const [id] = sb.connections.keys()
+    await sb.disconnectUser(id!, { reconnect: true })
+    return (await c.closed).code
+  },
   async 4102() {
     const { sb, port } = await setup({ heartbeat: 50 })
     const closed = nextDisconnect(sb)

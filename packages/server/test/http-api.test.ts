@@ -319,7 +319,7 @@ describe('HTTP API methods', () => {
     })
   })
 
-  it('disconnect: a user on every connection with a code and reason, or one connection (default 1000)', async () => {
+  it('disconnect: a user on every connection with a code and reason, or one connection (default 4004, 4103 with reconnect)', async () => {
     const { api, conforms, user, sb } = await server()
     const ada1 = await user('ada')
     const ada2 = await user('ada')
@@ -334,9 +334,15 @@ describe('HTTP API methods', () => {
     for (const { c } of [ada1, ada2]) expect(await c.closed).toEqual({ code: 4000, reason: 'account closed' })
     const one = await ok(conforms, call(api, 'disconnect', { connection: bob.id }), 'disconnect')
     expect(one.disconnected).toBe(1)
-    expect(await bob.c.closed).toEqual({ code: 1000, reason: '' })
-    await until(() => sb.connections.size === 1)
-    expect([...sb.connections.keys()]).toEqual([carl.id])
+    expect(await bob.c.closed).toEqual({ code: 4004, reason: '' })
+    const again = await ok(
+      conforms,
+      call(api, 'disconnect', { user: 'carl', reconnect: true, reason: 'log in again' }),
+      'disconnect',
+    )
+    expect(again.disconnected).toBe(1)
+    expect(await carl.c.closed).toEqual({ code: 4103, reason: 'log in again' })
+    await until(() => sb.connections.size === 0)
   })
 })
 

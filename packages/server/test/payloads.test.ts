@@ -212,3 +212,43 @@ describe('data no codec can carry is refused before it is published', () => {
     expect((thrown as SwitchboardError).code).toBe('invalid_payload')
   })
 })
+
+describe('a channel’s maxDataBytes, on every path', () => {
+  const limited = { 'small:*': { history: 10, clientPublish: true, maxDataBytes: 16 } }
+
+  it('refuses a bigger publication from a client, from sb.publish and from the HTTP API, and takes no offset', async () => {
+    const key = 'api-key-0123456789abcdef'
+    const { sb, url, client } = await setup({ channels: limited, httpApi: { keys: [{ key }] } })
+    const c = await client()
+    // {"t":"0123456789"} is 18 bytes of JSON text.
+    c.send({ type: 'publish', id: 'p1', channel: 'small:1', data: { t: '0123456789' } })
+    expect(await c.next('reply')).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload', message: 'data is 18 bytes; "small:1" takes at most 16' },
+    })
+    await expect(sb.publish('small:1', { t: '0123456789' })).rejects.toMatchObject({
+      code: 'invalid_payload',
+    })
+    const api = await fetch(`${new URL(httpBase(url)).origin}/api/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'small:1', data: { t: '0123456789' } }),
+    })
+    expect(api.status).toBe(400)
+    expect(await api.json()).toMatchObject({ error: { code: 'invalid_payload' } })
+    // Within the bound it lands, and it is the channel's first offset: nothing refused took one.
+    c.send({ type: 'publish', id: 'p2', channel: 'small:1', data: { t: '01234567' } })
+    expect(await c.next('reply')).toMatchObject({ ok: true, data: { offset: 1 } })
+    // Other channels are not bounded.
+    await expect(sb.publish('other', 'x'.repeat(1000))).resolves.toMatchObject({ offset: 1 })
+  })
+
+  it('counts bytes as their length, not their base64, on both codecs', async () => {
+    const { url } = await setup({ channels: limited })
+    const packed = await PackedSocket.open(url)
+    packed.send({ type: 'publish', id: 'a', channel: 'small:2', data: new Uint8Array(16) })
+    expect(await packed.next('reply')).toMatchObject({ ok: true })
+    packed.send({ type: 'publish', id: 'b', channel: 'small:2', data: new Uint8Array(17) })
+    expect(await packed.next('reply')).toMatchObject({ ok: false, error: { code: 'invalid_payload' } })
+  })
+})

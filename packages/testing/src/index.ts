@@ -21,3 +21,4 @@ export {
   websocketClient,
 } from './transport-contract/index.js'
 export { until } from './until.js'
+export { type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js'

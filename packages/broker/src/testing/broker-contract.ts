@@ -14,7 +14,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { Broker, BrokerEvent, ResolvedHistory } from '../broker.js'
 import { historyContract } from './contract-history.js'
 import { byteSamples, flush, historyOf, showBytes } from './contract-kit.js'
+import { lifecycleContract } from './contract-lifecycle.js'
 import { presenceContract } from './contract-presence.js'
+import { usersContract } from './contract-users.js'
 
 export interface BrokerFactoryOptions {
   /** The history options of a channel; undefined for a channel without history. */
@@ -173,6 +175,8 @@ export function describeBrokerContract<B extends Broker>(
     }
     historyContract({ broker, listen, fill, advance })
     presenceContract({ broker, listen, fill, advance })
+    lifecycleContract({ broker, listen, fill, advance })
+    usersContract({ broker, listen, fill, advance })
 
     describe('idempotency keys', () => {
       it('the same key twice → one message, the same position both times', async () => {
@@ -239,6 +243,14 @@ export function describeBrokerContract<B extends Broker>(
             await b.presence.remove(channel, 'c1')
             await b.unsubscribe(channel)
           }
+          expect(await storedState(b)).toBe(before)
+        })
+
+        it('users added then removed leave nothing', async () => {
+          const b = await broker()
+          const before = await storedState(b)
+          for (const user of names('user')) await b.users.add(user, `c-${user}`, { transport: 'websocket' })
+          for (const user of names('user')) await b.users.remove(`c-${user}`)
           expect(await storedState(b)).toBe(before)
         })
 

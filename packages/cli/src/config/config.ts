@@ -20,7 +20,14 @@ export interface ChannelConfig {
   history?: number | { size: number; ttl?: Duration }
   presence?: PresenceConfig
   clientPublish?: boolean
+  /** The largest publication, in bytes (its JSON text; bytes values count their length). */
+  maxDataBytes?: number
+  /** A JSON Schema (draft-07) every publication's data must pass. */
+  schema?: JsonSchema
 }
+
+/** A JSON Schema document, as the file holds it (checked when the server starts). */
+export type JsonSchema = boolean | { [keyword: string]: unknown }
 
 export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const
 export const ASYMMETRIC_ALGORITHMS = [
@@ -110,6 +117,27 @@ export interface ProxyConfig {
   rpc?: RpcHookConfig
 }
 
+export interface WebhookReceiverConfig {
+  url: string
+  secret: string
+  events?: Array<
+    | 'user.online'
+    | 'user.offline'
+    | 'channel.occupied'
+    | 'channel.vacated'
+    | 'connection.open'
+    | 'connection.close'
+  >
+  timeout?: number
+  headers?: Record<string, string>
+  id?: string
+}
+
+export interface WebhooksConfig {
+  receivers: WebhookReceiverConfig[]
+  maxRetryWait?: number
+}
+
 /** A configuration file, or any layer laid over one: every key optional. */
 export interface SwitchboardConfig {
   $schema?: string
@@ -123,6 +151,8 @@ export interface SwitchboardConfig {
   channels?: Record<string, ChannelConfig>
   allowedOrigins?: string[]
   maxConnectionsPerIp?: number
+  maxConnectionsPerUser?: number
+  maxConnectionsPerUserPolicy?: 'refuse' | 'closeOldest'
   rateLimit?: { capacity?: number; refillPerSecond?: number }
   maxPayload?: number
   maxBufferedBytes?: number
@@ -137,5 +167,6 @@ export interface SwitchboardConfig {
   redis?: RedisConfig
   metrics?: boolean
   api?: ApiConfig
+  webhooks?: WebhooksConfig
   proxy?: ProxyConfig
 }

@@ -1,7 +1,8 @@
 /**
  * The configuration with its secrets taken out, for `--print-config` and for logs: the JWT
- * secret, every API key, every header value sent to the application's hooks (they are how a
- * hook knows the caller: a shared secret, a signature), and the password of any URL.
+ * secret, every API key, every webhook secret, every header value sent to the application's
+ * hooks and webhook receivers (they are how a receiver knows the caller: a shared secret, a
+ * signature), and the password of any URL.
  */
 import type { SwitchboardConfig } from './config.js'
 
@@ -26,6 +27,11 @@ export function redactConfig<C extends SwitchboardConfig>(config: C): C {
   }
   if (out.redis) out.redis.url = redactUrlPassword(out.redis.url)
   if (out.api) for (const entry of out.api.keys) entry.key = REDACTED
+  for (const receiver of out.webhooks?.receivers ?? []) {
+    receiver.url = redactUrlPassword(receiver.url)
+    receiver.secret = REDACTED
+    for (const name of Object.keys(receiver.headers ?? {})) receiver.headers![name] = REDACTED
+  }
   for (const hook of Object.values(out.proxy ?? {})) {
     if (!hook) continue
     hook.url = redactUrlPassword(hook.url)

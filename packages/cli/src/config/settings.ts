@@ -14,7 +14,10 @@ export interface Setting {
   env: string
   /** Older variables read when `env` is unset (`PORT`, `REDIS_URL`, `JWT_SECRET`). */
   legacyEnv?: readonly string[]
-  /** Its flag, without the dashes. A boolean's flag takes no value and turns it on. */
+  /**
+   * Its flag, without the dashes. A boolean's flag takes no value and turns it on; `--no-<flag>`
+   * or `--<flag>=false` turns it off.
+   */
   flag?: string
   kind: SettingKind
 }
@@ -36,10 +39,17 @@ export const SETTINGS: readonly Setting[] = [
   s('tls.cert', 'TLS_CERT', 'string', 'tls-cert'),
   s('tls.key', 'TLS_KEY', 'string', 'tls-key'),
   s('tls.reloadInterval', 'TLS_RELOAD_INTERVAL', 'integer', 'tls-reload-interval'),
-  s('transports.sse', 'SSE', 'boolean'),
-  s('transports.longPolling', 'LONG_POLLING', 'boolean'),
+  s('transports.sse', 'SSE', 'boolean', 'sse'),
+  s('transports.longPolling', 'LONG_POLLING', 'boolean', 'long-polling'),
   s('allowedOrigins', 'ALLOWED_ORIGINS', 'list', 'allowed-origins'),
   s('maxConnectionsPerIp', 'MAX_CONNECTIONS_PER_IP', 'integer', 'max-connections-per-ip'),
+  s('maxConnectionsPerUser', 'MAX_CONNECTIONS_PER_USER', 'integer', 'max-connections-per-user'),
+  s(
+    'maxConnectionsPerUserPolicy',
+    'MAX_CONNECTIONS_PER_USER_POLICY',
+    'string',
+    'max-connections-per-user-policy',
+  ),
   s('rateLimit.capacity', 'RATE_LIMIT_CAPACITY', 'integer', 'rate-limit-capacity'),
   s('rateLimit.refillPerSecond', 'RATE_LIMIT_REFILL_PER_SECOND', 'number', 'rate-limit-refill-per-second'),
   s('maxPayload', 'MAX_PAYLOAD', 'integer', 'max-payload'),
@@ -52,7 +62,7 @@ export const SETTINGS: readonly Setting[] = [
   s('headersTimeout', 'HEADERS_TIMEOUT', 'integer', 'headers-timeout'),
   s('requestTimeout', 'REQUEST_TIMEOUT', 'integer', 'request-timeout'),
   s('jwt.secret', 'JWT_SECRET', 'string', 'jwt-secret', ['JWT_SECRET']),
-  s('jwt.publicKey', 'JWT_PUBLIC_KEY', 'string'),
+  s('jwt.publicKey', 'JWT_PUBLIC_KEY', 'string', 'jwt-public-key'),
   s('jwt.publicKeyFile', 'JWT_PUBLIC_KEY_FILE', 'string', 'jwt-public-key-file'),
   s('jwt.jwksUrl', 'JWT_JWKS_URL', 'string', 'jwt-jwks-url'),
   s('jwt.algorithms', 'JWT_ALGORITHMS', 'list', 'jwt-algorithms'),

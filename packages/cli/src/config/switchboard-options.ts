@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Server as HttpsServer } from 'node:https'
 import type {
   Broker,
+  ChannelOptions,
   ChannelOptionsMap,
   Logger,
   ProxyHook,
@@ -29,9 +30,12 @@ import {
   ASYMMETRIC_ALGORITHMS,
   HMAC_ALGORITHMS,
   type HookConfig,
+  type JsonSchema,
   type JwtConfig,
   type ProxyConfig,
+  type WebhooksConfig,
 } from './config.js'
+import { jsonSchemaValidator } from './json-schema-validator.js'
 import { ConfigError, type EffectiveConfig } from './load-config.js'
 
 /** Who a connection of `switchboard serve` is: a display name (verified with JWT, else claimed). */
@@ -65,6 +69,7 @@ export function switchboardOptions(config: EffectiveConfig, parts: ServeParts): 
     ...identityOptions(config, parts),
     ...apiOptions(config.api),
     ...proxyOptions(config.proxy),
+    ...webhookOptions(config.webhooks),
     // The user is the name the dev login or the JWT gave; with the connect hook, the server's own
     // rule applies: the user the application's backend answered.
     ...(config.proxy?.connect
@@ -103,11 +108,19 @@ function limitOptions(config: EffectiveConfig): ServeOptions {
     closeTimeout: config.closeTimeout,
   }
   if (config.maxConnectionsPerIp !== undefined) options.maxConnectionsPerIp = config.maxConnectionsPerIp
+  if (config.maxConnectionsPerUser !== undefined) options.maxConnectionsPerUser = config.maxConnectionsPerUser
+  if (config.maxConnectionsPerUserPolicy !== undefined) {
+    options.maxConnectionsPerUserPolicy = config.maxConnectionsPerUserPolicy
+  }
   if (config.allowedOrigins !== undefined) options.allowedOrigins = config.allowedOrigins
   return options
 }
 
-/** The channel options of the file: the same keys as createSwitchboard's, without schemas. */
+/**
+ * The channel options of the file: the same keys as createSwitchboard's, with `schema` a JSON
+ * Schema compiled into a validator. Throws a ConfigError naming the pattern of a schema that does
+ * not compile.
+ */
 export function channelOptions(config: EffectiveConfig): ChannelOptionsMap {
   const map: ChannelOptionsMap = {}
   for (const [pattern, c] of Object.entries(config.channels ?? {})) {
@@ -115,9 +128,22 @@ export function channelOptions(config: EffectiveConfig): ChannelOptionsMap {
       ...(c.history === undefined ? {} : { history: c.history }),
       presence: c.presence ?? false,
       clientPublish: c.clientPublish ?? false,
+      ...(c.maxDataBytes === undefined ? {} : { maxDataBytes: c.maxDataBytes }),
+      ...(c.schema === undefined ? {} : { schema: compiled(pattern, c.schema) }),
     }
   }
   return map
+}
+
+function compiled(pattern: string, schema: JsonSchema): NonNullable<ChannelOptions['schema']> {
+  try {
+    return jsonSchemaValidator(schema)
+  } catch (err) {
+    const path = `/channels/${pattern.replace(/~/g, '~0').replace(/\//g, '~1')}/schema`
+    throw new ConfigError('channels', [
+      { path, message: `not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}` },
+    ])
+  }
 }
 
 /** The `user` field of a chat message or typing notice. */
@@ -215,6 +241,15 @@ function apiOptions(api: ApiConfig | undefined): ServeOptions {
       ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
       ...(commandTimeout === undefined ? {} : { commandTimeout }),
     },
+  }
+}
+
+/** The lifecycle webhooks (`webhooks`): the receivers as they are, and the longest retry wait. */
+function webhookOptions(webhooks: WebhooksConfig | undefined): ServeOptions {
+  if (webhooks === undefined) return {}
+  const { receivers, maxRetryWait } = webhooks
+  return {
+    webhooks: { receivers, ...(maxRetryWait === undefined ? {} : { maxRetryMs: maxRetryWait }) },
   }
 }
 

@@ -15,6 +15,7 @@ import type {
   Broker,
   BrokerListener,
   BrokerPresenceApi,
+  BrokerUsersApi,
   ControlCommand,
   ControlHandler,
   ControlOptions,
@@ -123,11 +124,19 @@ export function guardBroker(broker: Broker, log: Logger, options: BrokerGuardOpt
     users: (channel: string) => guard('presence users', channel, () => broker.presence.users(channel)),
     counts: (channel: string) => guard('presence counts', channel, () => broker.presence.counts(channel)),
   }
+  const users: BrokerUsersApi = {
+    add: (user, connectionId, info, addOptions) =>
+      guard('users add', user, () => broker.users.add(user, connectionId, info, addOptions)),
+    remove: (connectionId) => guard('users remove', connectionId, () => broker.users.remove(connectionId)),
+    list: (user) => guard('users list', user, () => broker.users.list(user)),
+    count: (user) => guard('users count', user, () => broker.users.count(user)),
+  }
   const guarded: Broker = {
     get nodeId() {
       return broker.nodeId
     },
     presence,
+    users,
     publish: (channel: string, data: JsonValue, publishOptions?: PublishOptions): Promise<StreamPosition> =>
       guard('publish', channel, () => broker.publish(channel, data, publishOptions)),
     subscribe: (channel: string, listener: BrokerListener) =>

@@ -56,8 +56,16 @@ function isSpecial(conn: ClientConnection, held: Held | undefined): boolean {
   return held !== undefined || !conn.takesBatches
 }
 
+/** Told when this node starts and stops having subscribers of a channel (channel webhooks). */
+export interface OccupancyObserver {
+  occupied(channel: string): void
+  vacated(channel: string): void
+}
+
 export class ChannelHub {
   private readonly channels = new Map<string, LocalChannel>()
+  /** Set once by the webhooks that decide `channel.occupied` and `channel.vacated`. */
+  occupancy: OccupancyObserver | undefined
 
   /** `presenceOf`: a channel's presence options (how its changes are coalesced); none, no presence frames. */
   constructor(
@@ -90,6 +98,7 @@ export class ChannelHub {
       created.ready = this.broker.subscribe(channel, (event) =>
         event.kind === 'reset' ? this.reset(created) : this.deliver(created, channel, event),
       )
+      created.ready.then(() => this.occupancy?.occupied(channel), noop)
       local = created
       this.channels.set(channel, local)
     }
@@ -146,7 +155,10 @@ export class ChannelHub {
       this.channels.delete(channel)
       await local.ready.catch(() => {})
       // A new subscriber may have arrived while we waited; it made a fresh entry and subscription.
-      if (!this.channels.has(channel)) await this.broker.unsubscribe(channel)
+      if (!this.channels.has(channel)) {
+        this.occupancy?.vacated(channel)
+        await this.broker.unsubscribe(channel)
+      }
     }
   }
 
@@ -244,3 +256,5 @@ export class ChannelHub {
     })
   }
 }
+
+function noop(): void {}

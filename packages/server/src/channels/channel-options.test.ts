@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ChannelRules, parseDuration } from './channel-options.js'
+import { dataSize } from './publishable.js'
 
 describe('ChannelRules', () => {
   const rules = new ChannelRules({
@@ -77,5 +78,21 @@ describe('parseDuration', () => {
     expect(parseDuration('30s')).toBe(30_000)
     expect(parseDuration('2h')).toBe(7_200_000)
     expect(parseDuration(250)).toBe(250)
+  })
+})
+
+describe('dataSize (what maxDataBytes bounds)', () => {
+  it('is the JSON text in UTF-8 bytes, with each bytes value counted as its length', () => {
+    expect(dataSize('é')).toBe(4) // "é": two quotes and two UTF-8 bytes
+    expect(dataSize({ a: [1, null] })).toBe(14)
+    expect(dataSize(new Uint8Array(100))).toBe(100)
+    expect(dataSize({ b: new Uint8Array(10), c: new Uint8Array(3).buffer })).toBe('{"b":,"c":}'.length + 13)
+  })
+
+  it('refuses a maxDataBytes that is not a positive integer', () => {
+    expect(() => new ChannelRules({ a: { maxDataBytes: 0 } })).toThrow(
+      /maxDataBytes must be a positive integer/,
+    )
+    expect(() => new ChannelRules({ a: { maxDataBytes: 1.5 } })).toThrow(/maxDataBytes/)
   })
 })

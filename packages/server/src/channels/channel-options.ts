@@ -67,6 +67,14 @@ export interface ChannelOptions {
    * gives (after any transform) is what is published, stored and delivered.
    */
   schema?: StandardSchemaV1
+  /**
+   * The largest publication this channel takes, in bytes: the size of its data as JSON text, with
+   * each bytes value counted as its own length (not its base64). A bigger one — a client's
+   * publish frame, `sb.publish`, the HTTP API — is refused with `invalid_payload`. For channels
+   * whose data has no schema, a bound well under `maxPayload` (which limits a whole frame).
+   * Default: none.
+   */
+  maxDataBytes?: number
 }
 
 export type ChannelOptionsMap = Record<string, ChannelOptions>
@@ -77,6 +85,7 @@ export interface ResolvedChannelOptions {
   presence: ResolvedPresence | undefined
   clientPublish: boolean
   schema: StandardSchemaV1 | undefined
+  maxDataBytes: number | undefined
 }
 
 const NONE: ResolvedChannelOptions = Object.freeze({
@@ -84,6 +93,7 @@ const NONE: ResolvedChannelOptions = Object.freeze({
   presence: undefined,
   clientPublish: false,
   schema: undefined,
+  maxDataBytes: undefined,
 })
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
@@ -133,11 +143,15 @@ function resolve(options: ChannelOptions): ResolvedChannelOptions {
       throw new RangeError('history.size must be a positive integer')
     history = { size: h.size, ttlMs: h.ttl === undefined ? Number.POSITIVE_INFINITY : parseDuration(h.ttl) }
   }
+  const { maxDataBytes } = options
+  if (maxDataBytes !== undefined && !(Number.isSafeInteger(maxDataBytes) && maxDataBytes > 0))
+    throw new RangeError(`maxDataBytes must be a positive integer, got ${maxDataBytes}`)
   return Object.freeze({
     history,
     presence: resolvePresence(options.presence),
     clientPublish: options.clientPublish ?? false,
     schema: options.schema,
+    maxDataBytes,
   })
 }
 

@@ -2,14 +2,18 @@
  * The server's connections: it opens each one over whatever transport admitted it (hello first,
  * then the heartbeat and the `connection` listeners), is the host every connection asks to act on
  * its frames, and does the bookkeeping when one closes (per-IP slot, heartbeat, token session,
- * channels, counters, the `disconnect` listeners). It holds no public API of its own: the
- * facade in switchboard.ts exposes what applications may use.
+ * channels, counters, the `disconnect` listeners). Each connection is registered with its user
+ * in the user index once its user is known (users/user-index.ts); with a per-user limit, a
+ * connection waits for that before its hello (or before the answer to its first token), and one
+ * the limit refuses is closed with 4029 instead. It holds no public API of its own: the facade in
+ * switchboard.ts exposes what applications may use.
  */
 
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { RoutedEvent } from '@switchboard/broker'
 import {
+  CloseCode,
   ErrorCode,
   isValidEventName,
   type JsonValue,
@@ -27,6 +31,7 @@ import { SwitchboardError } from '../errors.js'
 import type { HandlerRegistry, HandlerResult } from '../requests/handlers.js'
 import type { EventSchemas } from '../schemas/event-schemas.js'
 import type { Transport } from '../transport/transport.js'
+import { LIMIT_REASON, type UserIndex } from '../users/user-index.js'
 import { ClientConnection, type ConnectionHost, type ConnectionLimits } from './connection.js'
 import type { Heartbeat } from './heartbeat.js'
 
@@ -68,6 +73,12 @@ export interface ConnectionRegistryOptions {
   opened?: ((conn: ClientConnection, req: IncomingMessage) => void) | undefined
   /** Gives back the connection's per-IP slot. */
   releaseIp: (ip: string) => void
+  /** This node's part of the user index. */
+  users: UserIndex
+  /** The connection's user (its presence userId); `subject` is its token's, before its session has it. */
+  userOf: (conn: ClientConnection, subject?: string) => string
+  /** Counts a connection the per-user limit refused (`stats().handshakesRefused`). */
+  refused: () => void
   log: Logger
 }
 
@@ -82,6 +93,10 @@ export class ConnectionRegistry implements ConnectionHost {
   readonly disconnects: Record<number, number> = {}
   /** Internal waiters on one connection's close (drain), kept apart from the application's listeners. */
   private readonly closeWaiters = new Map<ClientConnection, () => void>()
+  /** Connections waiting for the per-user limit's answer: they may not act yet. */
+  private readonly admitting = new Map<ClientConnection, Promise<boolean>>()
+  /** The limit's answer for a pending connection's first token, which the `auth` reply waits for. */
+  private readonly tokenAdmissions = new Map<ClientConnection, Promise<boolean>>()
 
   constructor(private readonly o: ConnectionRegistryOptions) {
     this.limits = o.limits
@@ -90,7 +105,7 @@ export class ConnectionRegistry implements ConnectionHost {
   /** A connection over any transport, as an accepted handshake gets it: hello first, heartbeat, listeners. */
   open(transport: Transport, auth: Authenticated, ip: string, req: IncomingMessage): void {
     const { data, credentials } = auth
-    const { sessions, heartbeat } = this.o
+    const { sessions, heartbeat, users } = this.o
     // The registry is every connection's host: no per-connection closures, and nothing here (the
     // request above all) stays reachable from a long-lived connection.
     const random = randomId()
@@ -98,6 +113,27 @@ export class ConnectionRegistry implements ConnectionHost {
     const conn = new ClientConnection(id, data, ip, transport, this)
     this.connections.set(conn.id, conn)
     heartbeat.add(conn)
+    // With a per-user limit, a connection whose user is known now gets its hello only once the
+    // limit let it in; refused, it is closed before it (the client sees the code, not a hello).
+    if (users.gated && (!sessions || credentials)) {
+      const admitted = this.admit(conn, this.o.userOf(conn, credentials?.subject))
+      void admitted.then((ok) => {
+        if (conn.state !== 'open') return
+        if (ok) this.start(conn, auth, req)
+        else {
+          this.o.refused()
+          conn.close(CloseCode.TOO_MANY_CONNECTIONS, LIMIT_REASON.refuse)
+        }
+      })
+      return
+    }
+    this.start(conn, auth, req)
+  }
+
+  /** Hello, resume subscriptions of the URL, the token session, the `connection` listeners. */
+  private start(conn: ClientConnection, auth: Authenticated, req: IncomingMessage): void {
+    const { credentials } = auth
+    const { sessions, heartbeat, users } = this.o
     conn.sendFrame({
       type: 'hello',
       version: PROTOCOL_VERSION,
@@ -119,10 +155,29 @@ export class ConnectionRegistry implements ConnectionHost {
     const announce = () => {
       for (const listener of this.listeners.connection) this.guard('connection', () => listener(conn, req))
     }
+    const register = () => {
+      if (users.userOf(conn) !== undefined) return announce()
+      const user = this.o.userOf(conn)
+      if (!users.gated) {
+        void users.admit(conn, user)
+        return announce()
+      }
+      // A pending connection's first token: its reply waits for the limit (see `auth`).
+      const admitted = this.admit(conn, user)
+      this.tokenAdmissions.set(conn, admitted)
+      void admitted.then((ok) => ok && conn.state === 'open' && announce())
+    }
     // With tokenAuth, a connection that has yet to send its token is announced once it has.
-    if (sessions) sessions.start(conn, credentials, announce)
-    else announce()
+    if (sessions) sessions.start(conn, credentials, register)
+    else register()
     this.o.opened?.(conn, req)
+  }
+
+  /** The per-user limit's answer for a connection; it may not act until it is in. */
+  private admit(conn: ClientConnection, user: string): Promise<boolean> {
+    const admitted = this.o.users.admit(conn, user).finally(() => this.admitting.delete(conn))
+    this.admitting.set(conn, admitted)
+    return admitted
   }
 
   /** Resolves once the connection has closed (at once if it has). */
@@ -166,7 +221,20 @@ export class ConnectionRegistry implements ConnectionHost {
   }
 
   async auth(conn: ClientConnection, token: string): Promise<undefined> {
-    if (this.o.sessions) return this.o.sessions.onToken(conn, token)
+    if (this.o.sessions) {
+      await this.o.sessions.onToken(conn, token)
+      // The first token of a pending connection, with a per-user limit: answered once it is in.
+      const admitted = this.tokenAdmissions.get(conn)
+      this.tokenAdmissions.delete(conn)
+      if (admitted && !(await admitted)) {
+        // Closed before the reply, so the client learns the close code (4029, terminal), not a
+        // refused token (which it would report as 4001).
+        this.o.refused()
+        conn.close(CloseCode.TOO_MANY_CONNECTIONS, LIMIT_REASON.refuse)
+        throw new SwitchboardError(ErrorCode.LIMIT_EXCEEDED, LIMIT_REASON.refuse)
+      }
+      return undefined
+    }
     if (!this.o.onAuth) {
       throw new SwitchboardError(ErrorCode.UNAUTHORIZED, 'this server does not accept auth frames')
     }
@@ -180,6 +248,7 @@ export class ConnectionRegistry implements ConnectionHost {
   }
 
   mayAct(conn: ClientConnection): boolean {
+    if (this.admitting.has(conn)) return false
     return this.o.sessions === undefined || this.o.sessions.authenticated(conn)
   }
 
@@ -191,6 +260,8 @@ export class ConnectionRegistry implements ConnectionHost {
     this.o.releaseIp(conn.remoteAddress)
     this.o.heartbeat.delete(conn)
     this.o.sessions?.end(conn)
+    this.o.users.release(conn)
+    this.tokenAdmissions.delete(conn)
     this.connections.delete(conn.id)
     this.disconnects[code] = (this.disconnects[code] ?? 0) + 1
     this.o.subscriptions.leaveAll(conn)

@@ -9,6 +9,7 @@ import type { Broker, ControlResult } from '@switchboard/broker'
 import { ErrorCode, type JsonValue, type StreamPosition } from '@switchboard/protocol'
 import type { ChannelRules } from '../channels/channel-options.js'
 import { readPresence } from '../channels/presence-read.js'
+import { disconnectCode, disconnectEverywhere } from '../users/disconnect.js'
 import { ApiError, errorAnswer } from './api-error.js'
 import {
   type NodeAnswers,
@@ -150,11 +151,13 @@ export const API_METHODS: Methods = {
         { message: 'at most 123 bytes of UTF-8', path: ['reason'] },
       ])
     }
-    const { answers, nodes } = await everyNode(ctx, 'disconnect', {
-      target: targetOf(body),
-      code: body.code ?? 1000,
+    // The same path as `sb.disconnectUser`: terminal 4004 by default, 4103 with `reconnect`.
+    return disconnectEverywhere(
+      ctx.broker,
+      targetOf(body),
+      disconnectCode(body),
       reason,
-    })
-    return { disconnected: answers.reduce((sum, a) => sum + a.disconnected, 0), nodes }
+      ctx.commandTimeoutMs,
+    )
   },
 }

@@ -6,8 +6,9 @@
  * anything else that writes to the broker, is refused, never half-applied.
  *
  * A connection's user is its presence `userId` (`presence(conn)`, else the token's subject with
- * `tokenAuth`, else the connection id); a connection still waiting to authenticate has none.
- * Finding a user's connections is a pass over this node's open connections.
+ * `tokenAuth`, else the connection id), decided once its user is known; a connection still
+ * waiting to authenticate has none. A user's connections on this node come from this node's part
+ * of the user index (users/user-index.ts), not from a pass over every connection.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import type { ControlCommand, ControlHandler } from '@switchboard/broker'
@@ -24,6 +25,8 @@ const MAX_FAILED = 100
 const Target = Type.Union([
   Type.Object({ user: Type.String() }, { additionalProperties: false }),
   Type.Object({ connection: Type.String() }, { additionalProperties: false }),
+  // Several connections by id (those a per-user limit evicted), each closed by the node that holds it.
+  Type.Object({ connections: Type.Array(Type.String()) }, { additionalProperties: false }),
 ])
 const COMMANDS = {
   subscribe: Type.Object({ target: Target, channel: Type.String() }, { additionalProperties: false }),
@@ -63,6 +66,8 @@ export interface NodeParts {
   connections: ReadonlyMap<string, ClientConnection>
   /** The connection's user, or undefined while it has none (not authenticated yet). */
   userOf(conn: ClientConnection): string | undefined
+  /** This node's connections of `user` (its part of the user index). */
+  connectionsOf(user: string): Iterable<ClientConnection>
   join(conn: ClientConnection, channel: string): Promise<unknown>
   leave(conn: ClientConnection, channel: string): Promise<void>
   /** Channels with local subscribers. */
@@ -101,13 +106,14 @@ export function globMatch(pattern: string, text: string): boolean {
 
 export function nodeCommandHandler(parts: NodeParts): ControlHandler {
   function* targets(target: Target): Iterable<ClientConnection> {
-    if ('connection' in target) {
-      const conn = parts.connections.get(target.connection)
-      if (conn?.state === 'open' && parts.userOf(conn) !== undefined) yield conn
+    if ('user' in target) {
+      for (const conn of parts.connectionsOf(target.user)) if (conn.state === 'open') yield conn
       return
     }
-    for (const conn of parts.connections.values()) {
-      if (conn.state === 'open' && parts.userOf(conn) === target.user) yield conn
+    const ids = 'connection' in target ? [target.connection] : target.connections
+    for (const id of ids) {
+      const conn = parts.connections.get(id)
+      if (conn?.state === 'open' && parts.userOf(conn) !== undefined) yield conn
     }
   }
 

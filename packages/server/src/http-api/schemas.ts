@@ -290,7 +290,13 @@ export const DisconnectRequest = Type.Object(
       Type.Integer({
         anyOf: [{ enum: [1000, 1001, 1012, 1013] }, { minimum: 3000, maximum: 4999 }],
         description:
-          'The close code (default 1000: do not reconnect). 4000–4099 are terminal, 4100–4199 and 1012/1013 make clients reconnect.',
+          'The close code (default 4004, terminal: clients do not reconnect; 4103 with `reconnect`). 4000–4099 are terminal, 4100–4199 and 1012/1013 make clients reconnect.',
+      }),
+    ),
+    reconnect: Type.Optional(
+      Type.Boolean({
+        description:
+          'Without `code`: close with 4103, which makes clients connect again (to log in again), instead of 4004.',
       }),
     ),
     reason: Type.Optional(Type.String({ maxLength: 123, description: 'At most 123 bytes of UTF-8.' })),
@@ -379,7 +385,8 @@ export const METHODS = {
   },
   disconnect: {
     summary: 'Close a user’s connections (or one connection)',
-    description: 'Every open connection of the user on every node is closed with `code` and `reason`.',
+    description:
+      'Every open connection of the user on every node is closed with `code` and `reason`: by default 4004, which the SDK does not retry; with `reconnect: true`, 4103, which makes it connect again.',
     access: 'full',
     request: DisconnectRequest,
     response: DisconnectResponse,
