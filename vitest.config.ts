@@ -24,7 +24,10 @@ export default defineConfig({
       { find: /^@switchboard\/broker\/testing$/, replacement: src('broker/testing') },
       { find: /^@switchboard\/server\/(jwt|metrics|static)$/, replacement: entry('server', '$1') },
       { find: /^@switchboard\/protocol\/msgpack$/, replacement: entry('protocol', 'msgpack-codec') },
-      { find: /^@switchboard\/client\/msgpack$/, replacement: entry('client', 'msgpack') },
+      {
+        find: /^@switchboard\/client\/(msgpack|share|share-worker|outbox)$/,
+        replacement: entry('client', '$1'),
+      },
     ],
   },
   test: {

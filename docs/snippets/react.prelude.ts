@@ -3,10 +3,13 @@ import type { SwitchboardClient, SwitchboardClientOptions } from '@switchboard/c
 import type { UseChannelOptions, UseWebSocketOptions } from '@switchboard/react'
 
 export type { PresenceCounts, PresenceMember, PresenceUser } from '@switchboard/client'
+export { indexedDbOutbox } from '@switchboard/client/outbox'
+export { shareConnection } from '@switchboard/client/share'
 export {
   SwitchboardProvider,
   useChannel,
   useConnectionState,
+  useOutbox,
   usePresence,
   usePresenceCounts,
   useRequest,

@@ -131,6 +131,41 @@ export interface ControlOptions {
   timeoutMs?: number
 }
 
+/**
+ * A revocation as the broker stores it: one token by its id (a JWT's `jti`), or every token of a
+ * user issued before a time. Times are milliseconds since the epoch, on the broker's clock.
+ * `expiresAt` is when the entry may be forgotten: no token it covers can still be valid by then.
+ */
+export type Revocation =
+  | { jti: string; expiresAt: number }
+  | { user: string; issuedBefore: number; expiresAt: number }
+
+/**
+ * What a node learns about revocations: one that was added (on any node, this one included), or
+ * `resync` when it may have missed some (its link to the other nodes was down): it should read
+ * the whole `list()` again.
+ */
+export type RevocationEvent = { kind: 'revoked'; revocation: Revocation } | { kind: 'resync' }
+
+export type RevocationListener = (event: RevocationEvent) => void
+
+/**
+ * Token revocations shared by every node (`sb.revoke`). Entries are merged: one per `jti` (the
+ * latest `expiresAt` wins) and one per `user` (the latest `issuedBefore` and `expiresAt` win);
+ * an entry whose `expiresAt` has passed is never listed again.
+ */
+export interface BrokerRevocationsApi {
+  /**
+   * Stores the revocation and tells every node's listener, this one's included. Resolves once
+   * stored; rejects if it was not (or, `BrokerOutcomeUnknownError`, may not have been).
+   */
+  add(revocation: Revocation): Promise<void>
+  /** Every revocation not expired yet, merged as above, in no particular order. */
+  list(): Promise<Revocation[]>
+  /** Where this node learns of revocations (the server sets it once). */
+  onRevocation(listener: RevocationListener): void
+}
+
 export interface PresenceRemoveOptions {
   /**
    * Milliseconds a user whose last connection went stays a member (its leave grace window): a
@@ -204,6 +239,8 @@ export interface Broker {
    * `channel.vacated` are decided on. Optional, like `lifecycle`.
    */
   readonly occupancy?: BrokerUsersApi
+  /** Token revocations, shared by every node (`sb.revoke`). */
+  readonly revocations: BrokerRevocationsApi
   /**
    * Set by a broker shared by several nodes: this node's connection ids start with `nodeId + '.'`,
    * which is how `route` finds the node that holds a connection.

@@ -12,6 +12,7 @@ export type {
   BrokerPresence,
   BrokerPresenceApi,
   BrokerReset,
+  BrokerRevocationsApi,
   ControlCommand,
   ControlHandler,
   ControlOptions,
@@ -22,6 +23,9 @@ export type {
   PresenceRemoveOptions,
   PublishOptions,
   ResolvedHistory,
+  Revocation,
+  RevocationEvent,
+  RevocationListener,
   RoutedEvent,
   RouteHandler,
 } from './broker.js'
@@ -44,6 +48,7 @@ export {
 } from './lifecycle.js'
 export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js'
 export { MemoryUsers } from './memory-users.js'
+export { mergeRevocation, revocationKey } from './revocations.js'
 export type {
   BrokerUsersApi,
   UserAddOptions,

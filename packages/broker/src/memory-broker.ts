@@ -8,7 +8,8 @@
  * they exist. A channel with no listener and no members is forgotten at once if it was never
  * published or has no history, and `channelTtlMs` after its last publish if it has — as
  * RedisBroker's keys expire — so channels nobody uses do not pile up. Its next stream starts a
- * new epoch, which is exactly what a client resuming from the old one must be told.
+ * new epoch, which is exactly what a client resuming from the old one must be told. Token
+ * revocations (`revocations`, revocations.ts) are kept until their `expiresAt`.
  */
 import type { JsonValue, StreamPosition } from '@switchboard/protocol'
 import type {
@@ -30,6 +31,7 @@ import { EmptyEpochs } from './empty-epoch.js'
 import { MemoryLifecycleLog } from './lifecycle.js'
 import { MemoryUsers } from './memory-users.js'
 import { PresenceRoom } from './presence-room.js'
+import { MemoryRevocations } from './revocations.js'
 
 /** How many idempotency keys each channel remembers. */
 const MAX_KEYS_PER_CHANNEL = 1000
@@ -79,6 +81,7 @@ export class MemoryBroker implements Broker {
   readonly lifecycle: MemoryLifecycleLog
   readonly users: MemoryUsers
   readonly occupancy: MemoryUsers
+  readonly revocations: MemoryRevocations
 
   constructor(options: MemoryBrokerOptions = {}) {
     this.historyOf = options.history ?? (() => undefined)
@@ -88,7 +91,14 @@ export class MemoryBroker implements Broker {
       (subject, name) => (subject === 'user' ? this.users : this.occupancy).sizeOf(name) > 0,
     )
     this.channelTtlMs = options.channelTtlMs ?? DAY
-    this.sweeper = setInterval(() => this.forgetStale(), Math.min(this.channelTtlMs, 60_000))
+    this.revocations = new MemoryRevocations(this.now, () => this.closed)
+    this.sweeper = setInterval(
+      () => {
+        this.forgetStale()
+        this.revocations.sweep()
+      },
+      Math.min(this.channelTtlMs, 60_000),
+    )
     this.sweeper.unref()
     this.users = new MemoryUsers(this.now)
     this.occupancy = new MemoryUsers(this.now)
@@ -244,6 +254,7 @@ export class MemoryBroker implements Broker {
     this.closed = true
     for (const state of this.channels.values()) state.presence.clear()
     this.channels.clear()
+    this.revocations.clear()
   }
 
   private state(channel: string): ChannelState {

@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 /**
  * The `switchboard` command. `serve` runs a server, `connect` is a client on the command line,
- * `publish` sends a message through a server's HTTP API, `token` signs a development JWT, `bench` load-tests a server (a deployment, or a throw-away
+ * `publish` sends a message through a server's HTTP API, `revoke` revokes tokens through it, `token` signs a development JWT, `bench` load-tests a server (a deployment, or a throw-away
  * in-process one). The side-by-side comparison with other libraries is `npm run bench` in the
  * repository, not this command. `switchboard --help` prints the overview; `switchboard <command>
  * --help` (or `-h`, or `switchboard help <command>`) prints that command's help alone.
  */
 import type { Logger } from '@switchboard/server'
+import { ApiCallError } from './api-call.js'
 import { UsageError } from './args.js'
 import { BENCH_USAGE, benchConfig } from './bench/config.js'
 import { formatReport } from './bench/report.js'
 import { bench } from './bench/run.js'
 import { ConfigError } from './config/load-config.js'
 import { CONNECT_USAGE, connect, connectConfig } from './connect.js'
-import { ApiCallError, PUBLISH_USAGE, publish, publishConfig } from './publish.js'
+import { PUBLISH_USAGE, publish, publishConfig } from './publish.js'
+import { REVOKE_USAGE, revoke, revokeConfig } from './revoke.js'
 import { printableConfig, SERVE_USAGE, serve, serveConfig } from './serve.js'
 import { signToken, TOKEN_USAGE, tokenConfig } from './token.js'
 
@@ -64,6 +66,20 @@ const COMMANDS: Record<string, Command> = {
       } catch (err) {
         if (!(err instanceof ApiCallError)) throw err
         console.error(`switchboard: publish refused: ${err.message}`)
+        return 1
+      }
+    },
+  },
+  revoke: {
+    summary: "revoke a token, or a user's tokens, through a server's HTTP API",
+    usage: REVOKE_USAGE,
+    run: async (argv) => {
+      try {
+        console.log(JSON.stringify(await revoke(revokeConfig(argv, process.env))))
+        return 0
+      } catch (err) {
+        if (!(err instanceof ApiCallError)) throw err
+        console.error(`switchboard: revoke refused: ${err.message}`)
         return 1
       }
     },

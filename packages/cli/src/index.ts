@@ -1,10 +1,13 @@
 /**
- * @switchboard/cli — the `switchboard` command (bin.ts), and its `serve` and `token` commands as
- * functions for programs and tests that want them in-process; `serve`'s configuration loader, and
+ * @switchboard/cli — the `switchboard` command (bin.ts), and its `serve`, `token`, `publish` and
+ * `revoke` commands as functions for programs and tests that want them in-process; `serve`'s
+ * configuration loader, and
  * its JSON Schema as `@switchboard/cli/schema.json`. `bench` runs only as the command
  * (its workers are forked from the built files); its flags and the shape of its `--json` output
  * are here.
  */
+
+export { ApiCallError } from './api-call.js'
 export { parseArgs, parsePort, UsageError } from './args.js'
 export { BENCH_USAGE, type BenchConfig, benchConfig } from './bench/config.js'
 export type { BenchResult } from './bench/report.js'
@@ -36,7 +39,8 @@ export {
   switchboardOptions,
 } from './config/switchboard-options.js'
 export { CONNECT_USAGE, type ConnectConfig, connect, connectConfig } from './connect.js'
-export { ApiCallError, PUBLISH_USAGE, type PublishConfig, publish, publishConfig } from './publish.js'
+export { PUBLISH_USAGE, type PublishConfig, publish, publishConfig } from './publish.js'
+export { REVOKE_USAGE, type RevokeConfig, revoke, revokeConfig } from './revoke.js'
 export {
   printableConfig,
   type RunningServer,

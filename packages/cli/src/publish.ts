@@ -4,6 +4,7 @@
  * uses to send one message; the key comes from `SWITCHBOARD_API_KEY` rather than the command line
  * when it can (a flag shows in the process list), and is never printed.
  */
+import { apiBase, callApi } from './api-call.js'
 import { parseArgs, UsageError } from './args.js'
 
 export const PUBLISH_USAGE = `Usage: switchboard publish CHANNEL JSON [--api URL] [--key K] [--idempotency-key ID]
@@ -25,21 +26,6 @@ export interface PublishConfig {
   api: string
   key: string
   idempotencyKey: string | undefined
-}
-
-/** The base URL of the API: the given one if it ends in `/api`, else its origin and `/api`. */
-function apiBase(value: string): string {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    throw new UsageError(`--api must be an http:// or https:// URL, got "${value}"`)
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`--api must be an http:// or https:// URL, got "${value}"`)
-  }
-  const path = url.pathname.replace(/\/+$/, '')
-  return `${url.origin}${path.endsWith('/api') ? path : '/api'}`
 }
 
 export function publishConfig(
@@ -76,18 +62,6 @@ function parseData(text: string): unknown {
   }
 }
 
-/** What the server refused a publish with. */
-export class ApiCallError extends Error {
-  override readonly name = 'ApiCallError'
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(`${status} ${code}: ${message}`)
-  }
-}
-
 async function readStdin(stdin: AsyncIterable<Buffer | string>): Promise<string> {
   let text = ''
   for await (const chunk of stdin) text += chunk.toString()
@@ -102,33 +76,5 @@ export async function publish(
   const data = parseData(config.data === '-' ? await readStdin(stdin) : config.data)
   const body: Record<string, unknown> = { channel: config.channel, data }
   if (config.idempotencyKey !== undefined) body.key = config.idempotencyKey
-  let res: Response
-  try {
-    res = await fetch(`${config.api}/publish`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${config.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    })
-  } catch (err) {
-    // No answer at all (refused, unknown host, TLS): say where, not a stack trace.
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause
-    const why = cause?.code ?? cause?.message ?? (err as Error).message
-    throw new ApiCallError(0, 'unreachable', `could not reach ${config.api}: ${why}`)
-  }
-  const text = await res.text()
-  let answer: unknown
-  try {
-    answer = JSON.parse(text)
-  } catch {
-    throw new ApiCallError(
-      res.status,
-      'not_json',
-      `the server's answer is not JSON (is ${config.api} the API?)`,
-    )
-  }
-  if (!res.ok) {
-    const error = (answer as { error?: { code?: unknown; message?: unknown } }).error
-    throw new ApiCallError(res.status, String(error?.code ?? 'unknown'), String(error?.message ?? text))
-  }
-  return answer as { epoch: string; offset: number }
+  return (await callApi(config.api, config.key, 'publish', body)) as { epoch: string; offset: number }
 }

@@ -36,10 +36,18 @@ export type {
 export type {
   ClientCodec,
   ClientEvents,
+  ClientOutbox,
   CloseOptions,
+  ConnectionShare,
   ConnectionState,
   ConnectionStateReason,
+  OutboxDropReason,
+  OutboxEntry,
+  OutboxEvents,
+  OutboxFrame,
+  OutboxSender,
   RequestOptions,
+  ShareTarget,
   StateChange,
   SwitchboardClientOptions,
 } from './client/client-types.js'

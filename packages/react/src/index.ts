@@ -19,6 +19,7 @@ export {
   usePresenceCounts,
 } from './use-channel.js'
 export { type ConnectionStatus, useConnectionState } from './use-connection-state.js'
+export { useOutbox } from './use-outbox.js'
 export { type RequestFunction, useRequest } from './use-request.js'
 export {
   type UseWebSocketOptions,

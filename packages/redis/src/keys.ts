@@ -64,6 +64,12 @@ export interface Keys {
   lifecycleThere(): string
   /** Sorted set of `subject \n name` by when its departure is due (ms): the grace windows running. */
   lifecycleDue(): string
+  /** Hash: revocation entry (`j\n<jti>` or `u\n<user>`) → the user's `issuedBefore` ms, or '' for a token id. */
+  revocations(): string
+  /** Sorted set: revocation entry → its `expiresAt` ms, the order in which entries are forgotten. */
+  revocationExpiry(): string
+  /** The pub/sub channel every node listens on for new revocations. */
+  revoked(): string
 }
 
 export function keysFor(prefix: string): Keys {
@@ -92,6 +98,9 @@ export function keysFor(prefix: string): Keys {
     lifecycleLease: (consumer) => `${prefix}lease:${consumer}`,
     lifecycleThere: () => `${prefix}lthere`,
     lifecycleDue: () => `${prefix}ldue`,
+    revocations: () => `${prefix}revocations`,
+    revocationExpiry: () => `${prefix}revocation-expiry`,
+    revoked: () => `${prefix}revoked`,
   }
 }
 

@@ -4,6 +4,7 @@
  * presence), with no offline queue and no retries, so an operation while Redis is unreachable
  * fails at once — a publish is rejected, never silently parked or applied twice; and one for
  * pub/sub (channel-streams.ts). Each operation is one Lua script (scripts.ts), atomic in Redis.
+ * Its parts for several nodes: presence.ts, node-routes.ts, node-control.ts, node-revocations.ts.
  */
 import { randomBytes } from 'node:crypto'
 import type {
@@ -27,6 +28,7 @@ import { ChannelStreams } from './channel-streams.js'
 import { type Keys, keysFor, occupancyKeys } from './keys.js'
 import { RedisLifecycleLog } from './lifecycle-log.js'
 import { NodeControl } from './node-control.js'
+import { NodeRevocations } from './node-revocations.js'
 import { NodeRoutes } from './node-routes.js'
 import { NodePresence } from './presence.js'
 import { PUBLISH, READ } from './scripts.js'
@@ -90,6 +92,7 @@ export class RedisBroker implements Broker {
   readonly users: NodeUsers
   /** Which nodes have subscribers of each channel: the user index's shape (occupancyKeys). */
   readonly occupancy: NodeUsers
+  readonly revocations: NodeRevocations
   /** This node's id in Redis: presence members are tagged with it, connection ids start with it. */
   readonly nodeId = randomBytes(8).toString('base64url')
   private readonly redis: Redis
@@ -172,10 +175,12 @@ export class RedisBroker implements Broker {
     )
     this.routes = new NodeRoutes(this.redis, this.sub, this.keys, this.nodeId)
     this.controls = new NodeControl(this.redis, this.sub, this.keys, this.nodeId)
+    this.revocations = new NodeRevocations(this.redis, this.sub, this.keys, this.now)
     this.ready = Promise.all([whenReady(this.redis), whenReady(this.sub)]).then(async () => {
       await this.redis.hsetnx(this.keys.epochs(), 'seed', seedCandidate())
       await this.routes.start()
       await this.controls.start()
+      await this.revocations.start()
       await this.presence.heartbeat()
       this.presence.start()
       await this.users.heartbeat()
@@ -278,6 +283,7 @@ export class RedisBroker implements Broker {
   private async shutdown(): Promise<void> {
     this.streams.stop()
     this.controls.stop()
+    this.revocations.stop()
     // Take this node's members out (each with a leave event); if Redis is down, the others reap them.
     await this.presence.stop().catch(() => {})
     await this.users.stop().catch(() => {})

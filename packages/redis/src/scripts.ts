@@ -116,3 +116,65 @@ if start >= len then return {epoch, head, {}} end
 return {epoch, head, redis.call('LRANGE', KEYS[2], start, -1)}
 `,
 )
+
+/**
+ * Forgets the revocation entries whose expiry (the sorted set's score) is at or before `now`.
+ * Uses KEYS[1] (hash) and KEYS[2] (expiry set).
+ */
+const FORGET_EXPIRED = `
+local function forget_expired(now)
+  local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+  for _, entry in ipairs(gone) do redis.call('HDEL', KEYS[1], entry) end
+  if #gone > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now) end
+end
+`
+
+/**
+ * KEYS: revocations hash, revocation expiry set. ARGV: now ms, entry, issuedBefore ms or '',
+ * expiresAt ms, pub/sub channel, notification JSON. Merges the entry (the later issuedBefore and
+ * expiresAt win), keeps both keys as long as their latest entry, and PUBLISHes the notification.
+ * Returns 1, or 0 when the revocation had expired already (nothing stored, nobody told).
+ */
+export const REVOKE = new LuaScript(
+  'revoke',
+  `${FORGET_EXPIRED}
+local now = tonumber(ARGV[1])
+forget_expired(now)
+local expires = tonumber(ARGV[4])
+if expires <= now then return 0 end
+local stored = redis.call('ZSCORE', KEYS[2], ARGV[2])
+if stored and tonumber(stored) > expires then expires = tonumber(stored) end
+local before = ARGV[3]
+if before ~= '' then
+  local had = redis.call('HGET', KEYS[1], ARGV[2])
+  if had and had ~= '' and tonumber(had) > tonumber(before) then before = had end
+end
+redis.call('HSET', KEYS[1], ARGV[2], before)
+redis.call('ZADD', KEYS[2], expires, ARGV[2])
+local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+local ttl = math.ceil(tonumber(last[2]) - now)
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('PUBLISH', ARGV[5], ARGV[6])
+return 1
+`,
+)
+
+/**
+ * KEYS: revocations hash, revocation expiry set. ARGV: now ms. Forgets the expired entries and
+ * returns the others flat: entry, issuedBefore ('' for a token id), expiresAt, entry, …
+ */
+export const REVOCATIONS = new LuaScript(
+  'revocations',
+  `${FORGET_EXPIRED}
+forget_expired(tonumber(ARGV[1]))
+local out = {}
+local all = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+for i = 1, #all, 2 do
+  out[#out + 1] = all[i]
+  out[#out + 1] = redis.call('HGET', KEYS[1], all[i]) or ''
+  out[#out + 1] = all[i + 1]
+end
+return out
+`,
+)

@@ -24,6 +24,7 @@ import type {
   UntypedEventMap,
 } from '@switchboard/protocol'
 import type { TokenAuth } from './auth/auth-session.js'
+import type { RevokeRequest, RevokeResult } from './auth/revocations.js'
 import type { ChannelOptionsMap } from './channels/channel-options.js'
 import type { Connection, ConnectionData } from './connection/connection.js'
 import type { HttpApiOptions } from './http-api/http-api.js'
@@ -31,7 +32,7 @@ import type { ProxyOptions } from './proxy/proxy-options.js'
 import type { DisconnectUserOptions } from './users/disconnect.js'
 import type { WebhooksOptions } from './webhooks/webhook-options.js'
 
-export type { DisconnectUserOptions, HttpApiOptions }
+export type { DisconnectUserOptions, HttpApiOptions, RevokeRequest, RevokeResult }
 export interface Logger {
   info(message: string): void
   warn(message: string): void
@@ -116,6 +117,12 @@ export interface SwitchboardOptions<M extends EventMap = UntypedEventMap, D = Co
    * `authenticate`/`onAuth`, which must then be unset. See docs/security.md.
    */
   tokenAuth?: TokenAuth<D>
+  /**
+   * Milliseconds a token revocation (`sb.revoke`) is kept in the broker: the longest a token can
+   * live, so that any token it covers has expired by the time it is forgotten. Kept this long
+   * from the revocation (or from its `issuedBefore`, if later). Default 86 400 000 (24 h).
+   */
+  revocationTtl?: number
   /** Permission checks; returning false answers `forbidden`. */
   authorize?: {
     subscribe?: (conn: Connection<M, D>, channel: string) => MaybePromise<boolean>
@@ -251,6 +258,18 @@ export interface Switchboard<M extends EventMap = UntypedEventMap, D = Connectio
    * `authenticate` for that.
    */
   disconnectUser(user: string, options?: DisconnectUserOptions): Promise<number>
+  /**
+   * Revokes a token by its id (`{ jti }`, a JWT's `jti` claim), or every token of a user issued
+   * before a time (`{ user, issuedBefore? }`: a Date or milliseconds since the epoch, default now;
+   * `user` is the token's subject — a JWT's `sub`, the connect hook's `user`). Stored in the
+   * broker for `revocationTtl`, on every node: a covered token is refused at the handshake (HTTP
+   * 401) and in `auth` frames (`unauthorized`, close 4001), and connections holding one are
+   * closed with 4001 `token revoked` (within a second, on every node). Applies to `tokenAuth`
+   * (`jwtAuth`, the proxy's connect hook), not to `authenticate`. Resolves once stored, with when
+   * it will be forgotten; rejects with a TypeError for a malformed request, a SwitchboardError
+   * `unavailable` (or `timeout`: it may still be stored) if the broker could not store it.
+   */
+  revoke(request: RevokeRequest): Promise<RevokeResult>
   /** Local subscribers of a channel. */
   channelSize(channel: string): number
   stats(): SwitchboardStats

@@ -53,6 +53,8 @@ export type {
   HttpApiOptions,
   Logger,
   PublishOptionsFor,
+  RevokeRequest,
+  RevokeResult,
   ServerAddress,
   Switchboard,
   SwitchboardEvents,

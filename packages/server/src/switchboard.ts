@@ -21,6 +21,7 @@ import {
 import type { Logger, PublishOptionsFor, ServerAddress, Switchboard, SwitchboardOptions } from './api.js'
 import { AdmissionControl } from './auth/admission.js'
 import { type TokenAuth, TokenSessions } from './auth/auth-session.js'
+import { Revocations } from './auth/revocations.js'
 import { guardBroker } from './channels/broker-guard.js'
 import { ChannelHub } from './channels/channel-hub.js'
 import { ChannelRules, withChannelSchemas } from './channels/channel-options.js'
@@ -113,6 +114,15 @@ function userLimit(max: number | undefined, policy: UserLimit['policy'] | undefi
   return { max, policy: policy ?? 'refuse' }
 }
 
+/** The `revocationTtl` option in ms (default 24 h); a TypeError unless a positive number. */
+function revocationTtl(value: number | undefined): number {
+  if (value === undefined) return 24 * 60 * 60 * 1000
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+    throw new TypeError('revocationTtl must be a positive number of milliseconds')
+  }
+  return value
+}
+
 /**
  * Creates a Switchboard server. Without `server` it creates an HTTP server and listens on
  * `port` (default `PORT` or 8080); `await sb.ready` for the address.
@@ -140,15 +150,21 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
   const proxy: AppProxy | undefined =
     o.proxy && createProxy(o.proxy, { log, userOf: (conn): string | undefined => sessions?.subject(conn) })
   const tokenAuth: TokenAuth<unknown> | undefined = o.tokenAuth ?? proxy?.tokenAuth
-  const sessions: TokenSessions<ClientConnection> | undefined = tokenAuth
-    ? new TokenSessions<ClientConnection>(tokenAuth, (m, err) => log.error(m, err))
-    : undefined
   const rules = new ChannelRules(withChannelSchemas(o.channels, o.schemas?.channels))
   const events = new EventSchemas(o.schemas?.events)
   const requestSchemas = o.schemas?.requests ?? {}
   const broker: Broker = o.broker ?? new MemoryBroker({ history: (channel) => rules.get(channel).history })
   // Every part below gets the guarded broker: a broker failure is `unavailable` (or `timeout`), logged.
   const guarded = guardBroker(broker, log)
+  const revocations = new Revocations({
+    broker: guarded,
+    ttlMs: revocationTtl(o.revocationTtl),
+    // Called only after createSwitchboard returned (on a revocation, or once the list is loaded).
+    closeCovered: (covers) => sessions?.closeRevoked(covers),
+  })
+  const sessions: TokenSessions<ClientConnection> | undefined = tokenAuth
+    ? new TokenSessions<ClientConnection>(tokenAuth, (m, err) => log.error(m, err), revocations)
+    : undefined
   const hub = new ChannelHub(guarded, (channel) => rules.get(channel).presence)
   const memberOf = (conn: ClientConnection): PresenceMember => {
     const who = o.presence?.(conn) ?? { userId: sessions?.subject(conn) ?? conn.id }
@@ -284,6 +300,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
               data as JsonValue,
               key === undefined ? {} : { key },
             ),
+          revoke: (request) => revocations.revoke(request),
           broker: guarded,
           rules,
           version: SERVER_VERSION,
@@ -385,6 +402,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
         throw new TypeError('disconnectUser: reason over 123 bytes of UTF-8')
       return (await disconnectEverywhere(guarded, { user }, code, reason, commandTimeoutMs)).disconnected
     },
+    revoke: (request) => revocations.revoke(request),
     channelSize: (channel) => hub.size(channel),
     stats: () => ({
       connections: connections.size,
@@ -396,6 +414,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
       ),
     }),
     close(closeOptions) {
+      revocations.stop()
       closing ??= drain(
         { heartbeat, frontDoor, registry, ownBroker: o.broker === undefined ? broker : undefined },
         closeOptions,

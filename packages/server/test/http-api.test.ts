@@ -539,6 +539,7 @@ describe('HTTP API: where it is served, the document, the metrics', () => {
         'openapi.json',
         'presence',
         'publish',
+        'revoke',
         'subscribe',
         'unsubscribe',
       ]

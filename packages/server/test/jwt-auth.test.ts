@@ -11,6 +11,7 @@ import { connect, serverFixture, until } from '@switchboard/testing'
 import {
   type CryptoKey,
   exportJWK,
+  exportPKCS8,
   exportSPKI,
   generateKeyPair,
   type JWTPayload,
@@ -70,6 +71,20 @@ describe('configuration', () => {
     expect(() => jwtAuth({ publicKey: pem, algorithms: ['none'] })).toThrow(TypeError)
     expect(() => jwtAuth({ publicKey: pem, algorithms: [] })).toThrow(TypeError)
     expect(() => jwtAuth({ publicKey: privateKey, algorithms: ['RS256'] })).toThrow(/private key/)
+    // A private key's PEM (which Node would read as its public half) is refused too.
+    const privatePem = await exportPKCS8(privateKey)
+    expect(() => jwtAuth({ publicKey: privatePem, algorithms: ['RS256'] })).toThrow(/is a private key/)
+    // A key that cannot verify the algorithms given: every token would be refused.
+    const ec = await exportSPKI((await generateKeyPair('ES256', { extractable: true })).publicKey)
+    expect(() => jwtAuth({ publicKey: ec, algorithms: ['RS256'] })).toThrow(
+      /the public key is an EC key \(prime256v1\), which cannot verify RS256/,
+    )
+    expect(() => jwtAuth({ publicKey: ec, algorithms: ['ES384'] })).toThrow(/cannot verify ES384/)
+    expect(() => jwtAuth({ publicKey: pem, algorithms: ['ES256'] })).toThrow(
+      /an RSA key, which cannot verify ES256/,
+    )
+    expect(() => jwtAuth({ publicKey: ec, algorithms: ['ES256'] })).not.toThrow()
+    expect(() => jwtAuth({ publicKey: pem, algorithms: ['RS256', 'PS256'] })).not.toThrow()
     expect(() => jwtAuth({ secret: '' })).toThrow(TypeError)
     expect(() =>
       createSwitchboard({ ...jwtAuth({ secret: SECRET }), authenticate: () => ({}), port: 0, logger: false }),

@@ -4,7 +4,8 @@
  * hook allows, denies and fails for real: a backend with nothing listening, one that hangs, one
  * that answers garbage. What the backend was sent is read back from it (GET /calls), so
  * forwarding is checked where it lands, and every log line the server writes is captured to
- * check that failures are logged once and no secret ever is.
+ * check that failures are logged once and no secret ever is. A revocation of a user closes the
+ * connections the connect hook allowed before it.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
@@ -253,6 +254,24 @@ describe('refresh', () => {
       error: { code: 'forbidden' },
     })
     expect(await client.closed).toEqual({ code: 4003, reason: 'banned on refresh' })
+  })
+})
+
+describe('revocation', () => {
+  it('revoke({ user }) closes the connections the connect hook allowed until then with 4001; the hook decides the next ones', async () => {
+    const { sb, url } = await serve({ connect: { url: `${base}/connect` } })
+    const bob1 = await connected(`${url}?token=bob`)
+    const bob2 = await connected(`${url}?token=bob`)
+    const alice = await connected(`${url}?token=alice`)
+    const before = (await calls('/connect')).length
+    await sb.revoke({ user: 'bob' })
+    expect(await bob1.closed).toEqual({ code: 4001, reason: 'token revoked' })
+    expect(await bob2.closed).toEqual({ code: 4001, reason: 'token revoked' })
+    expect(await ask(alice, { type: 'subscribe', channel: 'room' })).toMatchObject({ ok: true })
+    // A new connection is issued now, after the revocation: the backend is asked and allows it.
+    const again = await connected(`${url}?token=bob`)
+    expect((await calls('/connect')).length).toBe(before + 1)
+    expect(await ask(again, { type: 'subscribe', channel: 'room' })).toMatchObject({ ok: true })
   })
 })
 

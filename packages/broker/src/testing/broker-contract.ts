@@ -16,6 +16,7 @@ import { historyContract } from './contract-history.js'
 import { byteSamples, flush, historyOf, showBytes } from './contract-kit.js'
 import { lifecycleContract } from './contract-lifecycle.js'
 import { presenceContract } from './contract-presence.js'
+import { revocationsContract } from './contract-revocations.js'
 import { usersContract } from './contract-users.js'
 
 export interface BrokerFactoryOptions {
@@ -177,6 +178,7 @@ export function describeBrokerContract<B extends Broker>(
     presenceContract({ broker, listen, fill, advance })
     lifecycleContract({ broker, listen, fill, advance })
     usersContract({ broker, listen, fill, advance })
+    revocationsContract({ broker, listen, fill, advance })
 
     describe('idempotency keys', () => {
       it('the same key twice → one message, the same position both times', async () => {

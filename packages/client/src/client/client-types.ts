@@ -3,7 +3,7 @@
  * and its options. Apart from the class so the modules that run the client can share them.
  */
 
-import type { ClientFrame, ServerFrame } from '@switchboard/protocol'
+import type { ClientFrame, JsonValue, ServerFrame } from '@switchboard/protocol'
 import type { Channel } from '../channel/channel.js'
 import type { TransportName } from '../transport/fallback.js'
 import type { WebSocketConstructor } from '../transport/websocket-like.js'
@@ -95,6 +95,99 @@ export interface SwitchboardClientOptions {
   maxQueue?: number
   /** Connect from the constructor. Default true. */
   autoConnect?: boolean
+  /**
+   * Share one connection with the other tabs of this origin that use the same server URLs:
+   * `shareConnection()` from `@switchboard/client/share`. `false` (or absent): this client has its
+   * own connection. A shared connection speaks JSON (`codec` is not used).
+   */
+  share?: ConnectionShare | false
+  /**
+   * Keep the publishes and idempotent requests made while not connected in a durable queue that
+   * outlives the page: `indexedDbOutbox()` from `@switchboard/client/outbox`. Absent: they wait in
+   * memory (`maxQueue`).
+   */
+  outbox?: ClientOutbox
+}
+
+/** What a share gets to build this tab's sockets: the client's URLs, and how it would connect alone. */
+export interface ShareTarget {
+  urls: readonly string[]
+  WebSocket?: WebSocketConstructor | undefined
+  transports?: readonly TransportName[] | undefined
+}
+
+/** How tabs share one connection (made by `shareConnection()` in `@switchboard/client/share`). */
+export interface ConnectionShare {
+  /**
+   * A WebSocket constructor whose sockets are this tab's links to the shared connection, or
+   * undefined where this runtime cannot share (the client then connects on its own).
+   */
+  socket(target: ShareTarget): WebSocketConstructor | undefined
+}
+
+/** A frame an outbox keeps: a publish (with its idempotency key) or an idempotent request, without an id. */
+export type OutboxFrame =
+  | { type: 'publish'; channel: string; data: JsonValue; key: string }
+  | { type: 'request'; event: string; data?: JsonValue }
+
+/** How an outbox sends: the client's request table, a fresh id per attempt. */
+export interface OutboxSender {
+  /** The client's server URLs: an outbox's default scope. */
+  readonly urls: readonly string[]
+  /** Sends now (or queues until the handshake is done); resolves with the reply's data. */
+  send(frame: OutboxFrame, timeout: number | undefined): Promise<unknown>
+}
+
+/** One kept frame. */
+export interface OutboxEntry {
+  /** Unique among the outbox's entries. */
+  readonly id: string
+  /** The publish (with its idempotency `key`) or the idempotent request, as it will be sent. */
+  readonly frame: OutboxFrame
+  /** Its size on the wire, in bytes (JSON). */
+  readonly bytes: number
+  /** When it was made, in ms since the epoch. */
+  readonly createdAt: number
+  /** Whether this page sends it (it made it, or took it over from a page that is gone). */
+  readonly mine: boolean
+}
+
+/** Why an entry left the outbox without being sent. */
+export type OutboxDropReason = 'count' | 'bytes' | 'expired' | 'refused'
+
+export interface OutboxEvents {
+  /** What the outbox holds changed (an entry kept, sent, dropped; or changed by another tab). */
+  change: readonly OutboxEntry[]
+  /** An entry was answered: `result` is the reply's data (a publish's `{ epoch, offset }`). */
+  sent: { entry: OutboxEntry; result: unknown }
+  /**
+   * An entry will never be sent: over `maxEntries` (`count`) or `maxBytes` (`bytes`) when made,
+   * older than `maxAge` (`expired`), or refused by the server (`refused`, with its error).
+   */
+  dropped: { entry: OutboxEntry; reason: OutboxDropReason; error?: SwitchboardError }
+}
+
+/** A durable queue of frames made offline (made by `indexedDbOutbox()` in `@switchboard/client/outbox`). */
+export interface ClientOutbox {
+  /** What waits to be sent, oldest first. */
+  entries(): OutboxEntry[]
+  /** Listens to `change`, `sent` or `dropped`; returns a remover. */
+  on<K extends keyof OutboxEvents>(event: K, listener: (payload: OutboxEvents[K]) => void): () => void
+  /** Called once by the client it is given to. Throws if it was given to another client already. */
+  attach(sender: OutboxSender): void
+  /**
+   * Keeps a frame made while not connected, `bytes` its size on the wire; settles with its
+   * outcome once sent and answered (a refusal rejects with the server's SwitchboardError).
+   */
+  enqueue(
+    frame: OutboxFrame,
+    bytes: number,
+    options: { timeout?: number; signal?: AbortSignal },
+  ): Promise<unknown>
+  /** The connection is ready: what is kept is sent. */
+  connected(): void
+  /** The client closed: callers waiting on kept frames get `disconnected`; the frames stay kept. */
+  closed(): void
 }
 
 export interface RequestOptions {

@@ -36,16 +36,18 @@ import { ChannelTable } from './channel-table.js'
 import type {
   ClientCodec,
   ClientEvents,
+  ClientOutbox,
   CloseOptions,
   ConnectionState,
   ConnectionStateReason,
+  OutboxFrame,
   RequestOptions,
   StateChange,
   SwitchboardClientOptions,
 } from './client-types.js'
 import { ConnectionKeeper } from './connection-keeper.js'
 import { decodeMessage } from './decode-message.js'
-import { RequestTable } from './request-table.js'
+import { type IdFrame, RequestTable } from './request-table.js'
 
 export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   readonly #emitter = new PublicEmitter<ClientEvents>()
@@ -56,6 +58,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   readonly #requests: RequestTable
   readonly #keeper: ConnectionKeeper
   readonly #codec: ClientCodec | undefined
+  readonly #outbox: ClientOutbox | undefined
   /** Publishes and requests whose data holds a Blob wait for it to be read, in call order. */
   readonly #blobs = new BlobOrder()
   #state: ConnectionState = 'disconnected'
@@ -70,13 +73,21 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   constructor(url: string | readonly string[], options: SwitchboardClientOptions = {}) {
     // The defaults are the ones documented on SwitchboardClientOptions.
     const connectTimeout = options.connectTimeout ?? 10_000
-    const codec = options.codec
+    // A shared connection (see the `share` option) is this tab's link to it, and speaks JSON.
+    const shared = options.share
+      ? options.share.socket({
+          urls: typeof url === 'string' ? [url] : url,
+          WebSocket: options.WebSocket,
+          transports: options.transports,
+        })
+      : undefined
+    const codec = shared ? undefined : options.codec
     this.#codec = codec
     this.#rws = new ReconnectingWebSocket(url, {
       protocols: codec ? [codec.subprotocol, SUBPROTOCOL] : SUBPROTOCOL,
       binaryType: 'arraybuffer',
-      ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
-      ...(options.transports ? { transports: options.transports } : {}),
+      ...(shared ? { WebSocket: shared } : options.WebSocket ? { WebSocket: options.WebSocket } : {}),
+      ...(options.transports && !shared ? { transports: options.transports } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),
       maxAttempts: options.maxAttempts ?? Number.POSITIVE_INFINITY,
       minUptime: options.minUptime ?? 5_000,
@@ -125,6 +136,12 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
         connectTimeout,
       },
     )
+    this.#outbox = options.outbox
+    this.#outbox?.attach({
+      urls: typeof url === 'string' ? [url] : url,
+      send: (frame, timeout) =>
+        requests.request({ ...frame, id: requests.nextId() }, this.#state, { timeout }, true),
+    })
     this.#rws.on('open', ({ elapsed }) => this.#keeper.opened(elapsed))
     this.#rws.on('message', ({ data }) => this.#onData(data))
     this.#rws.on('close', (info) => this.#onClose(info))
@@ -199,6 +216,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     return this.#blobs.send(data, (value) => {
       const frame = { type: 'request', id: this.#requests.nextId(), event, ...wireData(value) } as const
       const idempotent = options.idempotent ?? false
+      if (idempotent && this.#keeps()) return this.#keep(frame, options) as Promise<ReplyData<M, E>>
       return this.#requests.request(frame, this.#state, options, idempotent) as Promise<ReplyData<M, E>>
     })
   }
@@ -217,8 +235,31 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       const id = this.#requests.nextId()
       const key = options.key ?? `${this.#keyPrefix}${(++this.#nextKey).toString(36)}`
       const frame = { type: 'publish', id, channel, data: value as JsonValue, key } as const
+      if (this.#keeps()) return this.#keep(frame, options) as Promise<PublishResult>
       return this.#requests.request(frame, this.#state, options, true) as Promise<PublishResult>
     })
+  }
+
+  /** The outbox (the `outbox` option), if any: what it keeps, its events. */
+  get outbox(): ClientOutbox | undefined {
+    return this.#outbox
+  }
+
+  /** Whether a publish or idempotent request made now goes to the outbox: it has one, and is not connected. */
+  #keeps(): boolean {
+    return this.#outbox !== undefined && this.#state !== 'connected' && this.#state !== 'closed'
+  }
+
+  /** Hands a frame to the outbox, once it is known to be sendable (its data, its size). */
+  #keep(frame: IdFrame, options: RequestOptions): Promise<unknown> {
+    let bytes: number
+    try {
+      bytes = new TextEncoder().encode(this.#requests.encode(frame)).byteLength
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    const { id: _, ...kept } = frame
+    return this.#outbox!.enqueue(kept as OutboxFrame, bytes, options)
   }
 
   /** Fire-and-forget: a request without id, so no reply. False when refused (closed, or queue full). */
@@ -342,6 +383,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     // Channels first, so a queued publish to a channel comes after its subscribe.
     this.#channels.connected()
     this.#requests.ready()
+    this.#outbox?.connected()
   }
 
   #onClose(closed: CloseInfo): void {
@@ -359,6 +401,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     } else {
       const terminal = !shouldReconnect(info.code)
       const reason = dropReason ?? (terminal ? 'terminal_close' : 'max_retries')
+      this.#outbox?.closed()
       this.#setState('closed', reason, info.code)
     }
   }

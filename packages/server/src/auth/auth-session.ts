@@ -4,7 +4,9 @@
  * send only `auth` and `ping` until a token is accepted, and is closed with 4001 if none is within
  * `authTimeout`. A connection whose credentials expire is sent a `refresh` frame before they do
  * and closed with 4001 when they have; a fresh token must name the same subject, or the
- * connection is closed with 4003. The server calls in here; nothing here knows about JWT.
+ * connection is closed with 4003. A revoked token (see revocations.ts) is refused at the
+ * handshake and in an `auth` frame, and a connection whose token is revoked later is closed with
+ * 4001. The server calls in here; nothing here knows about JWT.
  */
 import type { IncomingMessage } from 'node:http'
 import { closeFor, ErrorCode, type ServerFrame } from '@switchboard/protocol'
@@ -20,7 +22,25 @@ export interface Credentials<D> {
   subject?: string
   /** When the credentials stop being valid, in milliseconds since the epoch; absent = never. */
   expiresAt?: number
+  /** The token's own id (a JWT's `jti`): what `sb.revoke({ jti })` names. Absent: revocable by user only. */
+  tokenId?: string
+  /**
+   * When the token was issued, in milliseconds since the epoch (a JWT's `iat`): `sb.revoke({ user,
+   * issuedBefore })` covers it if earlier. Absent: every revocation of its subject covers it.
+   */
+  issuedAt?: number
 }
+
+/** What token sessions ask about revocations (revocations.ts answers). */
+export interface RevocationCheck {
+  /** Settles once the known revocations are as current as they can be now (never rejects). */
+  current(): Promise<void>
+  /** Whether a revocation known now covers these credentials. */
+  covers(credentials: Credentials<unknown>): boolean
+}
+
+/** The reason a revoked token's connection is closed (4001) or its `auth` frame refused with. */
+export const TOKEN_REVOKED = 'token revoked'
 
 /**
  * Token authentication with a lifecycle. Throw SwitchboardError `unauthorized` to refuse a
@@ -69,6 +89,8 @@ export interface SessionConnection {
 interface Session {
   authenticated: boolean
   subject: string | undefined
+  /** The credentials last accepted (what a revocation is checked against). */
+  credentials: Credentials<unknown> | undefined
   timer: NodeJS.Timeout | undefined
   /** Runs once, when a pending connection authenticates (the server's `connection` event). */
   onAuthenticated: (() => void) | undefined
@@ -85,6 +107,7 @@ export class TokenSessions<C extends SessionConnection> {
   constructor(
     private readonly auth: TokenAuth<unknown>,
     private readonly onUnexpected: (message: string, err: unknown) => void,
+    private readonly revocations?: RevocationCheck,
   ) {
     this.refreshBefore = auth.refreshBefore ?? 30_000
     this.authTimeout = auth.authTimeout ?? 10_000
@@ -95,11 +118,16 @@ export class TokenSessions<C extends SessionConnection> {
    * 403, `unavailable` → 503) or CloseConnection (accepted, then closed with its code).
    */
   async fromRequest(req: IncomingMessage): Promise<Credentials<unknown> | undefined> {
+    let credentials: Credentials<unknown> | undefined
     try {
-      return await this.auth.fromRequest(req)
+      credentials = await this.auth.fromRequest(req)
     } catch (err) {
       throw this.refusal(err)
     }
+    if (credentials && (await this.revoked(credentials))) {
+      throw new SwitchboardError(ErrorCode.UNAUTHORIZED, TOKEN_REVOKED)
+    }
+    return credentials
   }
 
   /**
@@ -107,7 +135,13 @@ export class TokenSessions<C extends SessionConnection> {
    * `onAuthenticated` runs now, or once the first token is accepted (never, if none is).
    */
   start(conn: C, credentials: Credentials<unknown> | undefined, onAuthenticated: () => void): void {
-    const session: Session = { authenticated: false, subject: undefined, timer: undefined, onAuthenticated }
+    const session: Session = {
+      authenticated: false,
+      subject: undefined,
+      credentials: undefined,
+      timer: undefined,
+      onAuthenticated,
+    }
     this.sessions.set(conn, session)
     if (credentials) {
       this.accept(conn, session, credentials)
@@ -152,6 +186,10 @@ export class TokenSessions<C extends SessionConnection> {
       throw refusal
     }
     if (this.sessions.get(conn) !== session || conn.state === 'closed') return undefined
+    if (await this.revoked(credentials)) {
+      this.closeAfterReply(conn, closeFor(ErrorCode.UNAUTHORIZED), TOKEN_REVOKED)
+      throw new SwitchboardError(ErrorCode.UNAUTHORIZED, TOKEN_REVOKED)
+    }
     if (session.subject !== undefined && credentials.subject !== session.subject) {
       this.closeAfterReply(conn, closeFor(ErrorCode.FORBIDDEN), 'token subject changed')
       throw new SwitchboardError(
@@ -161,6 +199,21 @@ export class TokenSessions<C extends SessionConnection> {
     }
     this.accept(conn, session, credentials)
     return undefined
+  }
+
+  /**
+   * Closes, with 4001 `token revoked`, every authenticated connection whose credentials `covers`
+   * says are revoked; how many. A pass over this node's sessions.
+   */
+  closeRevoked(covers: (credentials: Credentials<unknown>) => boolean): number {
+    let closed = 0
+    for (const [conn, session] of this.sessions) {
+      if (!session.authenticated || !session.credentials || conn.state !== 'open') continue
+      if (!covers(session.credentials)) continue
+      this.close(conn, closeFor(ErrorCode.UNAUTHORIZED), TOKEN_REVOKED)
+      closed++
+    }
+    return closed
   }
 
   /** The connection closed: its timer goes. */
@@ -173,6 +226,7 @@ export class TokenSessions<C extends SessionConnection> {
   private accept(conn: C, session: Session, credentials: Credentials<unknown>): void {
     conn.data = credentials.data
     session.subject ??= credentials.subject
+    session.credentials = credentials
     session.authenticated = true
     const { expiresAt } = credentials
     if (expiresAt === undefined) {
@@ -191,6 +245,17 @@ export class TokenSessions<C extends SessionConnection> {
     const announce = session.onAuthenticated
     session.onAuthenticated = undefined
     announce?.()
+    // A revocation that arrived between the check and now (the handshake's upgrade) still counts.
+    if (this.revocations?.covers(credentials)) {
+      this.closeAfterReply(conn, closeFor(ErrorCode.UNAUTHORIZED), TOKEN_REVOKED)
+    }
+  }
+
+  /** Whether the credentials are revoked, once the known revocations are current. */
+  private async revoked(credentials: Credentials<unknown>): Promise<boolean> {
+    if (!this.revocations) return false
+    await this.revocations.current()
+    return this.revocations.covers(credentials)
   }
 
   /** Replaces the session's timer with one that runs `run` at `at` (ms since the epoch). */

@@ -5,9 +5,10 @@
  * unsigned tokens and HS/RS key confusion are refused before any claim is read. A token comes
  * from the `Authorization: Bearer` header, the `?token=` query, or the connection's first `auth`
  * frame; its claims become `conn.data`, its `sub` the connection's pinned subject, its `exp` the
- * moment the server asks for a refresh before and closes with 4001 at (see auth-session.ts).
+ * moment the server asks for a refresh before and closes with 4001 at (see auth-session.ts); its
+ * `jti` and `iat` are what a revocation (`sb.revoke`) is matched against.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto'
+import { createPublicKey, KeyObject } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { ErrorCode } from '@switchboard/protocol'
 import {
@@ -113,9 +114,22 @@ function keyOf(options: JwtKeyOptions): { key: VerifyKey; algorithms: JWSAlgorit
     throw new TypeError('jwtAuth: a public key or JWKS needs asymmetric algorithms (RS*, PS*, ES*, EdDSA)')
   }
   if ('publicKey' in options) {
+    // A private key's PEM parses as its public half: refuse it, so it never sits on a server.
+    if (
+      typeof options.publicKey === 'string' &&
+      /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(options.publicKey)
+    ) {
+      throw new TypeError('jwtAuth: publicKey is a private key; give its public key (SPKI PEM)')
+    }
     const key = typeof options.publicKey === 'string' ? createPublicKey(options.publicKey) : options.publicKey
     if (key.type !== 'public')
       throw new TypeError(`jwtAuth: publicKey is a ${key.type} key, not a public one`)
+    if (key instanceof KeyObject) {
+      const misfit = algorithms.find((a) => !keyFits(key, a))
+      if (misfit !== undefined) {
+        throw new TypeError(`jwtAuth: the public key is ${describeKey(key)}, which cannot verify ${misfit}`)
+      }
+    }
     return { key, algorithms }
   }
   const jwks = createRemoteJWKSet(new URL(options.jwks), {
@@ -124,6 +138,24 @@ function keyOf(options: JwtKeyOptions): { key: VerifyKey; algorithms: JWSAlgorit
     timeoutDuration: options.jwksTimeout ?? 5_000,
   })
   return { key: jwks, algorithms }
+}
+
+/** The curve of each ES algorithm, as Node names it. */
+const ES_CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' }
+
+/** Whether a public key can verify tokens signed with `algorithm` (its type, and its curve for ES). */
+function keyFits(key: KeyObject, algorithm: string): boolean {
+  const type = key.asymmetricKeyType
+  if (algorithm.startsWith('RS')) return type === 'rsa'
+  if (algorithm.startsWith('PS')) return type === 'rsa' || type === 'rsa-pss'
+  if (algorithm.startsWith('ES'))
+    return type === 'ec' && key.asymmetricKeyDetails?.namedCurve === ES_CURVES[algorithm]
+  return type === 'ed25519' || type === 'ed448' // EdDSA, Ed25519
+}
+
+function describeKey(key: KeyObject): string {
+  const curve = key.asymmetricKeyDetails?.namedCurve
+  return `an ${key.asymmetricKeyType?.toUpperCase() ?? 'unknown'} key${curve ? ` (${curve})` : ''}`
 }
 
 /** Why jose refused a token, in words that never repeat any part of it. */
@@ -196,6 +228,9 @@ export function jwtAuth<D = JwtData>(options: JwtAuthOptions<D>): { tokenAuth: T
     const withSub = payload as JWTPayload & { sub: string }
     const credentials: Credentials<D> = { data: mapClaims(withSub), subject: withSub.sub }
     if (typeof payload.exp === 'number') credentials.expiresAt = (payload.exp + tolerance) * 1000
+    // What `sb.revoke` matches: the token's id, and when it was issued (seconds → ms).
+    if (typeof payload.jti === 'string' && payload.jti !== '') credentials.tokenId = payload.jti
+    if (typeof payload.iat === 'number') credentials.issuedAt = payload.iat * 1000
     return credentials
   }
 

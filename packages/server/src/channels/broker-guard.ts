@@ -15,6 +15,7 @@ import type {
   Broker,
   BrokerListener,
   BrokerPresenceApi,
+  BrokerRevocationsApi,
   BrokerUsersApi,
   ControlCommand,
   ControlHandler,
@@ -131,12 +132,19 @@ export function guardBroker(broker: Broker, log: Logger, options: BrokerGuardOpt
     list: (user) => guard('users list', user, () => broker.users.list(user)),
     count: (user) => guard('users count', user, () => broker.users.count(user)),
   }
+  const revocations: BrokerRevocationsApi = {
+    add: (revocation) =>
+      guard('revoke', 'jti' in revocation ? 'token' : 'user', () => broker.revocations.add(revocation)),
+    list: () => guard('revocations list', '*', () => broker.revocations.list()),
+    onRevocation: (listener) => broker.revocations.onRevocation(listener),
+  }
   const guarded: Broker = {
     get nodeId() {
       return broker.nodeId
     },
     presence,
     users,
+    revocations,
     publish: (channel: string, data: JsonValue, publishOptions?: PublishOptions): Promise<StreamPosition> =>
       guard('publish', channel, () => broker.publish(channel, data, publishOptions)),
     subscribe: (channel: string, listener: BrokerListener) =>

@@ -7,6 +7,7 @@
  */
 import type { Broker, ControlResult } from '@switchboard/broker'
 import { ErrorCode, type JsonValue, type StreamPosition } from '@switchboard/protocol'
+import type { RevokeRequest, RevokeResult } from '../auth/revocations.js'
 import type { ChannelRules } from '../channels/channel-options.js'
 import { readPresence } from '../channels/presence-read.js'
 import { disconnectCode, disconnectEverywhere } from '../users/disconnect.js'
@@ -23,6 +24,8 @@ import type { MethodName, RequestOf, ResponseOf } from './schemas.js'
 export interface ApiContext {
   /** `sb.publish`. */
   publish(channel: string, data: unknown, key: string | undefined): Promise<StreamPosition>
+  /** `sb.revoke`. */
+  revoke(request: RevokeRequest): Promise<RevokeResult>
   /** The guarded broker. */
   broker: Broker
   rules: ChannelRules
@@ -142,6 +145,20 @@ export const API_METHODS: Methods = {
       channel: body.channel,
     })
     return { unsubscribed: answers.reduce((sum, a) => sum + a.unsubscribed, 0), nodes }
+  },
+
+  async revoke(ctx, { jti, user, issuedBefore }) {
+    if (jti !== undefined && issuedBefore !== undefined) {
+      throw new ApiError(ErrorCode.INVALID_FRAME, 'revoke: "issuedBefore" goes with "user", not "jti"', [
+        { message: 'only with "user"', path: ['issuedBefore'] },
+      ])
+    }
+    const request: RevokeRequest =
+      jti !== undefined
+        ? { jti }
+        : { user: user!, ...(issuedBefore === undefined ? {} : { issuedBefore: issuedBefore * 1000 }) }
+    const { expiresAt } = await ctx.revoke(request)
+    return { expiresAt: expiresAt.getTime() / 1000 }
   },
 
   async disconnect(ctx, body) {

@@ -308,6 +308,43 @@ export const DisconnectResponse = Type.Object(
   strict,
 )
 
+export const RevokeRequest = Type.Object(
+  {
+    jti: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1024,
+        description: 'Revoke the one token whose `jti` claim this is.',
+      }),
+    ),
+    user: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1024,
+        description:
+          'Revoke the user’s tokens issued before `issuedBefore`: the token’s subject (a JWT’s `sub`, the connect hook’s `user`).',
+      }),
+    ),
+    issuedBefore: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description:
+          'With `user`: seconds since the epoch, as a JWT’s `iat` (fractions allowed); tokens issued before it are revoked. Default: now. A token without `iat` is covered by any revocation of its user.',
+      }),
+    ),
+  },
+  { ...strict, oneOf: [{ required: ['jti'] }, { required: ['user'] }] },
+)
+export const RevokeResponse = Type.Object(
+  {
+    expiresAt: Type.Number({
+      description:
+        'When the revocation is forgotten, in seconds since the epoch: `revocationTtl` after it (or after `issuedBefore`, if later), when every token it covers has expired.',
+    }),
+  },
+  strict,
+)
+
 export const ErrorResponse = Type.Object({ error: ErrorBody }, strict)
 
 /** What a key must allow: `publish` methods are open to publish-only keys too. */
@@ -390,6 +427,14 @@ export const METHODS = {
     access: 'full',
     request: DisconnectRequest,
     response: DisconnectResponse,
+  },
+  revoke: {
+    summary: 'Revoke a token, or a user’s tokens issued before a time',
+    description:
+      'As `sb.revoke`: stored in the broker for `revocationTtl`; every node refuses a covered token at the handshake (401) and in `auth` frames, and closes the connections holding one with 4001 within a second.',
+    access: 'full',
+    request: RevokeRequest,
+    response: RevokeResponse,
   },
 } as const satisfies Record<string, MethodDefinition>
 

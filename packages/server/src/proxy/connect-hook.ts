@@ -103,9 +103,18 @@ function disconnect(code: number, reason = ''): CloseConnection {
   return new CloseConnection(answer, code, reason)
 }
 
-/** conn.data is the backend's `data` with `userId` (the `user`), as jwtAuth's is the payload with `sub`. */
+/**
+ * conn.data is the backend's `data` with `userId` (the `user`), as jwtAuth's is the payload with
+ * `sub`. A hook's answer has no token id: it is issued when the hook allowed it, so
+ * `sb.revoke({ user })` closes the connections it allowed until then, and the hook decides the
+ * next ones.
+ */
 function credentials(user: string, data: Record<string, unknown>, expiresAt: number | undefined) {
-  const out: Credentials<ConnectionData> = { data: { ...data, userId: user }, subject: user }
+  const out: Credentials<ConnectionData> = {
+    data: { ...data, userId: user },
+    subject: user,
+    issuedAt: Date.now(),
+  }
   // Seconds since the epoch, as a JWT's `exp`.
   if (expiresAt !== undefined) out.expiresAt = expiresAt * 1000
   return out
