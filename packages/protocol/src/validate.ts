@@ -16,7 +16,6 @@ import type {
   PongFrame,
   PresenceCounts,
   PresenceFrame,
-  PresenceMember,
   PresenceUpdateFrame,
   PresenceUser,
   PublishFrame,
@@ -184,59 +183,29 @@ class FieldReader {
     return { epoch, offset: this.offset('since.offset', v.offset) }
   }
 
-  member(v: unknown): PresenceMember {
-    if (!isObject(v)) this.fail('"member" must be an object')
-    const m = new FieldReader(v, this.type)
-    const member: PresenceMember = {
-      userId: m.string('userId', DEFAULT_LIMITS.maxKeyLength),
-      connectionId: m.string('connectionId', DEFAULT_LIMITS.maxIdLength),
-    }
-    const info = m.optData('info')
-    if (info !== undefined) member.info = info
-    return member
-  }
-
   user(v: unknown, field: string): PresenceUser {
-    if (!isObject(v)) this.fail(`"${field}" must hold objects { userId, connections, info? }`)
+    if (!isObject(v)) this.fail(`"${field}" must hold users`)
     const u = new FieldReader(v, this.type)
+    // Servers before user presence sent per-connection members, without `connections`: one each.
     const user: PresenceUser = {
       userId: u.string('userId', DEFAULT_LIMITS.maxKeyLength),
-      connections: u.int('connections'),
+      connections: u.has('connections') ? u.int('connections') : 1,
     }
     const info = u.optData('info')
     if (info !== undefined) user.info = info
     return user
   }
 
-  /**
-   * A subscribe result's `members`: users, or the per-connection members of servers before user
-   * presence, merged by user id (`connections` counting them).
-   */
-  memberList(list: unknown[]): PresenceUser[] {
-    const byUser = new Map<string, PresenceUser>()
-    for (const v of list) {
-      const legacy = isObject(v) && v.connections === undefined
-      const user = legacy
-        ? this.user({ ...this.member(v), connectionId: undefined, connections: 1 }, 'members')
-        : this.user(v, 'members')
-      const seen = byUser.get(user.userId)
-      if (seen && legacy) seen.connections += 1
-      else byUser.set(user.userId, user)
-    }
-    return [...byUser.values()]
-  }
-
   users(field: string): PresenceUser[] | undefined {
     const v = this.raw[field]
-    if (v === undefined) return undefined
-    if (!Array.isArray(v)) this.fail(`"${field}" must be an array`)
-    return v.map((u) => this.user(u, field))
+    if (v === undefined || Array.isArray(v)) return v?.map((u) => this.user(u, field))
+    this.fail(`"${field}" must hold users`)
   }
 
   counts(): PresenceCounts | undefined {
     const v = this.raw.counts
     if (v === undefined) return undefined
-    if (!isObject(v)) this.fail('"counts" must be an object { connections, users }')
+    if (!isObject(v)) this.fail('"counts" must be { connections, users }')
     return {
       connections: this.offset('counts.connections', v.connections),
       users: this.offset('counts.users', v.users),
@@ -287,29 +256,22 @@ function clientFrame(r: FieldReader, type: string): ClientFrame | undefined {
 }
 
 /**
- * A `presence` frame: the coalesced form, or the single join/leave of servers before it
- * (`{ action, member }`, one connection), read as a one-entry `joins` or `leaves`.
+ * A `presence` frame. Servers before coalescing sent one change, `{ action: "join" | "leave",
+ * member }` (a connection), read here as a one-entry `joins` or `leaves`.
  */
 function presenceFrame(r: FieldReader, raw: Obj): PresenceFrame {
-  const channel = r.channel()
-  if (raw.action !== undefined) {
-    const action = raw.action
-    if (action !== 'join' && action !== 'leave') r.fail('"action" must be "join" or "leave"')
-    const { userId, info } = r.member(raw.member)
-    const user: PresenceUser = { userId, connections: action === 'join' ? 1 : 0 }
-    if (info !== undefined) user.info = info
-    return action === 'join'
-      ? { type: 'presence', channel, joins: [user] }
-      : { type: 'presence', channel, leaves: [user] }
-  }
-  return compact<PresenceFrame>({
+  const frame = compact<PresenceFrame>({
     type: 'presence',
-    channel,
+    channel: r.channel(),
     joins: r.users('joins'),
     leaves: r.users('leaves'),
     updates: r.users('updates'),
     counts: r.counts(),
   })
+  const { action } = raw
+  if (action === 'join') frame.joins = [r.user(raw.member, 'member')]
+  if (action === 'leave') frame.leaves = [{ ...r.user(raw.member, 'member'), connections: 0 }]
+  return frame
 }
 
 function serverFrame(r: FieldReader, raw: Obj, type: string): ServerFrame | undefined {
@@ -355,7 +317,7 @@ function serverFrame(r: FieldReader, raw: Obj, type: string): ServerFrame | unde
         offset: r.offset('offset'),
       }
       if (r.has('recovered')) frame.recovered = raw.recovered === true
-      if (Array.isArray(raw.members)) frame.members = r.memberList(raw.members)
+      if (Array.isArray(raw.members)) frame.members = raw.members.map((m) => r.user(m, 'members'))
       const counts = r.counts()
       if (counts) frame.counts = counts
       return frame

@@ -145,13 +145,13 @@ describe('presence frames of servers before user presence', () => {
       leaves: [{ userId: 'u', connections: 0 }],
     })
   })
-  it('per-connection members of a subscribed frame merge by user', () => {
+  it('per-connection members of a subscribed frame read as users with one connection each', () => {
     const frame = decodeServerFrame(
-      '{"type":"subscribed","channel":"c","epoch":"e","offset":0,"members":[{"userId":"u","connectionId":"a"},{"userId":"u","connectionId":"b"},{"userId":"v","connectionId":"c"}]}',
+      '{"type":"subscribed","channel":"c","epoch":"e","offset":0,"members":[{"userId":"u","connectionId":"a"},{"userId":"v","connectionId":"c"}]}',
     )
     expect(frame).toMatchObject({
       members: [
-        { userId: 'u', connections: 2 },
+        { userId: 'u', connections: 1 },
         { userId: 'v', connections: 1 },
       ],
     })
@@ -280,13 +280,13 @@ describe('rejections', () => {
     rejects('{"type":"reply","id":"1"}', ErrorCode.INVALID_FRAME, 'server')
     rejects('{"type":"reply","id":"1","ok":false,"error":"x"}', ErrorCode.INVALID_FRAME, 'server')
     rejects(
-      '{"type":"presence","channel":"c","action":"wave","member":{}}',
+      '{"type":"presence","channel":"c","action":"join","member":{}}',
       ErrorCode.INVALID_FRAME,
       'server',
     )
     for (const bad of [
       '"joins":{}',
-      '"joins":[{"userId":"u"}]',
+      '"joins":[{"connections":1}]',
       '"leaves":[{"userId":1,"connections":0}]',
       '"updates":[{"userId":"u","connections":-1}]',
       '"counts":{"connections":1}',

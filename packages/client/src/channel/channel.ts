@@ -74,26 +74,6 @@ export interface ChannelEvents<T> {
   error: SwitchboardError
 }
 
-/**
- * A subscribe reply's member list: per user; a server from before user presence sent one entry
- * per connection (`connectionId`, no `connections`), merged here by user id.
- */
-function membersOf(list: readonly PresenceUser[]): PresenceUser[] {
-  const byUser = new Map<string, PresenceUser>()
-  for (const entry of list) {
-    const legacy = entry.connections === undefined
-    const seen = byUser.get(entry.userId)
-    if (legacy && seen) {
-      seen.connections++
-      continue
-    }
-    const user: PresenceUser = { userId: entry.userId, connections: legacy ? 1 : entry.connections }
-    if (entry.info !== undefined) user.info = entry.info
-    byUser.set(user.userId, user)
-  }
-  return [...byUser.values()]
-}
-
 /** `replied`: the error is the server's answer (not the client's own timer or a drop). */
 export type SubscribeOutcome =
   | { ok: true; result: SubscribeResult }
@@ -178,8 +158,8 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   }
 
   /** How many connections and users the channel has (any presence mode); undefined without presence. */
-  get presenceCounts(): PresenceCounts | undefined {
-    return this.#counts && { ...this.#counts }
+  get presenceCounts(): Readonly<PresenceCounts> | undefined {
+    return this.#counts
   }
 
   /**
@@ -323,7 +303,8 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
     // Adopt the server's position unless we already handled something later in the same epoch
     // (messages replayed before the reply have moved us there already).
     if (!last || last.epoch !== epoch || last.offset < offset) this.#position = { epoch, offset }
-    if (result.members) this.#members = new Map(membersOf(result.members).map((m) => [m.userId, m]))
+    // By user id: the per-connection lists of servers before user presence collapse to one entry each.
+    if (result.members) this.#members = new Map(result.members.map((m) => [m.userId, m]))
     if (result.counts) this.#counts = result.counts
     this.#setState('subscribed', 'subscribed')
     if (this.#presenceInfo) {
