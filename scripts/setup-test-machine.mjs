@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The first step of `npm test`: makes sure this machine has what the tests run for real —
-// chromium (apps/chat's browser tests, at /usr/bin/chromium), redis-server and a Redis answering
-// on 127.0.0.1:6379 (packages/redis, packages/cli), nginx and systemd-analyze (deploy/test), and
+// chromium (apps/chat's and apps/dashboard's browser tests, at /usr/bin/chromium), redis-server and
+// a Redis answering on 127.0.0.1:6379 (packages/redis, packages/cli), nginx, systemd-analyze and
+// promtool (Debian's prometheus package: deploy/test checks and unit-tests the alert rules), and
 // Debian's python3 with its websockets and msgpack modules (packages/server's Python client
 // test) — so that `npm test` passes on a fresh Debian machine with nothing installed by hand.
 //
@@ -45,6 +46,7 @@ const needs = [
   binary('redis-server', 'redis-server', pathDirs, 'the Redis tests'),
   binary('nginx', 'nginx', [...pathDirs, ...sbinDirs], 'deploy/test (nginx)'),
   binary('systemd-analyze', 'systemd', [...pathDirs, ...sbinDirs], 'deploy/test (systemd)'),
+  binary('promtool', 'prometheus', [...pathDirs, ...sbinDirs], 'deploy/test (the Prometheus alert rules)'),
   pythonModule('websockets', 'python3-websockets', 'the Python client test'),
   pythonModule('msgpack', 'python3-msgpack', 'the Python client test'),
 ]
@@ -92,7 +94,10 @@ function redisAnswers(port) {
   })
 }
 
-/** apt-get as root, with a policy-rc.d that keeps the packages' services (nginx on :80) stopped. */
+/**
+ * apt-get as root, with a policy-rc.d that keeps the packages' services (nginx on :80, prometheus
+ * on :9090) stopped.
+ */
 function aptInstall(packages) {
   if (!find('apt-get', ['/usr/bin', '/bin', ...pathDirs]))
     fail(`missing ${packages.join(', ')}, and there is no apt-get here to install them with`)

@@ -5,7 +5,8 @@ only: run it with
 
     python3 backend.py --port 9000 --secret change-me
 
-and start Switchboard with the proxy pointed at it (see README.md beside this file).
+and start Switchboard with the proxy pointed at it: `switchboard serve --config
+switchboard.yaml` (README.md beside this file has every step).
 
 The decisions, kept deliberately small:
 
@@ -20,8 +21,9 @@ in Switchboard's config), so nothing else on the network can ask this backend fo
 
 It also publishes, the other way round, through Switchboard's HTTP API (docs/http-api.md): given
 `--api http://switchboard:8080/api --api-key KEY`, a POST to its own `/app/notify` with
-`{"user": "alice", "text": "…"}` publishes that text to the user's channel `user:alice`, which
-every connection of the user is subscribed to — one HTTP call, from any backend language.
+`{"user": "alice", "text": "…"}` (and the same `X-Switchboard-Secret` header) publishes that
+text to the user's channel `user:alice`, which every connection of the user is subscribed to —
+one HTTP call, from any backend language.
 """
 import argparse
 import hmac

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `switchboard` command. `serve` runs a server, `connect` is a client on the command line,
- * `publish` sends a message through a server's HTTP API, `revoke` revokes tokens through it, `token` signs a development JWT, `bench` load-tests a server (a deployment, or a throw-away
+ * `publish` sends a message through a server's HTTP API, `revoke` revokes tokens through it,
+ * `dashboard-link` prints a link that opens the operations dashboard logged in, `token` signs a development JWT, `bench` load-tests a server (a deployment, or a throw-away
  * in-process one). The side-by-side comparison with other libraries is `npm run bench` in the
  * repository, not this command. `switchboard --help` prints the overview; `switchboard <command>
  * --help` (or `-h`, or `switchboard help <command>`) prints that command's help alone.
@@ -14,6 +15,7 @@ import { formatReport } from './bench/report.js'
 import { bench } from './bench/run.js'
 import { ConfigError } from './config/load-config.js'
 import { CONNECT_USAGE, connect, connectConfig } from './connect.js'
+import { DASHBOARD_LINK_USAGE, dashboardLink, dashboardLinkConfig } from './dashboard-link.js'
 import { PUBLISH_USAGE, publish, publishConfig } from './publish.js'
 import { REVOKE_USAGE, revoke, revokeConfig } from './revoke.js'
 import { printableConfig, SERVE_USAGE, serve, serveConfig } from './serve.js'
@@ -84,6 +86,14 @@ const COMMANDS: Record<string, Command> = {
       }
     },
   },
+  'dashboard-link': {
+    summary: 'print a short-lived link that opens the operations dashboard logged in',
+    usage: DASHBOARD_LINK_USAGE,
+    run: async (argv) => {
+      console.log(dashboardLink(dashboardLinkConfig(argv, process.env)))
+      return 0
+    },
+  },
   token: {
     summary: 'print an HS256 JWT for development',
     usage: TOKEN_USAGE,
@@ -108,7 +118,7 @@ const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`)
   .join('\n')}
 
 Run \`switchboard <command> --help\` for one command's options.

@@ -5,34 +5,56 @@
  */
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
-import { ErrorCode, SwitchboardClient } from '@switchboard/client'
+import {
+  type Channel,
+  ErrorCode,
+  SwitchboardClient,
+  type SwitchboardClientOptions,
+} from '@switchboard/client'
+import WebSocket from 'ws'
 import { parseArgs, UsageError } from './args.js'
 
-export const CONNECT_USAGE = `Usage: switchboard connect <ws-url> [--token JWT] [--subscribe CHANNEL[,CHANNEL…]]
+export const CONNECT_USAGE = `Usage: switchboard connect <ws-url> [--token JWT] [--subscribe CHANNEL[,CHANNEL…]] [--origin URL]
 
-  Prints one JSON line for everything that happens: {"state"}, {"message"}, {"presence"},
-  {"recovery"}, {"event"} (the server's events), {"reply"}, {"published"}, {"error"}. Reads commands from stdin, one per line:
+  Prints one JSON line for everything that happens: {"state"} (with the close code and reason
+  that caused it), {"message"}, {"presence"}, {"recovery"}, {"subscribed"}/{"unsubscribed"} (the
+  server subscribed this connection, or took a channel away), {"event"} (the server's events),
+  {"reply"}, {"published"}, {"error"}. Reads commands from stdin, one per line:
     sub CHANNEL           subscribe (resumes from where it was after a reconnect)
     unsub CHANNEL         unsubscribe
     pub CHANNEL JSON      publish; prints {"published"} once the server accepted it
     req EVENT [JSON]      send a request; prints {"reply"}
-    quit                  close and exit (so does the end of stdin)
-  --token    sent in an auth frame on every connect (default: $SWITCHBOARD_TOKEN)`
+    quit                  close and exit (so do the end of stdin and a close the client does
+                          not retry); what is still unanswered gets up to 3 s, then fails
+  --token    sent in an auth frame on every connect (default: $SWITCHBOARD_TOKEN)
+  --origin   the Origin header of the handshake, for a server with allowedOrigins (a browser
+             sends one; a command-line client sends none unless told)
+  A wss:// server whose certificate is not from a public CA: NODE_EXTRA_CA_CERTS=ca.pem`
 
 export interface ConnectConfig {
   url: string
   token: string | undefined
   subscribe: string[]
+  origin?: string
 }
 
 export function connectConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ConnectConfig {
-  const { command: url, options, positionals } = parseArgs(argv, ['token', 'subscribe'])
+  const { command: url, options, positionals } = parseArgs(argv, ['token', 'subscribe', 'origin'])
   if (url === undefined) throw new UsageError('connect needs a ws:// or wss:// URL')
   if (!/^wss?:\/\/./.test(url)) throw new UsageError(`not a ws:// or wss:// URL: "${url}"`)
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
   const str = (name: string) => (typeof options[name] === 'string' ? (options[name] as string) : undefined)
   const subscribe = (str('subscribe') ?? '').split(',').filter(Boolean)
-  return { url, token: str('token') ?? (env.SWITCHBOARD_TOKEN || undefined), subscribe }
+  const origin = str('origin')
+  if (origin !== undefined && !/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/.test(origin)) {
+    throw new UsageError(`--origin must be scheme://host[:port], got "${origin}"`)
+  }
+  return {
+    url,
+    token: str('token') ?? (env.SWITCHBOARD_TOKEN || undefined),
+    subscribe,
+    ...(origin === undefined ? {} : { origin }),
+  }
 }
 
 /** Parses `JSON` arguments; a bare word that is not JSON is taken as a string. */
@@ -51,18 +73,37 @@ export async function connect(
   input: Readable,
   print: (line: unknown) => void,
 ): Promise<void> {
-  const client = new SwitchboardClient(config.url, config.token ? { getToken: () => config.token } : {})
-  client.on('state', ({ newState, reason }) => print({ state: newState, reason }))
+  const { origin } = config
+  const client = new SwitchboardClient(config.url, {
+    ...(config.token ? { getToken: () => config.token } : {}),
+    ...(origin === undefined ? {} : { WebSocket: withOrigin(origin) }),
+  })
+  client.on('state', ({ newState, reason, closeCode, closeReason }) =>
+    print({
+      state: newState,
+      reason,
+      ...(closeCode === undefined ? {} : { closeCode }),
+      ...(closeReason === undefined ? {} : { closeReason }),
+    }),
+  )
   client.on('error', (err) => print({ error: { code: err.code, message: err.message } }))
   client.onAnyEvent((event, data) => print({ event: data === undefined ? { event } : { event, data } }))
-  const subscribe = (name: string) => {
-    if (client.hasChannel(name)) return
-    const channel = client.channel(name)
+  const watch = (channel: Channel) => {
+    const name = channel.name
     channel.on('publication', (m) => print({ message: { channel: name, ...m } }))
     channel.on('presence', (p) => print({ presence: { channel: name, ...p } }))
     channel.on('recovery', (r) => print({ recovery: { channel: name, ...r } }))
     channel.on('error', (err) => print({ error: { channel: name, code: err.code, message: err.message } }))
   }
+  const subscribe = (name: string) => {
+    if (!client.hasChannel(name)) watch(client.channel(name))
+  }
+  // Channels the server subscribed this connection to (an API call, sb.subscribe) print as well.
+  client.on('serverSubscribed', (channel) => {
+    print({ subscribed: { channel: channel.name } })
+    watch(channel)
+  })
+  client.on('serverUnsubscribed', (channel) => print({ unsubscribed: { channel: channel.name } }))
   const failed = (err: { code?: string; message: string }) =>
     print({ error: { code: err.code ?? ErrorCode.INTERNAL, message: err.message } })
   for (const name of config.subscribe) subscribe(name)
@@ -73,6 +114,10 @@ export async function connect(
     void work.finally(() => pending.delete(work))
   }
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })
+  // A close the client will not retry (the server's terminal close) ends the command too.
+  client.on('state', ({ newState }) => {
+    if (newState === 'closed') lines.close()
+  })
   for await (const line of lines) {
     const [, verb, name, arg] = /^\s*(\S+)(?:\s+(\S+))?(?:\s+(.*))?$/.exec(line) ?? []
     if (verb === undefined) continue
@@ -97,6 +142,20 @@ export async function connect(
   // of input) is answered before the client closes.
   lines.close()
   input.destroy()
+  // Closing waits for the answers (3 s at most; a client that cannot connect gets them failed).
+  await client.close({ flush: true, timeout: 3000 })
   await Promise.allSettled(pending)
-  client.close()
+}
+
+/**
+ * The Node WebSocket, sending `origin` as the handshake's Origin header (`ws` is what the client
+ * uses in Node; its class fits the client's WebSocketLike as the client's own Node entry says).
+ */
+function withOrigin(origin: string): NonNullable<SwitchboardClientOptions['WebSocket']> {
+  class OriginWebSocket extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { origin })
+    }
+  }
+  return OriginWebSocket as unknown as NonNullable<SwitchboardClientOptions['WebSocket']>
 }

@@ -25,7 +25,13 @@ import type { ChannelConfig, RedisConfig } from './config/config.js'
 import { type EffectiveConfig, inSchemaOrder, loadConfig } from './config/load-config.js'
 import { redactConfig, redactUrlPassword } from './config/redact.js'
 import { CONFIG_ENV, SETTINGS } from './config/settings.js'
-import { channelOptions, type ServeUser, switchboardOptions } from './config/switchboard-options.js'
+import {
+  channelOptions,
+  type ServeOptions,
+  type ServeUser,
+  switchboardOptions,
+} from './config/switchboard-options.js'
+import { DASHBOARD_PATH, dashboardFiles } from './dashboard-files.js'
 import { createTlsServer, firstPair, type TlsServer } from './tls-server.js'
 
 export const SERVE_USAGE = `Usage: switchboard serve [--config FILE] [--print-config] [--port 8080] [--host 0.0.0.0]
@@ -53,6 +59,8 @@ export const SERVE_USAGE = `Usage: switchboard serve [--config FILE] [--print-co
                    a user, unverified. --jwt-public-key-file, --jwt-jwks-url, --jwt-algorithms,
                    --jwt-issuer, --jwt-audience verify other tokens
   --metrics        serve Prometheus metrics at /metrics (keep it off the public address)
+  --dashboard      serve the operations dashboard at /dashboard on the API's port (needs the api
+                   section and its keys; \`switchboard dashboard-link\` prints a link that logs in)
 
   Limits: --max-connections-per-ip, --allowed-origins (comma-separated), --max-payload,
   --max-subscriptions, --rate-limit-capacity, --heartbeat, … — every key, its variable and its
@@ -202,8 +210,9 @@ export async function serve(
   handleSignals = false,
 ): Promise<RunningServer> {
   const { config } = serveConfig
-  if (config.static === undefined) log.warn('the chat app is not built (npm run build:chat): / answers 404')
+  if (config.static === undefined) log.warn('the chat app is not built (npm run build:apps): / answers 404')
   const files = config.static ? serveStatic(config.static) : undefined
+  const dashboard = config.dashboard ? dashboardFiles() : undefined
   let metrics: SwitchboardMetrics | undefined
   let stopping: Promise<void> | undefined
   // With the API on a port of its own, a call sent to the main port is told so, not answered by
@@ -212,6 +221,7 @@ export async function serve(
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (metrics && req.url === '/metrics') metrics.handler(req, res)
     else if (apiElsewhere && req.url?.startsWith('/api/')) apiNotHere(res)
+    else if (dashboard && !apiElsewhere && dashboard(req, res)) return
     else if (files) files(req, res)
     else notFound(res)
   }
@@ -236,14 +246,17 @@ export async function serve(
   let sb: Switchboard<UntypedEventMap, ServeUser>
   try {
     sb = createSwitchboard<UntypedEventMap, ServeUser>(
-      switchboardOptions(config, {
-        logger: log,
-        ...(broker ? { broker } : {}),
-        ...(tls ? { server: tls.server } : {}),
-        onRequest,
-        authenticate: displayNameOf,
-        chatRules: serveConfig.chatChannels,
-      }),
+      withDashboard(
+        switchboardOptions(config, {
+          logger: log,
+          ...(broker ? { broker } : {}),
+          ...(tls ? { server: tls.server } : {}),
+          onRequest,
+          authenticate: displayNameOf,
+          chatRules: serveConfig.chatChannels,
+        }),
+        apiElsewhere ? dashboard : undefined,
+      ),
     )
   } catch (err) {
     tls?.unwatch()
@@ -261,7 +274,9 @@ export async function serve(
   const shared =
     config.redis === undefined ? '' : `, sharing channels through ${redactUrlPassword(config.redis.url)}`
   const api = address.api ? `, HTTP API at ${address.api.url}/` : ''
-  log.info(`switchboard listening on ${address.url}${files ? ` (app at ${app})` : ''}${api}${shared}`)
+  const board =
+    dashboard && address.api ? `, dashboard at ${address.api.url.slice(0, -4)}${DASHBOARD_PATH}/` : ''
+  log.info(`switchboard listening on ${address.url}${files ? ` (app at ${app})` : ''}${api}${board}${shared}`)
   const stop = () => {
     stopping ??= sb
       .close({ timeout: config.drainTimeout })
@@ -292,6 +307,23 @@ export async function serve(
     process.on('SIGINT', onSignal)
   }
   return { sb, address, stop }
+}
+
+/** On the API's own port, the dashboard's paths are answered by its files, the rest with 404. */
+function withDashboard(
+  options: ServeOptions,
+  dashboard: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined,
+): ServeOptions {
+  if (!dashboard || !options.httpApi) return options
+  return {
+    ...options,
+    httpApi: {
+      ...options.httpApi,
+      onRequest: (req, res) => {
+        if (!dashboard(req, res)) notFound(res)
+      },
+    },
+  }
 }
 
 /** Closes serve's own HTTPS server once Switchboard has drained it (sb.close leaves a given server open). */

@@ -83,9 +83,14 @@ const FULL: Required<SwitchboardConfig> = {
   },
   redis: { url: 'redis://:hunter2@redis.internal:6379/1', prefix: 'sb:', commandTimeout: 2000 },
   metrics: true,
+  dashboard: true,
   api: {
     port: 9101,
-    keys: [{ key: 'api-key-0123456789abcdef' }, { key: 'publisher-0123456789', publishOnly: true }],
+    keys: [
+      { key: 'api-key-0123456789abcdef' },
+      { key: 'publisher-0123456789', publishOnly: true },
+      { key: 'reader-0123456789abcd', readOnly: true },
+    ],
   },
   webhooks: {
     receivers: [
@@ -99,6 +104,7 @@ const FULL: Required<SwitchboardConfig> = {
       },
     ],
     maxRetryWait: 30000,
+    grace: 2000,
   },
   proxy: {
     connect: {
@@ -171,11 +177,13 @@ jwt:
   userClaim: preferred_username
 redis: { url: "redis://:hunter2@redis.internal:6379/1", prefix: "sb:", commandTimeout: 2000 }
 metrics: true
+dashboard: true
 api:
   port: 9101
   keys:
     - key: api-key-0123456789abcdef
     - { key: publisher-0123456789, publishOnly: true }
+    - { key: reader-0123456789abcd, readOnly: true }
 webhooks:
   receivers:
     - url: http://app.internal/switchboard/events
@@ -185,6 +193,7 @@ webhooks:
       headers: { x-env: prod }
       id: presence-hook
   maxRetryWait: 30000
+  grace: 2000
 proxy:
   connect:
     url: http://app.internal/switchboard/connect
@@ -508,6 +517,18 @@ describe('switchboard serve with a bad configuration (process)', () => {
     }
   })
 
+  it('the Python example’s switchboard.yaml is a configuration serve starts with', async () => {
+    const example = fileURLToPath(
+      new URL('../../../examples/python-backend/switchboard.yaml', import.meta.url),
+    )
+    const run = await runServe(['--config', example, '--print-config'], {})
+    expect(run.code, run.stderr).toBe(0)
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      proxy: { connect: { url: 'http://127.0.0.1:9000/switchboard/connect', forwardCookies: ['sid'] } },
+      api: { keys: [{ key: REDACTED }] },
+    })
+  })
+
   it('with the connect hook, the user is the one the backend answered: the HTTP API finds it by user and by connection', async () => {
     const script = fileURLToPath(new URL('../../../examples/python-backend/backend.py', import.meta.url))
     const backend = spawn('/usr/bin/python3', [script, '--port', '0', '--secret', 'hook-secret'], {
@@ -739,7 +760,8 @@ describe('docs/configuration.md', () => {
         keys.push(...nested.filter(([k]) => k !== 'receivers').map(([k]) => `webhooks.${k}`))
       } else if (key === 'proxy')
         keys.push(...Object.keys(schema.definitions?.hook?.properties ?? {}).map((k) => `proxy.<hook>.${k}`))
-      else if (key === 'api') keys.push('api.port', 'api.keys[].key', 'api.keys[].publishOnly')
+      else if (key === 'api')
+        keys.push('api.port', 'api.keys[].key', 'api.keys[].publishOnly', 'api.keys[].readOnly')
       else if (nested.length === 0) keys.push(key)
       else keys.push(...nested.map(([k]) => `${key}.${k}`))
     }

@@ -7,7 +7,7 @@ import { BENCH_USAGE, CONNECT_USAGE, TOKEN_USAGE } from '@switchboard/cli'
 import { describe, expect, it } from 'vitest'
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
-const commands = ['serve', 'connect', 'publish', 'revoke', 'token', 'bench']
+const commands = ['serve', 'connect', 'publish', 'revoke', 'dashboard-link', 'token', 'bench']
 
 interface Run {
   code: number

@@ -15,7 +15,7 @@ import { freePort } from '@switchboard/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 
 const script = fileURLToPath(new URL('../../../scripts/setup-test-machine.mjs', import.meta.url))
-const ALL = ['chromium', 'redis-server', 'nginx', 'systemd-analyze', 'python3']
+const ALL = ['chromium', 'redis-server', 'nginx', 'systemd-analyze', 'promtool', 'python3']
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
@@ -75,7 +75,7 @@ describe('scripts/setup-test-machine.mjs (process)', () => {
 
   it('stops with the exact apt-get command for what is missing (chromium)', async () => {
     const r = await run(
-      fakeBins(['redis-server', 'nginx', 'systemd-analyze', 'python3']),
+      fakeBins(['redis-server', 'nginx', 'systemd-analyze', 'promtool', 'python3']),
       await fakeRedis(),
       ['--check'],
     )
@@ -97,17 +97,18 @@ describe('scripts/setup-test-machine.mjs (process)', () => {
     expect(r.stderr).not.toContain('websockets')
 
     // No python3 at all: both modules are missing, and their packages bring python3 with them.
-    const none = await run(fakeBins(ALL.slice(0, 4)), await fakeRedis(), ['--check'])
+    const none = await run(fakeBins(ALL.filter((b) => b !== 'python3')), await fakeRedis(), ['--check'])
     expect(none.code).toBe(1)
     expect(none.stderr).toContain(
       'sudo apt-get install -y --no-install-recommends python3-websockets python3-msgpack\n',
     )
   })
 
-  it('names the Debian package of each missing binary (systemd-analyze is in systemd)', async () => {
+  it('names the Debian package of each missing binary (systemd-analyze is in systemd, promtool in prometheus)', async () => {
     const r = await run(fakeBins(['chromium', 'redis-server', 'python3']), await fakeRedis(), ['--check'])
     expect(r.code).toBe(1)
-    expect(r.stderr).toContain('sudo apt-get install -y --no-install-recommends nginx systemd\n')
+    expect(r.stderr).toContain('promtool (deploy/test (the Prometheus alert rules))')
+    expect(r.stderr).toContain('sudo apt-get install -y --no-install-recommends nginx systemd prometheus\n')
   })
 
   it('reports a Redis that does not answer, with the command that starts one', async () => {

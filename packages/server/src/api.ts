@@ -188,6 +188,16 @@ export interface SwitchboardStats {
   disconnects: Record<number, number>
   /** HTTP API calls answered, by method (`unknown` for paths that are none) and HTTP status. */
   apiRequests: Record<string, Record<number, number>>
+  /** Messages published through this node: client publishes, `sb.publish`, the HTTP API. */
+  messagesIn: number
+  /** Message frames handed to this node's subscribers. */
+  messagesOut: number
+  /** Resubscribes with a position (`since`): those that got every missed message, and those that could not. */
+  recoveries: { recovered: number; notRecovered: number }
+  /** Broker operations that failed (answered `unavailable` or `timeout`). */
+  brokerFailures: number
+  /** The event loop's delay, p99 over about the last 5 seconds, in seconds (measured from the first call). */
+  eventLoopDelaySeconds: number
 }
 
 export interface Switchboard<M extends EventMap = UntypedEventMap, D = ConnectionData> {

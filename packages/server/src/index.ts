@@ -78,7 +78,17 @@ export {
 export type { Connection, ConnectionData, ConnectionState } from './connection/connection.js'
 export { SwitchboardError } from './errors.js'
 export { redactUrl } from './http/redact-url.js'
+export { signDashboardLink } from './http-api/dashboard-link.js'
+export type { KeyAccess } from './http-api/signed-tokens.js'
 export type { ProxyHook, ProxyHooks, ProxyOptions } from './proxy/proxy-options.js'
+export type {
+  AlertSeverity,
+  CloseCounts,
+  ClusterSample,
+  FiringAlert,
+  NodeSample,
+  StatsSample,
+} from './stats/stats-sample.js'
 export { createSwitchboard } from './switchboard.js'
 export { OutgoingFrame, type Transport, type TransportHandlers } from './transport/transport.js'
 export type { WebhookOptions, WebhooksOptions, WebhooksTiming } from './webhooks/webhook-options.js'

@@ -81,6 +81,49 @@ export function createMetrics(sb: Observed, options: MetricsOptions = {}): Switc
       for (const [code, count] of Object.entries(sb.stats().disconnects)) this.inc({ code }, count)
     },
   })
+  /** A counter that mirrors one of the server's own totals. */
+  const mirror = (name: string, help: string, value: () => number) =>
+    new Counter({
+      name: prefix + name,
+      help,
+      registers,
+      collect() {
+        this.reset()
+        this.inc(value())
+      },
+    })
+  mirror(
+    'messages_in_total',
+    'Messages published through this node (client publishes, sb.publish, the HTTP API).',
+    () => sb.stats().messagesIn,
+  )
+  mirror(
+    'messages_out_total',
+    "Message frames handed to this node's subscribers.",
+    () => sb.stats().messagesOut,
+  )
+  mirror(
+    'broker_failures_total',
+    'Broker operations that failed (answered unavailable or timeout).',
+    () => sb.stats().brokerFailures,
+  )
+  new Counter({
+    name: `${prefix}recoveries_total`,
+    help: 'Resubscribes with a position, by whether every missed message came back (recovered="true") or not.',
+    labelNames: ['recovered'],
+    registers,
+    collect() {
+      this.reset()
+      const { recovered, notRecovered } = sb.stats().recoveries
+      this.inc({ recovered: 'true' }, recovered)
+      this.inc({ recovered: 'false' }, notRecovered)
+    },
+  })
+  gauge(
+    'event_loop_delay_seconds',
+    "The event loop's delay, p99 over about the last 5 seconds.",
+    () => sb.stats().eventLoopDelaySeconds,
+  )
   new Counter({
     name: `${prefix}api_requests_total`,
     help: 'HTTP API calls answered, by method (unknown for paths that are none) and HTTP status.',

@@ -45,6 +45,9 @@ import { type AppProxy, createProxy } from './proxy/proxy.js'
 import { builtinRequests } from './requests/builtin-requests.js'
 import { type AnyHandler, HandlerRegistry } from './requests/handlers.js'
 import { EventSchemas } from './schemas/event-schemas.js'
+import { EventLoopDelay, NodeCounters, RateClock } from './stats/node-stats.js'
+import { isStatsCommand, statsCommandHandler } from './stats/stats-commands.js'
+import { StatsGatherer } from './stats/stats-gatherer.js'
 import { disconnectCode, disconnectEverywhere, isSendableCloseCode } from './users/disconnect.js'
 import { UserIndex, type UserLimit } from './users/user-index.js'
 import { lifecycleWebhooks } from './webhooks/lifecycle-events.js'
@@ -123,6 +126,18 @@ function revocationTtl(value: number | undefined): number {
   return value
 }
 
+/** The broker with each successful publish counted as a message in (the dashboard's and metrics' count). */
+function countPublishes(broker: Broker, counters: NodeCounters): Broker {
+  const publish = broker.publish
+  return Object.assign(broker, {
+    publish: async (...args: Parameters<Broker['publish']>) => {
+      const position = await publish(...args)
+      counters.messagesIn++
+      return position
+    },
+  })
+}
+
 /**
  * Creates a Switchboard server. Without `server` it creates an HTTP server and listens on
  * `port` (default `PORT` or 8080); `await sb.ready` for the address.
@@ -154,8 +169,17 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
   const events = new EventSchemas(o.schemas?.events)
   const requestSchemas = o.schemas?.requests ?? {}
   const broker: Broker = o.broker ?? new MemoryBroker({ history: (channel) => rules.get(channel).history })
+  // What the dashboard and the metrics read: counters bumped where things happen, nothing more.
+  const counters = new NodeCounters()
+  const rateClock = new RateClock()
+  rateClock.start()
+  const eventLoop = new EventLoopDelay()
+  const startedAt = Date.now()
   // Every part below gets the guarded broker: a broker failure is `unavailable` (or `timeout`), logged.
-  const guarded = guardBroker(broker, log)
+  const guarded = countPublishes(
+    guardBroker(broker, log, { onFailure: () => void counters.brokerFailures++ }),
+    counters,
+  )
   const revocations = new Revocations({
     broker: guarded,
     ttlMs: revocationTtl(o.revocationTtl),
@@ -165,7 +189,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
   const sessions: TokenSessions<ClientConnection> | undefined = tokenAuth
     ? new TokenSessions<ClientConnection>(tokenAuth, (m, err) => log.error(m, err), revocations)
     : undefined
-  const hub = new ChannelHub(guarded, (channel) => rules.get(channel).presence)
+  const hub = new ChannelHub(guarded, counters, rateClock, (channel) => rules.get(channel).presence)
   const memberOf = (conn: ClientConnection): PresenceMember => {
     const who = o.presence?.(conn) ?? { userId: sessions?.subject(conn) ?? conn.id }
     const member: PresenceMember = { userId: who.userId, connectionId: conn.id }
@@ -207,6 +231,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     authorize: o.authorize,
     proxy: proxy?.channels,
     memberOf,
+    onRecovery: (recovered) => void (recovered ? counters.recovered++ : counters.notRecovered++),
     log,
   })
   const handlers = new HandlerRegistry<ClientConnection>(
@@ -253,19 +278,38 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
   broker.onRoute((id, routed) => registry.routedHere(id, routed))
   // Every node answers the cluster's commands (the HTTP API's subscribe, disconnect…), whether or
   // not it serves the API itself.
-  broker.onControl(
-    nodeCommandHandler({
-      nodeId: broker.nodeId,
-      version: SERVER_VERSION,
-      connections: registry.connections,
-      userOf: (conn) => users.userOf(conn),
-      connectionsOf: (user) => users.connectionsOf(user),
-      join: (conn, channel) => subscriptions.serverJoin(conn, channel),
-      leave: (conn, channel) => subscriptions.serverLeave(conn, channel),
-      channels: () => hub.names(),
-      size: (channel) => hub.size(channel),
-    }),
-  )
+  const nodeCommands = nodeCommandHandler({
+    nodeId: broker.nodeId,
+    version: SERVER_VERSION,
+    connections: registry.connections,
+    userOf: (conn) => users.userOf(conn),
+    connectionsOf: (user) => users.connectionsOf(user),
+    join: (conn, channel) => subscriptions.serverJoin(conn, channel),
+    leave: (conn, channel) => subscriptions.serverLeave(conn, channel),
+    channels: () => hub.names(),
+    size: (channel) => hub.size(channel),
+    rate: (channel) => hub.rate(channel),
+  })
+  // The dashboard's commands (stats, connections) beside them.
+  const statsCommands = statsCommandHandler({
+    nodeId: broker.nodeId,
+    port: () => listeningPort,
+    startedAt,
+    counters,
+    eventLoop,
+    connections: registry.connections,
+    userOf: (conn) => users.userOf(conn),
+    handshakesRefused: () => admission.refusedCount,
+    disconnects: () => registry.disconnects,
+    channels: () => {
+      let n = 0
+      for (const channel of hub.names()) if (hub.size(channel) > 0) n++
+      return n
+    },
+  })
+  broker.onControl((command) => (isStatsCommand(command.type) ? statsCommands : nodeCommands)(command))
+  let listeningPort: number | undefined
+  const stats = new StatsGatherer(guarded)
   const webhooks =
     o.webhooks &&
     lifecycleWebhooks(o.webhooks, {
@@ -307,6 +351,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
           commandTimeoutMs,
         },
         log,
+        { stats, watch: (channel, watcher) => hub.watch(channel, watcher) },
       )
     : undefined
   const apiListener =
@@ -316,6 +361,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
           host: o.httpApi.host ?? o.host,
           headersTimeout: o.headersTimeout ?? 10_000,
           requestTimeout: o.requestTimeout ?? 30_000,
+          onRequest: o.httpApi.onRequest,
         })
       : undefined
   const frontDoor = new FrontDoor({
@@ -342,10 +388,17 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     return own
   }
 
+  const ready = whenReady(frontDoor.ready, httpApi && (apiListener?.ready ?? true))
+  ready.then(
+    (address) => {
+      listeningPort = address.port
+    },
+    () => {},
+  )
   const sb: Switchboard<EventMap, unknown> = {
     server: frontDoor.server,
     broker,
-    ready: whenReady(frontDoor.ready, httpApi && (apiListener?.ready ?? true)),
+    ready,
     connections,
     on(event, listener) {
       const set = registry.listeners[event] as Set<ConnectionListener | DisconnectListener>
@@ -412,9 +465,17 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
       apiRequests: Object.fromEntries(
         Object.entries(httpApi?.counts ?? {}).map(([m, byStatus]) => [m, { ...byStatus }]),
       ),
+      messagesIn: counters.messagesIn,
+      messagesOut: counters.messagesOut,
+      recoveries: { recovered: counters.recovered, notRecovered: counters.notRecovered },
+      brokerFailures: counters.brokerFailures,
+      eventLoopDelaySeconds: eventLoop.read() / 1000,
     }),
     close(closeOptions) {
       revocations.stop()
+      stats.stop()
+      rateClock.stop()
+      eventLoop.stop()
       closing ??= drain(
         { heartbeat, frontDoor, registry, ownBroker: o.broker === undefined ? broker : undefined },
         closeOptions,

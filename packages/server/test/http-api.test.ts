@@ -212,14 +212,14 @@ describe('HTTP API methods', () => {
     const all = await ok(conforms, call(api, 'channels', {}), 'channels')
     expect(all).toEqual({
       channels: [
-        { channel: 'bare:y', subscribers: 1 },
-        { channel: 'chat:x', subscribers: 2 },
+        { channel: 'bare:y', subscribers: 1, messagesPerSecond: 0, history: 0 },
+        { channel: 'chat:x', subscribers: 2, messagesPerSecond: 0, history: 50 },
       ],
       truncated: false,
       nodes: { reached: 1, answered: 1 },
     })
     const chat = await ok(conforms, call(api, 'channels', { pattern: 'chat:*' }), 'channels')
-    expect(chat.channels).toEqual([{ channel: 'chat:x', subscribers: 2 }])
+    expect(chat.channels).toEqual([{ channel: 'chat:x', subscribers: 2, messagesPerSecond: 0, history: 50 }])
     const info = await ok(conforms, call(api, 'info'), 'info')
     expect(info).toEqual({
       version: VERSION,
@@ -365,6 +365,8 @@ describe('HTTP API errors', () => {
       'presence',
       'channels',
       'info',
+      'connections',
+      'session',
       'subscribe',
       'unsubscribe',
       'disconnect',
@@ -533,6 +535,7 @@ describe('HTTP API: where it is served, the document, the metrics', () => {
       [
         'broadcast',
         'channels',
+        'connections',
         'disconnect',
         'history',
         'info',
@@ -540,8 +543,12 @@ describe('HTTP API: where it is served, the document, the metrics', () => {
         'presence',
         'publish',
         'revoke',
+        'session',
+        'stats/stream',
         'subscribe',
+        'tail',
         'unsubscribe',
+        'whoami',
       ]
         .map((m) => `/api/${m}`)
         .sort(),

@@ -81,7 +81,7 @@ export interface RedisConfig {
 export interface ApiConfig {
   port?: number
   host?: string
-  keys: Array<{ key: string; publishOnly?: boolean }>
+  keys: Array<{ key: string; publishOnly?: boolean; readOnly?: boolean }>
   maxBodyBytes?: number
   commandTimeout?: number
 }
@@ -136,6 +136,7 @@ export interface WebhookReceiverConfig {
 export interface WebhooksConfig {
   receivers: WebhookReceiverConfig[]
   maxRetryWait?: number
+  grace?: number
 }
 
 /** A configuration file, or any layer laid over one: every key optional. */
@@ -166,6 +167,8 @@ export interface SwitchboardConfig {
   jwt?: JwtConfig
   redis?: RedisConfig
   metrics?: boolean
+  /** The operations dashboard at /dashboard on the API's port. */
+  dashboard?: boolean
   api?: ApiConfig
   webhooks?: WebhooksConfig
   proxy?: ProxyConfig

@@ -169,6 +169,7 @@ export type EffectiveConfig = SwitchboardConfig &
       | 'path'
       | 'drainTimeout'
       | 'metrics'
+      | 'dashboard'
       | 'transports'
       | 'rateLimit'
       | 'maxPayload'
@@ -259,9 +260,23 @@ function schemaIssues(errors: readonly ErrorObject[], origins: ReadonlyMap<strin
 const HMAC: ReadonlySet<string> = new Set(HMAC_ALGORITHMS)
 const ASYMMETRIC: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS)
 
-/** What the schema does not say well: exactly one JWT key, and algorithms that fit it. */
+/**
+ * What the schema does not say well: exactly one JWT key, and algorithms that fit it; the
+ * dashboard needs the API (it is served on its port, and its keys log in).
+ */
 function ruleIssues(config: SwitchboardConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = []
+  if (config.dashboard && config.api === undefined) {
+    issues.push({
+      path: '/dashboard',
+      message: 'needs the api section: the dashboard is served on the API port and logs in with its keys',
+    })
+  }
+  for (const [i, key] of (config.api?.keys ?? []).entries()) {
+    if (key.publishOnly && key.readOnly) {
+      issues.push({ path: `/api/keys/${i}`, message: 'a key is publishOnly or readOnly, not both' })
+    }
+  }
   const jwt = config.jwt
   if (jwt) {
     const keys = (['secret', 'publicKey', 'publicKeyFile', 'jwksUrl'] as const).filter(

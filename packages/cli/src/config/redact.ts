@@ -8,11 +8,15 @@ import type { SwitchboardConfig } from './config.js'
 
 export const REDACTED = '<redacted>'
 
-/** The URL with its password replaced; one that does not parse is hidden whole (it may hold one). */
+/**
+ * The URL with its password and its query's values replaced (a query may carry a credential,
+ * `?token=…`); one that does not parse is hidden whole (it may hold one).
+ */
 export function redactUrlPassword(url: string): string {
   try {
     const u = new URL(url)
     if (u.password) u.password = '***'
+    for (const name of new Set(u.searchParams.keys())) u.searchParams.set(name, '***')
     return u.toString()
   } catch {
     return REDACTED

@@ -71,6 +71,7 @@ export const SETTINGS: readonly Setting[] = [
   s('redis.url', 'REDIS_URL', 'string', 'redis', ['REDIS_URL']),
   s('redis.prefix', 'REDIS_PREFIX', 'string', 'redis-prefix'),
   s('metrics', 'METRICS', 'boolean', 'metrics'),
+  s('dashboard', 'DASHBOARD', 'boolean', 'dashboard'),
   s('api.port', 'API_PORT', 'integer', 'api-port'),
   s('api.keys', 'API_KEYS', 'keys'),
 ]

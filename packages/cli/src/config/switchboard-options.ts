@@ -231,7 +231,11 @@ function jwtOptions(jwt: JwtConfig): ServeOptions {
 /** The server HTTP API (`api`): its keys, and its own port when one is given. */
 function apiOptions(api: ApiConfig | undefined): ServeOptions {
   if (api === undefined) return {}
-  const keys = api.keys.map(({ key, publishOnly }) => (publishOnly ? { key, publishOnly } : { key }))
+  const keys = api.keys.map(({ key, publishOnly, readOnly }) => ({
+    key,
+    ...(publishOnly ? { publishOnly } : {}),
+    ...(readOnly ? { readOnly } : {}),
+  }))
   const { port, host, maxBodyBytes, commandTimeout } = api
   return {
     httpApi: {
@@ -244,12 +248,16 @@ function apiOptions(api: ApiConfig | undefined): ServeOptions {
   }
 }
 
-/** The lifecycle webhooks (`webhooks`): the receivers as they are, and the longest retry wait. */
+/** The lifecycle webhooks (`webhooks`): the receivers as they are, the longest retry wait, the grace window. */
 function webhookOptions(webhooks: WebhooksConfig | undefined): ServeOptions {
   if (webhooks === undefined) return {}
-  const { receivers, maxRetryWait } = webhooks
+  const { receivers, maxRetryWait, grace } = webhooks
   return {
-    webhooks: { receivers, ...(maxRetryWait === undefined ? {} : { maxRetryMs: maxRetryWait }) },
+    webhooks: {
+      receivers,
+      ...(maxRetryWait === undefined ? {} : { maxRetryMs: maxRetryWait }),
+      ...(grace === undefined ? {} : { graceMs: grace }),
+    },
   }
 }
 

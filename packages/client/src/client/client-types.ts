@@ -31,6 +31,8 @@ export interface StateChange {
   reason: ConnectionStateReason
   /** The WebSocket close code, when a close caused the change. */
   closeCode?: number
+  /** The close's reason text, when the close had one (`banned`, `token revoked`). */
+  closeReason?: string
 }
 
 export interface ClientEvents {

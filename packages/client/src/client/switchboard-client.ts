@@ -397,12 +397,12 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     this.#channels.disconnected(willReconnect)
     if (willReconnect) {
       const reason = dropReason ?? 'connection_lost'
-      this.#setState('reconnecting', reason, info.code)
+      this.#setState('reconnecting', reason, info)
     } else {
       const terminal = !shouldReconnect(info.code)
       const reason = dropReason ?? (terminal ? 'terminal_close' : 'max_retries')
       this.#outbox?.closed()
-      this.#setState('closed', reason, info.code)
+      this.#setState('closed', reason, info)
     }
   }
 
@@ -423,12 +423,13 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     this.#rws.reconnect(code, reason)
   }
 
-  #setState(newState: ConnectionState, reason: ConnectionStateReason, closeCode?: number): void {
+  #setState(newState: ConnectionState, reason: ConnectionStateReason, closed?: CloseInfo): void {
     const oldState = this.#state
     if (oldState === newState) return
     this.#state = newState
     const change: StateChange = { oldState, newState, reason }
-    if (closeCode !== undefined) change.closeCode = closeCode
+    if (closed !== undefined) change.closeCode = closed.code
+    if (closed?.reason) change.closeReason = closed.reason
     this.#emitter.emit('state', change)
   }
 }

@@ -39,6 +39,8 @@ export interface BrokerGuardOptions {
   reportEveryMs?: number
   /** Clock in milliseconds; injectable for tests. */
   now?: () => number
+  /** Told of every failure (the server counts them for its stats). */
+  onFailure?: () => void
 }
 
 /**
@@ -108,6 +110,7 @@ export function guardBroker(broker: Broker, log: Logger, options: BrokerGuardOpt
       value = await call()
     } catch (err) {
       const answer = brokerFailure(err)
+      options.onFailure?.()
       failures.failed(operation, channel, answer, err)
       throw answer
     }

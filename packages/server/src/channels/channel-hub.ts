@@ -18,6 +18,14 @@ import type { Broker, BrokerData, BrokerMessage } from '@switchboard/broker'
 import { CloseCode, ErrorCode, type StreamPosition } from '@switchboard/protocol'
 import type { ClientConnection } from '../connection/connection.js'
 import { SwitchboardError } from '../errors.js'
+import {
+  type ChannelRate,
+  countMessage,
+  NodeCounters,
+  newChannelRate,
+  perSecond,
+  RateClock,
+} from '../stats/node-stats.js'
 import { OutgoingBatch, OutgoingFrame } from '../transport/transport.js'
 import type { ResolvedPresence } from './channel-options.js'
 import { PresenceCoalescer } from './presence-coalescer.js'
@@ -47,9 +55,16 @@ interface LocalChannel {
    * later release point. Every live member has had the stream up to it.
    */
   last: StreamPosition | undefined
+  /** Its messages per rate window (the dashboard's publish rate). */
+  readonly rate: ChannelRate
+  /** Who watches its messages without being a connection (the API's live tail). */
+  readonly watchers: Set<ChannelWatcher>
   /** The channel's presence changes waiting for their window (made with the first one). */
   presence: PresenceCoalescer | undefined
 }
+
+/** Sees each message of a channel this node is subscribed to. */
+export type ChannelWatcher = (message: BrokerMessage) => void
 
 /** Whether a member needs a look for every message even while a batch is open. */
 function isSpecial(conn: ClientConnection, held: Held | undefined): boolean {
@@ -70,8 +85,15 @@ export class ChannelHub {
   /** `presenceOf`: a channel's presence options (how its changes are coalesced); none, no presence frames. */
   constructor(
     private readonly broker: Broker,
+    private readonly counters = new NodeCounters(),
+    private readonly clock = new RateClock(),
     private readonly presenceOf: (channel: string) => ResolvedPresence | undefined = () => undefined,
   ) {}
+
+  /** Messages per second published on the channel, over the last complete rate window. */
+  rate(channel: string): number {
+    return perSecond(this.channels.get(channel)?.rate, this.clock)
+  }
 
   /** How many local connections are subscribed to the channel. */
   size(channel: string): number {
@@ -84,31 +106,78 @@ export class ChannelHub {
 
   /** Adds a local subscriber; with `hold`, its live events wait for `release`. */
   async add(conn: ClientConnection, channel: string, hold = false): Promise<void> {
-    let local = this.channels.get(channel)
-    if (!local) {
-      const created: LocalChannel = {
-        members: new Map(),
-        ready: Promise.resolve(),
-        batch: undefined,
-        special: 0,
-        packed: 0,
-        last: undefined,
-        presence: undefined,
-      }
-      created.ready = this.broker.subscribe(channel, (event) =>
-        event.kind === 'reset' ? this.reset(created) : this.deliver(created, channel, event),
-      )
-      created.ready.then(() => this.occupancy?.occupied(channel), noop)
-      local = created
-      this.channels.set(channel, local)
-    }
+    const local = this.localOf(channel)
     this.setMember(local, conn, hold ? [] : undefined)
     try {
       await local.ready
     } catch {
       this.deleteMember(local, conn)
-      if (this.channels.get(channel) === local) this.channels.delete(channel)
+      this.dropIfUnused(channel, local)
       throw new SwitchboardError(ErrorCode.UNAVAILABLE, 'the broker could not subscribe to this channel')
+    }
+  }
+
+  /**
+   * Calls `watcher` with each message of the channel until the returned function is called; the
+   * node stays subscribed on the broker meanwhile, with or without local subscribers. Rejects
+   * with `unavailable` if the broker cannot subscribe.
+   */
+  async watch(channel: string, watcher: ChannelWatcher): Promise<() => Promise<void>> {
+    const local = this.localOf(channel)
+    local.watchers.add(watcher)
+    const unwatch = async () => {
+      if (!local.watchers.delete(watcher)) return
+      await this.unsubscribeIfUnused(channel, local)
+    }
+    try {
+      await local.ready
+    } catch {
+      local.watchers.delete(watcher)
+      this.dropIfUnused(channel, local)
+      throw new SwitchboardError(ErrorCode.UNAVAILABLE, 'the broker could not subscribe to this channel')
+    }
+    return unwatch
+  }
+
+  /** The channel's local entry, created (and subscribed on the broker) on first use. */
+  private localOf(channel: string): LocalChannel {
+    const found = this.channels.get(channel)
+    if (found) return found
+    const created: LocalChannel = {
+      members: new Map(),
+      ready: Promise.resolve(),
+      batch: undefined,
+      special: 0,
+      packed: 0,
+      last: undefined,
+      rate: newChannelRate(this.clock),
+      watchers: new Set(),
+      presence: undefined,
+    }
+    created.ready = this.broker.subscribe(channel, (event) =>
+      event.kind === 'reset' ? this.reset(created) : this.deliver(created, channel, event),
+    )
+    created.ready.then(() => this.occupancy?.occupied(channel), noop)
+    this.channels.set(channel, created)
+    return created
+  }
+
+  private dropIfUnused(channel: string, local: LocalChannel): void {
+    if (local.members.size === 0 && local.watchers.size === 0 && this.channels.get(channel) === local) {
+      this.channels.delete(channel)
+    }
+  }
+
+  /** Unsubscribes on the broker once the channel has neither members nor watchers. */
+  private async unsubscribeIfUnused(channel: string, local: LocalChannel): Promise<void> {
+    if (local.members.size > 0 || local.watchers.size > 0 || this.channels.get(channel) !== local) return
+    local.presence?.stop()
+    this.channels.delete(channel)
+    await local.ready.catch(() => {})
+    // A new subscriber may have arrived while we waited; it made a fresh entry and subscription.
+    if (!this.channels.has(channel)) {
+      this.occupancy?.vacated(channel)
+      await this.broker.unsubscribe(channel)
     }
   }
 
@@ -150,16 +219,7 @@ export class ChannelHub {
   async remove(conn: ClientConnection, channel: string): Promise<void> {
     const local = this.channels.get(channel)
     if (!local || !this.deleteMember(local, conn)) return
-    if (local.members.size === 0) {
-      local.presence?.stop()
-      this.channels.delete(channel)
-      await local.ready.catch(() => {})
-      // A new subscriber may have arrived while we waited; it made a fresh entry and subscription.
-      if (!this.channels.has(channel)) {
-        this.occupancy?.vacated(channel)
-        await this.broker.unsubscribe(channel)
-      }
-    }
+    await this.unsubscribeIfUnused(channel, local)
   }
 
   /**
@@ -197,8 +257,8 @@ export class ChannelHub {
   }
 
   private deliver(local: LocalChannel, channel: string, event: BrokerData): void {
-    if (local.members.size === 0) return
     if (event.kind === 'presence') {
+      if (local.members.size === 0) return
       if (!local.presence) {
         const options = this.presenceOf(channel)
         if (!options) return
@@ -209,7 +269,12 @@ export class ChannelHub {
       local.presence.add(event)
       return
     }
+    countMessage(local.rate, this.clock)
+    // No iterator is made per message unless someone watches (the API's live tail).
+    if (local.watchers.size > 0) for (const watcher of local.watchers) watcher(event)
+    if (local.members.size === 0) return
     local.last = { epoch: event.epoch, offset: event.offset }
+    this.counters.messagesOut += local.members.size - (event.except === undefined ? 0 : 1)
     const { epoch, offset, data } = event
     this.fanOut(local, OutgoingFrame.of({ type: 'message', channel, epoch, offset, data }), event)
   }

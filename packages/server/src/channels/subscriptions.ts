@@ -45,6 +45,8 @@ export interface SubscriptionsOptions {
   proxy?: ChannelProxy | undefined
   /** Who a connection is in presence. */
   memberOf: (conn: ClientConnection) => PresenceMember
+  /** Told of each resubscribe with `since`: whether it recovered (the dashboard's counts). */
+  onRecovery?: ((recovered: boolean) => void) | undefined
   log: Logger
 }
 
@@ -233,8 +235,10 @@ export class Subscriptions {
     const presence = this.o.rules.get(channel).presence
     let result: SubscribeResult
     try {
-      if (since) result = await this.recover(conn, channel, since)
-      else if (already) result = { ...(hub.position(channel) ?? (await broker.position(channel))) }
+      if (since) {
+        result = await this.recover(conn, channel, since)
+        this.o.onRecovery?.(result.recovered === true)
+      } else if (already) result = { ...(hub.position(channel) ?? (await broker.position(channel))) }
       else result = { ...(await broker.position(channel)) }
       if (presence) {
         if (!already) {

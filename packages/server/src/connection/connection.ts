@@ -105,6 +105,8 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
   private abuse: TokenBucket | undefined
   private pending = 0
   private chain: Promise<void> | undefined
+  /** When it opened, in milliseconds since the epoch. */
+  readonly openedAt = Date.now()
 
   constructor(
     readonly id: string,

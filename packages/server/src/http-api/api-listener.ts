@@ -1,8 +1,9 @@
 /**
  * The API on a listener of its own (`httpApi.port`), for an internal address the public one does
- * not expose: it answers the API's paths and 404 to everything else. Closed with the server.
+ * not expose: it answers the API's paths, and gives everything else to `onRequest` (the
+ * dashboard's files) or answers 404. Closed with the server.
  */
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ErrorCode } from '@switchboard/protocol'
 import { sendError } from './api-error.js'
@@ -13,6 +14,8 @@ export interface ApiListenerOptions {
   host: string | undefined
   headersTimeout: number
   requestTimeout: number
+  /** Answers what is not under /api/; default 404. */
+  onRequest?: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
 }
 
 export class ApiListener {
@@ -22,7 +25,9 @@ export class ApiListener {
 
   constructor(api: HttpApi, options: ApiListenerOptions) {
     this.server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
-      if (!api.handle(req, res)) {
+      if (api.handle(req, res)) return
+      if (options.onRequest) options.onRequest(req, res)
+      else {
         sendError(res, 404, { code: ErrorCode.UNKNOWN_EVENT, message: 'not found: the API is under /api/' })
       }
     })

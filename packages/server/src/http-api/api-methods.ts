@@ -12,6 +12,8 @@ import type { ChannelRules } from '../channels/channel-options.js'
 import { readPresence } from '../channels/presence-read.js'
 import { disconnectCode, disconnectEverywhere } from '../users/disconnect.js'
 import { ApiError, errorAnswer } from './api-error.js'
+import type { Credential } from './api-keys.js'
+import { DASHBOARD_API_METHODS } from './dashboard-methods.js'
 import {
   type NodeAnswers,
   type NodeCommandData,
@@ -34,7 +36,9 @@ export interface ApiContext {
   commandTimeoutMs: number
 }
 
-type Methods = { [N in MethodName]: (ctx: ApiContext, body: RequestOf<N>) => Promise<ResponseOf<N>> }
+type Methods = {
+  [N in MethodName]: (ctx: ApiContext, body: RequestOf<N>, caller: Credential) => Promise<ResponseOf<N>>
+}
 
 const DEFAULT_HISTORY_LIMIT = 100
 
@@ -107,13 +111,25 @@ export const API_METHODS: Methods = {
 
   async channels(ctx, { pattern }) {
     const { answers, nodes } = await everyNode(ctx, 'channels', pattern === undefined ? {} : { pattern })
-    const counts = new Map<string, number>()
+    const counts = new Map<string, { subscribers: number; rate: number }>()
     for (const answer of answers) {
-      for (const [channel, size] of answer.channels) counts.set(channel, (counts.get(channel) ?? 0) + size)
+      for (const [channel, size, rate = 0] of answer.channels) {
+        const seen = counts.get(channel)
+        // Every node subscribed to a channel sees all its messages: the rate is the largest seen.
+        counts.set(channel, {
+          subscribers: (seen?.subscribers ?? 0) + size,
+          rate: Math.max(seen?.rate ?? 0, rate),
+        })
+      }
     }
     const channels = [...counts]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([channel, subscribers]) => ({ channel, subscribers }))
+      .map(([channel, { subscribers, rate }]) => ({
+        channel,
+        subscribers,
+        messagesPerSecond: rate,
+        history: ctx.rules.get(channel).history?.size ?? 0,
+      }))
     return { channels, truncated: answers.some((a) => a.truncated), nodes }
   },
 
@@ -177,4 +193,6 @@ export const API_METHODS: Methods = {
       ctx.commandTimeoutMs,
     )
   },
+
+  ...DASHBOARD_API_METHODS,
 }

@@ -10,15 +10,19 @@ import { ErrorCode } from '@switchboard/protocol'
 import type { Logger } from '../api.js'
 import { pathnameOf } from '../http/pathname.js'
 import { ApiError, errorAnswer, sendError, sendJson } from './api-error.js'
-import { type ApiKey, ApiKeys } from './api-keys.js'
+import { type ApiKey, ApiKeys, type Credential, grants } from './api-keys.js'
 import { API_METHODS, type ApiContext } from './api-methods.js'
+import { isStream, type StreamParts, serveStream } from './event-streams.js'
 import { openApiDocument } from './openapi.js'
 import { readBody } from './read-body.js'
 import { METHODS, type MethodName } from './schemas.js'
 import { checkRequest, compileAll } from './validation.js'
 
 export interface HttpApiOptions {
-  /** The keys that may call the API; `publishOnly` keys may only publish and broadcast. */
+  /**
+   * The keys that may call the API; `publishOnly` keys may only publish and broadcast, `readOnly`
+   * keys only the methods that read (and the streams).
+   */
   keys: readonly ApiKey[]
   /** Serve the API on its own listener on this port (`0` picks one) instead of the main one. */
   port?: number
@@ -28,6 +32,11 @@ export interface HttpApiOptions {
   maxBodyBytes?: number
   /** How long a call that goes to every node waits for their answers, in ms. Default 5000. */
   commandTimeout?: number
+  /**
+   * On the API's own listener (`port`): answers the requests that are not under `/api/` (the
+   * operations dashboard's files); default 404.
+   */
+  onRequest?: (req: IncomingMessage, res: ServerResponse) => void
 }
 
 export const API_PREFIX = '/api/'
@@ -46,6 +55,7 @@ export class HttpApi {
     options: HttpApiOptions,
     private readonly ctx: ApiContext,
     private readonly log: Logger,
+    private readonly streams: StreamParts,
   ) {
     this.keys = new ApiKeys(options.keys)
     compileAll()
@@ -71,19 +81,28 @@ export class HttpApi {
 
   private async answer(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
     if (name === 'openapi.json') return this.openApi(req, res)
+    const stream = isStream(name) ? name : undefined
     const method = Object.hasOwn(METHODS, name) ? (name as MethodName) : undefined
-    const label = method ?? 'unknown'
+    const label = stream ?? method ?? 'unknown'
     try {
-      const access = this.keys.accessOf(req)
-      if (!access) {
-        throw new ApiError(ErrorCode.UNAUTHORIZED, 'a valid API key is required: Authorization: Bearer <key>')
+      const caller = this.callerOf(req, method)
+      if (stream) {
+        if (req.method !== 'GET')
+          throw new ApiError(ErrorCode.INVALID_FRAME, `${stream}: use GET`, undefined, 405)
+        if (!grants(caller.access, 'read'))
+          throw new ApiError(ErrorCode.FORBIDDEN, `this key may not read "${stream}"`)
+        await serveStream(stream, req, res, this.streams)
+        this.count(label, 200)
+        return
       }
       if (!method) throw new ApiError(ErrorCode.UNKNOWN_EVENT, `no API method "${name.slice(0, 64)}"`)
       if (req.method !== 'POST') {
         throw new ApiError(ErrorCode.INVALID_FRAME, `${method}: use POST`, undefined, 405)
       }
-      if (METHODS[method].access === 'full' && access !== 'full') {
-        throw new ApiError(ErrorCode.FORBIDDEN, `this key may only publish, not call "${method}"`)
+      const need = METHODS[method].access
+      if (need !== 'any' && !grants(caller.access, need)) {
+        const only = caller.access === 'read' ? 'is read-only, it may' : 'may only publish,'
+        throw new ApiError(ErrorCode.FORBIDDEN, `this key ${only} not call "${method}"`)
       }
       const body = await readBody(req, res, this.maxBody)
       if (body === undefined) {
@@ -91,10 +110,12 @@ export class HttpApi {
         return
       }
       const request = checkRequest(method, body)
-      const answer = await (API_METHODS[method] as (ctx: ApiContext, body: unknown) => Promise<unknown>)(
-        this.ctx,
-        request,
-      )
+      const run = API_METHODS[method] as (
+        ctx: ApiContext,
+        body: unknown,
+        caller: Credential,
+      ) => Promise<unknown>
+      const answer = await run(this.ctx, request, caller)
       sendJson(res, 200, answer)
       this.count(label, 200)
     } catch (err) {
@@ -102,10 +123,22 @@ export class HttpApi {
       if (status === 500) this.log.error(`API ${label} failed:`, err)
       const headers: Record<string, string> = {}
       if (status === 401) headers['www-authenticate'] = 'Bearer'
-      if (status === 405) headers.allow = 'POST'
+      if (status === 405) headers.allow = stream ? 'GET' : 'POST'
       sendError(res, status, body, headers)
       this.count(label, status)
     }
+  }
+
+  /**
+   * The caller's credential; 401 without one. A dashboard link is only good for `session` (and
+   * `whoami`): it is exchanged at once, and a leaked link is worth nothing after it expires.
+   */
+  private callerOf(req: IncomingMessage, method: MethodName | undefined): Credential {
+    const caller = this.keys.credentialOf(req)
+    if (!caller || (caller.via === 'link' && method !== 'session' && method !== 'whoami')) {
+      throw new ApiError(ErrorCode.UNAUTHORIZED, 'a valid API key is required: Authorization: Bearer <key>')
+    }
+    return caller
   }
 
   private openApi(req: IncomingMessage, res: ServerResponse): void {

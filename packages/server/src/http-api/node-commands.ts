@@ -55,7 +55,8 @@ export interface NodeAnswers {
   subscribe: { subscribed: number; failed: Array<{ connection: string; error: ErrorBody }> }
   unsubscribe: { unsubscribed: number }
   disconnect: { disconnected: number }
-  channels: { channels: Array<[string, number]>; truncated: boolean }
+  /** Each channel with its local subscribers and its messages per second (a third item since the dashboard). */
+  channels: { channels: Array<[string, number, number?]>; truncated: boolean }
   info: { node: string; version: string; connections: number; channels: number; subscriptions: number }
 }
 
@@ -74,6 +75,8 @@ export interface NodeParts {
   channels(): Iterable<string>
   /** Local subscribers of a channel. */
   size(channel: string): number
+  /** Messages per second published on a channel this node is subscribed to. */
+  rate(channel: string): number
 }
 
 /**
@@ -147,7 +150,7 @@ export function nodeCommandHandler(parts: NodeParts): ControlHandler {
       return { disconnected }
     },
     async channels({ pattern }) {
-      const channels: Array<[string, number]> = []
+      const channels: NodeAnswers['channels']['channels'] = []
       let truncated = false
       for (const channel of parts.channels()) {
         if (pattern !== undefined && !globMatch(pattern, channel)) continue
@@ -157,7 +160,7 @@ export function nodeCommandHandler(parts: NodeParts): ControlHandler {
           truncated = true
           break
         }
-        channels.push([channel, size])
+        channels.push([channel, size, parts.rate(channel)])
       }
       return { channels, truncated }
     },

@@ -15,11 +15,19 @@ const ERRORS: Record<string, string> = {
   '400':
     'The body is not JSON (`invalid_json`), has unknown, missing or mistyped fields (`invalid_frame`, naming them), an invalid channel name (`invalid_channel`), or data the channel does not accept (`invalid_payload`).',
   '401': 'No `Authorization: Bearer <key>`, or a key that is not configured (`unauthorized`).',
-  '403': 'A publish-only key on another method, or a channel without history / presence (`forbidden`).',
+  '403':
+    'A publish-only key on another method, a read-only key on a method that acts, or a channel without history / presence (`forbidden`).',
   '413': 'The body is over the limit (`frame_too_large`).',
   '500': 'An unexpected failure (`internal`); nothing about it is exposed.',
   '503': 'The broker could not take it (`unavailable`): nothing was applied, retry.',
   '504': 'The broker did not confirm a publish that may still land (`timeout`): retry with the same `key`.',
+}
+
+const ACCESS_NOTE: Record<MethodDefinition['access'], string> = {
+  publish: ' Publish-only keys may call it.',
+  read: ' Read-only keys may call it.',
+  full: '',
+  any: ' Every key may call it.',
 }
 
 function operation(name: string, method: MethodDefinition) {
@@ -34,7 +42,7 @@ function operation(name: string, method: MethodDefinition) {
     post: {
       operationId: name,
       summary: method.summary,
-      description: `${method.description}${method.access === 'publish' ? ' Publish-only keys may call it.' : ''}`,
+      description: `${method.description}${ACCESS_NOTE[method.access]}`,
       requestBody: {
         required: true,
         content: { 'application/json': { schema: { $ref: `#/components/schemas/${type}Request` } } },
@@ -50,6 +58,26 @@ function operation(name: string, method: MethodDefinition) {
   }
 }
 
+/** A GET that answers an event stream (`text/event-stream`). */
+function stream(operationId: string, summary: string, description: string, parameters: unknown[]) {
+  return {
+    get: {
+      operationId,
+      summary,
+      description,
+      parameters,
+      responses: {
+        '200': {
+          description: 'The stream.',
+          content: { 'text/event-stream': { schema: { type: 'string' } } },
+        },
+        '401': { description: ERRORS['401'] },
+        '403': { description: 'A publish-only key (`forbidden`).' },
+      },
+    },
+  }
+}
+
 export function openApiDocument(version: string): Record<string, unknown> {
   const schemas: Record<string, unknown> = { Error: plain(ErrorResponse) }
   const paths: Record<string, unknown> = {}
@@ -58,6 +86,18 @@ export function openApiDocument(version: string): Record<string, unknown> {
     schemas[`${capitalised(name)}Response`] = plain(method.response)
     paths[`/api/${name}`] = operation(name, method)
   }
+  paths['/api/stats/stream'] = stream(
+    'statsStream',
+    'The stats stream',
+    'Server-Sent Events: a `backlog` event with the samples kept (up to 15 minutes), then a `sample` event every second — the cluster’s and each node’s numbers, and the alerts that fire. Read-only and full keys.',
+    [],
+  )
+  paths['/api/tail'] = stream(
+    'tail',
+    'A channel’s live messages',
+    'Server-Sent Events: a `message` event `{ channel, epoch, offset, data }` for each message published on the channel from now on. Read-only and full keys.',
+    [{ name: 'channel', in: 'query', required: true, schema: { type: 'string' } }],
+  )
   paths['/api/openapi.json'] = {
     get: {
       operationId: 'openapi',

@@ -7,6 +7,7 @@
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { DEFAULT_LIMITS, ERROR_CODES } from '@switchboard/protocol'
+import { DASHBOARD_METHODS } from './dashboard-schemas.js'
 
 /** The most messages one history call returns (as `$history`). */
 export const MAX_HISTORY_LIMIT = 1000
@@ -221,6 +222,15 @@ export const ChannelsResponse = Type.Object(
         {
           channel: Type.String(),
           subscribers: Type.Integer({ minimum: 1, description: 'Connections subscribed, on all nodes.' }),
+          messagesPerSecond: Type.Number({
+            minimum: 0,
+            description:
+              'Messages published on it per second, over the last complete 5-second window (as a node with subscribers saw them).',
+          }),
+          history: Type.Integer({
+            minimum: 0,
+            description: 'How many messages its history keeps (its `history` option; 0: none).',
+          }),
         },
         strict,
       ),
@@ -347,8 +357,11 @@ export const RevokeResponse = Type.Object(
 
 export const ErrorResponse = Type.Object({ error: ErrorBody }, strict)
 
-/** What a key must allow: `publish` methods are open to publish-only keys too. */
-export type Access = 'publish' | 'full'
+/**
+ * What a key must allow: `publish` methods are open to publish-only keys too, `read` methods to
+ * read-only keys too, `full` methods (those that act) to full keys only, `any` to every key.
+ */
+export type Access = 'publish' | 'read' | 'full' | 'any'
 
 export interface MethodDefinition {
   summary: string
@@ -379,7 +392,7 @@ export const METHODS = {
   history: {
     summary: 'Read a channel’s retained messages',
     description: 'The latest `limit` messages, or those after `since`. The channel must keep history.',
-    access: 'full',
+    access: 'read',
     request: HistoryRequest,
     response: HistoryResponse,
   },
@@ -387,21 +400,21 @@ export const METHODS = {
     summary: 'Who is in a presence channel',
     description:
       'The counts of a channel with presence, across the cluster, and its members (one per user) on a `members` channel unless `counts` is true.',
-    access: 'full',
+    access: 'read',
     request: PresenceRequest,
     response: PresenceResponse,
   },
   channels: {
     summary: 'Active channels with their subscriber counts',
     description: 'Channels with at least one subscriber, counted on every node that answers.',
-    access: 'full',
+    access: 'read',
     request: ChannelsRequest,
     response: ChannelsResponse,
   },
   info: {
     summary: 'The nodes, their connections, the version',
     description: 'Every node that answers in time is listed.',
-    access: 'full',
+    access: 'read',
     request: InfoRequest,
     response: InfoResponse,
   },
@@ -436,6 +449,7 @@ export const METHODS = {
     request: RevokeRequest,
     response: RevokeResponse,
   },
+  ...DASHBOARD_METHODS,
 } as const satisfies Record<string, MethodDefinition>
 
 export type MethodName = keyof typeof METHODS

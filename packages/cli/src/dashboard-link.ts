@@ -1,0 +1,59 @@
+/**
+ * `switchboard dashboard-link`: prints a link that opens the operations dashboard logged in — a
+ * token signed with an API key (HMAC, made here: the key never leaves this machine) that expires
+ * after `--ttl` seconds and is good only for opening a session. The token is in the URL's fragment
+ * (`#link=`), which browsers do not send to servers or put in logs.
+ */
+import { signDashboardLink } from '@switchboard/server'
+import { apiBase } from './api-call.js'
+import { parseArgs, UsageError } from './args.js'
+
+export const DASHBOARD_LINK_USAGE = `Usage: switchboard dashboard-link [--api URL] [--key K] [--ttl 600] [--read-only]
+
+  --api        the server whose API serves the dashboard: http://host:port (default:
+               $SWITCHBOARD_API, else http://localhost:8080)
+  --key        an API key of that server (default: $SWITCHBOARD_API_KEY); the link grants what
+               the key grants, never more
+  --ttl        seconds the link may be opened in (default 600); the session it opens lasts 12 hours
+  --read-only  the session may read and not act, even with a full key
+Prints http://host:port/dashboard/#link=TOKEN.`
+
+export interface DashboardLinkConfig {
+  /** The dashboard's URL, ending in `/dashboard/`. */
+  dashboard: string
+  key: string
+  ttlSeconds: number
+  readOnly: boolean
+}
+
+export function dashboardLinkConfig(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+): DashboardLinkConfig {
+  const { command, options } = parseArgs(argv, ['api', 'key', 'ttl'], ['read-only'])
+  if (command !== undefined) throw new UsageError(`unexpected argument "${command}"`)
+  const text = (name: string) => (typeof options[name] === 'string' ? (options[name] as string) : undefined)
+  const key = text('key') ?? env.SWITCHBOARD_API_KEY
+  if (!key) throw new UsageError('--key (or SWITCHBOARD_API_KEY) is required')
+  const ttl = text('ttl') ?? '600'
+  if (!/^\d+$/.test(ttl) || Number(ttl) < 1 || Number(ttl) > 86_400) {
+    throw new UsageError(`--ttl must be a number of seconds from 1 to 86400, got "${ttl}"`)
+  }
+  const api = apiBase(text('api') ?? env.SWITCHBOARD_API ?? 'http://localhost:8080')
+  return {
+    dashboard: `${api.slice(0, -'/api'.length)}/dashboard/`,
+    key,
+    ttlSeconds: Number(ttl),
+    readOnly: options['read-only'] === true,
+  }
+}
+
+/** The link: the dashboard's URL with the signed token in its fragment. */
+export function dashboardLink(config: DashboardLinkConfig, now = Date.now()): string {
+  const token = signDashboardLink(config.key, {
+    ttlSeconds: config.ttlSeconds,
+    access: config.readOnly ? 'read' : 'full',
+    now,
+  })
+  return `${config.dashboard}#link=${token}`
+}
