@@ -125,7 +125,8 @@ it('subscribe and unsubscribe by user reach the user’s connections on both nod
   // The channel has two subscribers, one on each node; info adds both nodes up.
   const channels = await call(b!, 'channels', { pattern: 'chat:*' })
   expect(channels).toEqual({
-    channels: [{ channel: 'chat:ada', subscribers: 2 }],
+    // The dashboard's columns too: the history size, and the publish rate (one message so far).
+    channels: [{ channel: 'chat:ada', subscribers: 2, history: 100, messagesPerSecond: expect.any(Number) }],
     truncated: false,
     nodes: { reached: 2, answered: 2 },
   })
