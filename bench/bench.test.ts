@@ -124,6 +124,22 @@ describe('bench quick run', () => {
     ).toEqual([])
   })
 
+  it('switchboard: a presence join wave costs far fewer frames coalesced than one per join per member', () => {
+    const wave = (v: string) => get(`presence.${v}`, 'switchboard') as Result & Record<string, number>
+    const [each, members, counts] = [wave('each'), wave('members'), wave('counts')]
+    for (const r of [each, members, counts]) {
+      expect(r, 'presence scenario').toBeDefined()
+      expect(r.failed).toBe(0)
+      expect(positive(r.clients)).toBe(true)
+      expect(positive(r.pingReplies)).toBe(true)
+      expect(r.pingP99).toBeGreaterThanOrEqual(r.pingP50)
+    }
+    // Without coalescing the k-th joiner's join goes to the k members there: about n/2 frames a join.
+    expect(each.framesPerJoin).toBeGreaterThan(each.clients / 4)
+    expect(members.framesPerJoin).toBeLessThan(each.framesPerJoin / 5)
+    expect(counts.framesPerJoin).toBeLessThan(each.framesPerJoin / 5)
+  })
+
   it('judges every target', () => {
     expect(doc.targets.length).toBeGreaterThanOrEqual(12)
     expect(doc.targets.filter((t) => t.target.includes('MessagePack'))).toHaveLength(2)

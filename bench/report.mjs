@@ -65,7 +65,7 @@ export function codecRatios(doc, payload) {
   return out
 }
 
-/** Every target from issues 7 and 14, judged on one run. */
+/** Every target from issues 7, 14 and 16, judged on one run. */
 export function evaluateTargets(doc) {
   const out = []
   const sb = 'switchboard'
@@ -164,6 +164,26 @@ export function evaluateTargets(doc) {
       1.15,
       false,
       worst ? `mean ${mean?.toFixed(2)}×; worst pace: ${PACE_LABEL[worst.pace]}` : '',
+    )
+  }
+  // issue 16: a join wave costs O(members) presence frames per window, not one per join per member
+  const before = find(doc, 'presence.before', sb) ?? find(doc, 'presence.each', sb)
+  const members = find(doc, 'presence.members', sb)
+  const counts = find(doc, 'presence.counts', sb)
+  if (before || members) {
+    add(
+      `presence join wave of ${members?.clients ?? '?'}: presence frames with members coalesced ≤ 0.05× without coalescing`,
+      `${fmtN(members?.presenceFrames)} vs ${fmtN(before?.presenceFrames)} frames`,
+      members && before ? members.presenceFrames / before.presenceFrames : null,
+      0.05,
+      false,
+    )
+    add(
+      `presence join wave of ${counts?.clients ?? '?'}: a healthy client's ping p99 on a counts channel ≤ 0.5× without coalescing`,
+      `${fmtUs(counts?.pingP99)} vs ${fmtUs(before?.pingP99)}`,
+      counts && before ? counts.pingP99 / before.pingP99 : null,
+      0.5,
+      false,
     )
   }
   return out
@@ -302,7 +322,7 @@ export function renderMarkdown(doc) {
       )
     L.push('')
   }
-  L.push('## Targets (issues 7 and 14), judged on this run', '')
+  L.push('## Targets (issues 7, 14 and 16), judged on this run', '')
   L.push(
     table(
       ['target', 'measured', 'ratio', 'met', 'note'],
@@ -385,6 +405,7 @@ export function renderMarkdown(doc) {
   }
 
   if (doc.results.some((r) => r.scenario.startsWith('codec.'))) L.push(...codecSection(doc))
+  if (doc.results.some((r) => r.scenario.startsWith('presence.'))) L.push(...presenceSection(doc))
 
   const echoes = [
     ...new Set(doc.results.filter((r) => r.scenario.startsWith('echo.')).map((r) => r.scenario)),
@@ -673,6 +694,69 @@ function codecSection(doc) {
         'encodes/pub JSON / MsgPack',
         'p50',
         'p99',
+      ],
+      rows,
+    ),
+    '',
+  )
+  return L
+}
+
+const PRESENCE_ROWS = [
+  ['before', 'before: the baseline build, `presence: true` (a frame per connection per join)'],
+  ['each', 'this tree, `window: 0` (no coalescing)'],
+  ['members', "this tree, `presence: 'members'` (100 ms window)"],
+  ['counts', "this tree, `presence: 'counts'` (1 s window)"],
+]
+
+/** The presence group: a join wave into one channel, with and without coalescing (issue 16). */
+function presenceSection(doc) {
+  const any = doc.results.find((r) => r.scenario.startsWith('presence.'))
+  const k = doc.meta.config.presence
+  const base = find(doc, 'presence.before', 'switchboard') ?? find(doc, 'presence.each', 'switchboard')
+  const L = ['## Presence: a join wave', '']
+  L.push(
+    `Switchboard alone (no contender has comparable presence): ${fmtN(any.clients)} connections join one ` +
+      'presence channel as fast as the server takes them, while one healthy client that is in no channel ' +
+      `sends echo requests at ${k.pingRate}/s. *Presence frames* are what the joiners received after their ` +
+      'subscribe replies; *ping* is the healthy client’s round trip from the scheduled send time, from the ' +
+      'first join until the last presence frame landed (the load generator’s processes share one core with ' +
+      'the joiners’ traffic, so a busy generator adds to it). *Before* is the same wave against the build of ' +
+      'another commit (`node bench/baseline.mjs <commit>`, then `PRESENCE_BASELINE=<module>`), when given. ' +
+      'Every member-list subscribe reply still lists the members (O(members) bytes per join): a ' +
+      "`'counts'` channel is the one whose wave costs O(1) per join throughout.",
+    '',
+  )
+  const rows = []
+  for (const [key, label] of PRESENCE_ROWS) {
+    const r = find(doc, `presence.${key}`, 'switchboard')
+    if (!r) continue
+    rows.push([
+      label,
+      fmtN(r.clients),
+      `${(r.waveMs / 1000).toFixed(1)} s`,
+      fmtN(r.presenceFrames),
+      r.framesPerJoin?.toFixed(1) ?? '–',
+      key === 'before' ? '1' : ratio(r.presenceFrames, base?.presenceFrames),
+      `${(r.serverCpuUs / 1e6).toFixed(2)} s`,
+      fmtUs(r.pingP50),
+      fmtUs(r.pingP99),
+      fmtUs(r.pingMax),
+    ])
+  }
+  L.push(
+    table(
+      [
+        'run',
+        'joins',
+        'wave',
+        'presence frames',
+        'per join',
+        '×before',
+        'server CPU',
+        'ping p50',
+        'ping p99',
+        'ping max',
       ],
       rows,
     ),

@@ -7,9 +7,9 @@
 //
 //   node bench/run.mjs                 quick mode: tiny sizes, CI smoke test (< 1 min)
 //   node bench/run.mjs --full          the real run (≈ 15–20 min on 2 cores)
-//   options: --only=ws-naive,uws  --groups=broadcast-small,codecs,echo  --out=path.json  --report
+//   options: --only=ws-naive,uws  --groups=broadcast-small,codecs,echo,presence  --out=path.json  --report
 //            --merge=earlier.json (splice re-run groups into an earlier run)
-//            --workers=N  --no-pin
+//            --workers=N  --no-pin  --presence-variants=each,members,counts
 //   env: BENCH_SERVER_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the servers
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -53,6 +53,9 @@ const CFG = full
       // broadcast-small's scenario for Switchboard alone, per codec: its four runs, shorter, in
       // three interleaved rounds (3 × 2 s pooled per point), with text and 1 KiB binary payloads
       codecs: { clients: 1000, rate: 20, burst: 20, burstRate: 30, ms: 2000, rounds: 3, binary: 1024 },
+      // the join wave of issue 16: 3,000 connections join one presence channel, a healthy
+      // client pings (echo requests at 50/s) meanwhile
+      presence: { clients: 3000, pingRate: 50, chunkMs: 500, maxMs: 60_000 },
       drainMs: 5000,
       settleMs: 1500,
     }
@@ -69,6 +72,7 @@ const CFG = full
       connConcurrency: 16,
       slow: { clients: 100, rate: 100, size: 1024, ms: 300, every: 100 },
       codecs: { clients: 20, rate: 200, burst: 10, burstRate: 1000, ms: 200, rounds: 1, binary: 1024 },
+      presence: { clients: 60, pingRate: 100, chunkMs: 200, maxMs: 10_000 },
       drainMs: 800,
       settleMs: 50,
     }
@@ -81,9 +85,27 @@ const CONTENDERS = {
   socketio: { file: 'socketio.mjs', proto: 'sio', path: '/socket.io/?EIO=4&transport=websocket' },
   uws: { file: 'uws.mjs', proto: 'sb', path: '/' },
 }
-const GROUPS = ['broadcast-small', 'broadcast-large', 'codecs', 'echo', 'rooms', 'connections', 'slow']
-/** Groups only Switchboard runs: they compare its codecs with each other, not contenders. */
-const SWITCHBOARD_ONLY = new Set(['codecs'])
+const GROUPS = [
+  'broadcast-small',
+  'broadcast-large',
+  'codecs',
+  'echo',
+  'rooms',
+  'connections',
+  'slow',
+  'presence',
+]
+/**
+ * Groups only Switchboard runs: they compare its codecs, or its presence modes, with each other
+ * (no contender has comparable presence), not contenders.
+ */
+const SWITCHBOARD_ONLY = new Set(['codecs', 'presence'])
+/**
+ * The presence group's variants, each a channel pattern of bench/servers/switchboard.mjs: every
+ * change its own frame at once (no coalescing: the "before"), coalesced per 100 ms window
+ * (`'members'`), and counts only (`'counts'`, its 1 s window).
+ */
+const PRESENCE_VARIANTS = ['presence-each', 'presence-members', 'presence-counts']
 const JSON_SUBPROTOCOL = 'switchboard.v1'
 const MSGPACK_SUBPROTOCOL = 'switchboard.v1.msgpack'
 
@@ -99,13 +121,14 @@ const log = (...a) => process.stderr.write(`${a.join(' ')}\n`)
 
 // ---- processes ---------------------------------------------------------------------------------
 
-function startProcess(file, cpu, execArgv = []) {
+function startProcess(file, cpu, execArgv = [], env = process.env) {
   const args = [...execArgv, file]
   const child = pin
     ? spawn('taskset', ['-c', String(cpu), process.execPath, ...args], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env,
       })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env })
   const pending = new Map()
   let seq = 0
   let onReady
@@ -148,10 +171,10 @@ async function startWorkers(n) {
   return ws
 }
 
-async function startServer(name) {
+async function startServer(name, env = process.env) {
   // e.g. BENCH_SERVER_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the servers
   const extra = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean)
-  const s = startProcess(join(here, 'servers', CONTENDERS[name].file), 0, ['--expose-gc', ...extra])
+  const s = startProcess(join(here, 'servers', CONTENDERS[name].file), 0, ['--expose-gc', ...extra], env)
   const info = await Promise.race([
     s.ready,
     timeout(15000).then(() => Promise.reject(new Error(`${name}: no ready`))),
@@ -613,6 +636,104 @@ async function slowGroup(server, workers, record) {
   })
 }
 
+/**
+ * Presence join wave (issue 16): per variant, a fresh wave of `clients` connections joins one
+ * presence channel (as fast as the server takes them), while one healthy client that is not in
+ * the channel sends echo requests at a fixed rate. Recorded: the frames the joiners received
+ * after their subscribe replies (presence frames) per join, the wave's length, the server's CPU,
+ * and the healthy client's round trips (from the scheduled send time) until the last presence
+ * frame landed. With PRESENCE_BASELINE=<module> (made by bench/baseline.mjs from another commit)
+ * the same wave also runs against that build, on a channel with `presence: true`: `presence.before`.
+ */
+async function presenceGroup(server, workers, record) {
+  // --presence-variants=each,… runs only those
+  const only = opt('presence-variants')?.split(',')
+  for (const variant of PRESENCE_VARIANTS.filter((v) => !only || only.includes(v.replace('presence-', '')))) {
+    record(`presence.${variant.replace('presence-', '')}`, await joinWave(server, workers, `${variant}:wave`))
+  }
+  const baseline = process.env.PRESENCE_BASELINE
+  if (!baseline) return
+  const before = await startServer('switchboard', { ...process.env, SWITCHBOARD_MODULE: baseline })
+  try {
+    // every presence-* pattern is plain `presence: true` to a build without presence modes
+    record('presence.before', {
+      module: baseline,
+      ...(await joinWave(before, workers, 'presence-each:wave')),
+    })
+  } finally {
+    await stopServer(before)
+  }
+}
+
+async function joinWave(server, workers, channel) {
+  const p = CFG.presence
+  await Promise.all(workers.map((w) => w.call('closeAll')))
+  // the healthy client: the first (so the echo's) connection of worker 0, in no channel
+  await connect(workers.slice(0, 1), server, 1)
+  await sleep(CFG.settleMs)
+  await Promise.all(workers.map((w) => w.call('reset')))
+  const s0 = await server.call('stats')
+  const t0 = hr()
+  let waving = true
+  let pings = 0
+  const pinging = (async () => {
+    while (waving && (hr() - t0) / 1000 < p.maxMs) {
+      const r = await workers[0].call('echo', {
+        rate: p.pingRate,
+        durationMs: p.chunkMs,
+        conns: 1,
+        port: server.info.port,
+      })
+      pings += r.sent
+    }
+  })()
+  const c = await connect(workers, server, p.clients, { subscribe: { channel } })
+  const joinMs = (hr() - t0) / 1000
+  // the wave's presence frames still on their way: wait until they stop coming for 500 ms (a
+  // server without coalescing may still be sending long after the last join)
+  let last = -1
+  for (;;) {
+    // the echo replies keep coming: only the presence frames (all the rest) must be still
+    const reps = await Promise.all(workers.map((w) => w.call('report')))
+    const n = reps.reduce((a, r) => a + r.count - Hist.fromJSON(r.hist).total, 0)
+    if (n === last || (hr() - t0) / 1000 > p.maxMs) break
+    last = n
+    await sleep(500)
+  }
+  waving = false
+  await pinging
+  await sleep(200)
+  const s1 = await server.call('stats')
+  const reps = await Promise.all(workers.map((w) => w.call('report')))
+  const received = reps.reduce((a, r) => a + r.count, 0)
+  const hist = new Hist()
+  for (const r of reps) hist.merge(Hist.fromJSON(r.hist))
+  const frames = Math.max(0, received - hist.total)
+  await Promise.all(workers.map((w) => w.call('closeAll')))
+  log(
+    `    ${server.name} ${channel}: ${c.ok} joins in ${joinMs.toFixed(0)} ms, ${frames} presence frames ` +
+      `(${(frames / Math.max(1, c.ok)).toFixed(1)} per join), ping p99 ${fmtMs(hist.quantile(0.99))}`,
+  )
+  return {
+    clients: c.ok,
+    failed: c.failed,
+    joinMs,
+    // until the last presence frame landed (500 ms of quiet after it are not counted)
+    waveMs: (hr() - t0) / 1000 - 700,
+    presenceFrames: frames,
+    framesPerJoin: c.ok ? frames / c.ok : null,
+    pings,
+    pingReplies: hist.total,
+    pingP50: hist.quantile(0.5),
+    pingP99: hist.quantile(0.99),
+    pingMax: hist.quantile(1),
+    serverCpuUs: cpuOf(s1.cpu) - cpuOf(s0.cpu),
+    rss: s1.rss,
+  }
+}
+
+const fmtMs = (us) => `${((us ?? 0) / 1000).toFixed(1)} ms`
+
 // ---- main ------------------------------------------------------------------------------------
 
 function libVersions() {
@@ -698,6 +819,7 @@ async function main() {
           else if (group === 'rooms') await roomsGroup(server, workers, record)
           else if (group === 'connections') await connectionsGroup(server, workers, record)
           else if (group === 'slow') await slowGroup(server, workers, record)
+          else if (group === 'presence') await presenceGroup(server, workers, record)
         } catch (e) {
           log(`    ${name} ${group} FAILED: ${e.stack ?? e}`)
           errors.push({ group, contender: name, error: String(e.message ?? e) })

@@ -49,7 +49,14 @@ async function start() {
     port: 0,
     host: '127.0.0.1',
     path: '/',
-    channels: { 'bench:*': {}, 'room:*': {} },
+    channels: {
+      'bench:*': {},
+      'room:*': {},
+      // the presence group's variants (bench/run.mjs): no coalescing, members, counts
+      'presence-each:*': { presence: { window: 0, grace: 0 } },
+      'presence-members:*': { presence: { grace: 0 } },
+      'presence-counts:*': { presence: { mode: 'counts', grace: 0 } },
+    },
     logger: false,
   })
   sb.handle('echo', (_conn, data) => data)

@@ -2,7 +2,7 @@
 import type { SwitchboardClient, SwitchboardClientOptions } from '@switchboard/client'
 import type { UseChannelOptions, UseWebSocketOptions } from '@switchboard/react'
 
-export type { PresenceMember } from '@switchboard/client'
+export type { PresenceCounts, PresenceMember, PresenceUser } from '@switchboard/client'
 export { indexedDbOutbox } from '@switchboard/client/outbox'
 export { shareConnection } from '@switchboard/client/share'
 export {
@@ -11,6 +11,7 @@ export {
   useConnectionState,
   useOutbox,
   usePresence,
+  usePresenceCounts,
   useRequest,
   useWebSocket,
 } from '@switchboard/react'

@@ -3,7 +3,7 @@
  * `typing:<room>` (typing notices, no history), and the server's built-in `$history` and
  * `$presence` requests. Shared by every component through the hooks' type parameter.
  */
-import type { PresenceMember } from '@switchboard/client'
+import type { PresenceUser } from '@switchboard/client'
 
 export interface ChatMessage {
   /** Made by the sender; also the publish idempotency key, so a resend lands (and shows) once. */
@@ -28,7 +28,10 @@ export interface HistoryReply {
 export interface ChatApp {
   requests: {
     $history: { data: { channel: string; limit: number }; reply: HistoryReply }
-    $presence: { data: { channel: string }; reply: { members: PresenceMember[] } }
+    $presence: {
+      data: { channel: string; counts?: boolean }
+      reply: { connections: number; users: number; members?: PresenceUser[] }
+    }
   }
   events: Record<string, never>
   channels: {

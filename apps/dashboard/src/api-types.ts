@@ -17,7 +17,7 @@ export type Access = ResponseOf<'whoami'>['access']
 export type ChannelRow = ResponseOf<'channels'>['channels'][number]
 export type ConnectionRow = ResponseOf<'connections'>['connections'][number]
 export type HistoryMessage = ResponseOf<'history'>['messages'][number]
-export type PresenceMember = ResponseOf<'presence'>['members'][number]
+export type PresenceMember = NonNullable<ResponseOf<'presence'>['members']>[number]
 
 /** A message of the live tail (`GET /api/tail`). */
 export interface TailMessage {

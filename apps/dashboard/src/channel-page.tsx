@@ -97,14 +97,16 @@ export function ChannelPage({ channel }: { channel: string }) {
         <section className="card" aria-labelledby="presence-title">
           <h2 id="presence-title">Presence</h2>
           <ReadView read={presence} refused="This channel does not track presence.">
-            {(p: { members: PresenceMember[]; users: number }) => (
+            {(p: { members?: PresenceMember[]; users: number; connections: number }) => (
               <>
-                <p className="muted">{count(p.users)} user(s)</p>
+                <p className="muted">
+                  {count(p.users)} user(s), {count(p.connections)} connection(s)
+                </p>
                 <ul className="members" data-testid="presence">
-                  {p.members.map((m) => (
-                    <li key={m.connectionId}>
+                  {(p.members ?? []).map((m) => (
+                    <li key={m.userId}>
                       <a href={href({ page: 'user', user: m.userId })}>{m.userId}</a>{' '}
-                      <code className="muted small">{m.connectionId}</code>
+                      <code className="muted small">×{m.connections}</code>
                     </li>
                   ))}
                 </ul>

@@ -4,7 +4,13 @@
  * channel, and fans each event out to its local connections itself. `MemoryBroker` is the embedded
  * single-node implementation; a Redis broker implements the same contract for several nodes.
  */
-import type { JsonValue, PresenceMember, StreamPosition } from '@switchboard/protocol'
+import type {
+  JsonValue,
+  PresenceCounts,
+  PresenceMember,
+  PresenceUser,
+  StreamPosition,
+} from '@switchboard/protocol'
 import type { LifecycleLog } from './lifecycle.js'
 import type { BrokerUsersApi } from './users.js'
 
@@ -19,11 +25,23 @@ export interface BrokerMessage {
   except?: string
 }
 
+/**
+ * What a presence change did, per user: `join` — a user's first connection came (and it was not
+ * in its leave grace window); `leave` — its last connection went, and the grace window passed
+ * with no other coming back; `update` — its info changed; `count` — a connection came or went
+ * without any of these (a second tab, a reconnect inside the grace window).
+ */
+export type PresenceAction = 'join' | 'leave' | 'update' | 'count'
+
+/** A presence change, as delivered to the channel's listener on every node, in order. */
 export interface BrokerPresence {
   kind: 'presence'
   channel: string
-  action: 'join' | 'leave'
-  member: PresenceMember
+  action: PresenceAction
+  /** The user concerned, in its state after the change (absent for `count`). */
+  user?: PresenceUser
+  /** The channel's counts after the change, across the cluster. */
+  counts: PresenceCounts
 }
 
 /**
@@ -148,10 +166,35 @@ export interface BrokerRevocationsApi {
   onRevocation(listener: RevocationListener): void
 }
 
+export interface PresenceRemoveOptions {
+  /**
+   * Milliseconds a user whose last connection went stays a member (its leave grace window): a
+   * connection of that user that comes back meanwhile cancels the leave, so a reconnecting page
+   * does not flap. Default 0: the leave is at once.
+   */
+  graceMs?: number
+}
+
+/**
+ * Presence, stored per connection and told per user: a user joins with its first connection on
+ * the channel (anywhere in the cluster) and leaves with its last (after `graceMs`).
+ */
 export interface BrokerPresenceApi {
+  /** Adds a connection; a `join` if it is its user's first (and the user was not in grace), else `count`. */
   add(channel: string, member: PresenceMember): Promise<void>
-  remove(channel: string, connectionId: string): Promise<void>
+  /** Takes a connection out; its user's `leave` comes after `graceMs` if it was the last, else `count`. */
+  remove(channel: string, connectionId: string, options?: PresenceRemoveOptions): Promise<void>
+  /**
+   * Replaces the info of the connection's user (an `update` event). Resolves false if the
+   * connection is not a member of the channel.
+   */
+  update(channel: string, connectionId: string, info: JsonValue): Promise<boolean>
+  /** Every connection, one entry each. */
   list(channel: string): Promise<PresenceMember[]>
+  /** Every user, one entry each, with its connection count (0 while in its grace window). */
+  users(channel: string): Promise<PresenceUser[]>
+  /** How many connections and users; users in their grace window count. */
+  counts(channel: string): Promise<PresenceCounts>
 }
 
 /**

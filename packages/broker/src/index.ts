@@ -19,6 +19,8 @@ export type {
   ControlReply,
   ControlResult,
   HistoryResult,
+  PresenceAction,
+  PresenceRemoveOptions,
   PublishOptions,
   ResolvedHistory,
   Revocation,

@@ -11,7 +11,7 @@
  * new epoch, which is exactly what a client resuming from the old one must be told. Token
  * revocations (`revocations`, revocations.ts) are kept until their `expiresAt`.
  */
-import type { JsonValue, PresenceMember, StreamPosition } from '@switchboard/protocol'
+import type { JsonValue, StreamPosition } from '@switchboard/protocol'
 import type {
   Broker,
   BrokerListener,
@@ -30,6 +30,7 @@ import { answerControl } from './control.js'
 import { EmptyEpochs } from './empty-epoch.js'
 import { MemoryLifecycleLog } from './lifecycle.js'
 import { MemoryUsers } from './memory-users.js'
+import { PresenceRoom } from './presence-room.js'
 import { MemoryRevocations } from './revocations.js'
 
 /** How many idempotency keys each channel remembers. */
@@ -49,7 +50,7 @@ interface ChannelState {
   ring: Stored[]
   keys: Map<string, StreamPosition>
   listener: BrokerListener | undefined
-  members: Map<string, PresenceMember>
+  presence: PresenceRoom
   /** When the channel's stream came into being or last had a publish. */
   active: number
 }
@@ -103,19 +104,21 @@ export class MemoryBroker implements Broker {
     this.occupancy = new MemoryUsers(this.now)
     this.presence = {
       add: async (channel, member) => {
-        const state = this.state(channel)
-        state.members.set(member.connectionId, member)
-        state.listener?.({ kind: 'presence', channel, action: 'join', member })
+        if (this.closed) throw new Error('broker is closed')
+        this.state(channel).presence.add({ ...member })
       },
-      remove: async (channel, connectionId) => {
+      remove: async (channel, connectionId, options) => {
         const state = this.channels.get(channel)
-        const member = state?.members.get(connectionId)
-        if (!state || !member) return
-        state.members.delete(connectionId)
-        state.listener?.({ kind: 'presence', channel, action: 'leave', member })
+        if (!state) return
+        state.presence.remove(connectionId, options?.graceMs ?? 0)
         this.forgetIfIdle(channel, state)
       },
-      list: async (channel) => [...(this.channels.get(channel)?.members.values() ?? [])],
+      update: async (channel, connectionId, info) =>
+        this.channels.get(channel)?.presence.update(connectionId, info) ?? false,
+      list: async (channel) => this.channels.get(channel)?.presence.list() ?? [],
+      users: async (channel) => this.channels.get(channel)?.presence.userList() ?? [],
+      counts: async (channel) =>
+        this.channels.get(channel)?.presence.counts() ?? { connections: 0, users: 0 },
     }
   }
 
@@ -239,7 +242,7 @@ export class MemoryBroker implements Broker {
     const oldest = this.now() - this.channelTtlMs
     let forgotten = 0
     for (const [channel, state] of this.channels) {
-      if (state.listener || state.members.size > 0 || state.active > oldest) continue
+      if (state.listener || !state.presence.empty || state.active > oldest) continue
       this.channels.delete(channel)
       forgotten++
     }
@@ -249,6 +252,7 @@ export class MemoryBroker implements Broker {
   async close(): Promise<void> {
     clearInterval(this.sweeper)
     this.closed = true
+    for (const state of this.channels.values()) state.presence.clear()
     this.channels.clear()
     this.revocations.clear()
   }
@@ -256,16 +260,21 @@ export class MemoryBroker implements Broker {
   private state(channel: string): ChannelState {
     let state = this.channels.get(channel)
     if (!state) {
-      state = {
+      const created: ChannelState = {
         epoch: this.empty.of(channel),
         offset: 0,
         history: this.historyOf(channel),
         ring: [],
         keys: new Map(),
         listener: undefined,
-        members: new Map(),
+        presence: new PresenceRoom(
+          channel,
+          (event) => created.listener?.(event),
+          () => this.forgetIfIdle(channel, created),
+        ),
         active: this.now(),
       }
+      state = created
       this.channels.set(channel, state)
     }
     return state
@@ -281,7 +290,7 @@ export class MemoryBroker implements Broker {
 
   /** Forgets a channel nobody listens to or is present in, unless it has a published history to keep. */
   private forgetIfIdle(channel: string, state: ChannelState): void {
-    if (state.listener || state.members.size > 0 || (state.history && state.offset > 0)) return
-    this.channels.delete(channel)
+    if (state.listener || !state.presence.empty || (state.history && state.offset > 0)) return
+    if (this.channels.get(channel) === state) this.channels.delete(channel)
   }
 }

@@ -43,6 +43,8 @@ const FULL: Required<SwitchboardConfig> = {
   transports: { sse: false, longPolling: true },
   channels: {
     'chat:*': { history: { size: 100, ttl: '10m' }, presence: true, clientPublish: true },
+    'lobby:*': { presence: 'counts' },
+    'room:*': { presence: { mode: 'members', window: '250ms', grace: 0, clientUpdate: true } },
     'news:*': { history: 20, maxDataBytes: 2048 },
     'chat:admin:*': {
       clientPublish: false,
@@ -135,6 +137,8 @@ channels:
     history: { size: 100, ttl: 10m }
     presence: true
     clientPublish: true
+  "lobby:*": { presence: counts }
+  "room:*": { presence: { mode: members, window: 250ms, grace: 0, clientUpdate: true } }
   "news:*": { history: 20, maxDataBytes: 2048 }
   "chat:admin:*":
     clientPublish: false

@@ -60,7 +60,7 @@ export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): P
   })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   const start = Date.now()
-  const logged = () => /wss?:\/\/\S+:(\d+)\S*/.exec(out)
+  const logged = () => /wss?:\/\/[^\s,]+:(\d+)[^\s,]*/.exec(out)
   let match = logged()
   while (!match) {
     if (child.exitCode !== null || Date.now() - start > 10_000) {

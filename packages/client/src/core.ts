@@ -10,7 +10,9 @@ export type {
   EventMap,
   EventName,
   JsonValue,
+  PresenceCounts,
   PresenceMember,
+  PresenceUser,
   PublishResult,
   ReplyData,
   RequestData,
@@ -26,6 +28,8 @@ export type {
   ChannelMessage,
   ChannelState,
   ChannelStateReason,
+  PresenceChange,
+  PresenceUpdateOptions,
   PublishOptions,
   RecoveryInfo,
 } from './channel/channel.js'

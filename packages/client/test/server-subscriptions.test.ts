@@ -189,7 +189,8 @@ describe('server-side subscriptions on the wire', () => {
     const { url } = await start((sb, conn) => void sb.subscribe(conn, 'room:1'))
     const raw = await connect(url)
     const subscribed = (await raw.next('subscribed')) as Extract<ServerFrame, { type: 'subscribed' }>
-    expect(subscribed.members?.map((m) => m.connectionId)).toHaveLength(1)
+    expect(subscribed.members?.map((m) => m.connections)).toEqual([1])
+    expect(subscribed.counts).toEqual({ connections: 1, users: 1 })
     raw.dispose()
   })
 })

@@ -558,35 +558,87 @@ describe('SwitchboardClient channels', () => {
     client.close()
   })
 
-  it('delivers presence frames', () => {
+  it('delivers coalesced presence frames: joins, leaves, updates and counts', () => {
     const { client, sockets } = setup()
     const room = client.channel('chat:a')
     const seen: string[] = []
-    room.on('presence', (p) => seen.push(`${p.action}:${p.member.userId}`))
+    room.on('presence', (p) =>
+      seen.push(
+        [
+          ...p.joins.map((u) => `+${u.userId}`),
+          ...p.leaves.map((u) => `-${u.userId}`),
+          ...p.updates.map((u) => `~${u.userId}`),
+        ].join(' '),
+      ),
+    )
     handshake(sockets[0]!)
+    replyOk(sockets[0]!, last(sockets[0]!, 'subscribe'), {
+      epoch: 'E1',
+      offset: 0,
+      members: [{ userId: 'cy', connections: 1 }],
+      counts: { connections: 1, users: 1 },
+    })
+    sockets[0]!.receive({
+      type: 'presence',
+      channel: 'chat:a',
+      joins: [
+        { userId: 'ada', connections: 1 },
+        { userId: 'bob', connections: 1, info: { name: 'Bob' } },
+      ],
+      leaves: [{ userId: 'cy', connections: 0 }],
+      counts: { connections: 2, users: 2 },
+    })
+    sockets[0]!.receive({
+      type: 'presence',
+      channel: 'chat:a',
+      updates: [{ userId: 'ada', connections: 2, info: { away: true } }],
+    })
+    expect(seen).toEqual(['+ada +bob -cy', '~ada'])
+    expect(room.members).toEqual([
+      { userId: 'ada', connections: 2, info: { away: true } },
+      { userId: 'bob', connections: 1, info: { name: 'Bob' } },
+    ])
+    expect(room.presenceCounts).toEqual({ connections: 2, users: 2 })
+    client.close()
+  })
+
+  it('reads the single join/leave frames and per-connection member lists of older servers, by user', () => {
+    const { client, sockets } = setup()
+    const room = client.channel('chat:a')
+    handshake(sockets[0]!)
+    replyOk(sockets[0]!, last(sockets[0]!, 'subscribe'), {
+      epoch: 'E1',
+      offset: 0,
+      members: [
+        { userId: 'ada', connectionId: 'c1' },
+        { userId: 'ada', connectionId: 'c2' },
+      ],
+    })
+    // Two connections of one user collapse to one member.
+    expect(room.members.map((m) => m.userId)).toEqual(['ada'])
     sockets[0]!.receive({
       type: 'presence',
       channel: 'chat:a',
       action: 'join',
-      member: { userId: 'ada', connectionId: 'c' },
+      member: { userId: 'bob', connectionId: 'c3' },
     })
-    expect(seen).toEqual(['join:ada'])
+    expect(room.members.map((m) => m.userId)).toEqual(['ada', 'bob'])
     client.close()
   })
 
-  it('keeps the member list from the subscribe reply and the join/leave frames', () => {
+  it('keeps the member list from the subscribe reply and the presence frames', () => {
     const { client, sockets } = setup()
     const room = client.channel('chat:a')
     expect(client.hasChannel('chat:a')).toBe(true)
     expect(client.hasChannel('chat:b')).toBe(false)
     handshake(sockets[0]!)
-    const ada = { userId: 'ada', connectionId: 'c1' }
-    const bob = { userId: 'bob', connectionId: 'c2' }
+    const ada = { userId: 'ada', connections: 1 }
+    const bob = { userId: 'bob', connections: 1 }
     replyOk(sockets[0]!, last(sockets[0]!, 'subscribe'), { epoch: 'E1', offset: 0, members: [ada] })
     expect(room.members).toEqual([ada])
-    sockets[0]!.receive({ type: 'presence', channel: 'chat:a', action: 'join', member: bob })
+    sockets[0]!.receive({ type: 'presence', channel: 'chat:a', joins: [bob] })
     expect(room.members).toEqual([ada, bob])
-    sockets[0]!.receive({ type: 'presence', channel: 'chat:a', action: 'leave', member: ada })
+    sockets[0]!.receive({ type: 'presence', channel: 'chat:a', leaves: [{ ...ada, connections: 0 }] })
     expect(room.members).toEqual([bob])
     client.removeChannel('chat:a')
     expect(client.hasChannel('chat:a')).toBe(false)

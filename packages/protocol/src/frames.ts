@@ -18,11 +18,31 @@ export interface StreamPosition {
   offset: number
 }
 
-/** A member of a channel with presence enabled. */
+/**
+ * One connection on a channel with presence: who the server says it is (`presence(conn)`). The
+ * broker stores presence per connection; what clients see is per user (PresenceUser).
+ */
 export interface PresenceMember {
   userId: string
   connectionId: string
   info?: JsonValue
+}
+
+/**
+ * A member of a channel with `presence: 'members'`: one user, however many connections it has
+ * there. `info` is its first connection's, or the latest `presence_update`; `connections` is how
+ * many of its connections are subscribed (0 while it is in its leave grace window, or in a leave).
+ */
+export interface PresenceUser {
+  userId: string
+  info?: JsonValue
+  connections: number
+}
+
+/** How many connections and distinct users a presence channel has, across the cluster. */
+export interface PresenceCounts {
+  connections: number
+  users: number
 }
 
 /** The body of a failed reply or of an `error` frame. `code` is one of ERROR_CODES (see codes.ts). */
@@ -77,6 +97,18 @@ export interface PingFrame {
   id?: string
 }
 
+/**
+ * Replaces the sender's presence `info` on a channel with `presence: 'members'` it is subscribed
+ * to (where the channel allows client updates); the others see it in an `updates` entry of the
+ * next presence frame. With an id the server replies once the broker took it.
+ */
+export interface PresenceUpdateFrame {
+  type: 'presence_update'
+  id?: string
+  channel: string
+  info: JsonValue
+}
+
 export type ClientFrame =
   | SubscribeFrame
   | UnsubscribeFrame
@@ -84,6 +116,7 @@ export type ClientFrame =
   | RequestFrame
   | AuthFrame
   | PingFrame
+  | PresenceUpdateFrame
 
 // ---- server → client -------------------------------------------------------------------------
 
@@ -145,11 +178,19 @@ export interface ReplyErrorFrame {
 
 export type ReplyFrame = ReplyOkFrame | ReplyErrorFrame
 
+/**
+ * What changed on a presence channel during one coalescing window (`presence.window`, 100 ms by
+ * default), as one frame per subscriber: the users that joined, left, or changed their info (each
+ * user at most once, in its latest state), and the channel's counts when they changed. Channels
+ * with `presence: 'counts'` carry `counts` only. Empty lists are left out.
+ */
 export interface PresenceFrame {
   type: 'presence'
   channel: string
-  action: 'join' | 'leave'
-  member: PresenceMember
+  joins?: PresenceUser[]
+  leaves?: PresenceUser[]
+  updates?: PresenceUser[]
+  counts?: PresenceCounts
 }
 
 export interface ErrorFrame {
@@ -211,7 +252,15 @@ export type ServerFrame =
 export type Frame = ClientFrame | ServerFrame
 export type FrameType = Frame['type']
 
-export const CLIENT_FRAME_TYPES = ['subscribe', 'unsubscribe', 'publish', 'request', 'auth', 'ping'] as const
+export const CLIENT_FRAME_TYPES = [
+  'subscribe',
+  'unsubscribe',
+  'publish',
+  'request',
+  'auth',
+  'ping',
+  'presence_update',
+] as const
 export const SERVER_FRAME_TYPES = [
   'hello',
   'message',
@@ -232,8 +281,10 @@ export interface SubscribeResult {
   offset: number
   /** Present when the subscribe frame carried `since`: true only if every missed message was replayed. */
   recovered?: boolean
-  /** Present on presence-enabled channels: who is there now. */
-  members?: PresenceMember[]
+  /** Present on channels with `presence: 'members'`: who is there now, one entry per user. */
+  members?: PresenceUser[]
+  /** Present on presence channels (either mode): the channel's counts now. */
+  counts?: PresenceCounts
 }
 
 /** What a successful acknowledged `publish` reply carries in `data`. */

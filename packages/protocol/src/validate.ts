@@ -14,7 +14,10 @@ import type {
   HelloFrame,
   PingFrame,
   PongFrame,
-  PresenceMember,
+  PresenceCounts,
+  PresenceFrame,
+  PresenceUpdateFrame,
+  PresenceUser,
   PublishFrame,
   ReplyOkFrame,
   RequestFrame,
@@ -180,16 +183,33 @@ class FieldReader {
     return { epoch, offset: this.offset('since.offset', v.offset) }
   }
 
-  member(v: unknown): PresenceMember {
-    if (!isObject(v)) this.fail('"member" must be an object')
-    const m = new FieldReader(v, this.type)
-    const member: PresenceMember = {
-      userId: m.string('userId', DEFAULT_LIMITS.maxKeyLength),
-      connectionId: m.string('connectionId', DEFAULT_LIMITS.maxIdLength),
+  user(v: unknown, field: string): PresenceUser {
+    if (!isObject(v)) this.fail(`"${field}" must hold users`)
+    const u = new FieldReader(v, this.type)
+    // Servers before user presence sent per-connection members, without `connections`: one each.
+    const user: PresenceUser = {
+      userId: u.string('userId', DEFAULT_LIMITS.maxKeyLength),
+      connections: u.has('connections') ? u.int('connections') : 1,
     }
-    const info = m.optData('info')
-    if (info !== undefined) member.info = info
-    return member
+    const info = u.optData('info')
+    if (info !== undefined) user.info = info
+    return user
+  }
+
+  users(field: string): PresenceUser[] | undefined {
+    const v = this.raw[field]
+    if (v === undefined || Array.isArray(v)) return v?.map((u) => this.user(u, field))
+    this.fail(`"${field}" must hold users`)
+  }
+
+  counts(): PresenceCounts | undefined {
+    const v = this.raw.counts
+    if (v === undefined) return undefined
+    if (!isObject(v)) this.fail('"counts" must be { connections, users }')
+    return {
+      connections: this.offset('counts.connections', v.connections),
+      users: this.offset('counts.users', v.users),
+    }
   }
 
   errorBody(v: unknown): ErrorBody {
@@ -228,9 +248,30 @@ function clientFrame(r: FieldReader, type: string): ClientFrame | undefined {
       return { type, id: r.id(), token: r.string('token', DEFAULT_LIMITS.maxTokenLength) }
     case 'ping':
       return compact<PingFrame>({ type, id: r.optId() })
+    case 'presence_update':
+      return compact<PresenceUpdateFrame>({ type, id: r.optId(), channel: r.channel(), info: r.data('info') })
     default:
       return undefined
   }
+}
+
+/**
+ * A `presence` frame. Servers before coalescing sent one change, `{ action: "join" | "leave",
+ * member }` (a connection), read here as a one-entry `joins` or `leaves`.
+ */
+function presenceFrame(r: FieldReader, raw: Obj): PresenceFrame {
+  const frame = compact<PresenceFrame>({
+    type: 'presence',
+    channel: r.channel(),
+    joins: r.users('joins'),
+    leaves: r.users('leaves'),
+    updates: r.users('updates'),
+    counts: r.counts(),
+  })
+  const { action } = raw
+  if (action === 'join') frame.joins = [r.user(raw.member, 'member')]
+  if (action === 'leave') frame.leaves = [{ ...r.user(raw.member, 'member'), connections: 0 }]
+  return frame
 }
 
 function serverFrame(r: FieldReader, raw: Obj, type: string): ServerFrame | undefined {
@@ -276,7 +317,9 @@ function serverFrame(r: FieldReader, raw: Obj, type: string): ServerFrame | unde
         offset: r.offset('offset'),
       }
       if (r.has('recovered')) frame.recovered = raw.recovered === true
-      if (Array.isArray(raw.members)) frame.members = raw.members.map((m) => r.member(m))
+      if (Array.isArray(raw.members)) frame.members = raw.members.map((m) => r.user(m, 'members'))
+      const counts = r.counts()
+      if (counts) frame.counts = counts
       return frame
     }
     case 'unsubscribed':
@@ -289,11 +332,8 @@ function serverFrame(r: FieldReader, raw: Obj, type: string): ServerFrame | unde
       if (raw.ok === false) return { type, id, ok: false, error: r.errorBody(raw.error) }
       return r.fail('"ok" must be true or false')
     }
-    case 'presence': {
-      const action = raw.action
-      if (action !== 'join' && action !== 'leave') r.fail('"action" must be "join" or "leave"')
-      return { type, channel: r.channel(), action, member: r.member(raw.member) }
-    }
+    case 'presence':
+      return presenceFrame(r, raw)
     case 'error':
       return compact<ErrorFrame>({
         type,

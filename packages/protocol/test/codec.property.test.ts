@@ -57,6 +57,9 @@ const clientFrame: fc.Arbitrary<ClientFrame> = fc.oneof(
     .record({ id, token: fc.string({ minLength: 1, maxLength: 200 }) })
     .map((f) => ({ type: 'auth' as const, ...f })),
   fc.record({ id: opt(id) }).map((f) => clean({ type: 'ping' as const, ...f })),
+  fc
+    .record({ id: opt(id), channel, info: json })
+    .map((f) => clean({ type: 'presence_update' as const, ...f })),
 )
 
 const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
@@ -72,10 +75,11 @@ const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
   fc
     .record({
       channel,
-      action: fc.constantFrom('join' as const, 'leave' as const),
-      member: fc.record({ userId: id, connectionId: id }),
+      joins: opt(fc.array(fc.record({ userId: id, connections: offset, info: opt(json) }).map(clean))),
+      leaves: opt(fc.array(fc.record({ userId: id, connections: offset }))),
+      counts: opt(fc.record({ connections: offset, users: offset })),
     })
-    .map((f) => ({ type: 'presence' as const, ...f })),
+    .map((f) => clean({ type: 'presence' as const, ...f })),
   fc
     .record({ code: fc.constantFrom('invalid_json', 'rate_limited'), message: fc.string(), id: opt(id) })
     .map((f) => clean({ type: 'error' as const, ...f })),

@@ -25,6 +25,8 @@ const clientFrames: ClientFrame[] = [
   { type: 'auth', id: '6', token: 'eyJhbGciOi.x.y' },
   { type: 'ping' },
   { type: 'ping', id: '7' },
+  { type: 'presence_update', channel: 'chat:general', info: { name: 'Ada', status: 'away' } },
+  { type: 'presence_update', id: '8', channel: 'chat:general', info: null },
 ]
 
 const serverFrames: ServerFrame[] = [
@@ -64,15 +66,15 @@ const serverFrames: ServerFrame[] = [
   {
     type: 'presence',
     channel: 'chat:general',
-    action: 'join',
-    member: { userId: 'u1', connectionId: 'c1', info: { name: 'Ada' } },
+    joins: [
+      { userId: 'u1', connections: 1, info: { name: 'Ada' } },
+      { userId: 'u2', connections: 1 },
+    ],
+    leaves: [{ userId: 'u3', connections: 0 }],
+    updates: [{ userId: 'u4', connections: 2, info: { name: 'Bo', status: 'away' } }],
+    counts: { connections: 5, users: 3 },
   },
-  {
-    type: 'presence',
-    channel: 'chat:general',
-    action: 'leave',
-    member: { userId: 'u1', connectionId: 'c1' },
-  },
+  { type: 'presence', channel: 'big:room', counts: { connections: 3000, users: 2999 } },
   { type: 'error', code: 'unknown_type', message: 'unknown frame type', id: '9' },
   { type: 'error', code: 'slow_consumer', message: 'cut', channel: 'chat:general' },
   { type: 'pong' },
@@ -86,7 +88,8 @@ const serverFrames: ServerFrame[] = [
     channel: 'room:1',
     epoch: 'e',
     offset: 0,
-    members: [{ userId: 'u1', connectionId: 'c1' }],
+    members: [{ userId: 'u1', connections: 2 }],
+    counts: { connections: 2, users: 1 },
   },
   { type: 'unsubscribed', channel: 'user:42' },
 ]
@@ -122,6 +125,36 @@ describe('round trip', () => {
   it('drops fields the protocol does not define', () => {
     const frame = decodeClientFrame('{"type":"ping","id":"1","extra":{"x":1}}')
     expect(frame).toEqual({ type: 'ping', id: '1' })
+  })
+})
+
+describe('presence frames of servers before user presence', () => {
+  it('a single join or leave reads as a one-entry joins or leaves', () => {
+    const join =
+      '{"type":"presence","channel":"c","action":"join","member":{"userId":"u","connectionId":"x","info":{"n":1}}}'
+    expect(decodeServerFrame(join)).toEqual({
+      type: 'presence',
+      channel: 'c',
+      joins: [{ userId: 'u', connections: 1, info: { n: 1 } }],
+    })
+    const leave =
+      '{"type":"presence","channel":"c","action":"leave","member":{"userId":"u","connectionId":"x"}}'
+    expect(decodeServerFrame(leave)).toEqual({
+      type: 'presence',
+      channel: 'c',
+      leaves: [{ userId: 'u', connections: 0 }],
+    })
+  })
+  it('per-connection members of a subscribed frame read as users with one connection each', () => {
+    const frame = decodeServerFrame(
+      '{"type":"subscribed","channel":"c","epoch":"e","offset":0,"members":[{"userId":"u","connectionId":"a"},{"userId":"v","connectionId":"c"}]}',
+    )
+    expect(frame).toMatchObject({
+      members: [
+        { userId: 'u', connections: 1 },
+        { userId: 'v', connections: 1 },
+      ],
+    })
   })
 })
 
@@ -247,10 +280,22 @@ describe('rejections', () => {
     rejects('{"type":"reply","id":"1"}', ErrorCode.INVALID_FRAME, 'server')
     rejects('{"type":"reply","id":"1","ok":false,"error":"x"}', ErrorCode.INVALID_FRAME, 'server')
     rejects(
-      '{"type":"presence","channel":"c","action":"wave","member":{}}',
+      '{"type":"presence","channel":"c","action":"join","member":{}}',
       ErrorCode.INVALID_FRAME,
       'server',
     )
+    for (const bad of [
+      '"joins":{}',
+      '"joins":[{"connections":1}]',
+      '"leaves":[{"userId":1,"connections":0}]',
+      '"updates":[{"userId":"u","connections":-1}]',
+      '"counts":{"connections":1}',
+      '"counts":[1,2]',
+    ]) {
+      rejects(`{"type":"presence","channel":"c",${bad}}`, ErrorCode.INVALID_FRAME, 'server')
+    }
+    rejects('{"type":"presence_update","channel":"c"}', ErrorCode.INVALID_FRAME, 'client')
+    rejects('{"type":"presence_update","channel":"no spaces","info":1}', ErrorCode.INVALID_CHANNEL, 'client')
     rejects(
       '{"type":"hello","version":1,"connectionId":"c","heartbeat":1}',
       ErrorCode.INVALID_FRAME,

@@ -3,25 +3,30 @@
  * Lease: the first holder subscribes (`client.channel(name)`), the last one to let go unsubscribes
  * (`client.removeChannel(name)`) one task later, so StrictMode and a quick remount do not churn
  * subscribe frames. It forwards the channel's events to the hooks and keeps two snapshots for
- * useSyncExternalStore: the subscription state and the presence members.
+ * useSyncExternalStore: the subscription state, the presence members and the presence counts.
  *
- * Members are the channel's own list (`Channel.members`: the subscribe reply, then join/leave
- * frames, replaced by each resubscribe), frozen into a snapshot whenever it changes.
+ * Members are the channel's own list (`Channel.members`, one per user: the subscribe reply, then
+ * the coalesced presence frames, replaced by each resubscribe), frozen into a snapshot whenever it
+ * changes; counts are `Channel.presenceCounts`, a new object only when they move.
  */
 import type {
   Channel,
   ChannelEvents,
   ChannelState,
-  PresenceMember,
+  PresenceCounts,
+  PresenceUser,
   SwitchboardClient,
   UntypedEventMap,
 } from '@switchboard/client'
 import { Emitter } from '@switchboard/client'
 import { Lease } from './lease.js'
 
-type Events = ChannelEvents<unknown> & { members: readonly PresenceMember[] }
+type Events = ChannelEvents<unknown> & {
+  members: readonly PresenceUser[]
+  counts: PresenceCounts | undefined
+}
 
-const NO_MEMBERS: readonly PresenceMember[] = Object.freeze([])
+const NO_MEMBERS: readonly PresenceUser[] = Object.freeze([])
 
 export class ChannelHandle extends Emitter<Events> {
   readonly name: string
@@ -29,7 +34,8 @@ export class ChannelHandle extends Emitter<Events> {
   readonly #lease: Lease
   #channel: Channel | undefined
   #offs: Array<() => void> = []
-  #members: readonly PresenceMember[] = NO_MEMBERS
+  #members: readonly PresenceUser[] = NO_MEMBERS
+  #counts: PresenceCounts | undefined
 
   constructor(client: SwitchboardClient<UntypedEventMap>, name: string) {
     super()
@@ -53,11 +59,15 @@ export class ChannelHandle extends Emitter<Events> {
 
   readonly getState = (): ChannelState => this.#channel?.state ?? 'unsubscribed'
 
-  readonly getMembers = (): readonly PresenceMember[] => this.#members
+  readonly getMembers = (): readonly PresenceUser[] => this.#members
+
+  readonly getCounts = (): PresenceCounts | undefined => this.#counts
 
   readonly subscribeState = (listener: () => void): (() => void) => this.on('state', listener)
 
   readonly subscribeMembers = (listener: () => void): (() => void) => this.on('members', listener)
+
+  readonly subscribeCounts = (listener: () => void): (() => void) => this.on('counts', listener)
 
   #start(): void {
     const channel = this.#client.channel(this.name) as Channel
@@ -71,14 +81,21 @@ export class ChannelHandle extends Emitter<Events> {
       forward('error'),
       channel.on('subscribed', (result) => {
         if (result.members) this.#setMembers(channel.members)
+        if (result.counts) this.#setCounts(channel.presenceCounts)
         this.emit('subscribed', result)
       }),
-      channel.on('presence', (event) => {
-        this.#setMembers(channel.members)
-        this.emit('presence', event)
+      channel.on('presence', (change) => {
+        if (change.joins.length + change.leaves.length + change.updates.length > 0) {
+          this.#setMembers(channel.members)
+        }
+        if (change.counts) this.#setCounts(channel.presenceCounts)
+        this.emit('presence', change)
       }),
     ]
-    if (channel.state === 'subscribed') this.#setMembers(channel.members)
+    if (channel.state === 'subscribed') {
+      this.#setMembers(channel.members)
+      this.#setCounts(channel.presenceCounts)
+    }
   }
 
   #stop(): void {
@@ -88,9 +105,21 @@ export class ChannelHandle extends Emitter<Events> {
     this.#offs = []
     this.#channel = undefined
     this.#setMembers(NO_MEMBERS)
+    this.#setCounts(undefined)
   }
 
-  #setMembers(members: readonly PresenceMember[]): void {
+  #setCounts(counts: PresenceCounts | undefined): void {
+    const now = this.#counts
+    if (
+      now === counts ||
+      (now && counts && now.connections === counts.connections && now.users === counts.users)
+    )
+      return
+    this.#counts = counts && Object.freeze({ ...counts })
+    this.emit('counts', this.#counts)
+  }
+
+  #setMembers(members: readonly PresenceUser[]): void {
     if (members === this.#members) return
     this.#members = members.length === 0 ? NO_MEMBERS : Object.freeze(members)
     this.emit('members', this.#members)

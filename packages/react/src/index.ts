@@ -11,7 +11,13 @@ export {
   type SwitchboardProviderProps,
   useSwitchboard,
 } from './provider.js'
-export { type UseChannelOptions, type UseChannelResult, useChannel, usePresence } from './use-channel.js'
+export {
+  type UseChannelOptions,
+  type UseChannelResult,
+  useChannel,
+  usePresence,
+  usePresenceCounts,
+} from './use-channel.js'
 export { type ConnectionStatus, useConnectionState } from './use-connection-state.js'
 export { useOutbox } from './use-outbox.js'
 export { type RequestFunction, useRequest } from './use-request.js'

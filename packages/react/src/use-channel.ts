@@ -1,5 +1,5 @@
 /**
- * useChannel and usePresence: a channel subscription held for as long as a component is mounted.
+ * useChannel, usePresence and usePresenceCounts: a channel subscription held for as long as a component is mounted.
  * Both go through the shared ChannelHandle of (client, name): several components on one channel
  * make one subscription, a name change moves the subscription, and the last unmount ends it.
  * Callbacks are read from a ref, so passing a new arrow function each render never resubscribes.
@@ -7,7 +7,8 @@
 import type {
   ChannelMessage,
   ChannelState,
-  PresenceMember,
+  PresenceCounts,
+  PresenceUser,
   PublishOptions,
   PublishResult,
   RecoveryInfo,
@@ -81,15 +82,29 @@ export function useChannel<
 }
 
 /**
- * Who is on the presence channel `name`: one PresenceMember (`{ userId, connectionId, info? }`)
- * per connection, in join order, from the subscribe reply and then the join/leave frames. The
- * array is frozen and keeps its identity until the membership changes; it is empty until the
- * first subscribe reply, on channels without presence, and after the hook's last unmount. While
- * reconnecting it keeps the last known list; the resubscribe replaces it.
+ * Who is on the presence channel `name`: one PresenceUser (`{ userId, info?, connections }`) per
+ * user, in join order, from the subscribe reply and then the coalesced presence frames (joins,
+ * leaves, info updates). The array is frozen and keeps its identity until the membership changes;
+ * it is empty until the first subscribe reply, on channels without presence or with
+ * `presence: 'counts'`, and after the hook's last unmount. While reconnecting it keeps the last
+ * known list; the resubscribe replaces it.
  */
-export function usePresence(name: string): readonly PresenceMember[] {
+export function usePresence(name: string): readonly PresenceUser[] {
   const client = useSwitchboard()
   const handle = channelHandle(client as unknown as SwitchboardClient, name)
   useEffect(() => handle.acquire(), [handle])
   return useSyncExternalStore(handle.subscribeMembers, handle.getMembers, handle.getMembers)
+}
+
+/**
+ * How many connections and users the presence channel `name` has (`{ connections, users }`, the
+ * whole cluster), on `'members'` and `'counts'` channels alike: from the subscribe reply, then at
+ * most once per presence window. A frozen object that keeps its identity until a count moves;
+ * undefined until the first reply, on channels without presence, and after the last unmount.
+ */
+export function usePresenceCounts(name: string): PresenceCounts | undefined {
+  const client = useSwitchboard()
+  const handle = channelHandle(client as unknown as SwitchboardClient, name)
+  useEffect(() => handle.acquire(), [handle])
+  return useSyncExternalStore(handle.subscribeCounts, handle.getCounts, handle.getCounts)
 }

@@ -2,7 +2,9 @@
  * Where everything lives in Redis, under one prefix (default `switchboard:`). Each name is
  * `prefix + kind + ':' + rest`, and no kind is a prefix of another, so two channels can never
  * share a key whatever their names. Channel names cannot contain a newline, which is what the
- * presence entries use as their separator.
+ * presence entries use as their separator. A channel's presence keys (`pres`, `pcnt`, `pinf`,
+ * `pgone`) are only ever touched together, by one script, so a later move to Redis Cluster can
+ * put them in one slot with a hash tag on the channel.
  *
  * A user's keys (the user index) carry the user in a Redis Cluster hash tag, `{user}`, so every
  * key of one user is in one slot and each script of the index touches one slot only. Braces and
@@ -21,6 +23,12 @@ export interface Keys {
   idem(channel: string): string
   /** Hash: connection id → `nodeId \n member JSON`. */
   presence(channel: string): string
+  /** Hash: user id → how many of its connections are members (0 while its leave waits out the grace window). */
+  presenceCounts(channel: string): string
+  /** Hash: user id → the user as JSON members without braces (`"userId":…,"info":…`), for the scripts to wrap. */
+  presenceUsers(channel: string): string
+  /** Hash: user id → the token of its pending leave (in its grace window). */
+  presenceGone(channel: string): string
   /** The pub/sub channel that carries the channel's messages and presence changes. */
   pubsub(channel: string): string
   /** Hash: `seed` and the generation of each slot, from which channels without a stream get their epoch. */
@@ -29,7 +37,10 @@ export interface Keys {
   nodes(): string
   /** String with an expiry, refreshed by the node's heartbeat: the node is alive while it exists. */
   node(nodeId: string): string
-  /** Set of `channel \n connectionId`: the presence members a node added. */
+  /**
+   * Set of `channel \n connectionId` (the presence members a node added) and `channel \n \n token
+   * \n userId` (the pending leaves it will finish): what the reaper finishes if the node dies.
+   */
   nodeMembers(nodeId: string): string
   /** The pub/sub channel of events routed to one node's connections (`sb.sendTo`). */
   route(nodeId: string): string
@@ -68,6 +79,9 @@ export function keysFor(prefix: string): Keys {
     hist: (channel) => `${prefix}hist:${channel}`,
     idem: (channel) => `${prefix}idem:${channel}`,
     presence: (channel) => `${prefix}pres:${channel}`,
+    presenceCounts: (channel) => `${prefix}pcnt:${channel}`,
+    presenceUsers: (channel) => `${prefix}pinf:${channel}`,
+    presenceGone: (channel) => `${prefix}pgone:${channel}`,
     pubsub: (channel) => `${prefix}ch:${channel}`,
     epochs: () => `${prefix}epochs`,
     nodes: () => `${prefix}nodes`,

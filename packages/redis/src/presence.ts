@@ -1,19 +1,25 @@
 /**
- * Presence shared by every node. Members live in a hash per channel, each tagged with the node
- * that added it; join and leave go out on the channel's pub/sub channel, so every node's
- * listeners hear them in order with the channel's messages. Each node keeps a liveness key that
- * its heartbeat refreshes; on every heartbeat each node also reaps the nodes whose key has
- * expired — removing their members with leave events — so the members of a node that died leave
- * within `nodeTtlMs + heartbeatMs`. A node that finds its own key gone (Redis lost its data, or
- * the node was cut off long enough to be reaped) adds its members again.
+ * Presence shared by every node. Connections live in a hash per channel, each tagged with the
+ * node that added it, next to each user's connection count and JSON (keys.ts); the scripts of
+ * presence-scripts.ts decide atomically who joins and leaves, per user, cluster-wide — the same
+ * user on two nodes is one member — and publish each change on the channel's pub/sub channel, so
+ * every node's listeners hear them in order with the channel's messages. A user's last
+ * connection going with a grace window leaves a pending leave that this node finishes when the
+ * window ends (a timer), unless a connection of that user came back on any node.
+ *
+ * Each node keeps a liveness key that its heartbeat refreshes; on every heartbeat each node also
+ * reaps the nodes whose key has expired — removing their members with leave events and finishing
+ * their pending leaves — so the members of a node that died leave within `nodeTtlMs +
+ * heartbeatMs`. A node that finds its own key gone (Redis lost its data, or the node was cut off
+ * long enough to be reaped) adds its members again.
  */
 
-import type { BrokerPresenceApi } from '@switchboard/broker'
-import type { PresenceMember } from '@switchboard/protocol'
+import type { BrokerPresenceApi, PresenceRemoveOptions } from '@switchboard/broker'
+import type { JsonValue, PresenceCounts, PresenceMember, PresenceUser } from '@switchboard/protocol'
 import type { Redis } from 'ioredis'
 import type { Keys } from './keys.js'
-import { PRESENCE_ADD, PRESENCE_REMOVE, REAP } from './scripts.js'
-import { dataJson, decodePresenceEntry, joinPayload, presenceEntry } from './wire.js'
+import { PRESENCE_ADD, PRESENCE_EXPIRE, PRESENCE_REMOVE, PRESENCE_UPDATE, REAP } from './presence-scripts.js'
+import { dataJson, decodePresenceEntry, parse, presenceEntry, toUser, userText } from './wire.js'
 
 export interface PresenceTiming {
   /** How often the node refreshes its liveness key and reaps dead nodes. */
@@ -27,6 +33,9 @@ export class NodePresence implements BrokerPresenceApi {
   private readonly local = new Map<string, Map<string, PresenceMember>>()
   /** Removals that failed (Redis was down): retried on each heartbeat until they land. */
   private readonly pendingRemovals = new Set<string>()
+  /** The timers of the pending leaves this node started, by token. */
+  private readonly leaving = new Map<string, ReturnType<typeof setTimeout>>()
+  private nextToken = 0
   private timer: NodeJS.Timeout | undefined
   private beating: Promise<void> | undefined
 
@@ -46,7 +55,7 @@ export class NodePresence implements BrokerPresenceApi {
   async add(channel: string, member: PresenceMember): Promise<void> {
     const members = this.local.get(channel) ?? new Map<string, PresenceMember>()
     this.local.set(channel, members)
-    members.set(member.connectionId, member)
+    members.set(member.connectionId, { ...member })
     this.pendingRemovals.delete(this.entry(channel, member.connectionId))
     try {
       await this.write(channel, member)
@@ -56,16 +65,36 @@ export class NodePresence implements BrokerPresenceApi {
     }
   }
 
-  async remove(channel: string, connectionId: string): Promise<void> {
+  async remove(channel: string, connectionId: string, options: PresenceRemoveOptions = {}): Promise<void> {
     this.forget(channel, connectionId)
     const entry = this.entry(channel, connectionId)
     try {
-      await this.erase(entry)
+      await this.erase(entry, options.graceMs ?? 0)
       this.pendingRemovals.delete(entry)
     } catch (err) {
       this.pendingRemovals.add(entry)
       throw err
     }
+  }
+
+  async update(channel: string, connectionId: string, info: JsonValue): Promise<boolean> {
+    const member = this.local.get(channel)?.get(connectionId)
+    if (!member) return false
+    const updated: PresenceMember = { ...member, info }
+    const done = await PRESENCE_UPDATE.run(
+      this.redis,
+      [this.keys.presence(channel), this.keys.presenceCounts(channel), this.keys.presenceUsers(channel)],
+      [
+        connectionId,
+        presenceEntry(this.nodeId, dataJson(updated)),
+        member.userId,
+        userText(updated),
+        this.keys.pubsub(channel),
+      ],
+    )
+    if (done !== 1) return false
+    if (this.local.get(channel)?.get(connectionId) === member) member.info = info
+    return true
   }
 
   async list(channel: string): Promise<PresenceMember[]> {
@@ -78,6 +107,34 @@ export class NodePresence implements BrokerPresenceApi {
     return members
   }
 
+  async users(channel: string): Promise<PresenceUser[]> {
+    const [[, counts] = [], [, texts] = []] =
+      (await this.redis
+        .multi()
+        .hgetall(this.keys.presenceCounts(channel))
+        .hgetall(this.keys.presenceUsers(channel))
+        .exec()) ?? []
+    const users: PresenceUser[] = []
+    for (const [userId, n] of Object.entries((counts ?? {}) as Record<string, string>)) {
+      const text = (texts as Record<string, string> | undefined)?.[userId]
+      const connections = Math.max(0, Number(n) || 0)
+      const user =
+        text === undefined ? { userId, connections } : toUser(parse(`{${text},"connections":${connections}}`))
+      if (user) users.push(user)
+    }
+    return users
+  }
+
+  async counts(channel: string): Promise<PresenceCounts> {
+    const [[, connections] = [], [, users] = []] =
+      (await this.redis
+        .multi()
+        .hlen(this.keys.presence(channel))
+        .hlen(this.keys.presenceCounts(channel))
+        .exec()) ?? []
+    return { connections: Number(connections) || 0, users: Number(users) || 0 }
+  }
+
   /** Refreshes this node's liveness, repairs what Redis lost, and reaps dead nodes. */
   heartbeat(): Promise<void> {
     this.beating ??= this.beat()
@@ -88,15 +145,24 @@ export class NodePresence implements BrokerPresenceApi {
     return this.beating
   }
 
-  /** Stops the heartbeat and takes this node's members out, each with a leave event. */
+  /**
+   * Stops the heartbeat and takes this node's members out, each at once. Pending leaves are left
+   * to finish by themselves: this node's liveness key then expires and the other nodes' reaper
+   * finishes them (a rolling restart's users get that long to come back); with none pending,
+   * the node is forgotten at once.
+   */
   async stop(): Promise<void> {
     clearInterval(this.timer)
     this.timer = undefined
     await this.beating
+    for (const timer of this.leaving.values()) clearTimeout(timer)
+    const pending = this.leaving.size > 0
+    this.leaving.clear()
     const entries = [...this.local].flatMap(([ch, ms]) => [...ms.keys()].map((id) => this.entry(ch, id)))
     this.local.clear()
-    await Promise.all([...entries, ...this.pendingRemovals].map((e) => this.erase(e)))
+    await Promise.all([...entries, ...this.pendingRemovals].map((e) => this.erase(e, 0)))
     this.pendingRemovals.clear()
+    if (pending) return
     await this.redis.multi().del(this.keys.node(this.nodeId), this.keys.nodeMembers(this.nodeId)).exec()
     await this.redis.srem(this.keys.nodes(), this.nodeId)
   }
@@ -117,34 +183,62 @@ export class NodePresence implements BrokerPresenceApi {
       await Promise.all(writes)
     }
     await Promise.all(
-      [...this.pendingRemovals].map((e) => this.erase(e).then(() => this.pendingRemovals.delete(e))),
+      [...this.pendingRemovals].map((e) => this.erase(e, 0).then(() => this.pendingRemovals.delete(e))),
     )
     await REAP.run(this.redis, [this.keys.nodes()], [this.keys.prefix])
   }
 
-  private async write(channel: string, member: PresenceMember): Promise<void> {
-    const memberText = dataJson(member)
-    await PRESENCE_ADD.run(
-      this.redis,
-      [this.keys.presence(channel), this.keys.nodeMembers(this.nodeId)],
-      [
-        member.connectionId,
-        presenceEntry(this.nodeId, memberText),
-        this.entry(channel, member.connectionId),
-        this.keys.pubsub(channel),
-        joinPayload(memberText),
-      ],
-    )
+  /** The channel's presence keys, in the scripts' order: pres, pcnt, pinf, pgone, nm. */
+  private scriptKeys(channel: string): string[] {
+    return [
+      this.keys.presence(channel),
+      this.keys.presenceCounts(channel),
+      this.keys.presenceUsers(channel),
+      this.keys.presenceGone(channel),
+      this.keys.nodeMembers(this.nodeId),
+    ]
   }
 
-  private async erase(entry: string): Promise<void> {
+  private async write(channel: string, member: PresenceMember): Promise<void> {
+    await PRESENCE_ADD.run(this.redis, this.scriptKeys(channel), [
+      member.connectionId,
+      presenceEntry(this.nodeId, dataJson(member)),
+      this.entry(channel, member.connectionId),
+      this.keys.pubsub(channel),
+      member.userId,
+      userText(member),
+    ])
+  }
+
+  private async erase(entry: string, graceMs: number): Promise<void> {
     const cut = entry.indexOf('\n')
     const channel = entry.slice(0, cut)
-    await PRESENCE_REMOVE.run(
-      this.redis,
-      [this.keys.presence(channel), this.keys.nodeMembers(this.nodeId)],
-      [entry.slice(cut + 1), entry, this.keys.pubsub(channel)],
-    )
+    const token = `${this.nodeId}.${(++this.nextToken).toString(36)}`
+    const result = await PRESENCE_REMOVE.run(this.redis, this.scriptKeys(channel), [
+      entry.slice(cut + 1),
+      entry,
+      this.keys.pubsub(channel),
+      graceMs,
+      token,
+      channel,
+    ])
+    const [status, userId] = Array.isArray(result) ? result : []
+    if (status === 2 && typeof userId === 'string') this.expireLater(channel, userId, token, graceMs)
+  }
+
+  /** Finishes a pending leave when its grace window ends (a failure leaves it to the reaper, if this node dies). */
+  private expireLater(channel: string, userId: string, token: string, graceMs: number): void {
+    const timer = setTimeout(() => {
+      this.leaving.delete(token)
+      PRESENCE_EXPIRE.run(this.redis, this.scriptKeys(channel), [
+        userId,
+        token,
+        this.keys.pubsub(channel),
+        `${channel}\n\n${token}\n${userId}`,
+      ]).catch(this.onError)
+    }, graceMs)
+    timer.unref()
+    this.leaving.set(token, timer)
   }
 
   private forget(channel: string, connectionId: string): void {

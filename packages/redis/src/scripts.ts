@@ -2,8 +2,8 @@
  * The Lua scripts that make each broker operation atomic in Redis. A publish assigns the offset,
  * stores the message in history, remembers its idempotency key and PUBLISHes it in one step, so
  * offset order is delivery order on every node. Scripts run by EVALSHA, falling back to EVAL
- * once after a Redis restart flushed the script cache. Key names built inside the scripts
- * (presence reaping) follow keys.ts.
+ * once after a Redis restart flushed the script cache. Presence's scripts are in
+ * presence-scripts.ts; key names built inside the scripts (presence reaping) follow keys.ts.
  */
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
@@ -114,62 +114,6 @@ end
 if start < 0 then start = 0 end
 if start >= len then return {epoch, head, {}} end
 return {epoch, head, redis.call('LRANGE', KEYS[2], start, -1)}
-`,
-)
-
-/** KEYS: presence hash, node members set. ARGV: connection id, entry, node-members entry, pub/sub channel, payload. */
-export const PRESENCE_ADD = new LuaScript(
-  'presence-add',
-  `
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('SADD', KEYS[2], ARGV[3])
-redis.call('PUBLISH', ARGV[4], ARGV[5])
-return 1
-`,
-)
-
-/** KEYS: presence hash, node members set. ARGV: connection id, node-members entry, pub/sub channel. */
-export const PRESENCE_REMOVE = new LuaScript(
-  'presence-remove',
-  `
-redis.call('SREM', KEYS[2], ARGV[2])
-local e = redis.call('HGET', KEYS[1], ARGV[1])
-if not e then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[1])
-local i = string.find(e, '\\n', 1, true)
-redis.call('PUBLISH', ARGV[3], '["p","leave",' .. string.sub(e, i + 1) .. ']')
-return 1
-`,
-)
-
-/**
- * KEYS: the nodes set. ARGV: the key prefix. Every node whose liveness key has expired loses its
- * presence members (each with a leave event) and is forgotten. Returns how many nodes it reaped.
- */
-export const REAP = new LuaScript(
-  'reap',
-  `
-local prefix = ARGV[1]
-local reaped = 0
-for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('EXISTS', prefix .. 'node:' .. node) == 0 then
-    local nm = prefix .. 'nm:' .. node
-    for _, m in ipairs(redis.call('SMEMBERS', nm)) do
-      local i = string.find(m, '\\n', 1, true)
-      local ch = string.sub(m, 1, i - 1)
-      local pres = prefix .. 'pres:' .. ch
-      local e = redis.call('HGET', pres, string.sub(m, i + 1))
-      if e and string.sub(e, 1, #node + 1) == node .. '\\n' then
-        redis.call('HDEL', pres, string.sub(m, i + 1))
-        redis.call('PUBLISH', prefix .. 'ch:' .. ch, '["p","leave",' .. string.sub(e, #node + 2) .. ']')
-      end
-    end
-    redis.call('DEL', nm)
-    redis.call('SREM', KEYS[1], node)
-    reaped = reaped + 1
-  end
-end
-return reaped
 `,
 )
 

@@ -7,9 +7,11 @@
  * never thrown.
  *
  *   pub/sub message:  ["m", epoch, offset, except | null, data]
- *   pub/sub presence: ["p", "join" | "leave", member]
+ *   pub/sub presence: ["p", "join" | "leave" | "update" | "count", user | null, connections, users]
  *   history entry:    [storedAtMs, offset, except | null, data]
  *   presence entry:   nodeId \n member
+ *   presence user:    the user's JSON members without braces, `"userId":…,"info":…` (the scripts
+ *                     wrap it with its connection count)
  *   routed event:     [connectionId, event, data?]
  *
  * Bytes in data (a `Uint8Array`, `Buffer` or `ArrayBuffer` at any depth, presence `info`
@@ -23,7 +25,13 @@
  */
 
 import type { BrokerData, BrokerMessage } from '@switchboard/broker'
-import { BINARY_KEY, checkData, type DataValue, type PresenceMember } from '@switchboard/protocol'
+import {
+  BINARY_KEY,
+  checkData,
+  type DataValue,
+  type PresenceMember,
+  type PresenceUser,
+} from '@switchboard/protocol'
 
 export interface HistoryEntry {
   at: number
@@ -81,6 +89,19 @@ function isMember(value: unknown): value is PresenceMember {
   return typeof m.userId === 'string' && typeof m.connectionId === 'string'
 }
 
+/** A user as the scripts write it (`{…, "connections": n}`); undefined if it is not one. */
+export function toUser(value: unknown): PresenceUser | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const u = value as Record<string, unknown>
+  if (typeof u.userId !== 'string' || !Number.isSafeInteger(u.connections)) return undefined
+  const user: PresenceUser = { userId: u.userId, connections: u.connections as number }
+  if (u.info !== undefined) user.info = u.info as DataValue
+  return user
+}
+
+const ACTIONS = new Set(['join', 'leave', 'update', 'count'])
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
+
 function message(
   channel: string,
   epoch: string,
@@ -106,8 +127,12 @@ export function decodeEvent(channel: string, payload: string): BrokerData | unde
   if (!Array.isArray(v)) return undefined
   if (v[0] === 'm' && v.length === 5 && typeof v[1] === 'string')
     return message(channel, v[1], v[2], v[3], v[4])
-  if (v[0] === 'p' && v.length === 3 && (v[1] === 'join' || v[1] === 'leave') && isMember(v[2])) {
-    return { kind: 'presence', channel, action: v[1], member: v[2] }
+  if (v[0] === 'p' && v.length === 5 && ACTIONS.has(v[1]) && isCount(v[3]) && isCount(v[4])) {
+    const action = v[1] as 'join' | 'leave' | 'update' | 'count'
+    const counts = { connections: v[3], users: v[4] }
+    if (action === 'count') return { kind: 'presence', channel, action, counts }
+    const user = toUser(v[2])
+    return user && { kind: 'presence', channel, action, user, counts }
   }
   return undefined
 }
@@ -120,9 +145,11 @@ export function decodeEntry(channel: string, epoch: string, entry: string): Hist
   return m && { at: v[0], message: m }
 }
 
-/** The presence payload a node publishes on join, around the member's `dataJson` (leaves are built by the Lua scripts). */
-export function joinPayload(memberText: string): string {
-  return `["p","join",${memberText}]`
+/** A member's user as the scripts keep it: `dataJson({ userId, info })` without its braces. */
+export function userText(member: PresenceMember): string {
+  const user: { userId: string; info?: unknown } = { userId: member.userId }
+  if (member.info !== undefined) user.info = member.info
+  return dataJson(user).slice(1, -1)
 }
 
 /** A presence hash entry: the node that added the member, a newline, the member. */

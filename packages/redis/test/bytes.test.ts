@@ -69,7 +69,13 @@ it('writes data without bytes exactly as before: history entry, pub/sub message,
   await a!.presence.add('room', member)
   expect(await raw.hget(`${prefix}pres:room`, 'c1')).toBe(`${a!.nodeId}\n${JSON.stringify(member)}`)
   await until(() => joins.length === 1, 5000, 'the join')
-  expect(joins).toEqual([`["p","join",${JSON.stringify(member)}]`])
+  // The join is per user, with its connection count and the channel's counts (user presence).
+  expect(joins).toEqual([
+    `["p","join",{"userId":"ada","info":${JSON.stringify(member.info)},"connections":1},1,1]`,
+  ])
+  expect(await raw.hget(`${prefix}pinf:room`, 'ada')).toBe(
+    `"userId":"ada","info":${JSON.stringify(member.info)}`,
+  )
 
   const routed = await tap(`${prefix}route:${b!.nodeId}`)
   await a!.route(`${b!.nodeId}.x`, { event: 'notice', data })

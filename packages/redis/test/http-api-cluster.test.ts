@@ -113,12 +113,9 @@ it('subscribe and unsubscribe by user reach the user’s connections on both nod
   )
   expect([onA.subscribed[0]!.name, onB.subscribed[0]!.name]).toEqual(['chat:ada', 'chat:ada'])
 
-  // Presence is the cluster's: ada twice (one connection per node), one user.
+  // Presence is the cluster's: ada is one member with two connections, one per node.
   const presence = await call(b!, 'presence', { channel: 'chat:ada' })
-  expect(presence.users).toBe(1)
-  expect((presence.members as Array<{ connectionId: string }>).map((m) => m.connectionId).sort()).toEqual(
-    [onA.id, onB.id].sort(),
-  )
+  expect(presence).toEqual({ connections: 2, users: 1, members: [{ userId: 'ada', connections: 2 }] })
 
   // Published through the other node's API: both of ada's connections get it, bob nothing.
   await call(b!, 'publish', { channel: 'chat:ada', data: { n: 1 } })
@@ -128,7 +125,8 @@ it('subscribe and unsubscribe by user reach the user’s connections on both nod
   // The channel has two subscribers, one on each node; info adds both nodes up.
   const channels = await call(b!, 'channels', { pattern: 'chat:*' })
   expect(channels).toEqual({
-    channels: [{ channel: 'chat:ada', subscribers: 2, messagesPerSecond: 0, history: 100 }],
+    // The dashboard's columns too: the history size, and the publish rate (one message so far).
+    channels: [{ channel: 'chat:ada', subscribers: 2, history: 100, messagesPerSecond: expect.any(Number) }],
     truncated: false,
     nodes: { reached: 2, answered: 2 },
   })
@@ -205,3 +203,63 @@ it('a publish retried with one key lands once, whichever node each retry reaches
   ])
   await until(() => watcher.frames.filter((f) => f.type === 'message').length === 2, 5000, 'the broadcast')
 })
+
+it('presence across the nodes: the same user on both is one member, one join and one leave; counts add both nodes up', async () => {
+  const [a, b] = await cluster()
+  const bob = new SwitchboardClient(`${a!.ws}?user=bob`, { backoff: () => 100 })
+  cleanups.push(() => bob.close())
+  const room = bob.channel('chat:room')
+  const changes: string[] = []
+  room.on('presence', (p) => {
+    for (const u of p.joins) changes.push(`+${u.userId}`)
+    for (const u of p.leaves) changes.push(`-${u.userId}`)
+  })
+  await new Promise((resolve) => room.once('subscribed', resolve))
+  const adaA = new SwitchboardClient(`${a!.ws}?user=ada`, { backoff: () => 100 })
+  const adaB = new SwitchboardClient(`${b!.ws}?user=ada`, { backoff: () => 100 })
+  cleanups.push(
+    () => adaA.close(),
+    () => adaB.close(),
+  )
+  adaA.channel('chat:room')
+  adaB.channel('chat:room')
+  await until(() => room.presenceCounts?.connections === 3, 5000, 'three connections on two nodes')
+  expect(room.presenceCounts).toEqual({ connections: 3, users: 2 })
+  expect(room.members.find((m) => m.userId === 'ada')).toMatchObject({ userId: 'ada' })
+
+  // $presence through node b and the API of node a: the cluster's counts, the list per user.
+  const raw = await connect(`${b!.ws}?user=cy`)
+  cleanups.push(() => raw.ws.terminate())
+  raw.send({ type: 'request', id: 'p', event: '$presence', data: { channel: 'chat:room', counts: true } })
+  expect(await raw.next('reply')).toEqual({
+    type: 'reply',
+    id: 'p',
+    ok: true,
+    data: { connections: 3, users: 2 },
+  })
+  const listed = await call(a!, 'presence', { channel: 'chat:room' })
+  expect(listed.connections).toBe(3)
+  expect(
+    (listed.members as Array<{ userId: string; connections: number }>).sort((x, y) =>
+      x.userId.localeCompare(y.userId),
+    ),
+  ).toEqual([
+    { userId: 'ada', connections: 2 },
+    { userId: 'bob', connections: 1 },
+  ])
+  expect(await call(b!, 'presence', { channel: 'chat:room', counts: true })).toEqual({
+    connections: 3,
+    users: 2,
+  })
+
+  // Ada's connection on a goes: she is still there through b. Then the one on b: she leaves
+  // after the grace window (3 s by default).
+  adaA.close()
+  await until(() => room.presenceCounts?.connections === 2, 5000, 'ada’s first connection gone')
+  expect(room.members.map((m) => m.userId).sort()).toEqual(['ada', 'bob'])
+  adaB.close()
+  await until(() => changes.includes('-ada'), 8000, 'ada’s leave')
+  // Bob's own join came first: presence frames go to every subscriber.
+  expect(changes).toEqual(['+bob', '+ada', '-ada'])
+  expect(room.presenceCounts).toEqual({ connections: 1, users: 1 })
+}, 30_000)

@@ -172,6 +172,50 @@ describe('pub/sub connection open but silent', () => {
 })
 
 describe('presence across nodes', () => {
+  it('the same user on two nodes is one member: one join, counted once; it leaves with its last connection after the grace window', async () => {
+    const a = await node()
+    const b = await node()
+    const seen = await listen(b, 'room-u')
+    const brief = () =>
+      seen.map((e) =>
+        e.kind === 'presence'
+          ? `${e.action} ${e.user?.userId ?? '-'} ${e.counts.connections}/${e.counts.users}`
+          : e.kind,
+      )
+    await a.presence.add('room-u', { userId: 'ada', connectionId: 'a1' })
+    await b.presence.add('room-u', { userId: 'ada', connectionId: 'b1' })
+    expect(await a.presence.users('room-u')).toEqual([{ userId: 'ada', connections: 2 }])
+    expect(await b.presence.counts('room-u')).toEqual({ connections: 2, users: 1 })
+    // Her connection on a goes, with a grace window: still one connection left, so only a count.
+    await a.presence.remove('room-u', 'a1', { graceMs: 200 })
+    // The last one goes on b; she comes back on a inside the window: no leave, no join.
+    await b.presence.remove('room-u', 'b1', { graceMs: 200 })
+    await a.presence.add('room-u', { userId: 'ada', connectionId: 'a2' })
+    await new Promise((r) => setTimeout(r, 400))
+    expect(brief()).toEqual(['join ada 1/1', 'count - 2/1', 'count - 1/1', 'count - 0/1', 'count - 1/1'])
+    await a.presence.remove('room-u', 'a2', { graceMs: 200 })
+    await until(() => brief().length === 7, 3000, 'the leave after the window')
+    expect(brief().slice(5)).toEqual(['count - 0/1', 'leave ada 0/0'])
+  })
+
+  it('a node that dies during a grace window: the reaper finishes its pending leave', async () => {
+    const b = await node()
+    const seen = await listen(b, 'room-g')
+    const proxy = await TcpProxy.start(redis.port)
+    open.push(proxy)
+    const c = await node({ url: proxy.url, commandTimeoutMs: 500 })
+    await c.presence.add('room-g', { userId: 'dee', connectionId: 'c9' })
+    await c.presence.remove('room-g', 'c9', { graceMs: 60_000 })
+    await until(() => seen.length === 2, 5000, 'join and count')
+    proxy.freezeAll() // c dies before its 60 s window ends: the reaper ends it
+    await until(() => seen.length === 3, 5000, 'dee leaves')
+    expect(seen[2]).toMatchObject({
+      action: 'leave',
+      user: { userId: 'dee' },
+      counts: { connections: 0, users: 0 },
+    })
+  })
+
   it('joins and leaves reach every node’s listener; a node that stops heartbeating loses its members', async () => {
     const a = await node()
     const b = await node()
@@ -183,9 +227,27 @@ describe('presence across nodes', () => {
     await a.presence.remove('room-x', 'c1')
     await until(() => seen.length === 3, 5000, 'three presence events')
     expect(seen).toEqual([
-      { kind: 'presence', channel: 'room-x', action: 'join', member: ada },
-      { kind: 'presence', channel: 'room-x', action: 'join', member: bob },
-      { kind: 'presence', channel: 'room-x', action: 'leave', member: ada },
+      {
+        kind: 'presence',
+        channel: 'room-x',
+        action: 'join',
+        user: { userId: 'ada', info: { name: 'Ada' }, connections: 1 },
+        counts: { connections: 1, users: 1 },
+      },
+      {
+        kind: 'presence',
+        channel: 'room-x',
+        action: 'join',
+        user: { userId: 'bob', connections: 1 },
+        counts: { connections: 2, users: 2 },
+      },
+      {
+        kind: 'presence',
+        channel: 'room-x',
+        action: 'leave',
+        user: { userId: 'ada', info: { name: 'Ada' }, connections: 0 },
+        counts: { connections: 1, users: 1 },
+      },
     ])
 
     // A node that dies without a goodbye: here its connection to Redis is cut and never comes back.
@@ -197,7 +259,13 @@ describe('presence across nodes', () => {
     await until(() => seen.length === 4, 5000, 'cy joins')
     proxy.freezeAll() // node c's connections go silent, and so will its reconnections
     await until(() => seen.length === 5, 5000, 'cy leaves')
-    expect(seen[4]).toEqual({ kind: 'presence', channel: 'room-x', action: 'leave', member: cy })
+    expect(seen[4]).toEqual({
+      kind: 'presence',
+      channel: 'room-x',
+      action: 'leave',
+      user: { userId: 'cy', connections: 0 },
+      counts: { connections: 1, users: 1 },
+    })
     expect(await b.presence.list('room-x')).toEqual([bob])
   })
 })

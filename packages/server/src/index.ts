@@ -23,6 +23,8 @@ export {
   MemoryBroker,
   type MemoryBrokerOptions,
   newEpoch,
+  type PresenceAction,
+  type PresenceRemoveOptions,
   type PublishOptions,
   type ResolvedHistory,
   type RoutedEvent,
@@ -35,7 +37,9 @@ export type {
   EventMap,
   EventName,
   JsonValue,
+  PresenceCounts,
   PresenceMember,
+  PresenceUser,
   ReplyData,
   RequestData,
   RequestName,
@@ -63,8 +67,13 @@ export {
   type ChannelOptionsMap,
   ChannelRules,
   type HistoryOptions,
+  PRESENCE_GRACE_MS,
+  PRESENCE_WINDOW_MS,
+  type PresenceMode,
+  type PresenceOptions,
   parseDuration,
   type ResolvedChannelOptions,
+  type ResolvedPresence,
 } from './channels/channel-options.js'
 export type { Connection, ConnectionData, ConnectionState } from './connection/connection.js'
 export { SwitchboardError } from './errors.js'

@@ -189,7 +189,7 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
   const sessions: TokenSessions<ClientConnection> | undefined = tokenAuth
     ? new TokenSessions<ClientConnection>(tokenAuth, (m, err) => log.error(m, err), revocations)
     : undefined
-  const hub = new ChannelHub(guarded, counters, rateClock)
+  const hub = new ChannelHub(guarded, counters, rateClock, (channel) => rules.get(channel).presence)
   const memberOf = (conn: ClientConnection): PresenceMember => {
     const who = o.presence?.(conn) ?? { userId: sessions?.subject(conn) ?? conn.id }
     const member: PresenceMember = { userId: who.userId, connectionId: conn.id }

@@ -26,18 +26,30 @@ class SwitchedBroker extends MemoryBroker {
   constructor() {
     super({ history: (channel) => rules.get(channel).history })
     // Each presence call checks first, then does what MemoryBroker does.
-    const { add, remove, list } = this.presence
+    const { add, remove, update, list, users, counts } = this.presence
     this.presence.add = async (channel, member) => {
       this.fail()
       return add(channel, member)
     }
-    this.presence.remove = async (channel, id) => {
+    this.presence.remove = async (channel, id, options) => {
       this.fail()
-      return remove(channel, id)
+      return remove(channel, id, options)
+    }
+    this.presence.update = async (channel, id, info) => {
+      this.fail()
+      return update(channel, id, info)
     }
     this.presence.list = async (channel) => {
       this.fail()
       return list(channel)
+    }
+    this.presence.users = async (channel) => {
+      this.fail()
+      return users(channel)
+    }
+    this.presence.counts = async (channel) => {
+      this.fail()
+      return counts(channel)
     }
   }
 

@@ -61,7 +61,7 @@ describe('$history', () => {
 })
 
 describe('$presence', () => {
-  it('lists members per connection and counts users once', async () => {
+  it('lists members per user with their connections, and counts connections and users', async () => {
     const { sb, url } = await setup()
     sb.on('connection', (conn) => {
       conn.data = { name: sb.connections.size % 2 === 0 ? 'ada' : 'bob' }
@@ -73,10 +73,35 @@ describe('$presence', () => {
     }
     clients[0]!.send({ type: 'request', id: 'p', event: '$presence', data: { channel: 'chat:room' } })
     const reply = (await clients[0]!.next('reply', (r) => r.id === 'p')) as unknown as {
-      data: { members: Array<{ userId: string }>; users: number }
+      data: { members: Array<{ userId: string; connections: number }>; users: number; connections: number }
     }
-    expect(reply.data.members).toHaveLength(3)
-    expect(reply.data.users).toBe(2)
+    expect(reply.data.members.map((m) => [m.userId, m.connections]).sort()).toEqual([
+      ['ada', 1],
+      ['bob', 2],
+    ])
+    expect(reply.data).toMatchObject({ connections: 3, users: 2 })
+    // Counts only: no list.
+    clients[0]!.send({
+      type: 'request',
+      id: 'c',
+      event: '$presence',
+      data: { channel: 'chat:room', counts: true },
+    })
+    expect(await clients[0]!.next('reply', (r) => r.id === 'c')).toEqual({
+      type: 'reply',
+      id: 'c',
+      ok: true,
+      data: { connections: 3, users: 2 },
+    })
+    clients[0]!.send({
+      type: 'request',
+      id: 'b',
+      event: '$presence',
+      data: { channel: 'chat:room', counts: 'yes' },
+    })
+    expect(await clients[0]!.next('reply', (r) => r.id === 'b')).toMatchObject({
+      error: { code: 'invalid_payload' },
+    })
     clients[0]!.send({ type: 'request', id: 'q', event: '$presence', data: { channel: 'live:x' } })
     expect(await clients[0]!.next('reply', (r) => r.id === 'q')).toMatchObject({
       error: { code: 'forbidden' },

@@ -173,7 +173,7 @@ describe('HTTP API methods', () => {
     expect(none.body).toMatchObject({ error: { code: 'forbidden', message: '"bare:h" keeps no history' } })
   })
 
-  it('presence: the members of a presence channel; forbidden on a channel without presence', async () => {
+  it('presence: the counts and members (per user) of a presence channel, counts only on request; forbidden without presence', async () => {
     const { api, conforms, user } = await server()
     const ada = await user('ada')
     const bob = await user('bob')
@@ -182,17 +182,17 @@ describe('HTTP API methods', () => {
       await c.next('reply')
     }
     const answer = await ok(conforms, call(api, 'presence', { channel: 'chat:p' }), 'presence')
-    expect(answer.users).toBe(2)
+    expect(answer).toMatchObject({ connections: 2, users: 2 })
     expect(
-      (answer.members as Array<{ userId: string; connectionId: string }>)
-        .map((m) => [m.userId, m.connectionId])
+      (answer.members as Array<{ userId: string; connections: number }>)
+        .map((m) => [m.userId, m.connections])
         .sort(),
-    ).toEqual(
-      [
-        ['ada', ada.id],
-        ['bob', bob.id],
-      ].sort(),
-    )
+    ).toEqual([
+      ['ada', 1],
+      ['bob', 1],
+    ])
+    const counts = await ok(conforms, call(api, 'presence', { channel: 'chat:p', counts: true }), 'presence')
+    expect(counts).toEqual({ connections: 2, users: 2 })
     const refused = await call(api, 'presence', { channel: 'bare:p' })
     expect(refused.status).toBe(403)
     expect(refused.body).toMatchObject({ error: { code: 'forbidden' } })

@@ -320,18 +320,24 @@ describe('channels', () => {
     expect(await c.next('reply')).toMatchObject({ ok: false, error: { code: 'forbidden' } })
   })
 
-  it('tracks presence: members in the reply, join and leave frames to others', async () => {
-    const { client } = await setup({ channels: { 'room:*': { presence: true } } })
+  it('tracks presence: members in the reply, join and leave frames to the subscribers', async () => {
+    const { client } = await setup({ channels: { 'room:*': { presence: { grace: 0 } } } })
     const a = await client()
     const b = await client()
+    const idOf = (c: typeof a) => (c.frames[0]?.type === 'hello' ? c.frames[0].connectionId : '')
     a.send({ type: 'subscribe', id: '1', channel: 'room:1' })
     await a.next('reply')
     b.send({ type: 'subscribe', id: '1', channel: 'room:1' })
     const rb = await b.next('reply')
     expect(rb.ok && (rb.data as { members: unknown[] }).members).toHaveLength(2)
-    expect(await a.next('presence')).toMatchObject({ action: 'join', channel: 'room:1' })
+    // Without a presence(conn) option a connection is its own user.
+    const bJoined = (f: { joins?: Array<{ userId: string }> }) =>
+      f.joins?.some((u) => u.userId === idOf(b)) === true
+    expect(await a.next('presence', bJoined)).toMatchObject({ channel: 'room:1' })
     b.ws.close()
-    expect(await a.next('presence')).toMatchObject({ action: 'leave' })
+    expect(await a.next('presence', (f) => f.leaves !== undefined)).toMatchObject({
+      leaves: [{ userId: idOf(b), connections: 0 }],
+    })
   })
 
   it('subscribes connections from the server side', async () => {

@@ -9,12 +9,13 @@
  * `makeBroker` gets the channel history options (as the server resolves them from `channels`)
  * and a clock, which the ttl tests move by hand. Each test uses its own broker and closes it.
  */
-import type { JsonValue, PresenceMember, StreamPosition } from '@switchboard/protocol'
+import type { JsonValue, StreamPosition } from '@switchboard/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Broker, BrokerEvent, ResolvedHistory } from '../broker.js'
 import { historyContract } from './contract-history.js'
-import { ALL_BYTES, byteSamples, flush, historyOf, showBytes } from './contract-kit.js'
+import { byteSamples, flush, historyOf, showBytes } from './contract-kit.js'
 import { lifecycleContract } from './contract-lifecycle.js'
+import { presenceContract } from './contract-presence.js'
 import { revocationsContract } from './contract-revocations.js'
 import { usersContract } from './contract-users.js'
 
@@ -174,6 +175,7 @@ export function describeBrokerContract<B extends Broker>(
       clock += ms
     }
     historyContract({ broker, listen, fill, advance })
+    presenceContract({ broker, listen, fill, advance })
     lifecycleContract({ broker, listen, fill, advance })
     usersContract({ broker, listen, fill, advance })
     revocationsContract({ broker, listen, fill, advance })
@@ -213,77 +215,6 @@ export function describeBrokerContract<B extends Broker>(
       })
     })
 
-    describe('presence', () => {
-      const ada: PresenceMember = { userId: 'ada', connectionId: 'c1', info: { device: 'laptop' } }
-      const ada2: PresenceMember = { userId: 'ada', connectionId: 'c2' }
-      const bob: PresenceMember = { userId: 'bob', connectionId: 'c3' }
-
-      it('adds, lists and removes members by connection; a user with two connections is listed twice', async () => {
-        const b = await broker()
-        expect(await b.presence.list('room')).toEqual([])
-        await b.presence.add('room', ada)
-        await b.presence.add('room', ada2)
-        await b.presence.add('room', bob)
-        const byConn = (ms: PresenceMember[]) =>
-          [...ms].sort((x, y) => x.connectionId.localeCompare(y.connectionId))
-        expect(byConn(await b.presence.list('room'))).toEqual([ada, ada2, bob])
-        await b.presence.remove('room', 'c1')
-        expect(byConn(await b.presence.list('room'))).toEqual([ada2, bob])
-        expect(await b.presence.list('other-room')).toEqual([])
-      })
-
-      it('tells the channel listener about joins and leaves, with the member', async () => {
-        const b = await broker()
-        const events = await listen(b, 'room2')
-        await b.presence.add('room2', ada)
-        await b.presence.remove('room2', ada.connectionId)
-        await flush()
-        expect(events).toEqual([
-          { kind: 'presence', channel: 'room2', action: 'join', member: ada },
-          { kind: 'presence', channel: 'room2', action: 'leave', member: ada },
-        ])
-      })
-
-      it('keeps bytes in a member’s info, in the list and in join and leave events', async () => {
-        const b = await broker()
-        const events = await listen(b, 'room-bytes')
-        const cy: PresenceMember = {
-          userId: 'cy',
-          connectionId: 'c4',
-          info: {
-            avatar: ALL_BYTES,
-            keys: [Uint8Array.of(1), new Uint8Array(0)],
-            raw: Uint8Array.of(5).buffer,
-          },
-        }
-        await b.presence.add('room-bytes', cy)
-        expect((await b.presence.list('room-bytes')).map(showBytes)).toEqual([showBytes(cy)])
-        await b.presence.remove('room-bytes', cy.connectionId)
-        await flush()
-        expect(events.map(showBytes)).toEqual(
-          ['join', 'leave'].map((action) =>
-            showBytes({ kind: 'presence', channel: 'room-bytes', action, member: cy }),
-          ),
-        )
-      })
-
-      it('removing someone who is not there is a no-op, without a leave event', async () => {
-        const b = await broker()
-        const events = await listen(b, 'room3')
-        await b.presence.remove('room3', 'nobody')
-        await b.presence.remove('never-seen', 'nobody')
-        await flush()
-        expect(events).toEqual([])
-      })
-
-      it('presence does not move the channel’s offsets', async () => {
-        const b = await broker()
-        const before = await b.position('h-room')
-        await b.presence.add('h-room', bob)
-        await b.presence.remove('h-room', bob.connectionId)
-        expect(await b.position('h-room')).toEqual(before)
-      })
-    })
     const { storedState } = options
     if (storedState) {
       describe('reading a channel stores nothing', () => {

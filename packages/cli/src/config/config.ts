@@ -8,10 +8,17 @@
 /** Milliseconds, or a string such as `'30s'`, `'10m'`, `'2h'`. */
 export type Duration = number | string
 
+/** A channel's presence in the file: as `ChannelOptions.presence` of @switchboard/server. */
+export type PresenceConfig =
+  | boolean
+  | 'members'
+  | 'counts'
+  | { mode?: 'members' | 'counts'; window?: Duration; grace?: Duration; clientUpdate?: boolean }
+
 export interface ChannelConfig {
   /** A size, or `{ size, ttl }`. */
   history?: number | { size: number; ttl?: Duration }
-  presence?: boolean
+  presence?: PresenceConfig
   clientPublish?: boolean
   /** The largest publication, in bytes (its JSON text; bytes values count their length). */
   maxDataBytes?: number

@@ -7,8 +7,11 @@
  */
 import {
   ErrorCode,
+  type JsonValue,
   type MessageFrame,
-  type PresenceMember,
+  type PresenceCounts,
+  type PresenceFrame,
+  type PresenceUser,
   type PublishResult,
   type StreamPosition,
   type SubscribeResult,
@@ -47,6 +50,17 @@ export interface ChannelMessage<T> {
   offset: number
 }
 
+/**
+ * What one presence frame changed (the server coalesces a window's changes into one frame): the
+ * users that joined, left or updated their info, each at most once, and the counts when they moved.
+ */
+export interface PresenceChange {
+  joins: PresenceUser[]
+  leaves: PresenceUser[]
+  updates: PresenceUser[]
+  counts?: PresenceCounts
+}
+
 export interface ChannelEvents<T> {
   /** Each publication once, in order, across reconnects, with its position (`{ data, epoch, offset }`). */
   publication: ChannelMessage<T>
@@ -54,7 +68,8 @@ export interface ChannelEvents<T> {
   subscribed: SubscribeResult
   /** After every resubscribe with `since`. `recovered: false` means a gap. */
   recovery: RecoveryInfo
-  presence: { action: 'join' | 'leave'; member: PresenceMember }
+  /** A presence frame: joins, leaves, updates and counts (`members` and `presenceCounts` already show it). */
+  presence: PresenceChange
   /** A subscribe the server refused (the channel is then unsubscribed), or a subscribe timeout. */
   error: SwitchboardError
 }
@@ -82,6 +97,12 @@ export interface ChannelHost {
   ): void
   sendUnsubscribe(channel: string): void
   publish(channel: string, data: unknown, options?: PublishOptions): Promise<PublishResult>
+  updatePresence(channel: string, info: unknown, options?: PresenceUpdateOptions): Promise<void>
+}
+
+export interface PresenceUpdateOptions {
+  timeout?: number
+  signal?: AbortSignal
 }
 
 /** Delays between subscribes the server refused for now: 0.25 s doubling to 10 s, jittered. */
@@ -98,8 +119,12 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   /** The position sent in this connection's `resume` URL parameter, until the server answers it. */
   #sent: StreamPosition | undefined
   #position: StreamPosition | undefined
-  /** Presence-enabled channels: who is there, by connection id, as of the last reply and frames. */
-  #members = new Map<string, PresenceMember>()
+  /** `'members'` presence channels: who is there, by user id, as of the last reply and frames. */
+  #members = new Map<string, PresenceUser>()
+  /** Presence channels: the counts as of the last reply and frames. */
+  #counts: PresenceCounts | undefined
+  /** The info given to `updatePresence`, sent again after each resubscribe (a new connection starts from the server's). */
+  #presenceInfo: { info: unknown } | undefined
   /** Counts subscribe attempts, so a late reply to an abandoned one is ignored. */
   #generation = 0
   /** Subscribes the server answered `unavailable` in a row, and the timer of the next try. */
@@ -123,11 +148,29 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
   }
 
   /**
-   * Who is in the channel, one entry per connection (a user with two tabs appears twice), from the
-   * subscribe reply and the join/leave frames since. Empty on channels without presence.
+   * Who is in the channel, one entry per user (`{ userId, info?, connections }`; a user with two
+   * tabs appears once), from the subscribe reply and the presence frames since. `connections` is
+   * as of the reply or the user's latest join or update. Empty on channels without presence and
+   * on `'counts'` channels.
    */
-  get members(): PresenceMember[] {
+  get members(): PresenceUser[] {
     return [...this.#members.values()]
+  }
+
+  /** How many connections and users the channel has (any presence mode); undefined without presence. */
+  get presenceCounts(): Readonly<PresenceCounts> | undefined {
+    return this.#counts
+  }
+
+  /**
+   * Replaces this client's presence `info` on the channel (a `'members'` channel whose options
+   * allow `clientUpdate`); the others see it in the next presence frame's `updates`. Resolves once
+   * the server took it; rejects with a SwitchboardError (`forbidden`, `not_subscribed`,
+   * `unavailable`, `timeout`). The info is sent again after every resubscribe.
+   */
+  updatePresence(info: JsonValue, options?: PresenceUpdateOptions): Promise<void> {
+    this.#presenceInfo = { info }
+    return this.#host.updatePresence(this.name, info, options)
   }
 
   /** Whether the server subscribed the client to this channel (see the client's `serverSubscribed`). */
@@ -227,12 +270,19 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
     this.emit('publication', { data: frame.data as T, epoch, offset })
   }
 
-  /** @internal */
-  handlePresence(action: 'join' | 'leave', member: PresenceMember): void {
+  /** @internal A presence frame: applied to `members` and `presenceCounts`, then told. */
+  handlePresence(frame: PresenceFrame): void {
     if (!this.#wanted && !this.#server) return
-    if (action === 'join') this.#members.set(member.connectionId, member)
-    else this.#members.delete(member.connectionId)
-    this.emit('presence', { action, member })
+    const change: PresenceChange = {
+      joins: frame.joins ?? [],
+      leaves: frame.leaves ?? [],
+      updates: frame.updates ?? [],
+    }
+    for (const user of change.leaves) this.#members.delete(user.userId)
+    for (const user of change.joins) this.#members.set(user.userId, user)
+    for (const user of change.updates) this.#members.set(user.userId, user)
+    if (frame.counts) this.#counts = change.counts = frame.counts
+    this.emit('presence', change)
   }
 
   #sendSubscribe(): void {
@@ -253,8 +303,15 @@ export class Channel<T = unknown> extends Emitter<ChannelEvents<T>> {
     // Adopt the server's position unless we already handled something later in the same epoch
     // (messages replayed before the reply have moved us there already).
     if (!last || last.epoch !== epoch || last.offset < offset) this.#position = { epoch, offset }
-    if (result.members) this.#members = new Map(result.members.map((m) => [m.connectionId, m]))
+    // By user id: the per-connection lists of servers before user presence collapse to one entry each.
+    if (result.members) this.#members = new Map(result.members.map((m) => [m.userId, m]))
+    if (result.counts) this.#counts = result.counts
     this.#setState('subscribed', 'subscribed')
+    if (this.#presenceInfo) {
+      // A new subscription starts from the server's info: put ours back. A failure is the same
+      // as the first one's, already told to whoever awaited it.
+      this.#host.updatePresence(this.name, this.#presenceInfo.info).catch(() => {})
+    }
     this.emit('subscribed', result)
     if (since) {
       // Nothing to recover when the channel has not moved since (a server-side join we did not

@@ -26,10 +26,16 @@ export class ChannelTable {
   readonly #leaving = new Map<string, string>()
   readonly #host: ChannelHost
 
-  constructor(requests: RequestTable, isConnected: () => boolean, publish: ChannelHost['publish']) {
+  constructor(
+    requests: RequestTable,
+    isConnected: () => boolean,
+    publish: ChannelHost['publish'],
+    updatePresence: ChannelHost['updatePresence'],
+  ) {
     this.#host = {
       isConnected,
       publish,
+      updatePresence,
       sendSubscribe: (channel, since, done) => {
         const id = requests.nextId()
         const frame: IdFrame = since
@@ -83,8 +89,7 @@ export class ChannelTable {
   }
 
   presence(frame: PresenceFrame): void {
-    if (!this.#leaving.has(frame.channel))
-      this.#channels.get(frame.channel)?.handlePresence(frame.action, frame.member)
+    if (!this.#leaving.has(frame.channel)) this.#channels.get(frame.channel)?.handlePresence(frame)
   }
 
   /** A `subscribed` frame: the channel, when it was not server-side before (the app is told then). */

@@ -110,6 +110,17 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       requests,
       () => this.#state === 'connected',
       (channel, data, options) => this.publish(channel as ChannelName<M>, data as never, options),
+      (channel, info, options = {}) =>
+        this.#blobs.send(info, (value) => {
+          const frame = {
+            type: 'presence_update',
+            id: this.#requests.nextId(),
+            channel,
+            info: value as JsonValue,
+          } as const
+          // Idempotent: the same info again is the same state, so a resend after a reconnect is safe.
+          return this.#requests.request(frame, this.#state, options, true).then(() => undefined)
+        }),
     )
     this.#keeper = new ConnectionKeeper(
       {

@@ -21,6 +21,7 @@ import type {
   ControlHandler,
   ControlOptions,
   HistoryResult,
+  PresenceRemoveOptions,
   PublishOptions,
   RoutedEvent,
   RouteHandler,
@@ -119,9 +120,13 @@ export function guardBroker(broker: Broker, log: Logger, options: BrokerGuardOpt
   const presence: BrokerPresenceApi = {
     add: (channel: string, member: PresenceMember) =>
       guard('presence add', channel, () => broker.presence.add(channel, member)),
-    remove: (channel: string, connectionId: string) =>
-      guard('presence remove', channel, () => broker.presence.remove(channel, connectionId)),
+    remove: (channel: string, connectionId: string, removeOptions?: PresenceRemoveOptions) =>
+      guard('presence remove', channel, () => broker.presence.remove(channel, connectionId, removeOptions)),
+    update: (channel: string, connectionId: string, info: JsonValue) =>
+      guard('presence update', channel, () => broker.presence.update(channel, connectionId, info)),
     list: (channel: string) => guard('presence list', channel, () => broker.presence.list(channel)),
+    users: (channel: string) => guard('presence users', channel, () => broker.presence.users(channel)),
+    counts: (channel: string) => guard('presence counts', channel, () => broker.presence.counts(channel)),
   }
   const users: BrokerUsersApi = {
     add: (user, connectionId, info, addOptions) =>

@@ -6,13 +6,16 @@
  * message of a flush window is handed to each subscriber, the next ones are appended to the batch
  * they already hold, so a busy channel costs per subscriber per window, not per message.
  *
+ * Presence changes do not go out one by one: each channel's PresenceCoalescer gathers them for
+ * its window and the hub fans out the one frame it makes, like a message, to every subscriber.
+ *
  * A subscriber that is recovering is *held*: live events for it are kept aside while its replay
  * is read from history, then released — only those after the replay's last offset — so replay and
  * live stream meet with no gap and no overlap.
  */
 
 import type { Broker, BrokerData, BrokerMessage } from '@switchboard/broker'
-import { CloseCode, ErrorCode, type ServerFrame, type StreamPosition } from '@switchboard/protocol'
+import { CloseCode, ErrorCode, type StreamPosition } from '@switchboard/protocol'
 import type { ClientConnection } from '../connection/connection.js'
 import { SwitchboardError } from '../errors.js'
 import {
@@ -24,9 +27,14 @@ import {
   RateClock,
 } from '../stats/node-stats.js'
 import { OutgoingBatch, OutgoingFrame } from '../transport/transport.js'
+import type { ResolvedPresence } from './channel-options.js'
+import { PresenceCoalescer } from './presence-coalescer.js'
 
-/** Live events kept for a held subscriber, in arrival order, with their shared encoding. */
-type Held = Array<{ event: BrokerData; frame: OutgoingFrame }>
+/**
+ * Live frames kept for a held subscriber, in arrival order, with their shared encoding, and the
+ * message each carries (undefined for a presence frame).
+ */
+type Held = Array<{ message: BrokerMessage | undefined; frame: OutgoingFrame }>
 
 /** A batch takes no more frames past this many bytes of JSON text: a flood of big messages flushes sooner. */
 const BATCH_BYTES_MAX = 32 * 1024
@@ -51,6 +59,8 @@ interface LocalChannel {
   readonly rate: ChannelRate
   /** Who watches its messages without being a connection (the API's live tail). */
   readonly watchers: Set<ChannelWatcher>
+  /** The channel's presence changes waiting for their window (made with the first one). */
+  presence: PresenceCoalescer | undefined
 }
 
 /** Sees each message of a channel this node is subscribed to. */
@@ -59,14 +69,6 @@ export type ChannelWatcher = (message: BrokerMessage) => void
 /** Whether a member needs a look for every message even while a batch is open. */
 function isSpecial(conn: ClientConnection, held: Held | undefined): boolean {
   return held !== undefined || !conn.takesBatches
-}
-
-function toFrame(event: BrokerData): ServerFrame {
-  if (event.kind === 'message') {
-    const { channel, epoch, offset, data } = event
-    return { type: 'message', channel, epoch, offset, data }
-  }
-  return { type: 'presence', channel: event.channel, action: event.action, member: event.member }
 }
 
 /** Told when this node starts and stops having subscribers of a channel (channel webhooks). */
@@ -80,10 +82,12 @@ export class ChannelHub {
   /** Set once by the webhooks that decide `channel.occupied` and `channel.vacated`. */
   occupancy: OccupancyObserver | undefined
 
+  /** `presenceOf`: a channel's presence options (how its changes are coalesced); none, no presence frames. */
   constructor(
     private readonly broker: Broker,
     private readonly counters = new NodeCounters(),
     private readonly clock = new RateClock(),
+    private readonly presenceOf: (channel: string) => ResolvedPresence | undefined = () => undefined,
   ) {}
 
   /** Messages per second published on the channel, over the last complete rate window. */
@@ -148,9 +152,10 @@ export class ChannelHub {
       last: undefined,
       rate: newChannelRate(this.clock),
       watchers: new Set(),
+      presence: undefined,
     }
     created.ready = this.broker.subscribe(channel, (event) =>
-      event.kind === 'reset' ? this.reset(created) : this.deliver(created, event),
+      event.kind === 'reset' ? this.reset(created) : this.deliver(created, channel, event),
     )
     created.ready.then(() => this.occupancy?.occupied(channel), noop)
     this.channels.set(channel, created)
@@ -166,6 +171,7 @@ export class ChannelHub {
   /** Unsubscribes on the broker once the channel has neither members nor watchers. */
   private async unsubscribeIfUnused(channel: string, local: LocalChannel): Promise<void> {
     if (local.members.size > 0 || local.watchers.size > 0 || this.channels.get(channel) !== local) return
+    local.presence?.stop()
     this.channels.delete(channel)
     await local.ready.catch(() => {})
     // A new subscriber may have arrived while we waited; it made a fresh entry and subscription.
@@ -204,8 +210,8 @@ export class ChannelHub {
       local.last = { epoch: after.epoch, offset: after.offset }
     }
     this.setMember(local, conn, undefined)
-    for (const { event, frame } of held) {
-      if (event.kind === 'message' && event.epoch === after.epoch && event.offset <= after.offset) continue
+    for (const { message, frame } of held) {
+      if (message && message.epoch === after.epoch && message.offset <= after.offset) continue
       conn.sendEncoded(frame)
     }
   }
@@ -250,31 +256,45 @@ export class ChannelHub {
     return true
   }
 
-  private deliver(local: LocalChannel, event: BrokerData): void {
-    if (event.kind === 'message') {
-      countMessage(local.rate, this.clock)
-      // No iterator is made per message unless someone watches (the API's live tail).
-      if (local.watchers.size > 0) for (const watcher of local.watchers) watcher(event)
+  private deliver(local: LocalChannel, channel: string, event: BrokerData): void {
+    if (event.kind === 'presence') {
+      if (local.members.size === 0) return
+      if (!local.presence) {
+        const options = this.presenceOf(channel)
+        if (!options) return
+        local.presence = new PresenceCoalescer(channel, options, (frame) => {
+          if (this.channels.get(channel) === local) this.fanOut(local, OutgoingFrame.of(frame), undefined)
+        })
+      }
+      local.presence.add(event)
+      return
     }
+    countMessage(local.rate, this.clock)
+    // No iterator is made per message unless someone watches (the API's live tail).
+    if (local.watchers.size > 0) for (const watcher of local.watchers) watcher(event)
     if (local.members.size === 0) return
-    if (event.kind === 'message') {
-      local.last = { epoch: event.epoch, offset: event.offset }
-      this.counters.messagesOut += local.members.size - (event.except === undefined ? 0 : 1)
-    }
-    const frame = OutgoingFrame.of(toFrame(event))
+    local.last = { epoch: event.epoch, offset: event.offset }
+    this.counters.messagesOut += local.members.size - (event.except === undefined ? 0 : 1)
+    const { epoch, offset, data } = event
+    this.fanOut(local, OutgoingFrame.of({ type: 'message', channel, epoch, offset, data }), event)
+  }
+
+  /** Queues one frame (a message, or a presence frame when `message` is undefined) to every local subscriber. */
+  private fanOut(local: LocalChannel, frame: OutgoingFrame, message: BrokerMessage | undefined): void {
+    if (local.members.size === 0) return
     // Encoded now, in each codec its subscribers use, not at the flush: what goes out is the data
     // as it was published, even if the publisher changes its object (or reuses its Buffer) later
     // in this turn.
     if (local.packed < local.members.size) void frame.text
     if (local.packed > 0) void frame.packedBytes
-    // The publisher (except-sender) or, for presence, the member itself does not get the event:
-    // such an event goes to each member on its own and ends the batch.
-    const skip = event.kind === 'message' ? event.except : event.member.connectionId
+    // The publisher (except-sender) does not get the message: such a message goes to each member
+    // on its own and ends the batch.
+    const skip = message?.except
     if (skip !== undefined) {
       local.batch = undefined
       local.members.forEach((held, conn) => {
         if (conn.id === skip) return
-        if (held) held.push({ event, frame })
+        if (held) held.push({ message, frame })
         else conn.sendEncoded(frame)
       })
       return
@@ -285,7 +305,7 @@ export class ChannelHub {
       open.append(frame)
       if (local.special > 0) {
         local.members.forEach((held, conn) => {
-          if (held) held.push({ event, frame })
+          if (held) held.push({ message, frame })
           else if (!conn.takesBatches) conn.sendEncoded(frame)
         })
       }
@@ -295,7 +315,7 @@ export class ChannelHub {
     local.batch = batch
     // forEach rather than for-of with destructuring: no entry array per subscriber per message.
     local.members.forEach((held, conn) => {
-      if (held) held.push({ event, frame })
+      if (held) held.push({ message, frame })
       else if (conn.takesBatches) conn.sendBatch(batch)
       else conn.sendEncoded(frame)
     })

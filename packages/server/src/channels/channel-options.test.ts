@@ -13,7 +13,7 @@ describe('ChannelRules', () => {
   it('resolves exact names first, then the longest matching pattern', () => {
     expect(rules.get('chat:general')).toEqual({
       history: { size: 500, ttlMs: 600_000 },
-      presence: true,
+      presence: { mode: 'members', windowMs: 100, graceMs: 3000, clientUpdate: false },
       clientPublish: true,
     })
     expect(rules.get('chat:admin:ops')).toMatchObject({ history: { size: 10 }, clientPublish: false })
@@ -22,15 +22,48 @@ describe('ChannelRules', () => {
   })
 
   it('defaults to no history, no presence, no client publish', () => {
-    expect(rules.get('other')).toEqual({ history: undefined, presence: false, clientPublish: false })
+    expect(rules.get('other')).toEqual({ history: undefined, presence: undefined, clientPublish: false })
     expect(rules.get('chat').clientPublish).toBe(false)
     expect(rules.get('xchat:y').clientPublish).toBe(false)
   })
 
   it('treats pattern characters other than * literally', () => {
     const r = new ChannelRules({ 'a.b+*': { presence: true } })
-    expect(r.get('a.b+c').presence).toBe(true)
-    expect(r.get('aXb+c').presence).toBe(false)
+    expect(r.get('a.b+c').presence?.mode).toBe('members')
+    expect(r.get('aXb+c').presence).toBeUndefined()
+  })
+
+  it('reads presence as true, a mode, or options with windows (0 turns one off)', () => {
+    const r = new ChannelRules({
+      'm:*': { presence: 'members' },
+      'c:*': { presence: 'counts' },
+      'o:*': { presence: { mode: 'members', window: '250ms', grace: 0, clientUpdate: true } },
+      'oc:*': { presence: { mode: 'counts', window: 0, clientUpdate: true } },
+      'off:*': { presence: false },
+    })
+    expect(r.get('m:1').presence).toEqual({
+      mode: 'members',
+      windowMs: 100,
+      graceMs: 3000,
+      clientUpdate: false,
+    })
+    expect(r.get('c:1').presence).toEqual({
+      mode: 'counts',
+      windowMs: 1000,
+      graceMs: 3000,
+      clientUpdate: false,
+    })
+    expect(r.get('o:1').presence).toEqual({ mode: 'members', windowMs: 250, graceMs: 0, clientUpdate: true })
+    // Counts channels have no info to update.
+    expect(r.get('oc:1').presence).toEqual({
+      mode: 'counts',
+      windowMs: 0,
+      graceMs: 3000,
+      clientUpdate: false,
+    })
+    expect(r.get('off:1').presence).toBeUndefined()
+    expect(() => new ChannelRules({ x: { presence: { window: 'soon' } } })).toThrow(/presence.window/)
+    expect(() => new ChannelRules({ x: { presence: 'all' as 'members' } })).toThrow(RangeError)
   })
 
   it('rejects nonsense options', () => {

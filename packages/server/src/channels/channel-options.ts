@@ -1,6 +1,6 @@
 /**
  * Per-channel options, given by pattern: `{ 'chat:*': { history: { size: 500, ttl: '10m' },
- * presence: true, clientPublish: true } }`. `*` matches any run of characters (it is not a valid
+ * presence: 'members', clientPublish: true } }`. `*` matches any run of characters (it is not a valid
  * channel character, so it can only mean a pattern). An exact name wins over patterns; among
  * patterns the longest one wins, so `chat:admin:*` can override `chat:*`.
  */
@@ -14,11 +14,51 @@ export interface HistoryOptions {
   ttl?: number | string
 }
 
+/** `'members'`: who is there, per user, with joins, leaves and updates; `'counts'`: only how many. */
+export type PresenceMode = 'members' | 'counts'
+
+export interface PresenceOptions {
+  /** Default `'members'`. */
+  mode?: PresenceMode
+  /**
+   * Presence changes within this window go out as one `presence` frame per subscriber:
+   * milliseconds or a duration string. Default 100 ms for `'members'`, 1 s for `'counts'`; 0 sends
+   * each change on its own at once (no coalescing).
+   */
+  window?: number | string
+  /**
+   * How long a user whose last connection closed stays a member, so a reconnecting page does not
+   * flap (an unsubscribe leaves at once): milliseconds or a duration string. Default 3 s; 0 for none.
+   */
+  grace?: number | string
+  /** Let clients replace their own `info` with a `presence_update` frame (`'members'` only). Default false. */
+  clientUpdate?: boolean
+}
+
+/** A channel's presence as the server resolved it. */
+export interface ResolvedPresence {
+  mode: PresenceMode
+  /** Milliseconds of the coalescing window; 0: none. */
+  windowMs: number
+  /** Milliseconds of the leave grace window; 0: none. */
+  graceMs: number
+  clientUpdate: boolean
+}
+
+/** The coalescing window by default, per mode, in ms. */
+export const PRESENCE_WINDOW_MS: Readonly<Record<PresenceMode, number>> = { members: 100, counts: 1000 }
+/** The leave grace window by default, in ms. */
+export const PRESENCE_GRACE_MS = 3000
+
 export interface ChannelOptions {
   /** Keep recent messages for recovery; a number is shorthand for `{ size }`. */
   history?: number | HistoryOptions
-  /** Track who is subscribed and send join/leave frames. */
-  presence?: boolean
+  /**
+   * Track who is subscribed: `'members'` (or `true`) keeps the member list per user, sent as
+   * coalesced joins, leaves and updates; `'counts'` keeps only the connection and user counts, for
+   * channels with thousands of members; an object sets the windows too.
+   */
+  presence?: boolean | PresenceMode | PresenceOptions
   /** Let clients publish with a `publish` frame (otherwise only the server publishes). */
   clientPublish?: boolean
   /**
@@ -41,7 +81,8 @@ export type ChannelOptionsMap = Record<string, ChannelOptions>
 
 export interface ResolvedChannelOptions {
   history: ResolvedHistory | undefined
-  presence: boolean
+  /** Undefined on channels without presence. */
+  presence: ResolvedPresence | undefined
   clientPublish: boolean
   schema: StandardSchemaV1 | undefined
   maxDataBytes: number | undefined
@@ -49,13 +90,39 @@ export interface ResolvedChannelOptions {
 
 const NONE: ResolvedChannelOptions = Object.freeze({
   history: undefined,
-  presence: false,
+  presence: undefined,
   clientPublish: false,
   schema: undefined,
   maxDataBytes: undefined,
 })
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** Parses a duration that may be 0 (a window that is off). */
+function parseWindow(value: number | string | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback
+  if (value === 0 || value === '0') return 0
+  try {
+    return parseDuration(value)
+  } catch (err) {
+    throw new RangeError(`presence.${what}: ${(err as Error).message}`)
+  }
+}
+
+/** The presence option, resolved: undefined when off. */
+export function resolvePresence(option: ChannelOptions['presence']): ResolvedPresence | undefined {
+  if (option === undefined || option === false) return undefined
+  const o: PresenceOptions = option === true ? {} : typeof option === 'string' ? { mode: option } : option
+  const mode = o.mode ?? 'members'
+  if (mode !== 'members' && mode !== 'counts')
+    throw new RangeError(`presence.mode must be 'members' or 'counts'`)
+  return Object.freeze({
+    mode,
+    windowMs: parseWindow(o.window, PRESENCE_WINDOW_MS[mode], 'window'),
+    graceMs: parseWindow(o.grace, PRESENCE_GRACE_MS, 'grace'),
+    clientUpdate: mode === 'members' && o.clientUpdate === true,
+  })
+}
 
 /** Parses `'10m'`, `'30s'`, `'500ms'` or a number of milliseconds. */
 export function parseDuration(value: number | string): number {
@@ -81,7 +148,7 @@ function resolve(options: ChannelOptions): ResolvedChannelOptions {
     throw new RangeError(`maxDataBytes must be a positive integer, got ${maxDataBytes}`)
   return Object.freeze({
     history,
-    presence: options.presence ?? false,
+    presence: resolvePresence(options.presence),
     clientPublish: options.clientPublish ?? false,
     schema: options.schema,
     maxDataBytes,

@@ -10,6 +10,7 @@ import {
   ErrorCode,
   type JsonValue,
   type PresenceMember,
+  type PresenceUpdateFrame,
   type PublishFrame,
   type PublishResult,
   parseResume,
@@ -174,15 +175,32 @@ export class Subscriptions {
     return this.inTurn(conn, channel, () => this.joinNow(conn, channel, since, announce, info))
   }
 
-  leave(conn: ClientConnection, channel: string): Promise<void> {
-    return this.inTurn(conn, channel, () => this.leaveNow(conn, channel))
+  /** `closing`: the connection went (not an unsubscribe), so its user's leave waits for the grace window. */
+  leave(conn: ClientConnection, channel: string, closing = false): Promise<void> {
+    return this.inTurn(conn, channel, () => this.leaveNow(conn, channel, closing))
   }
 
   /** A closed connection leaves every channel; a failure is logged, never thrown. */
   leaveAll(conn: ClientConnection): void {
     for (const channel of [...conn.subscriptions]) {
-      this.leave(conn, channel).catch((err) => this.o.log.error(`leaving "${channel}" failed:`, err))
+      this.leave(conn, channel, true).catch((err) => this.o.log.error(`leaving "${channel}" failed:`, err))
     }
+  }
+
+  /**
+   * A client's `presence_update` frame: replaces its user's info on a `'members'` channel that
+   * allows it (`clientUpdate`). Throws `not_subscribed`, `forbidden`, or the broker's `unavailable`.
+   */
+  async updatePresence(conn: ClientConnection, frame: PresenceUpdateFrame): Promise<void> {
+    const { channel, info } = frame
+    const presence = this.o.rules.get(channel).presence
+    if (presence?.mode !== 'members' || !presence.clientUpdate) {
+      throw new SwitchboardError(ErrorCode.FORBIDDEN, `clients may not update their presence on "${channel}"`)
+    }
+    const done = await this.inTurn(conn, channel, async () =>
+      conn.subscriptions.has(channel) ? this.o.broker.presence.update(channel, conn.id, info) : false,
+    )
+    if (!done) throw new SwitchboardError(ErrorCode.NOT_SUBSCRIBED, `not subscribed to "${channel}"`)
   }
 
   private async joinNow(
@@ -228,8 +246,19 @@ export class Subscriptions {
           if (info !== undefined) member.info = info
           await broker.presence.add(channel, member)
         }
-        if (conn.state === 'closed') await broker.presence.remove(channel, conn.id)
-        result.members = await broker.presence.list(channel)
+        if (conn.state === 'closed') {
+          await broker.presence.remove(channel, conn.id, { graceMs: presence.graceMs })
+        }
+        if (presence.mode === 'members') {
+          const members = await broker.presence.users(channel)
+          result.members = members
+          result.counts = {
+            connections: members.reduce((n, m) => n + m.connections, 0),
+            users: members.length,
+          }
+        } else {
+          result.counts = await broker.presence.counts(channel)
+        }
       }
     } catch (err) {
       // A failed subscribe leaves no half-subscription behind, and no subscriber held.
@@ -242,11 +271,14 @@ export class Subscriptions {
     return result
   }
 
-  private async leaveNow(conn: ClientConnection, channel: string): Promise<void> {
+  private async leaveNow(conn: ClientConnection, channel: string, closing = false): Promise<void> {
     this.resumes.get(conn)?.delete(channel)
     conn.markSubscribed(channel, false)
     await this.o.hub.remove(conn, channel)
-    if (this.o.rules.get(channel).presence) await this.o.broker.presence.remove(channel, conn.id)
+    const presence = this.o.rules.get(channel).presence
+    if (presence) {
+      await this.o.broker.presence.remove(channel, conn.id, { graceMs: closing ? presence.graceMs : 0 })
+    }
   }
 
   /** Runs `step` after every earlier join or leave of this connection on this channel has settled. */

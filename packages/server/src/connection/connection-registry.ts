@@ -18,6 +18,7 @@ import {
   isValidEventName,
   type JsonValue,
   PROTOCOL_VERSION,
+  type PresenceUpdateFrame,
   type PublishFrame,
   type PublishResult,
   type SubscribeFrame,
@@ -197,6 +198,10 @@ export class ConnectionRegistry implements ConnectionHost {
 
   subscribe(conn: ClientConnection, frame: SubscribeFrame): Promise<SubscribeResult> {
     return this.o.subscriptions.subscribe(conn, frame)
+  }
+
+  updatePresence(conn: ClientConnection, frame: PresenceUpdateFrame): Promise<void> {
+    return this.o.subscriptions.updatePresence(conn, frame)
   }
 
   unsubscribe(conn: ClientConnection, channel: string): Promise<void> {

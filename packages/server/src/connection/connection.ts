@@ -19,6 +19,7 @@ import {
   ErrorCode,
   isValidEventName,
   type JsonValue,
+  type PresenceUpdateFrame,
   ProtocolError,
   type PublishFrame,
   type PublishResult,
@@ -73,6 +74,8 @@ export interface ConnectionHost {
   subscribe(conn: ClientConnection, frame: SubscribeFrame): Promise<SubscribeResult>
   unsubscribe(conn: ClientConnection, channel: string): Promise<void>
   publish(conn: ClientConnection, frame: PublishFrame): Promise<PublishResult>
+  /** A `presence_update` frame: the sender's new presence info on a channel. */
+  updatePresence(conn: ClientConnection, frame: PresenceUpdateFrame): Promise<void>
   request(
     conn: ClientConnection,
     event: string,
@@ -277,6 +280,9 @@ export class ClientConnection implements Connection<EventMap, unknown>, Transpor
         return
       case 'publish':
         this.serial(frame, () => this.host.publish(this, frame))
+        return
+      case 'presence_update':
+        this.serial(frame, () => this.host.updatePresence(this, frame).then(() => undefined))
         return
       case 'request':
         this.request(frame.id, frame.event, frame.data)

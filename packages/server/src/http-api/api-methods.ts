@@ -9,6 +9,7 @@ import type { Broker, ControlResult } from '@switchboard/broker'
 import { ErrorCode, type JsonValue, type StreamPosition } from '@switchboard/protocol'
 import type { RevokeRequest, RevokeResult } from '../auth/revocations.js'
 import type { ChannelRules } from '../channels/channel-options.js'
+import { readPresence } from '../channels/presence-read.js'
 import { disconnectCode, disconnectEverywhere } from '../users/disconnect.js'
 import { ApiError, errorAnswer } from './api-error.js'
 import type { Credential } from './api-keys.js'
@@ -99,15 +100,13 @@ export const API_METHODS: Methods = {
     }
   },
 
-  async presence(ctx, { channel }) {
-    if (!ctx.rules.get(channel).presence) {
-      throw new ApiError(ErrorCode.FORBIDDEN, `"${channel}" has no presence`)
-    }
-    const members = await ctx.broker.presence.list(channel)
-    return {
-      members: members.map((m) => ({ ...m })),
-      users: new Set(members.map((m) => m.userId)).size,
-    }
+  async presence(ctx, { channel, counts }) {
+    const presence = ctx.rules.get(channel).presence
+    if (!presence) throw new ApiError(ErrorCode.FORBIDDEN, `"${channel}" has no presence`)
+    const read = await readPresence(ctx.broker, channel, presence, counts === true)
+    const answer: ResponseOf<'presence'> = { connections: read.connections, users: read.users }
+    if (read.members) answer.members = read.members.map((m) => ({ ...m }))
+    return answer
   },
 
   async channels(ctx, { pattern }) {

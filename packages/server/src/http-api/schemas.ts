@@ -161,13 +161,43 @@ export const HistoryResponse = Type.Object(
   strict,
 )
 
-export const PresenceRequest = Type.Object({ channel: Channel }, strict)
+export const PresenceRequest = Type.Object(
+  {
+    channel: Channel,
+    counts: Type.Optional(
+      Type.Boolean({
+        description: 'Only the counts, without the member list (a `counts` channel has no list anyway).',
+      }),
+    ),
+  },
+  strict,
+)
 export const PresenceResponse = Type.Object(
   {
-    members: Type.Array(
-      Type.Object({ userId: Type.String(), connectionId: Type.String(), info: Type.Optional(Data) }, strict),
+    connections: Type.Integer({
+      minimum: 0,
+      description: 'Connections subscribed to the channel, on every node.',
+    }),
+    users: Type.Integer({
+      minimum: 0,
+      description: 'Distinct users, those in their leave grace window included.',
+    }),
+    members: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            userId: Type.String(),
+            info: Type.Optional(Data),
+            connections: Type.Integer({
+              minimum: 0,
+              description: 'The user’s connections on the channel; 0 during its leave grace window.',
+            }),
+          },
+          strict,
+        ),
+        { description: 'One entry per user, on `members` channels unless `counts` was asked.' },
+      ),
     ),
-    users: Type.Integer({ minimum: 0, description: 'Distinct users among the members.' }),
   },
   strict,
 )
@@ -368,7 +398,8 @@ export const METHODS = {
   },
   presence: {
     summary: 'Who is in a presence channel',
-    description: 'The members of a channel with presence, across the cluster.',
+    description:
+      'The counts of a channel with presence, across the cluster, and its members (one per user) on a `members` channel unless `counts` is true.',
     access: 'read',
     request: PresenceRequest,
     response: PresenceResponse,

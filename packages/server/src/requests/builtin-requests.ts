@@ -2,12 +2,13 @@
  * Requests every Switchboard server answers, under the reserved `$` prefix (docs/protocol.md):
  * `$history` — the latest retained messages of a channel with history, for an app that wants
  * "the last 50 messages" on join rather than a resume; `$presence` — who is in a presence-enabled
- * channel. Both are read-only and allowed only where the connection may subscribe.
+ * channel, or only how many (`counts: true`, and always on `'counts'` channels). Both are read-only and allowed only where the connection may subscribe.
  */
 
 import type { Broker } from '@switchboard/broker'
 import { ErrorCode, isValidChannel, type JsonValue } from '@switchboard/protocol'
 import type { ChannelRules } from '../channels/channel-options.js'
+import { readPresence } from '../channels/presence-read.js'
 import { SwitchboardError } from '../errors.js'
 import type { AnyHandler } from './handlers.js'
 
@@ -64,12 +65,14 @@ export function builtinRequests<C>(ctx: BuiltinContext<C>): Record<string, AnyHa
     },
     async $presence(conn, data): Promise<JsonValue> {
       const channel = channelOf(data)
-      await allowed(conn, channel)
-      if (!ctx.rules.get(channel).presence) {
-        throw new SwitchboardError(ErrorCode.FORBIDDEN, `"${channel}" has no presence`)
+      const counts = (data as { counts?: unknown }).counts
+      if (counts !== undefined && typeof counts !== 'boolean') {
+        throw new SwitchboardError(ErrorCode.INVALID_PAYLOAD, 'data.counts must be a boolean')
       }
-      const members = await ctx.broker.presence.list(channel)
-      return { members: members as unknown as JsonValue, users: new Set(members.map((m) => m.userId)).size }
+      await allowed(conn, channel)
+      const presence = ctx.rules.get(channel).presence
+      if (!presence) throw new SwitchboardError(ErrorCode.FORBIDDEN, `"${channel}" has no presence`)
+      return (await readPresence(ctx.broker, channel, presence, counts === true)) as unknown as JsonValue
     },
   }
 }

@@ -1,0 +1,185 @@
+/**
+ * The Lua scripts of presence, each one atomic step in Redis, so every node agrees on who is a
+ * member whatever the interleaving. A channel's presence lives in four hashes (keys.ts): its
+ * connections (`pres`), each user's connection count (`pcnt`), each user's JSON (`pinf`) and the
+ * pending leaves of users in their grace window (`pgone`, user → token). A user joins when its
+ * count goes from 0 to 1 and it had no pending leave; it leaves when its count reaches 0 with no
+ * grace window, or when its grace window ends (`PRESENCE_EXPIRE`, run by the node that started
+ * it — or by the reaper if that node died) and it is still at 0. Every change PUBLISHes
+ * `["p", action, user | null, connections, users]` on the channel's pub/sub channel.
+ */
+import { LuaScript } from './scripts.js'
+
+/** The helpers every presence script shares. KEYS order of the scripts: pres, pcnt, pinf, pgone, nm. */
+const HELPERS = `
+local function tell(pubsub, action, text, n, pres, pcnt)
+  local user = 'null'
+  if text then user = '{' .. text .. ',"connections":' .. n .. '}' end
+  redis.call('PUBLISH', pubsub, '["p","' .. action .. '",' .. user .. ',' ..
+    redis.call('HLEN', pres) .. ',' .. redis.call('HLEN', pcnt) .. ']')
+end
+local function leave_user(pres, pcnt, pinf, pgone, pubsub, user)
+  local text = redis.call('HGET', pinf, user)
+  redis.call('HDEL', pcnt, user)
+  redis.call('HDEL', pinf, user)
+  redis.call('HDEL', pgone, user)
+  if text then tell(pubsub, 'leave', text, 0, pres, pcnt) else tell(pubsub, 'count', nil, 0, pres, pcnt) end
+end
+-- One connection of user fewer: a count, its leave now, or (grace) a pending leave; true for the last.
+local function drop_connection(pres, pcnt, pinf, pgone, pubsub, user, grace, token)
+  local n = redis.call('HINCRBY', pcnt, user, -1)
+  if n > 0 then
+    tell(pubsub, 'count', nil, 0, pres, pcnt)
+    return false
+  end
+  if grace then
+    redis.call('HSET', pcnt, user, 0)
+    redis.call('HSET', pgone, user, token)
+    tell(pubsub, 'count', nil, 0, pres, pcnt)
+    return true
+  end
+  leave_user(pres, pcnt, pinf, pgone, pubsub, user)
+  return false
+end
+-- The user id in a presence entry (nodeId \\n member JSON); nil if it cannot be read.
+local function user_of(entry)
+  local i = string.find(entry, '\\n', 1, true)
+  if not i then return nil end
+  local ok, m = pcall(cjson.decode, string.sub(entry, i + 1))
+  if ok and type(m) == 'table' and type(m.userId) == 'string' then return m.userId end
+  return nil
+end
+`
+
+/**
+ * KEYS: pres, pcnt, pinf, pgone, nm. ARGV: connection id, entry, node-members entry, pub/sub
+ * channel, user id, user text. A connection already there changes nothing (a heartbeat writing
+ * its members back). Returns 1 if added, 0 if it was there.
+ */
+export const PRESENCE_ADD = new LuaScript(
+  'presence-add',
+  `${HELPERS}
+local existed = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[5], ARGV[3])
+if existed then return 0 end
+local n = redis.call('HINCRBY', KEYS[2], ARGV[5], 1)
+local waiting = redis.call('HDEL', KEYS[4], ARGV[5]) == 1
+if n == 1 and not waiting then
+  redis.call('HSET', KEYS[3], ARGV[5], ARGV[6])
+  tell(ARGV[4], 'join', ARGV[6], 1, KEYS[1], KEYS[2])
+else
+  if redis.call('HEXISTS', KEYS[3], ARGV[5]) == 0 then redis.call('HSET', KEYS[3], ARGV[5], ARGV[6]) end
+  tell(ARGV[4], 'count', nil, 0, KEYS[1], KEYS[2])
+end
+return 1
+`,
+)
+
+/**
+ * KEYS: pres, pcnt, pinf, pgone, nm. ARGV: connection id, node-members entry, pub/sub channel,
+ * grace ms, token, channel. Returns {0} if the connection was not there, {1} if removed, {2, user}
+ * if its user's leave now waits for the grace window (then the node-members set holds
+ * `channel \\n \\n token \\n user`, for the reaper).
+ */
+export const PRESENCE_REMOVE = new LuaScript(
+  'presence-remove',
+  `${HELPERS}
+redis.call('SREM', KEYS[5], ARGV[2])
+local e = redis.call('HGET', KEYS[1], ARGV[1])
+if not e then return {0} end
+redis.call('HDEL', KEYS[1], ARGV[1])
+local user = user_of(e)
+if not user then
+  tell(ARGV[3], 'count', nil, 0, KEYS[1], KEYS[2])
+  return {1}
+end
+if drop_connection(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[3], user, tonumber(ARGV[4]) > 0, ARGV[5]) then
+  redis.call('SADD', KEYS[5], ARGV[6] .. '\\n\\n' .. ARGV[5] .. '\\n' .. user)
+  return {2, user}
+end
+return {1}
+`,
+)
+
+/**
+ * KEYS: pres, pcnt, pinf, pgone, nm. ARGV: user id, token, pub/sub channel, node-members entry.
+ * The grace window of the pending leave `token` ended: the user leaves unless a connection of it
+ * came back (which dropped the token). Returns 1 if it left.
+ */
+export const PRESENCE_EXPIRE = new LuaScript(
+  'presence-expire',
+  `${HELPERS}
+redis.call('SREM', KEYS[5], ARGV[4])
+if redis.call('HGET', KEYS[4], ARGV[1]) ~= ARGV[2] then return 0 end
+if tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0') > 0 then
+  redis.call('HDEL', KEYS[4], ARGV[1])
+  return 0
+end
+leave_user(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[3], ARGV[1])
+return 1
+`,
+)
+
+/**
+ * KEYS: pres, pcnt, pinf. ARGV: connection id, entry, user id, user text, pub/sub channel.
+ * Replaces the connection's entry and its user's info. Returns 0 if the connection is not there.
+ */
+export const PRESENCE_UPDATE = new LuaScript(
+  'presence-update',
+  `${HELPERS}
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
+tell(ARGV[5], 'update', ARGV[4], tonumber(redis.call('HGET', KEYS[2], ARGV[3]) or '0'), KEYS[1], KEYS[2])
+return 1
+`,
+)
+
+/**
+ * KEYS: the nodes set. ARGV: the key prefix. Every node whose liveness key has expired loses its
+ * presence members — each a connection fewer for its user, whose leave is at once (no grace: the
+ * node's ttl was the wait) — its pending leaves are finished, and it is forgotten. Returns how
+ * many nodes it reaped.
+ */
+export const REAP = new LuaScript(
+  'reap',
+  `${HELPERS}
+local prefix = ARGV[1]
+local reaped = 0
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', prefix .. 'node:' .. node) == 0 then
+    local nm = prefix .. 'nm:' .. node
+    for _, m in ipairs(redis.call('SMEMBERS', nm)) do
+      local i = string.find(m, '\\n', 1, true)
+      local ch = string.sub(m, 1, i - 1)
+      local rest = string.sub(m, i + 1)
+      local pres, pcnt = prefix .. 'pres:' .. ch, prefix .. 'pcnt:' .. ch
+      local pinf, pgone, pubsub = prefix .. 'pinf:' .. ch, prefix .. 'pgone:' .. ch, prefix .. 'ch:' .. ch
+      if string.sub(rest, 1, 1) == '\\n' then
+        local j = string.find(rest, '\\n', 2, true)
+        local token, user = string.sub(rest, 2, j - 1), string.sub(rest, j + 1)
+        if redis.call('HGET', pgone, user) == token and tonumber(redis.call('HGET', pcnt, user) or '0') <= 0 then
+          leave_user(pres, pcnt, pinf, pgone, pubsub, user)
+        end
+      else
+        local e = redis.call('HGET', pres, rest)
+        if e and string.sub(e, 1, #node + 1) == node .. '\\n' then
+          redis.call('HDEL', pres, rest)
+          local user = user_of(e)
+          if user then
+            drop_connection(pres, pcnt, pinf, pgone, pubsub, user, false, '')
+          else
+            tell(pubsub, 'count', nil, 0, pres, pcnt)
+          end
+        end
+      end
+    end
+    redis.call('DEL', nm)
+    redis.call('SREM', KEYS[1], node)
+    reaped = reaped + 1
+  end
+end
+return reaped
+`,
+)
