@@ -5,7 +5,6 @@
  * module; this one only wires them and holds the facade.
  */
 
-import type { AddressInfo } from 'node:net'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { type Broker, MemoryBroker } from '@switchboard/broker'
 import {
@@ -18,7 +17,7 @@ import {
   type PresenceMember,
   type UntypedEventMap,
 } from '@switchboard/protocol'
-import type { Logger, PublishOptionsFor, ServerAddress, Switchboard, SwitchboardOptions } from './api.js'
+import type { PublishOptionsFor, Switchboard, SwitchboardOptions } from './api.js'
 import { AdmissionControl } from './auth/admission.js'
 import { type TokenAuth, TokenSessions } from './auth/auth-session.js'
 import { Revocations } from './auth/revocations.js'
@@ -36,6 +35,7 @@ import {
 import { Heartbeat } from './connection/heartbeat.js'
 import { FrontDoor } from './http/front-door.js'
 import { HttpTransports } from './http/http-transports.js'
+import { whenReady } from './http/server-address.js'
 import { ApiListener } from './http-api/api-listener.js'
 import { HttpApi } from './http-api/http-api.js'
 import { nodeCommandHandler } from './http-api/node-commands.js'
@@ -43,100 +43,17 @@ import { SERVER_VERSION } from './http-api/version.js'
 import { drain } from './lifecycle/drain.js'
 import { type AppProxy, createProxy } from './proxy/proxy.js'
 import { builtinRequests } from './requests/builtin-requests.js'
-import { type AnyHandler, HandlerRegistry } from './requests/handlers.js'
+import { handlerArgs } from './requests/handler-args.js'
+import { HandlerRegistry } from './requests/handlers.js'
+import { consoleLogger, defaultPort, revocationTtl, silentLogger, userLimit } from './resolve-options.js'
 import { EventSchemas } from './schemas/event-schemas.js'
+import { countPublishes } from './stats/count-publishes.js'
 import { EventLoopDelay, NodeCounters, RateClock } from './stats/node-stats.js'
 import { isStatsCommand, statsCommandHandler } from './stats/stats-commands.js'
 import { StatsGatherer } from './stats/stats-gatherer.js'
 import { disconnectCode, disconnectEverywhere, isSendableCloseCode } from './users/disconnect.js'
-import { UserIndex, type UserLimit } from './users/user-index.js'
+import { UserIndex } from './users/user-index.js'
 import { lifecycleWebhooks } from './webhooks/lifecycle-events.js'
-
-const consoleLogger: Logger = {
-  info: (m) => console.log(m),
-  warn: (m) => console.warn(m),
-  error: (m, err) => console.error(m, err ?? ''),
-}
-const silentLogger: Logger = { info() {}, warn() {}, error() {} }
-
-function defaultPort(): number {
-  const fromEnv = Number(process.env.PORT)
-  return Number.isInteger(fromEnv) && fromEnv >= 0 && fromEnv < 65536 && process.env.PORT !== ''
-    ? fromEnv
-    : 8080
-}
-
-/** The handler and its optional schema, from `handle(event, handler)` or `handle(event, schema, handler)`. */
-function handlerArgs(event: string, schemaOrHandler: unknown, maybeHandler: unknown) {
-  const [schema, handler] =
-    maybeHandler === undefined
-      ? [undefined, schemaOrHandler as AnyHandler<ClientConnection>]
-      : [schemaOrHandler as StandardSchemaV1, maybeHandler as AnyHandler<ClientConnection>]
-  if (typeof handler !== 'function')
-    throw new TypeError('handle(event, schema?, handler): handler is missing')
-  if (event.startsWith('$')) throw new TypeError(`handle("${event}"): names starting with $ are reserved`)
-  if (schema !== undefined && typeof schema['~standard']?.validate !== 'function') {
-    throw new TypeError('handle(event, schema, handler): schema is not a Standard Schema validator')
-  }
-  return { schema, handler }
-}
-
-/**
- * The server's address once it listens; with the HTTP API, where that answers too: on its own
- * listener (`api` is its address) or on the main port (`true`).
- */
-async function whenReady(
-  main: Promise<ServerAddress>,
-  api: Promise<AddressInfo> | true | undefined,
-): Promise<ServerAddress> {
-  const [address, own] = await Promise.all([main, api === true ? undefined : api])
-  if (api === undefined) return address
-  const http = address.url.startsWith('wss:') ? 'https' : 'http'
-  const hostOf = (url: string) => new URL(url).hostname
-  if (own === undefined) {
-    return {
-      ...address,
-      api: { port: address.port, url: `${http}://${hostOf(address.url)}:${address.port}/api` },
-    }
-  }
-  const host = own.family === 'IPv6' ? `[${own.address}]` : own.address
-  const shown = own.address === '::' || own.address === '0.0.0.0' ? 'localhost' : host
-  return { ...address, api: { port: own.port, url: `http://${shown}:${own.port}/api` } }
-}
-
-/** `maxConnectionsPerUser` and its policy, checked; undefined without a limit. */
-function userLimit(max: number | undefined, policy: UserLimit['policy'] | undefined): UserLimit | undefined {
-  if (policy !== undefined && policy !== 'refuse' && policy !== 'closeOldest') {
-    throw new TypeError(
-      `maxConnectionsPerUserPolicy: "${String(policy)}" is neither "refuse" nor "closeOldest"`,
-    )
-  }
-  if (max === undefined || max === Number.POSITIVE_INFINITY) return undefined
-  if (!Number.isInteger(max) || max < 1)
-    throw new TypeError('maxConnectionsPerUser must be a positive integer')
-  return { max, policy: policy ?? 'refuse' }
-}
-
-/** The `revocationTtl` option in ms (default 24 h); a TypeError unless a positive number. */
-function revocationTtl(value: number | undefined): number {
-  if (value === undefined) return 24 * 60 * 60 * 1000
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new TypeError('revocationTtl must be a positive number of milliseconds')
-  }
-  return value
-}
-
-/** The broker with each successful publish counted as a message in (the dashboard's and metrics' count). */
-function countPublishes(broker: Broker, counters: NodeCounters): Broker {
-  const publish = broker.publish
-  return Object.assign(broker, {
-    publish: async (...args: Parameters<Broker['publish']>) => {
-      const position = await publish(...args)
-      counters.messagesIn++
-      return position
-    },
-  })
-}
 
 /**
  * Creates a Switchboard server. Without `server` it creates an HTTP server and listens on
