@@ -38,7 +38,10 @@ export interface BrokerPresence {
   kind: 'presence'
   channel: string
   action: PresenceAction
-  /** The user concerned, in its state after the change (absent for `count`). */
+  /**
+   * The user concerned, in its state after the change; with `count`, the user whose connection
+   * count changed while it stays a member (absent when the count is the channel's only).
+   */
   user?: PresenceUser
   /** The channel's counts after the change, across the cluster. */
   counts: PresenceCounts

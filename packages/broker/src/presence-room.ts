@@ -55,7 +55,7 @@ export class PresenceRoom {
     clearTimeout(entry.leaving)
     entry.leaving = undefined
     entry.user.connections++
-    this.tell('count')
+    this.tell('count', entry.user)
   }
 
   remove(connectionId: string, graceMs: number): void {
@@ -69,8 +69,10 @@ export class PresenceRoom {
       if (entry.user.connections === 0) {
         entry.leaving = setTimeout(() => this.leave(member.userId, entry), graceMs)
         entry.leaving.unref?.()
+        this.tell('count')
+      } else {
+        this.tell('count', entry.user)
       }
-      this.tell('count')
       return
     }
     this.leave(member.userId, entry)

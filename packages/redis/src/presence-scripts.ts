@@ -6,7 +6,8 @@
  * count goes from 0 to 1 and it had no pending leave; it leaves when its count reaches 0 with no
  * grace window, or when its grace window ends (`PRESENCE_EXPIRE`, run by the node that started
  * it — or by the reaper if that node died) and it is still at 0. Every change PUBLISHes
- * `["p", action, user | null, connections, users]` on the channel's pub/sub channel.
+ * `["p", action, user | null, connections, users]` on the channel's pub/sub channel; a `count`
+ * names its user (with the new connection count) when one user's count changed and it stays.
  */
 import { LuaScript } from './scripts.js'
 
@@ -17,6 +18,11 @@ local function tell(pubsub, action, text, n, pres, pcnt)
   if text then user = '{' .. text .. ',"connections":' .. n .. '}' end
   redis.call('PUBLISH', pubsub, '["p","' .. action .. '",' .. user .. ',' ..
     redis.call('HLEN', pres) .. ',' .. redis.call('HLEN', pcnt) .. ']')
+end
+-- A user's connection count changed, the user staying: a count that names it, when it has a JSON.
+local function tell_count(pubsub, pres, pcnt, pinf, user, n)
+  local text = redis.call('HGET', pinf, user)
+  if text then tell(pubsub, 'count', text, n, pres, pcnt) else tell(pubsub, 'count', nil, 0, pres, pcnt) end
 end
 local function leave_user(pres, pcnt, pinf, pgone, pubsub, user)
   local text = redis.call('HGET', pinf, user)
@@ -29,7 +35,7 @@ end
 local function drop_connection(pres, pcnt, pinf, pgone, pubsub, user, grace, token)
   local n = redis.call('HINCRBY', pcnt, user, -1)
   if n > 0 then
-    tell(pubsub, 'count', nil, 0, pres, pcnt)
+    tell_count(pubsub, pres, pcnt, pinf, user, n)
     return false
   end
   if grace then
@@ -70,7 +76,7 @@ if n == 1 and not waiting then
   tell(ARGV[4], 'join', ARGV[6], 1, KEYS[1], KEYS[2])
 else
   if redis.call('HEXISTS', KEYS[3], ARGV[5]) == 0 then redis.call('HSET', KEYS[3], ARGV[5], ARGV[6]) end
-  tell(ARGV[4], 'count', nil, 0, KEYS[1], KEYS[2])
+  tell_count(ARGV[4], KEYS[1], KEYS[2], KEYS[3], ARGV[5], n)
 end
 return 1
 `,

@@ -130,7 +130,12 @@ export function decodeEvent(channel: string, payload: string): BrokerData | unde
   if (v[0] === 'p' && v.length === 5 && ACTIONS.has(v[1]) && isCount(v[3]) && isCount(v[4])) {
     const action = v[1] as 'join' | 'leave' | 'update' | 'count'
     const counts = { connections: v[3], users: v[4] }
-    if (action === 'count') return { kind: 'presence', channel, action, counts }
+    if (action === 'count') {
+      const user = v[2] === null ? undefined : toUser(v[2])
+      return user
+        ? { kind: 'presence', channel, action, user, counts }
+        : { kind: 'presence', channel, action, counts }
+    }
     const user = toUser(v[2])
     return user && { kind: 'presence', channel, action, user, counts }
   }

@@ -179,7 +179,7 @@ describe('presence across nodes', () => {
     const brief = () =>
       seen.map((e) =>
         e.kind === 'presence'
-          ? `${e.action} ${e.user?.userId ?? '-'} ${e.counts.connections}/${e.counts.users}`
+          ? `${e.action} ${e.user ? `${e.user.userId}:${e.user.connections}` : '-'} ${e.counts.connections}/${e.counts.users}`
           : e.kind,
       )
     await a.presence.add('room-u', { userId: 'ada', connectionId: 'a1' })
@@ -192,10 +192,16 @@ describe('presence across nodes', () => {
     await b.presence.remove('room-u', 'b1', { graceMs: 200 })
     await a.presence.add('room-u', { userId: 'ada', connectionId: 'a2' })
     await new Promise((r) => setTimeout(r, 400))
-    expect(brief()).toEqual(['join ada 1/1', 'count - 2/1', 'count - 1/1', 'count - 0/1', 'count - 1/1'])
+    expect(brief()).toEqual([
+      'join ada:1 1/1',
+      'count ada:2 2/1',
+      'count ada:1 1/1',
+      'count - 0/1',
+      'count ada:1 1/1',
+    ])
     await a.presence.remove('room-u', 'a2', { graceMs: 200 })
     await until(() => brief().length === 7, 3000, 'the leave after the window')
-    expect(brief().slice(5)).toEqual(['count - 0/1', 'leave ada 0/0'])
+    expect(brief().slice(5)).toEqual(['count - 0/1', 'leave ada:0 0/0'])
   })
 
   it('a node that dies during a grace window: the reaper finishes its pending leave', async () => {

@@ -108,16 +108,18 @@ describe('presence: members', () => {
       connections: 2,
       info: { device: 'laptop' },
     })
-    // The second connection is no join: only the counts move.
+    // The second connection is no join: the member is updated with its connection count.
     expect(await watcher.next('presence')).toEqual({
       type: 'presence',
       channel: 'room:multi',
+      updates: [{ userId: 'ada', connections: 2, info: { device: 'laptop' } }],
       counts: { connections: 3, users: 2 },
     })
     laptop.ws.close()
     expect(await watcher.next('presence')).toEqual({
       type: 'presence',
       channel: 'room:multi',
+      updates: [{ userId: 'ada', connections: 1, info: { device: 'laptop' } }],
       counts: { connections: 2, users: 2 },
     })
     expect(await sb.broker.presence.users('room:multi')).toContainEqual({

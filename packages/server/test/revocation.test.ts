@@ -168,6 +168,27 @@ describe('a user’s tokens issued before a time', () => {
   })
 })
 
+describe('a user named by another claim (jwtAuth’s subject option)', () => {
+  it('revoke({ user }) takes the name the application shows, the same one the user index holds', async () => {
+    const { sb, url } = await setup({
+      ...jwtAuth({
+        secret: SECRET,
+        subject: (claims) => (typeof claims.name === 'string' ? claims.name : ''),
+      }),
+    })
+    const carol = await open(url, await sign({ sub: 'u123', iat: seconds() - 1, claims: { name: 'carol' } }))
+    await until(async () => (await sb.broker.users.count('carol')) === 1, 5000, 'carol in the user index')
+    // By the token's sub: nothing (it is not the user); by the name: closed.
+    await sb.revoke({ user: 'u123' })
+    carol.send({ type: 'ping', id: 'p' })
+    expect(await carol.next('pong')).toEqual({ type: 'pong', id: 'p' })
+    await sb.revoke({ user: 'carol' })
+    expect(await carol.closed).toEqual({ code: 4001, reason: 'token revoked' })
+    // A token whose chosen claim is missing names no subject: refused.
+    expect(await handshakeStatus(url, await sign({ sub: 'u9' }))).toBe(401)
+  })
+})
+
 describe('expiry and arguments', () => {
   it('forgets a revocation after revocationTtl: the token is accepted again', async () => {
     const { sb, url } = await setup({ revocationTtl: 800 })

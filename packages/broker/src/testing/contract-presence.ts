@@ -19,7 +19,7 @@ const byUser = (us: PresenceUser[]) => [...us].sort((x, y) => x.userId.localeCom
 const brief = (events: BrokerEvent[]) =>
   events.map((e) =>
     e.kind === 'presence'
-      ? `${e.action} ${e.user?.userId ?? '-'} ${e.counts.connections}/${e.counts.users}`
+      ? `${e.action} ${e.user ? `${e.user.userId}:${e.user.connections}` : '-'} ${e.counts.connections}/${e.counts.users}`
       : e.kind,
   )
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -55,7 +55,12 @@ export function presenceContract<B extends Broker>(kit: ContractKit<B>): void {
       await b.presence.remove('room2', ada.connectionId)
       await b.presence.remove('room2', ada2.connectionId)
       await flush()
-      expect(brief(events)).toEqual(['join ada 1/1', 'count - 2/1', 'count - 1/1', 'leave ada 0/0'])
+      expect(brief(events)).toEqual([
+        'join ada:1 1/1',
+        'count ada:2 2/1',
+        'count ada:1 1/1',
+        'leave ada:0 0/0',
+      ])
       expect(events[0]).toEqual({
         kind: 'presence',
         channel: 'room2',
@@ -76,13 +81,13 @@ export function presenceContract<B extends Broker>(kit: ContractKit<B>): void {
       expect(await b.presence.counts('room-grace')).toEqual({ connections: 0, users: 1 })
       await b.presence.add('room-grace', ada2)
       await sleep(450)
-      expect(brief(events)).toEqual(['join ada 1/1', 'count - 0/1', 'count - 1/1'])
+      expect(brief(events)).toEqual(['join ada:1 1/1', 'count - 0/1', 'count ada:1 1/1'])
       // Gone for good: the leave comes once the window has passed.
       await b.presence.remove('room-grace', ada2.connectionId, { graceMs: 150 })
       await flush()
       expect(brief(events).slice(3)).toEqual(['count - 0/1'])
       await sleep(400)
-      expect(brief(events).slice(3)).toEqual(['count - 0/1', 'leave ada 0/0'])
+      expect(brief(events).slice(3)).toEqual(['count - 0/1', 'leave ada:0 0/0'])
       expect(await b.presence.users('room-grace')).toEqual([])
     })
 
@@ -97,7 +102,7 @@ export function presenceContract<B extends Broker>(kit: ContractKit<B>): void {
       expect(await b.presence.update('room-up', 'nobody', 1)).toBe(false)
       expect(await b.presence.update('never-seen', 'nobody', 1)).toBe(false)
       await flush()
-      expect(brief(events)).toEqual(['join ada 1/1', 'count - 2/1', 'update ada 2/1'])
+      expect(brief(events)).toEqual(['join ada:1 1/1', 'count ada:2 2/1', 'update ada:2 2/1'])
       expect(events[2]).toMatchObject({ user: { userId: 'ada', info: { device: 'phone', away: true } } })
       expect(await b.presence.users('room-up')).toEqual([
         { userId: 'ada', info: { device: 'phone', away: true }, connections: 2 },

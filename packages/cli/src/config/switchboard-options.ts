@@ -201,6 +201,12 @@ function jwtKey(jwt: JwtConfig): JwtKeyOptions {
   return { publicKey: jwt.publicKey ?? '', algorithms }
 }
 
+/** The user a token names: its `claim` (a non-empty string), else its `sub`. */
+function nameOf(claims: Record<string, unknown> & { sub: string }, claim: string): string {
+  const name = claims[claim]
+  return typeof name === 'string' && name !== '' ? name : claims.sub
+}
+
 function jwtOptions(jwt: JwtConfig): ServeOptions {
   const claim = jwt.userClaim ?? 'name'
   const key = jwtKey(jwt)
@@ -215,11 +221,10 @@ function jwtOptions(jwt: JwtConfig): ServeOptions {
       queryParam: jwt.queryParam,
       refreshBefore: jwt.refreshBefore,
       authTimeout: jwt.authTimeout,
-      // The user's display name: the configured claim, else the subject.
-      claims: (claims) => {
-        const name = claims[claim]
-        return { name: typeof name === 'string' && name !== '' ? name : claims.sub }
-      },
+      // The user's display name: the configured claim, else the subject. It is the user
+      // everywhere — presence, the user index, and `revoke({ user })` — so it is the subject too.
+      claims: (claims) => ({ name: nameOf(claims, claim) }),
+      subject: (claims) => nameOf(claims, claim),
     })
   } catch (err) {
     // A public key that does not parse, or is a private one.

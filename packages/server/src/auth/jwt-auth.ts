@@ -82,6 +82,14 @@ export type JwtAuthOptions<D> = JwtKeyOptions & {
   requireExp?: boolean
   /** The claims → `conn.data`. Default: the payload plus `userId: sub`. */
   claims?: (payload: JWTPayload & { sub: string }) => D
+  /**
+   * The claims → the connection's subject: who it is for a refreshed token (which must name the
+   * same one), for `sb.revoke({ user })`, and for the user index when there is no `presence`
+   * option. Default `sub`. Set it when the application calls its users by another claim (say,
+   * `preferred_username`), so that revoking a user by the name it shows everywhere works. A
+   * token whose subject comes out empty is refused.
+   */
+  subject?: (payload: JWTPayload & { sub: string }) => string
   /** Where tokens may be taken from (a header token wins over a query one). Default all three. */
   sources?: readonly TokenSource[]
   /** The query parameter of the `query` source. Default `token`. */
@@ -226,7 +234,9 @@ export function jwtAuth<D = JwtData>(options: JwtAuthOptions<D>): { tokenAuth: T
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw unauthorized('token claim "sub" missing')
     const withSub = payload as JWTPayload & { sub: string }
-    const credentials: Credentials<D> = { data: mapClaims(withSub), subject: withSub.sub }
+    const subject = options.subject ? options.subject(withSub) : withSub.sub
+    if (typeof subject !== 'string' || subject === '') throw unauthorized('token names no subject')
+    const credentials: Credentials<D> = { data: mapClaims(withSub), subject }
     if (typeof payload.exp === 'number') credentials.expiresAt = (payload.exp + tolerance) * 1000
     // What `sb.revoke` matches: the token's id, and when it was issued (seconds → ms).
     if (typeof payload.jti === 'string' && payload.jti !== '') credentials.tokenId = payload.jti

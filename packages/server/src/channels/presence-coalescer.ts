@@ -29,7 +29,8 @@ export class PresenceCoalescer {
   add(event: BrokerPresence): void {
     this.counts = event.counts
     const { user } = event
-    if (this.options.mode === 'members' && user && event.action !== 'count') {
+    // A count that names its user (another connection of a member) updates that member.
+    if (this.options.mode === 'members' && user) {
       const before = this.changes.get(user.userId)?.change
       // A join then an update in one window is still a join (with the new info); otherwise the
       // latest change wins — a join then a leave is a leave, which is right for a subscriber
