@@ -65,7 +65,7 @@ export function UserPage({ user }: { user: string }) {
             onConfirm={disconnect}
           >
             <p>
-              Every open connection of <strong>{user}</strong> on every node is closed (code 1000: clients do
+              Every open connection of <strong>{user}</strong> on every node is closed (code 4004: clients do
               not reconnect on their own). It does not keep them out: revoke their tokens for that.
             </p>
           </ConfirmButton>

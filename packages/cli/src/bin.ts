@@ -15,7 +15,7 @@ import { formatReport } from './bench/report.js'
 import { bench } from './bench/run.js'
 import { ConfigError } from './config/load-config.js'
 import { CONNECT_USAGE, connect, connectConfig } from './connect.js'
-import { DASHBOARD_LINK_USAGE, dashboardLink, dashboardLinkConfig } from './dashboard-link.js'
+import { DASHBOARD_LINK_USAGE, dashboardLink, dashboardLinkConfig, linkAccess } from './dashboard-link.js'
 import { PUBLISH_USAGE, publish, publishConfig } from './publish.js'
 import { REVOKE_USAGE, revoke, revokeConfig } from './revoke.js'
 import { printableConfig, SERVE_USAGE, serve, serveConfig } from './serve.js'
@@ -90,8 +90,15 @@ const COMMANDS: Record<string, Command> = {
     summary: 'print a short-lived link that opens the operations dashboard logged in',
     usage: DASHBOARD_LINK_USAGE,
     run: async (argv) => {
-      console.log(dashboardLink(dashboardLinkConfig(argv, process.env)))
-      return 0
+      try {
+        const config = await linkAccess(dashboardLinkConfig(argv, process.env), (line) => console.error(line))
+        console.log(dashboardLink(config))
+        return 0
+      } catch (err) {
+        if (!(err instanceof ApiCallError)) throw err
+        console.error(`switchboard: dashboard-link refused: ${err.message}`)
+        return 1
+      }
     },
   },
   token: {

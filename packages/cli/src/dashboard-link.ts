@@ -5,7 +5,7 @@
  * (`#link=`), which browsers do not send to servers or put in logs.
  */
 import { signDashboardLink } from '@switchboard/server'
-import { apiBase } from './api-call.js'
+import { ApiCallError, apiBase, callApi } from './api-call.js'
 import { parseArgs, UsageError } from './args.js'
 
 export const DASHBOARD_LINK_USAGE = `Usage: switchboard dashboard-link [--api URL] [--key K] [--ttl 600] [--read-only]
@@ -16,9 +16,12 @@ export const DASHBOARD_LINK_USAGE = `Usage: switchboard dashboard-link [--api UR
                the key grants, never more
   --ttl        seconds the link may be opened in (default 600); the session it opens lasts 12 hours
   --read-only  the session may read and not act, even with a full key
-Prints http://host:port/dashboard/#link=TOKEN.`
+Asks the server what the key may do first (a read-only key makes a read-only link; a
+publish-only one none). Prints http://host:port/dashboard/#link=TOKEN.`
 
 export interface DashboardLinkConfig {
+  /** The API's base URL, ending in `/api`. */
+  api: string
   /** The dashboard's URL, ending in `/dashboard/`. */
   dashboard: string
   key: string
@@ -41,11 +44,32 @@ export function dashboardLinkConfig(
   }
   const api = apiBase(text('api') ?? env.SWITCHBOARD_API ?? 'http://localhost:8080')
   return {
+    api,
     dashboard: `${api.slice(0, -'/api'.length)}/dashboard/`,
     key,
     ttlSeconds: Number(ttl),
     readOnly: options['read-only'] === true,
   }
+}
+
+/**
+ * What the key may do, as the server says (`POST /api/whoami`): a link is signed for no more
+ * than that — a read-only key gets a read-only link (with a note on stderr) instead of one the
+ * server would refuse; a publish-only key cannot open the dashboard (an ApiCallError 403).
+ */
+export async function linkAccess(
+  config: DashboardLinkConfig,
+  note: (line: string) => void,
+): Promise<DashboardLinkConfig> {
+  const { access } = (await callApi(config.api, config.key, 'whoami', {})) as { access: string }
+  if (access === 'publish') {
+    throw new ApiCallError(403, 'forbidden', 'a publish-only key cannot open the dashboard')
+  }
+  if (access === 'read' && !config.readOnly) {
+    note('switchboard: this key is read-only: the link opens a read-only session')
+    return { ...config, readOnly: true }
+  }
+  return config
 }
 
 /** The link: the dashboard's URL with the signed token in its fragment. */

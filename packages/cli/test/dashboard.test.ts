@@ -3,12 +3,17 @@
 // 404 on the main one), with headers that keep it from being framed; a link's token opens a session
 // of the access asked, and the flags are checked.
 import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { freePort } from '@switchboard/testing'
 import { describe, expect, it } from 'vitest'
 import { dashboardLink, dashboardLinkConfig } from '../src/dashboard-link.js'
 import { bin, runServe, startServe } from './serve-process.js'
 
 const KEY = 'cli-dashboard-key-0123456789'
+const READ = 'cli-dashboard-reader-0123456'
+const PUBLISH = 'cli-dashboard-publisher-012345'
 
 function run(
   args: string[],
@@ -75,6 +80,33 @@ describe('switchboard serve --dashboard', () => {
       await served.stop()
     }
   })
+
+  it('a link from a read-only key is a read-only one (said on stderr); a publish-only key gets none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-dash-'))
+    const file = join(dir, 'switchboard.json')
+    writeFileSync(
+      file,
+      JSON.stringify({
+        dashboard: true,
+        api: { keys: [{ key: KEY }, { key: READ, readOnly: true }, { key: PUBLISH, publishOnly: true }] },
+      }),
+    )
+    const served = await startServe(['--config', file, '--port', '0', '--host', '127.0.0.1'])
+    try {
+      const base = `http://127.0.0.1:${served.port}`
+      const link = await run(['dashboard-link', '--api', base], { SWITCHBOARD_API_KEY: READ })
+      expect(link.code, link.stderr).toBe(0)
+      expect(link.stderr).toContain('this key is read-only: the link opens a read-only session')
+      expect(link.stdout).toMatch(/#link=sbt1\.link\.read\./)
+      const publishOnly = await run(['dashboard-link', '--api', base], { SWITCHBOARD_API_KEY: PUBLISH })
+      expect(publishOnly.code).toBe(1)
+      expect(publishOnly.stderr).toContain('a publish-only key cannot open the dashboard')
+      expect(publishOnly.stdout).toBe('')
+    } finally {
+      await served.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
 
 describe('switchboard dashboard-link', () => {
@@ -86,6 +118,7 @@ describe('switchboard dashboard-link', () => {
     )
     const config = dashboardLinkConfig(['--api', 'http://10.0.0.5:9101/api'], { SWITCHBOARD_API_KEY: KEY })
     expect(config).toEqual({
+      api: 'http://10.0.0.5:9101/api',
       dashboard: 'http://10.0.0.5:9101/dashboard/',
       key: KEY,
       ttlSeconds: 600,
