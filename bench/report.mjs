@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { multinodeCharts, multinodeSection, multinodeTargets } from './report-multinode.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const ORDER = ['switchboard', 'ws-naive', 'ws-frame', 'uws', 'socketio']
@@ -65,7 +66,7 @@ export function codecRatios(doc, payload) {
   return out
 }
 
-/** Every target from issues 7, 14 and 16, judged on one run. */
+/** Every target from issues 7, 14, 16 and 19, judged on one run. */
 export function evaluateTargets(doc) {
   const out = []
   const sb = 'switchboard'
@@ -186,6 +187,8 @@ export function evaluateTargets(doc) {
       false,
     )
   }
+  // issue 19: several nodes on Redis (bench/report-multinode.mjs)
+  multinodeTargets(doc, add, { us2: (x) => (x == null ? '–' : x.toFixed(2)) })
   return out
 }
 
@@ -223,7 +226,16 @@ function table(head, rows) {
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;')
 
 /** Grouped horizontal bar chart. groups: [{ label, values: { contender: number|null } }]. */
-export function barChart({ title, unit, groups, series, log = false, format = fmtN }) {
+export function barChart({
+  title,
+  unit,
+  groups,
+  series,
+  log = false,
+  format = fmtN,
+  labels = LABEL,
+  colors = COLOR,
+}) {
   const rowH = 16
   const gap = 12
   const left = 190
@@ -251,10 +263,10 @@ export function barChart({ title, unit, groups, series, log = false, format = fm
       const v = g.values[s]
       const w = Math.max(v ? 1 : 0, scale(v))
       parts.push(
-        `<rect x="${left}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 4}" fill="${COLOR[s]}"/>`,
+        `<rect x="${left}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 4}" fill="${colors[s]}"/>`,
       )
       parts.push(
-        `<text x="${left + w + 4}" y="${y + rowH - 4}" fill="#333">${esc(v == null ? 'n/a' : format(v))} <tspan fill="#888">${esc(LABEL[s])}</tspan></text>`,
+        `<text x="${left + w + 4}" y="${y + rowH - 4}" fill="#333">${esc(v == null ? 'n/a' : format(v))} <tspan fill="#888">${esc(labels[s])}</tspan></text>`,
       )
       y += rowH
     }
@@ -322,7 +334,7 @@ export function renderMarkdown(doc) {
       )
     L.push('')
   }
-  L.push('## Targets (issues 7, 14 and 16), judged on this run', '')
+  L.push('## Targets (issues 7, 14, 16 and 19), judged on this run', '')
   L.push(
     table(
       ['target', 'measured', 'ratio', 'met', 'note'],
@@ -406,6 +418,8 @@ export function renderMarkdown(doc) {
 
   if (doc.results.some((r) => r.scenario.startsWith('codec.'))) L.push(...codecSection(doc))
   if (doc.results.some((r) => r.scenario.startsWith('presence.'))) L.push(...presenceSection(doc))
+  if (doc.results.some((r) => r.scenario.startsWith('multinode.')))
+    L.push(...multinodeSection(doc, { table, fmtN, fmtUs, fmtB }))
 
   const echoes = [
     ...new Set(doc.results.filter((r) => r.scenario.startsWith('echo.')).map((r) => r.scenario)),
@@ -828,6 +842,7 @@ export function renderCharts(doc) {
     series: cs,
     format: fmtB,
   })
+  Object.assign(charts, multinodeCharts(doc, barChart))
   return charts
 }
 
