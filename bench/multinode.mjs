@@ -117,7 +117,6 @@ async function withNodes(ctx, backend, redis, n, fn) {
   const nodes = []
   try {
     for (let i = 0; i < n; i++) nodes.push(await ctx.startServer(backend.contender, env))
-    ctx.meta.contenders[backend.contender] ??= { version: nodes[0].info.version }
     ctx.meta.multinode.versions = { ...ctx.meta.multinode.versions, [backend.id]: nodes[0].info.version }
     await fn(nodes)
   } catch (e) {

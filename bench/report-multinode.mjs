@@ -97,7 +97,11 @@ export function multinodeSection(doc, { table, fmtN, fmtUs, fmtB }) {
       'generator has CPU 1: delivered/s is the offered load (fixed rates), so compare the CPU columns. ' +
       '_CPU µs/msg_ is the CPU time of every node and every redis-server (from `/proc/<pid>/task/*/schedstat`) ' +
       'divided by the messages the clients received; _Redis µs/publish_ is Redis CPU alone over the publishes. ' +
-      'Latency is from the scheduled publish time on the publishing node to the client.',
+      'Latency is from the scheduled publish time on the publishing node to the client; it moves with ' +
+      'whatever else runs on the machine (see the load average below), far more than the CPU columns do. ' +
+      'Redis µs/publish includes Redis’s background work over the run (its timers, the nodes’ heartbeats ' +
+      'and presence scripts): at a few publishes a second (_fanout_) that is most of it, so read the cost of ' +
+      'a publish from the runs with thousands a second.',
     '',
   )
   if (info.date)
@@ -187,7 +191,8 @@ export function multinodeSection(doc, { table, fmtN, fmtUs, fmtB }) {
         'adapter sends every broadcast to every node (each node `PSUBSCRIBE`s to all of them); Switchboard ' +
         'subscribes a node to a channel only while it has subscribers there, and the sharded adapter ' +
         '(`subscriptionMode: "dynamic"`) to a room likewise. _Idle nodes µs/publish_ is what those K nodes ' +
-        'spent, per publish.',
+        'spent, per publish — their own background work (timers, heartbeats, GC) included, which is what ' +
+        'Switchboard’s nodes spend there.',
       '',
       '![Redis CPU per publish against nodes without subscribers](benchmarks-multinode-redis.svg)',
       '',

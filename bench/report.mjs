@@ -641,6 +641,11 @@ export function renderMarkdown(doc) {
       'decoding on the other connections). The Switchboard server counts encodes by wrapping ' +
       '`JSON.stringify` and the MessagePack `Encoder` when the codecs group starts (one comparison per ' +
       'encode, once per publication and codec).',
+    '- Several nodes: `bench/multinode.mjs` starts the redis-servers (`bench/redis.mjs`) and the nodes — ' +
+      '`bench/servers/switchboard.mjs` with `BENCH_BROKER` (a `RedisBroker`), `bench/servers/socketio.mjs` ' +
+      'with `BENCH_ADAPTER` (the Redis or the sharded adapter). Redis CPU is read from ' +
+      '`/proc/<pid>/task/*/schedstat` (ns; `/proc/<pid>/stat` counts in 10 ms ticks). Re-run it alone into ' +
+      'the last full run: `npm run bench -- --full --groups=multinode --merge=bench/results/latest.json --report`.',
     '- Regenerate: `npm run bench -- --full --report` (or `node bench/run.mjs --full --report`); re-run some ' +
       'groups into the last full run with e.g. `npm run bench -- --full --groups=broadcast-small,codecs ' +
       '--merge=bench/results/latest.json --report`; re-render from a saved run with ' +
@@ -859,5 +864,8 @@ export function writeReport(doc, outDir = join(here, '../docs')) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? join(here, 'results/latest.json')
   const outDir = process.argv.find((a) => a.startsWith('--out-dir='))?.slice(10)
-  writeReport(JSON.parse(readFileSync(file, 'utf8')), outDir)
+  const doc = JSON.parse(readFileSync(file, 'utf8'))
+  // the targets are judged again from the results, so a re-render picks up new or changed targets
+  doc.targets = evaluateTargets(doc)
+  writeReport(doc, outDir)
 }

@@ -909,7 +909,7 @@ async function main() {
       { date: meta.date, groups, contenders: names, loadAvg: meta.loadAvg },
     ]
   }
-  doc.targets = Object.keys(doc.meta.contenders).includes('switchboard') ? evaluateTargets(doc) : []
+  doc.targets = doc.results.some((r) => r.contender === 'switchboard') ? evaluateTargets(doc) : []
   mkdirSync(dirname(out), { recursive: true })
   writeFileSync(out, `${JSON.stringify(doc, null, 1)}\n`)
   log(`wrote ${out} in ${meta.seconds.toFixed(0)} s${errors.length ? ` — ${errors.length} errors` : ''}`)
