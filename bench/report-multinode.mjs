@@ -246,7 +246,7 @@ export function multinodeCharts(doc, barChart) {
         label: `${run}, ${nodes} node${nodes > 1 ? 's' : ''}`,
         values: Object.fromEntries(bs.map((b) => [b, mn(doc, run, b, nodes)?.cpuUsPerMsg])),
       })
-  const style = { labels: BACKEND_LABEL, colors: BACKEND_COLOR }
+  const style = { labels: BACKEND_LABEL, colors: BACKEND_COLOR, labelRoom: 300 }
   return {
     multinode: barChart({
       title: 'Several nodes on Redis: CPU per delivered message, nodes and Redis together',

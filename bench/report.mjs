@@ -235,12 +235,14 @@ export function barChart({
   format = fmtN,
   labels = LABEL,
   colors = COLOR,
+  labelRoom = 90,
 }) {
   const rowH = 16
   const gap = 12
   const left = 190
   const width = 760
-  const plotW = width - left - 90
+  // room right of the longest bar for its value and series label
+  const plotW = width - left - labelRoom
   const top = 46
   const all = groups.flatMap((g) => series.map((s) => g.values[s])).filter((v) => v != null && v > 0)
   const max = Math.max(...all, 1)
