@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { multinodeCharts, multinodeSection, multinodeTargets } from './report-multinode.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const ORDER = ['switchboard', 'ws-naive', 'ws-frame', 'uws', 'socketio']
@@ -65,7 +66,7 @@ export function codecRatios(doc, payload) {
   return out
 }
 
-/** Every target from issues 7, 14 and 16, judged on one run. */
+/** Every target from issues 7, 14, 16 and 19, judged on one run. */
 export function evaluateTargets(doc) {
   const out = []
   const sb = 'switchboard'
@@ -186,6 +187,8 @@ export function evaluateTargets(doc) {
       false,
     )
   }
+  // issue 19: several nodes on Redis (bench/report-multinode.mjs)
+  multinodeTargets(doc, add, { us2: (x) => (x == null ? '–' : x.toFixed(2)) })
   return out
 }
 
@@ -223,12 +226,23 @@ function table(head, rows) {
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;')
 
 /** Grouped horizontal bar chart. groups: [{ label, values: { contender: number|null } }]. */
-export function barChart({ title, unit, groups, series, log = false, format = fmtN }) {
+export function barChart({
+  title,
+  unit,
+  groups,
+  series,
+  log = false,
+  format = fmtN,
+  labels = LABEL,
+  colors = COLOR,
+  labelRoom = 90,
+}) {
   const rowH = 16
   const gap = 12
   const left = 190
   const width = 760
-  const plotW = width - left - 90
+  // room right of the longest bar for its value and series label
+  const plotW = width - left - labelRoom
   const top = 46
   const all = groups.flatMap((g) => series.map((s) => g.values[s])).filter((v) => v != null && v > 0)
   const max = Math.max(...all, 1)
@@ -251,10 +265,10 @@ export function barChart({ title, unit, groups, series, log = false, format = fm
       const v = g.values[s]
       const w = Math.max(v ? 1 : 0, scale(v))
       parts.push(
-        `<rect x="${left}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 4}" fill="${COLOR[s]}"/>`,
+        `<rect x="${left}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 4}" fill="${colors[s]}"/>`,
       )
       parts.push(
-        `<text x="${left + w + 4}" y="${y + rowH - 4}" fill="#333">${esc(v == null ? 'n/a' : format(v))} <tspan fill="#888">${esc(LABEL[s])}</tspan></text>`,
+        `<text x="${left + w + 4}" y="${y + rowH - 4}" fill="#333">${esc(v == null ? 'n/a' : format(v))} <tspan fill="#888">${esc(labels[s])}</tspan></text>`,
       )
       y += rowH
     }
@@ -322,7 +336,7 @@ export function renderMarkdown(doc) {
       )
     L.push('')
   }
-  L.push('## Targets (issues 7, 14 and 16), judged on this run', '')
+  L.push('## Targets (issues 7, 14, 16 and 19), judged on this run', '')
   L.push(
     table(
       ['target', 'measured', 'ratio', 'met', 'note'],
@@ -406,6 +420,8 @@ export function renderMarkdown(doc) {
 
   if (doc.results.some((r) => r.scenario.startsWith('codec.'))) L.push(...codecSection(doc))
   if (doc.results.some((r) => r.scenario.startsWith('presence.'))) L.push(...presenceSection(doc))
+  if (doc.results.some((r) => r.scenario.startsWith('multinode.')))
+    L.push(...multinodeSection(doc, { table, fmtN, fmtUs, fmtB }))
 
   const echoes = [
     ...new Set(doc.results.filter((r) => r.scenario.startsWith('echo.')).map((r) => r.scenario)),
@@ -627,6 +643,11 @@ export function renderMarkdown(doc) {
       'decoding on the other connections). The Switchboard server counts encodes by wrapping ' +
       '`JSON.stringify` and the MessagePack `Encoder` when the codecs group starts (one comparison per ' +
       'encode, once per publication and codec).',
+    '- Several nodes: `bench/multinode.mjs` starts the redis-servers (`bench/redis.mjs`) and the nodes — ' +
+      '`bench/servers/switchboard.mjs` with `BENCH_BROKER` (a `RedisBroker`), `bench/servers/socketio.mjs` ' +
+      'with `BENCH_ADAPTER` (the Redis or the sharded adapter). Redis CPU is read from ' +
+      '`/proc/<pid>/task/*/schedstat` (ns; `/proc/<pid>/stat` counts in 10 ms ticks). Re-run it alone into ' +
+      'the last full run: `npm run bench -- --full --groups=multinode --merge=bench/results/latest.json --report`.',
     '- Regenerate: `npm run bench -- --full --report` (or `node bench/run.mjs --full --report`); re-run some ' +
       'groups into the last full run with e.g. `npm run bench -- --full --groups=broadcast-small,codecs ' +
       '--merge=bench/results/latest.json --report`; re-render from a saved run with ' +
@@ -828,6 +849,7 @@ export function renderCharts(doc) {
     series: cs,
     format: fmtB,
   })
+  Object.assign(charts, multinodeCharts(doc, barChart))
   return charts
 }
 
@@ -844,5 +866,8 @@ export function writeReport(doc, outDir = join(here, '../docs')) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? join(here, 'results/latest.json')
   const outDir = process.argv.find((a) => a.startsWith('--out-dir='))?.slice(10)
-  writeReport(JSON.parse(readFileSync(file, 'utf8')), outDir)
+  const doc = JSON.parse(readFileSync(file, 'utf8'))
+  // the targets are judged again from the results, so a re-render picks up new or changed targets
+  doc.targets = evaluateTargets(doc)
+  writeReport(doc, outDir)
 }

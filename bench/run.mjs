@@ -10,6 +10,7 @@
 //   options: --only=ws-naive,uws  --groups=broadcast-small,codecs,echo,presence  --out=path.json  --report
 //            --merge=earlier.json (splice re-run groups into an earlier run)
 //            --workers=N  --no-pin  --presence-variants=each,members,counts
+//            --skip=multinode (every group but these)  --backends=sb-redis,sio-redis (multinode)
 //   env: BENCH_SERVER_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the servers
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -17,6 +18,7 @@ import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Hist } from './load/hist.mjs'
+import { multinodeGroup } from './multinode.mjs'
 import { evaluateTargets, writeReport } from './report.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -56,6 +58,16 @@ const CFG = full
       // the join wave of issue 16: 3,000 connections join one presence channel, a healthy
       // client pings (echo requests at 50/s) meanwhile
       presence: { clients: 3000, pingRate: 50, chunkMs: 500, maxMs: 60_000 },
+      // issue 19: 1 and 3 nodes on Redis (bench/multinode.mjs). Offered loads that Socket.IO's
+      // three nodes and Redis still carry on the one core they share; idle-nodes adds K nodes
+      // without subscribers of the channel
+      multinode: {
+        nodes: [1, 3],
+        fanout: { clients: 3000, rate: 8, ms: 5000 },
+        rooms: { clients: 3000, roomSize: 8, ratePerRoom: 4, ms: 5000 },
+        'publish-heavy': { clients: 2000, roomSize: 2, ratePerRoom: 4, ms: 5000 },
+        idleNodes: { extra: [0, 2, 4], clients: 100, otherClients: 100, rate: 200, ms: 5000 },
+      },
       drainMs: 5000,
       settleMs: 1500,
     }
@@ -73,6 +85,13 @@ const CFG = full
       slow: { clients: 100, rate: 100, size: 1024, ms: 300, every: 100 },
       codecs: { clients: 20, rate: 200, burst: 10, burstRate: 1000, ms: 200, rounds: 1, binary: 1024 },
       presence: { clients: 60, pingRate: 100, chunkMs: 200, maxMs: 10_000 },
+      multinode: {
+        nodes: [1, 3],
+        fanout: { clients: 30, rate: 50, ms: 300 },
+        rooms: { clients: 48, roomSize: 8, ratePerRoom: 10, ms: 300 },
+        'publish-heavy': { clients: 40, roomSize: 2, ratePerRoom: 10, ms: 300 },
+        idleNodes: { extra: [0, 2], clients: 10, otherClients: 5, rate: 50, ms: 300 },
+      },
       drainMs: 800,
       settleMs: 50,
     }
@@ -94,6 +113,7 @@ const GROUPS = [
   'connections',
   'slow',
   'presence',
+  'multinode',
 ]
 /**
  * Groups only Switchboard runs: they compare its codecs, or its presence modes, with each other
@@ -758,7 +778,10 @@ function libVersions() {
 async function main() {
   const only = opt('only', '')
   const names = Object.keys(CONTENDERS).filter((n) => !only || only.split(',').includes(n))
-  const groups = GROUPS.filter((g) => !opt('groups') || opt('groups').split(',').includes(g))
+  const skip = opt('skip', '').split(',')
+  const groups = GROUPS.filter(
+    (g) => (!opt('groups') || opt('groups').split(',').includes(g)) && !skip.includes(g),
+  )
   // A quick run must not overwrite the full run that docs/benchmarks.md was generated from.
   const out = opt('out', join(here, full ? 'results/latest.json' : 'results/quick.json'))
   const meta = {
@@ -794,6 +817,28 @@ async function main() {
             `  p99 ${f(r.p99)}µs  rss ${f((r.rssPeak ?? r.rss ?? 0) / 2 ** 20)}MB${r.loadgenBound ? '  [loadgen-bound]' : ''}` +
             (r.bytesPerConn ? `  ${f(r.bytesPerConn)} B/conn held ${r.held}` : ''),
         )
+      }
+      if (group === 'multinode') {
+        const backends = opt('backends')?.split(',')
+        await multinodeGroup({
+          cfg: { ...CFG.multinode, backends },
+          full,
+          pin,
+          payload: CFG.payload,
+          workers,
+          startServer,
+          stopServer,
+          contenders: names,
+          recordFor,
+          log,
+          sleep,
+          hr,
+          drainMs: CFG.drainMs,
+          settleMs: CFG.settleMs,
+          meta,
+          errors,
+        })
+        continue
       }
       if (group === 'echo') {
         try {
@@ -841,7 +886,13 @@ async function main() {
     const old = JSON.parse(readFileSync(mergeInto, 'utf8'))
     const keep = (r) => !groups.includes(r.group) || !names.includes(r.contender)
     doc = {
-      meta: { ...old.meta, contenders: { ...old.meta.contenders, ...meta.contenders } },
+      meta: {
+        ...old.meta,
+        contenders: { ...old.meta.contenders, ...meta.contenders },
+        ...(meta.multinode
+          ? { multinode: { ...meta.multinode, date: meta.date, loadAvg: meta.loadAvg } }
+          : {}),
+      },
       results: [...old.results.filter(keep), ...results],
       errors: [...old.errors.filter(keep), ...errors],
     }
@@ -858,7 +909,7 @@ async function main() {
       { date: meta.date, groups, contenders: names, loadAvg: meta.loadAvg },
     ]
   }
-  doc.targets = Object.keys(doc.meta.contenders).includes('switchboard') ? evaluateTargets(doc) : []
+  doc.targets = doc.results.some((r) => r.contender === 'switchboard') ? evaluateTargets(doc) : []
   mkdirSync(dirname(out), { recursive: true })
   writeFileSync(out, `${JSON.stringify(doc, null, 1)}\n`)
   log(`wrote ${out} in ${meta.seconds.toFixed(0)} s${errors.length ? ` — ${errors.length} errors` : ''}`)

@@ -86,6 +86,7 @@ export async function serve(contender) {
         heapUsed: mu.heapUsed,
         conns: c.connections(),
         encodes: c.encodes?.(),
+        failedPublishes: c.failedPublishes?.(),
       }
     },
     async countEncodes() {

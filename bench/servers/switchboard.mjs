@@ -1,5 +1,8 @@
 // Switchboard, as an application would run it: `createSwitchboard()` with the default in-memory
 // broker, `sb.publish()` for broadcasts and rooms, `sb.handle('echo')` for request/reply.
+// With BENCH_BROKER (JSON, set by the multi-node group, bench/multinode.mjs) the node runs on a
+// `RedisBroker` instead: `{ "url": "redis://…" }` for one Redis, or `{ "cluster": { "nodes":
+// [{ "host", "port" }…] } }` for a Redis Cluster (passed as is to RedisBroker's `cluster` option).
 //
 // The server is bundled from packages/server/src with esbuild at start (≈100 ms), so the bench
 // always measures the source tree and never depends on a stale `dist/`. Set SWITCHBOARD_DIST=1
@@ -21,8 +24,15 @@ async function load() {
   const { build } = await import('esbuild')
   const outfile = join(here, '../.build', `switchboard-server-${process.pid}.mjs`)
   mkdirSync(dirname(outfile), { recursive: true })
+  // one bundle for the server and the Redis broker, so both share one @switchboard/broker
+  const server = JSON.stringify(join(root, 'packages/server/src/index.ts'))
+  const redis = JSON.stringify(join(root, 'packages/redis/src/index.ts'))
   await build({
-    entryPoints: [join(root, 'packages/server/src/index.ts')],
+    stdin: {
+      contents: `export * from ${server}\nexport { RedisBroker } from ${redis}\n`,
+      resolveDir: root,
+      loader: 'js',
+    },
     outfile,
     bundle: true,
     platform: 'node',
@@ -43,9 +53,24 @@ async function load() {
   return mod
 }
 
+/** The RedisBroker of BENCH_BROKER, ready, or undefined for the in-memory broker. */
+async function redisBroker(mod) {
+  if (!process.env.BENCH_BROKER) return undefined
+  if (!mod.RedisBroker) throw new Error('this Switchboard build has no RedisBroker')
+  const broker = new mod.RedisBroker({
+    ...JSON.parse(process.env.BENCH_BROKER),
+    logger: { warn: (m) => process.stderr.write(`switchboard node: ${m}\n`) },
+  })
+  await broker.ready
+  return broker
+}
+
 async function start() {
-  const { createSwitchboard } = await load()
+  const mod = await load()
+  const { createSwitchboard } = mod
+  const broker = await redisBroker(mod)
   const sb = createSwitchboard({
+    broker,
     port: 0,
     host: '127.0.0.1',
     path: '/',
@@ -62,16 +87,26 @@ async function start() {
   sb.handle('echo', (_conn, data) => data)
   const { port } = await sb.ready
   const encodes = { json: 0, msgpack: 0 }
+  let failedPublishes = 0
   let counting = false
   return {
     name: 'switchboard',
-    version: 'switchboard (packages/server, this tree)',
+    version: broker
+      ? 'switchboard (packages/server and packages/redis, this tree)'
+      : 'switchboard (packages/server, this tree)',
     port,
     connections: () => sb.connections.size,
     publish(channel, data) {
-      sb.publish(channel, data)
+      // with a RedisBroker a publish can fail (Redis busy past commandTimeoutMs): count, not crash
+      sb.publish(channel, data).catch(() => {
+        failedPublishes++
+      })
     },
-    close: () => sb.close({ timeout: 100 }),
+    failedPublishes: () => failedPublishes,
+    close: async () => {
+      await sb.close({ timeout: 100 })
+      await broker?.close()
+    },
     /**
      * Counts the encodings of `message` frames from now on: JSON.stringify and the MessagePack
      * Encoder (the one module instance the server loaded) are wrapped. One comparison and one
