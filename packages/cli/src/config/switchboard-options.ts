@@ -40,7 +40,15 @@ import { ConfigError, type EffectiveConfig } from './load-config.js'
 
 /** Who a connection of `switchboard serve` is: a display name (verified with JWT, else claimed). */
 export interface ServeUser {
+  /** The display name: a chat message's `user`. */
   name: string
+  /** True when a token vouches for the name; the dev login's `?name=` is only claimed. */
+  verified: boolean
+  /**
+   * The presence user, when it is not the name: the dev login's name with the browser's id
+   * (`Ada#k3f9`), so one name claimed in two browsers is two users.
+   */
+  id?: string
 }
 
 export type ServeOptions = SwitchboardOptions<UntypedEventMap, ServeUser>
@@ -74,7 +82,12 @@ export function switchboardOptions(config: EffectiveConfig, parts: ServeParts): 
     // rule applies: the user the application's backend answered.
     ...(config.proxy?.connect
       ? {}
-      : { presence: (conn) => ({ userId: conn.data.name, info: { name: conn.data.name } }) }),
+      : {
+          presence: (conn) => ({
+            userId: conn.data.id ?? conn.data.name,
+            info: { name: conn.data.name, verified: conn.data.verified },
+          }),
+        }),
     logger: parts.logger,
   }
 }
@@ -218,7 +231,7 @@ function jwtOptions(jwt: JwtConfig): ServeOptions {
       // The user's display name: the configured claim, else the subject.
       claims: (claims) => {
         const name = claims[claim]
-        return { name: typeof name === 'string' && name !== '' ? name : claims.sub }
+        return { name: typeof name === 'string' && name !== '' ? name : claims.sub, verified: true }
       },
     })
   } catch (err) {
