@@ -29,6 +29,7 @@ import {
 } from './identity.js'
 import { Login } from './login.js'
 import { TokenMissing } from './token-screens.js'
+import { userClient } from './user-client.js'
 
 // Reconnect quickly after a restart: full jitter from 300 ms, never more than 5 s apart. Where a
 // WebSocket cannot open (a proxy blocks it), fall back to SSE, then long-polling.
@@ -48,8 +49,8 @@ export function App() {
 }
 
 /**
- * One client per user: it shares its connection with this user's other tabs (tabs of one browser
- * with the same server URL and key), and its outbox is IndexedDB. Options are read once.
+ * One client per user (user-client.ts): it shares its connection with this user's other tabs
+ * (tabs of one browser with the same server URL and key), and its outbox is IndexedDB.
  */
 function Connection({
   url,
@@ -62,20 +63,14 @@ function Connection({
   getToken?: () => string
   children: ReactNode
 }) {
-  const options = useMemo<SwitchboardClientOptions>(
-    () => ({
-      ...CLIENT_OPTIONS,
-      share: shareConnection({ key: shareKey }),
-      outbox: indexedDbOutbox(),
-      ...(getToken ? { getToken } : {}),
-    }),
-    [shareKey, getToken],
-  )
-  return (
-    <SwitchboardProvider url={url} options={options}>
-      {children}
-    </SwitchboardProvider>
-  )
+  const { client, lease } = userClient(`${shareKey} ${url}`, url, () => ({
+    ...CLIENT_OPTIONS,
+    share: shareConnection({ key: shareKey }),
+    outbox: indexedDbOutbox(),
+    ...(getToken ? { getToken } : {}),
+  }))
+  useEffect(() => lease.acquire(), [lease])
+  return <SwitchboardProvider client={client}>{children}</SwitchboardProvider>
 }
 
 /** The dev login: a typed name, unverified, made distinct per browser by its id. */
