@@ -15,12 +15,16 @@ export default defineConfig({
     alias: [
       { find: /^@switchboard\/react$/, replacement: pkg('react/src/index.ts') },
       { find: /^@switchboard\/client$/, replacement: pkg('client/src/browser.ts') },
+      { find: /^@switchboard\/client\/(share|outbox)$/, replacement: pkg('client/src/$1.ts') },
       { find: /^@switchboard\/protocol$/, replacement: pkg('protocol/src/index.ts') },
     ],
   },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', sourcemap: true },
   server: {
     // `npm run dev -w @switchboard/chat` next to `switchboard serve` on 8080.
-    proxy: { '/ws': { target: 'ws://localhost:8080', ws: true } },
+    proxy: {
+      '/ws': { target: 'ws://localhost:8080', ws: true },
+      '/switchboard.json': { target: 'http://localhost:8080' },
+    },
   },
 })

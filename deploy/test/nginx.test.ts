@@ -1,6 +1,8 @@
 // deploy/nginx/switchboard.conf, run by the real nginx binary in front of real `switchboard serve`
 // processes (and, for the header and streaming checks, in front of a small recording upstream).
 // nginx missing is a failure with the command that installs it, never a skip.
+
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, get, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -8,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SwitchboardClient } from '@switchboard/client'
 import { DEFAULT_LIMITS } from '@switchboard/protocol'
+import { launchChromium } from '@switchboard/testing/browser'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket, { WebSocketServer } from 'ws'
 import {
@@ -17,6 +20,7 @@ import {
   kill,
   type Node,
   type Proc,
+  repoRoot,
   requireBuiltCli,
   serve,
   start,
@@ -137,13 +141,14 @@ async function node(staticDir: string): Promise<Node> {
   return n
 }
 
-/** A client straight to one node, for looking at that node's presence. */
-/** How many connections the node at `url` has in the channel's presence (the probe is not one). */
-async function presenceOn(url: string, channel: string): Promise<number> {
+/** A client straight to one node, for looking at that node's presence: its users. */
+async function presenceOn(url: string, channel: string): Promise<string[]> {
   const probe = new SwitchboardClient(url)
   try {
-    const reply = (await probe.request('$presence', { channel, counts: true })) as { connections: number }
-    return reply.connections
+    const reply = (await probe.request('$presence', { channel })) as {
+      members: Array<{ userId: string }>
+    }
+    return reply.members.map((m) => m.userId)
   } finally {
     probe.close()
   }
@@ -229,11 +234,12 @@ describe('deploy/nginx/switchboard.conf', () => {
     }
     expect(history.messages.map((m) => m.data.text)).toEqual(['one'])
 
-    // Which node holds the connection: presence is per node with the in-memory broker.
+    // Which node holds the connection: presence is per node with the in-memory broker, and the
+    // client is its only user (`ada`).
     const first = client.connectionId!
     const on = await Promise.all(nodes.map((n) => presenceOn(n.url, 'chat:deploy')))
-    const holder = on.findIndex((count) => count === 1)
-    expect([...on].sort()).toEqual([0, 1])
+    expect(on.flat()).toEqual(['ada'])
+    const holder = on.findIndex((users) => users.includes('ada'))
     const [draining, other] = holder === 0 ? [nodes[0]!, nodes[1]!] : [nodes[1]!, nodes[0]!]
 
     draining.child.kill('SIGTERM')
@@ -246,7 +252,7 @@ describe('deploy/nginx/switchboard.conf', () => {
     expect(draining.output()).toContain('switchboard stopped')
 
     await waitFor(() => room.state === 'subscribed', 'the resubscribe')
-    expect(await presenceOn(other.url, 'chat:deploy')).toBe(1)
+    expect(await presenceOn(other.url, 'chat:deploy')).toEqual(['ada'])
     await room.publish({ text: 'two' })
     await waitFor(() => received.includes('two'), 'a message on the other node')
     expect(received).toEqual(['one', 'two'])
@@ -294,6 +300,58 @@ describe('deploy/nginx/switchboard.conf', () => {
     }
     await fetch(`${proxy.base}/ws/poll/${poll}`, { method: 'DELETE' })
   })
+})
+
+describe('deploy/nginx/switchboard.conf, the chat app under /chat/', () => {
+  it('serves the chat app at /chat/ in Chromium: it finds its WebSocket at /chat/ws and two people chat', async () => {
+    // The real app, built from its sources if they changed since its last build.
+    const built = spawnSync(process.execPath, ['scripts/build-apps.mjs', 'chat'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    })
+    if (built.status !== 0) throw new Error(`building the chat app failed:\n${built.stdout}${built.stderr}`)
+    // One node: with the in-memory broker two nodes would not share the room's members.
+    const chat = await node(join(repoRoot, 'apps/chat/dist'))
+    const proxy = await startNginx([chat.port])
+    expect((await fetch(`${proxy.base}/chat`, { redirect: 'manual' })).headers.get('location')).toMatch(
+      /\/chat\/$/,
+    )
+    expect(await (await fetch(`${proxy.base}/chat/switchboard.json`)).json()).toEqual({
+      websocket: 'ws',
+      auth: 'name',
+    })
+    expect((await fetch(`${proxy.base}/chat/metrics`)).status).toBe(403)
+
+    const browser = await launchChromium()
+    cleanups.push(() => browser.close())
+    const open = async (name: string) => {
+      const page = await (await browser.newContext()).newPage()
+      const sockets: string[] = []
+      page.on('websocket', (ws) => sockets.push(new URL(ws.url()).pathname))
+      await page.goto(`${proxy.base}/chat/#prefix`)
+      await page.locator('#name').fill(name)
+      await page.getByRole('button', { name: 'Start chatting' }).click()
+      await waitFor(
+        async () => (await page.getByTestId('connection').getAttribute('data-state')) === 'connected',
+        `${name} connected through nginx`,
+      )
+      return { page, sockets }
+    }
+    const ann = await open('Ann')
+    const ben = await open('Ben')
+    expect(ann.sockets).toEqual(['/chat/ws'])
+    const names = (page: typeof ann.page) =>
+      page.locator('[data-testid=members] .member-name').allTextContents()
+    await waitFor(async () => (await names(ann.page)).length === 2, 'both members')
+    await ann.page.locator('.composer textarea').fill('through nginx at /chat/')
+    await ann.page.locator('.composer textarea').press('Enter')
+    await waitFor(
+      async () =>
+        (await ben.page.locator('[data-testid=message] .message-content').allTextContents()).join() ===
+        'through nginx at /chat/',
+      'the message through nginx',
+    )
+  }, 60_000)
 })
 
 describe('deploy/nginx/switchboard.conf, as seen from a node', () => {

@@ -1,24 +1,36 @@
 /**
- * The app shell: the name screen, then one SwitchboardProvider per name (the name goes in the
- * handshake query, which is how `switchboard serve` knows who you are in dev mode) — or, with a
- * `?token=` in the page's URL (a server run with `--jwt-secret`), the token as identity — around the
- * chat layout — sidebar of rooms and members, the room's header with the connection badge, the
- * message list, the typing line and the composer. The current room lives in the URL hash.
+ * The app shell. It reads `switchboard.json` (where the WebSocket is, relative to the page, and
+ * how users sign in), then: on a server with names, the name screen (the name and this browser's
+ * id go in the handshake query; both kept, so a reload goes straight back in); on a server that
+ * requires JWTs, the token as identity (from `?token=`, a paste, or what this browser kept), or a
+ * screen saying a token is needed. Around the chat, one SwitchboardProvider per user whose client
+ * shares one connection across the tabs (`shareConnection`) and keeps what is written offline in
+ * IndexedDB (`indexedDbOutbox`). The chat layout — sidebar of rooms and members, the room's header
+ * with the connection badge, the message list, the typing line and the composer — is in chat.tsx.
  */
 import { createBackoff, type SwitchboardClientOptions } from '@switchboard/client'
-import { SwitchboardProvider, useConnectionState } from '@switchboard/react'
-import { useCallback, useEffect, useState } from 'react'
-import { normalizeRoom } from './chat-types.js'
-import { Composer } from './composer.js'
-import { ConnectionBadge } from './connection-badge.js'
+import { indexedDbOutbox } from '@switchboard/client/outbox'
+import { shareConnection } from '@switchboard/client/share'
+import { SwitchboardProvider } from '@switchboard/react'
+import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { type AppConfig, loadAppConfig } from './app-config.js'
+import { Chat } from './chat.js'
+import {
+  browserId,
+  claimsOf,
+  forgetToken,
+  freshestToken,
+  namedMe,
+  savedName,
+  saveName,
+  storedToken,
+  storeToken,
+  takePageToken,
+} from './identity.js'
 import { Login } from './login.js'
-import { MessageList } from './message-list.js'
-import { RoomStore } from './room-store.js'
-import { Sidebar } from './sidebar.js'
-import { useRoom } from './use-room.js'
+import { TokenMissing } from './token-screens.js'
+import { userClient } from './user-client.js'
 
-const NAME_KEY = 'switchboard.name'
-const ROOMS_KEY = 'switchboard.rooms'
 // Reconnect quickly after a restart: full jitter from 300 ms, never more than 5 s apart. Where a
 // WebSocket cannot open (a proxy blocks it), fall back to SSE, then long-polling.
 const CLIENT_OPTIONS: SwitchboardClientOptions = {
@@ -27,182 +39,112 @@ const CLIENT_OPTIONS: SwitchboardClientOptions = {
   transports: ['websocket', 'sse', 'long-polling'],
 }
 
-function socketUrl(name?: string): string {
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
-  const base = `${scheme}://${location.host}/ws`
-  return name === undefined ? base : `${base}?name=${encodeURIComponent(name)}`
-}
-
-/** A JWT in the page's URL (`/?token=…`): for a server run with `--jwt-secret`. */
-function pageToken(): string | undefined {
-  return new URLSearchParams(location.search).get('token') || undefined
-}
-
-/** Who the token says we are (`name`, else `sub`, as the server reads it); the server verifies it. */
-function nameInToken(token: string): string {
-  try {
-    const payload = token.split('.')[1] ?? ''
-    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'))
-    const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0))))
-    const name = claims?.name || claims?.sub
-    return typeof name === 'string' ? name : 'me'
-  } catch {
-    return 'me'
-  }
-}
-
 export function App() {
-  const [name, setName] = useState<string | undefined>(undefined)
-  const token = pageToken()
-  if (token) {
-    // The token is the identity: sent in an `auth` frame on every connect, no name screen.
-    return (
-      <SwitchboardProvider url={socketUrl()} options={{ ...CLIENT_OPTIONS, getToken: () => token }}>
-        <Chat me={nameInToken(token)} onSignOut={() => location.assign('/')} />
-      </SwitchboardProvider>
-    )
-  }
+  const [config, setConfig] = useState<AppConfig | undefined>(undefined)
+  useEffect(() => {
+    void loadAppConfig().then(setConfig)
+  }, [])
+  if (!config) return <main className="login" aria-busy="true" />
+  return config.auth === 'jwt' ? <TokenApp url={config.url} /> : <NameApp url={config.url} />
+}
+
+/**
+ * One client per user (user-client.ts): it shares its connection with this user's other tabs
+ * (tabs of one browser with the same server URL and key), and its outbox is IndexedDB.
+ */
+function Connection({
+  url,
+  shareKey,
+  getToken,
+  children,
+}: {
+  url: string
+  shareKey: string
+  getToken?: () => string
+  children: ReactNode
+}) {
+  const { client, lease } = userClient(`${shareKey} ${url}`, url, () => ({
+    ...CLIENT_OPTIONS,
+    share: shareConnection({ key: shareKey }),
+    outbox: indexedDbOutbox(),
+    ...(getToken ? { getToken } : {}),
+  }))
+  useEffect(() => lease.acquire(), [lease])
+  return <SwitchboardProvider client={client}>{children}</SwitchboardProvider>
+}
+
+/** The dev login: a typed name, unverified, made distinct per browser by its id. */
+function NameApp({ url }: { url: string }) {
+  const [name, setName] = useState(savedName)
   if (!name) {
     return (
       <Login
         onJoin={(chosen) => {
-          localStorage.setItem(NAME_KEY, chosen)
+          saveName(chosen)
           setName(chosen)
         }}
       />
     )
   }
+  const me = namedMe(name)
+  const query = new URLSearchParams({ name, id: browserId() })
   return (
-    <SwitchboardProvider key={name} url={socketUrl(name)} options={CLIENT_OPTIONS}>
-      <Chat me={name} onSignOut={() => setName(undefined)} />
-    </SwitchboardProvider>
-  )
-}
-
-function roomFromHash(): string | undefined {
-  return normalizeRoom(decodeURIComponent(location.hash.slice(1)))
-}
-
-function savedRooms(): string[] {
-  try {
-    const rooms = JSON.parse(localStorage.getItem(ROOMS_KEY) ?? '[]') as unknown
-    if (Array.isArray(rooms)) {
-      const clean = rooms.map((r) => normalizeRoom(String(r))).filter((r): r is string => !!r)
-      if (clean.length > 0) return [...new Set(clean)]
-    }
-  } catch {
-    // A corrupt entry: start over.
-  }
-  return ['general']
-}
-
-function Chat({ me, onSignOut }: { me: string; onSignOut: () => void }) {
-  const [store] = useState(() => new RoomStore())
-  const [rooms, setRooms] = useState(() => {
-    const rooms = savedRooms()
-    const fromHash = roomFromHash()
-    return fromHash && !rooms.includes(fromHash) ? [...rooms, fromHash] : rooms
-  })
-  const [current, setCurrent] = useState(() => roomFromHash() ?? rooms[0]!)
-  const [menuOpen, setMenuOpen] = useState(false)
-
-  const select = useCallback((room: string) => {
-    setRooms((prev) => (prev.includes(room) ? prev : [...prev, room]))
-    setCurrent(room)
-    setMenuOpen(false)
-  }, [])
-  const leave = useCallback(
-    (room: string) => {
-      setRooms((prev) => {
-        const next = prev.filter((r) => r !== room)
-        if (room === current) setCurrent(next[0] ?? 'general')
-        return next.length > 0 ? next : ['general']
-      })
-    },
-    [current],
-  )
-
-  useEffect(() => localStorage.setItem(ROOMS_KEY, JSON.stringify(rooms)), [rooms])
-  useEffect(() => {
-    if (roomFromHash() !== current) history.replaceState(null, '', `#${current}`)
-    document.title = `#${current} · Switchboard Chat`
-  }, [current])
-  useEffect(() => {
-    const onHash = () => {
-      const room = roomFromHash()
-      if (room) select(room)
-    }
-    window.addEventListener('hashchange', onHash)
-    return () => window.removeEventListener('hashchange', onHash)
-  }, [select])
-
-  const view = useRoom(current, me, store)
-  const { status } = useConnectionState()
-
-  return (
-    <div className="layout">
-      <Sidebar
+    <Connection key={me.userId} url={`${url}?${query}`} shareKey={me.userId}>
+      <Chat
         me={me}
-        rooms={rooms}
-        current={current}
-        online={view.online}
-        open={menuOpen}
-        onSelect={select}
-        onLeave={leave}
-        onSignOut={onSignOut}
+        onSignOut={() => {
+          saveName(undefined)
+          setName(undefined)
+        }}
       />
-      {menuOpen && (
-        <button type="button" className="scrim" aria-label="Close menu" onClick={() => setMenuOpen(false)} />
-      )}
-      <main className="room-pane">
-        <header className="room-header">
-          <button
-            type="button"
-            className="menu"
-            aria-label="Rooms and members"
-            onClick={() => setMenuOpen(true)}
-          >
-            <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
-              <path d="M4 6h16M4 12h16M4 18h16" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
-            </svg>
-          </button>
-          <div className="room-title">
-            <h1>
-              <span className="hash">#</span>
-              {current}
-            </h1>
-            <span className="muted room-sub">
-              {view.online.length} online · {view.messages.length} messages
-            </span>
-          </div>
-          <ConnectionBadge />
-        </header>
-        <MessageList messages={view.messages} me={me} room={current} />
-        <div className="typing" data-testid="typing" aria-live="polite">
-          {view.typing.length > 0 && (
-            <>
-              <span className="typing-dots" aria-hidden="true">
-                <i />
-                <i />
-                <i />
-              </span>
-              {typingLine(view.typing)}
-            </>
-          )}
-        </div>
-        <Composer
-          room={current}
-          offline={status !== 'connected'}
-          onSend={view.send}
-          onTyping={view.setTyping}
-        />
-      </main>
-    </div>
+    </Connection>
   )
 }
 
-function typingLine(users: string[]): string {
-  if (users.length === 1) return `${users[0]} is typing…`
-  if (users.length === 2) return `${users[0]} and ${users[1]} are typing…`
-  return 'Several people are typing…'
+/** A server that requires JWTs: the token is the identity. */
+function TokenApp({ url }: { url: string }) {
+  const [token, setToken] = useState(takePageToken)
+  // A token stored by another tab (a new sign-in link opened there) is this tab's too.
+  useEffect(() => {
+    const onStorage = () => {
+      const stored = storedToken()
+      if (stored)
+        setToken((current) =>
+          current && claimsOf(current)?.sub === claimsOf(stored)?.sub ? stored : current,
+        )
+    }
+    window.addEventListener('storage', onStorage)
+    return () => window.removeEventListener('storage', onStorage)
+  }, [])
+  const latest = useRef(token)
+  latest.current = token
+  const claims = token ? claimsOf(token) : undefined
+  const sub = claims?.sub ?? token ?? ''
+  // Asked on every connect and before the token expires: the freshest token this browser has.
+  const given = useRef<string | undefined>(undefined)
+  const getToken = useMemo(
+    () => () => {
+      given.current = freshestToken(sub, latest.current ?? '')
+      return given.current
+    },
+    [sub],
+  )
+  const lastGiven = useCallback(() => given.current, [])
+  const onToken = (next: string) => {
+    storeToken(next)
+    setToken(next)
+  }
+  if (!token) return <TokenMissing onToken={onToken} />
+  return (
+    <Connection key={sub} url={url} shareKey={sub} getToken={getToken}>
+      <Chat
+        me={{ name: claims?.name ?? 'me', userId: claims?.name ?? 'me', verified: true }}
+        session={{ token, expiresAt: claims?.expiresAt, onToken, given: lastGiven }}
+        onSignOut={() => {
+          forgetToken()
+          setToken(undefined)
+        }}
+      />
+    </Connection>
+  )
 }

@@ -8,7 +8,10 @@ import type { PresenceUser } from '@switchboard/client'
 export interface ChatMessage {
   /** Made by the sender; also the publish idempotency key, so a resend lands (and shows) once. */
   id: string
+  /** The sender's display name. */
   user: string
+  /** The sender's presence user id (tells apart two browsers that claim one name). */
+  from?: string
   text: string
   /** Sender's clock, ms since the epoch. */
   ts: number
@@ -27,7 +30,10 @@ export interface HistoryReply {
 
 export interface ChatApp {
   requests: {
-    $history: { data: { channel: string; limit: number }; reply: HistoryReply }
+    $history: {
+      data: { channel: string; limit: number; before?: number; epoch?: string }
+      reply: HistoryReply
+    }
     $presence: {
       data: { channel: string; counts?: boolean }
       reply: { connections: number; users: number; members?: PresenceUser[] }
@@ -38,6 +44,22 @@ export interface ChatApp {
     [name: `chat:${string}`]: ChatMessage
     [name: `typing:${string}`]: TypingNotice
   }
+}
+
+/** The longest message the composer sends, in characters. */
+export const MAX_MESSAGE_LENGTH = 4000
+
+/** What the server's presence info holds for a member (`switchboard serve`). */
+export interface MemberInfo {
+  name?: string
+  verified?: boolean
+}
+
+/** A member of a room, as the member list shows it. */
+export interface Member {
+  userId: string
+  name: string
+  verified: boolean
 }
 
 /** Room names: lower-case letters, digits and dashes, 1–32 characters. */

@@ -3,7 +3,8 @@
  * useSyncExternalStore). One entry per message id, whichever way it came — the live stream,
  * a `$history` reply after a (re)subscribe, or this tab's own send — so a message replayed,
  * refetched or resent shows once. Own messages start `pending` and become `sent` when the
- * server acknowledges the publish or the message comes back on the channel.
+ * server acknowledges the publish or the message comes back on the channel. Also where each
+ * room's history paging stands (the oldest offset loaded, whether older messages remain).
  */
 import type { ChatMessage } from './chat-types.js'
 
@@ -15,10 +16,24 @@ export interface ShownMessage extends ChatMessage {
 
 const EMPTY: readonly ShownMessage[] = Object.freeze([])
 
+/** How far back a room's history has been read. */
+export interface HistoryPaging {
+  /** The epoch of the messages read from history, and the oldest offset read. */
+  epoch?: string
+  oldest?: number
+  /** The server may retain messages older than `oldest`. */
+  more: boolean
+  /** A page is being read. */
+  loading: boolean
+}
+
+const NO_PAGING: HistoryPaging = Object.freeze({ more: false, loading: false })
+
 export class RoomStore {
   readonly #rooms = new Map<string, Map<string, ShownMessage>>()
   readonly #sorted = new Map<string, readonly ShownMessage[]>()
   readonly #listeners = new Set<() => void>()
+  readonly #paging = new Map<string, HistoryPaging>()
 
   readonly subscribe = (listener: () => void): (() => void) => {
     this.#listeners.add(listener)
@@ -60,6 +75,15 @@ export class RoomStore {
     this.#changed(room)
   }
 
+  paging(room: string): HistoryPaging {
+    return this.#paging.get(room) ?? NO_PAGING
+  }
+
+  setPaging(room: string, paging: HistoryPaging): void {
+    this.#paging.set(room, Object.freeze({ ...paging }))
+    for (const listener of [...this.#listeners]) listener()
+  }
+
   isConfirmed(room: string, id: string): boolean {
     return this.#rooms.get(room)?.get(id)?.delivery === 'sent'
   }
@@ -80,7 +104,7 @@ export class RoomStore {
   }
 }
 
-function isChatMessage(value: unknown): value is ChatMessage {
+export function isChatMessage(value: unknown): value is ChatMessage {
   const m = value as Partial<ChatMessage> | null
   return (
     typeof m === 'object' &&

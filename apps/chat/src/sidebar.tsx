@@ -1,20 +1,40 @@
-/** The sidebar: the user, the rooms this tab has joined (and a field to join or create one), who is online. */
+/**
+ * The sidebar: the user, the rooms this tab has joined (and a field to join or create one), and
+ * the room's members — each marked "unverified" when no token vouches for the name, and all shown
+ * grey while this page is offline or reconnecting: the list is then only the last one known, not
+ * who is reachable now.
+ */
 import { type FormEvent, useState } from 'react'
 import { Avatar } from './avatar.js'
-import { normalizeRoom } from './chat-types.js'
+import { type Member, normalizeRoom } from './chat-types.js'
+import type { Me } from './identity.js'
 
 interface SidebarProps {
-  me: string
+  me: Me
   rooms: string[]
   current: string
-  online: string[]
+  members: Member[]
+  /** This page is connected: the member list is current. */
+  reachable: boolean
   open: boolean
   onSelect: (room: string) => void
   onLeave: (room: string) => void
   onSignOut: () => void
+  signOutLabel: string
 }
 
-export function Sidebar({ me, rooms, current, online, open, onSelect, onLeave, onSignOut }: SidebarProps) {
+export function Sidebar({
+  me,
+  rooms,
+  current,
+  members,
+  reachable,
+  open,
+  onSelect,
+  onLeave,
+  onSignOut,
+  signOutLabel,
+}: SidebarProps) {
   const [draft, setDraft] = useState('')
   const join = (event: FormEvent) => {
     event.preventDefault()
@@ -73,27 +93,41 @@ export function Sidebar({ me, rooms, current, online, open, onSelect, onLeave, o
 
       <section className="members-section">
         <h2>
-          Online in #{current} <span className="count">{online.length}</span>
+          {reachable ? 'Online' : 'Last seen'} in #{current} <span className="count">{members.length}</span>
         </h2>
-        <ul className="members" data-testid="members">
-          {online.map((name) => (
-            <li key={name} className="member">
+        {!reachable && (
+          <p className="members-note" data-testid="members-note">
+            You are offline: this list may be out of date.
+          </p>
+        )}
+        <ul
+          className={`members${reachable ? '' : ' members-stale'}`}
+          data-testid="members"
+          data-reachable={reachable}
+        >
+          {members.map((member) => (
+            <li key={member.userId} className="member" title={member.userId}>
               <span className="member-avatar">
-                <Avatar name={name} size={28} />
+                <Avatar name={member.name} size={28} />
                 <span className="presence-dot" />
               </span>
-              <span className="member-name">{name}</span>
-              {name === me && <span className="you">you</span>}
+              <span className="member-name">{member.name}</span>
+              {!member.verified && (
+                <span className="unverified" title="Anyone can pick this name: nothing proves who it is">
+                  unverified
+                </span>
+              )}
+              {member.userId === me.userId && <span className="you">you</span>}
             </li>
           ))}
         </ul>
       </section>
 
       <div className="me">
-        <Avatar name={me} size={32} />
-        <span className="me-name">{me}</span>
+        <Avatar name={me.name} size={32} />
+        <span className="me-name">{me.name}</span>
         <button type="button" className="link" onClick={onSignOut}>
-          Change name
+          {signOutLabel}
         </button>
       </div>
     </aside>

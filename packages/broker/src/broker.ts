@@ -15,6 +15,12 @@ import type { LifecycleLog } from './lifecycle.js'
 import type { BrokerUsersApi } from './users.js'
 
 /** A published message as the broker delivers it: its data and its place in the channel's stream. */
+/** Options of `Broker.recent`. */
+export interface RecentOptions {
+  /** Only messages with an offset below this one (of the current epoch). */
+  before?: number
+}
+
 export interface BrokerMessage {
   kind: 'message'
   channel: string
@@ -231,8 +237,16 @@ export interface Broker {
   position(channel: string): Promise<StreamPosition>
   /** The messages after `since`, for recovery. The server's recovery builds on this. */
   history(channel: string, since: StreamPosition): Promise<HistoryResult>
-  /** Up to `limit` of the latest retained messages, oldest first, and the current position. */
-  recent(channel: string, limit: number): Promise<{ messages: BrokerMessage[]; position: StreamPosition }>
+  /**
+   * Up to `limit` of the latest retained messages, oldest first, and the current position. With
+   * `before`, the latest of those strictly older than that offset (of the current epoch): a page
+   * further back, for reading a long history in steps.
+   */
+  recent(
+    channel: string,
+    limit: number,
+    options?: RecentOptions,
+  ): Promise<{ messages: BrokerMessage[]; position: StreamPosition }>
   readonly presence: BrokerPresenceApi
   /** The user index: each user's connections in the whole cluster (users.ts). */
   readonly users: BrokerUsersApi

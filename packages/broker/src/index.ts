@@ -22,6 +22,7 @@ export type {
   PresenceAction,
   PresenceRemoveOptions,
   PublishOptions,
+  RecentOptions,
   ResolvedHistory,
   Revocation,
   RevocationEvent,

@@ -22,6 +22,7 @@ import type {
   ControlResult,
   HistoryResult,
   PublishOptions,
+  RecentOptions,
   ResolvedHistory,
   RoutedEvent,
   RouteHandler,
@@ -201,11 +202,14 @@ export class MemoryBroker implements Broker {
   async recent(
     channel: string,
     limit: number,
+    options: RecentOptions = {},
   ): Promise<{ messages: BrokerMessage[]; position: StreamPosition }> {
     const state = this.channels.get(channel)
     if (!state) return { messages: [], position: { epoch: this.empty.of(channel), offset: 0 } }
     this.expire(state)
-    const messages = limit > 0 ? state.ring.slice(-limit).map((s) => s.message) : []
+    const { before } = options
+    const older = before === undefined ? state.ring : state.ring.filter((s) => s.message.offset < before)
+    const messages = limit > 0 ? older.slice(-limit).map((s) => s.message) : []
     return { messages, position: { epoch: state.epoch, offset: state.offset } }
   }
 

@@ -20,6 +20,7 @@ import {
 } from '@switchboard/server'
 import { createMetrics, type SwitchboardMetrics } from '@switchboard/server/metrics'
 import { serveStatic } from '@switchboard/server/static'
+import { appConfigHandler } from './app-config.js'
 import { parseArgs, UsageError } from './args.js'
 import type { ChannelConfig, RedisConfig } from './config/config.js'
 import { type EffectiveConfig, inSchemaOrder, loadConfig } from './config/load-config.js'
@@ -86,16 +87,20 @@ const CHAT_APP_DIR = fileURLToPath(new URL('../../../apps/chat/dist', import.met
 /**
  * Who a connection is, in this dev server: the display name from the handshake's `?name=` query,
  * unverified (anyone may claim any name — put real authentication in front of a real deployment).
- * Without one, a guest name.
+ * Without one, a guest name. With `?id=` (the chat app sends a random id kept per browser), the
+ * user is that name in that browser: two browsers claiming one name are two users.
  */
 export function displayNameOf(req: IncomingMessage): ServeUser {
-  const raw = new URL(req.url ?? '/', 'http://localhost').searchParams.get('name') ?? ''
+  const query = new URL(req.url ?? '/', 'http://localhost').searchParams
   // Printable characters only, trimmed and bounded, so a name cannot forge lines or layouts.
-  const name = raw
+  const name = (query.get('name') ?? '')
     .replace(/[\p{C}]/gu, '')
     .trim()
     .slice(0, 32)
-  return { name: name || `guest-${randomBytes(2).toString('hex')}` }
+  const browser = /^[A-Za-z0-9_-]{1,36}$/.exec(query.get('id') ?? '')?.[0]
+  const user: ServeUser = { name: name || `guest-${randomBytes(2).toString('hex')}`, verified: false }
+  if (browser !== undefined) user.id = `${user.name}#${browser}`
+  return user
 }
 
 export interface ServeConfig {
@@ -212,6 +217,7 @@ export async function serve(
   const { config } = serveConfig
   if (config.static === undefined) log.warn('the chat app is not built (npm run build:apps): / answers 404')
   const files = config.static ? serveStatic(config.static) : undefined
+  const appFile = appConfigHandler(config)
   const dashboard = config.dashboard ? dashboardFiles() : undefined
   let metrics: SwitchboardMetrics | undefined
   let stopping: Promise<void> | undefined
@@ -222,6 +228,7 @@ export async function serve(
     if (metrics && req.url === '/metrics') metrics.handler(req, res)
     else if (apiElsewhere && req.url?.startsWith('/api/')) apiNotHere(res)
     else if (dashboard && !apiElsewhere && dashboard(req, res)) return
+    else if (files && appFile(req, res)) return
     else if (files) files(req, res)
     else notFound(res)
   }

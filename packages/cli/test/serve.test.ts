@@ -77,6 +77,61 @@ describe('serve', () => {
     await running.stop()
     expect(await c.closed).toBe(1012)
   })
+
+  it('tells the app its WebSocket path (relative to the app) and how users sign in, at switchboard.json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-static-'))
+    writeFileSync(join(dir, 'index.html'), '<h1>chat</h1>')
+    const plain = await serve(serveConfig(['--port', '0', '--host', '127.0.0.1', '--static', dir], {}), quiet)
+    const custom = await serve(
+      serveConfig(['--port', '0', '--host', '127.0.0.1', '--static', dir, '--path', '/rt/ws'], {
+        JWT_SECRET: 's3cret',
+      }),
+      quiet,
+    )
+    try {
+      const read = async (port: number) => {
+        const res = await fetch(`http://127.0.0.1:${port}/switchboard.json`)
+        expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+        return res.json()
+      }
+      expect(await read(plain.address.port)).toEqual({ websocket: 'ws', auth: 'name' })
+      expect(await read(custom.address.port)).toEqual({ websocket: 'rt/ws', auth: 'jwt' })
+      expect(custom.address.url).toMatch(/\/rt\/ws$/)
+    } finally {
+      await plain.stop()
+      await custom.stop()
+    }
+  })
+
+  it('makes one name claimed in two browsers two members, each marked unverified', async () => {
+    const running = await serve(serveConfig(['--port', '0', '--host', '127.0.0.1'], {}), quiet)
+    try {
+      const { url } = running.address
+      const members = async (query: string) => {
+        const c = await open(`${url}?${query}`)
+        await c.first
+        const reply = new Promise<{ data: { members: Array<{ userId: string; info: unknown }> } }>(
+          (resolve) =>
+            c.ws.on('message', (d) => {
+              const f = JSON.parse(String(d))
+              if (f.type === 'reply' && f.id === 'm') resolve(f)
+            }),
+        )
+        c.ws.send(JSON.stringify({ type: 'subscribe', id: 'm', channel: 'chat:twins' }))
+        return (await reply).data.members
+      }
+      await members('name=Ada&id=browser-1')
+      const seen = await members('name=Ada&id=browser-2')
+      expect(seen).toEqual([
+        { userId: 'Ada#browser-1', info: { name: 'Ada', verified: false }, connections: 1 },
+        { userId: 'Ada#browser-2', info: { name: 'Ada', verified: false }, connections: 1 },
+      ])
+      // Without an id (a client other than the chat app), the name is the user, as before.
+      expect((await members('name=Bo')).map((m) => m.userId)).toContain('Bo')
+    } finally {
+      await running.stop()
+    }
+  })
 })
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url))

@@ -17,6 +17,7 @@ import type {
   ControlResult,
   HistoryResult,
   PublishOptions,
+  RecentOptions,
   ResolvedHistory,
   RoutedEvent,
   RouteHandler,
@@ -250,10 +251,15 @@ export class RedisBroker implements Broker {
   async recent(
     channel: string,
     limit: number,
+    options: RecentOptions = {},
   ): Promise<{ messages: BrokerMessage[]; position: StreamPosition }> {
     const count = Math.max(0, Math.floor(limit))
-    const [epoch, offset, entries] = await this.read(channel, ['recent', count])
-    const messages = count > 0 ? this.retained(channel, epoch, entries).map((e) => e.message) : []
+    const { before } = options
+    const mode = before === undefined ? ['recent', count] : ['before', count, Math.floor(before)]
+    const [epoch, offset, entries] = await this.read(channel, mode)
+    const retained = count > 0 ? this.retained(channel, epoch, entries).map((e) => e.message) : []
+    // The script counts entries back from the head; the offsets themselves are checked here too.
+    const messages = before === undefined ? retained : retained.filter((m) => m.offset < before)
     return { messages, position: { epoch, offset } }
   }
 

@@ -90,10 +90,12 @@ return {epoch, offset, 1}
 
 /**
  * KEYS: meta, hist, idem, epochs. ARGV: seed candidate, channel, mode, then for 'since' the
- * epoch and offset resumed from, for 'recent' the limit. Mode 'pos' only reads the position.
+ * epoch and offset resumed from, for 'recent' the limit, for 'before' the limit and the offset
+ * the entries must be older than. Mode 'pos' only reads the position.
  * Never creates a stream: a channel without one answers offset 0 of its empty epoch.
  * Returns { epoch, head offset, entries } — for 'since' the entries from offset+1 on (or the
- * oldest retained ones if offset+1 was trimmed), for 'recent' the latest `limit`.
+ * oldest retained ones if offset+1 was trimmed), for 'recent' the latest `limit`, for 'before' the
+ * latest `limit` below that offset (the list holds the offsets up to the head, one per entry).
  */
 export const READ = new LuaScript(
   'read',
@@ -105,15 +107,25 @@ local mode = ARGV[3]
 if mode == 'pos' then return {epoch, head, {}} end
 local len = redis.call('LLEN', KEYS[2])
 local start
+local stop = -1
 if mode == 'since' then
   if ARGV[4] ~= epoch then return {epoch, head, {}} end
   start = len - (head - tonumber(ARGV[5]))
+elseif mode == 'before' then
+  local before = tonumber(ARGV[5])
+  if before <= head then
+    stop = len - 1 - (head - before + 1)
+    if stop < 0 then return {epoch, head, {}} end
+    start = stop + 1 - tonumber(ARGV[4])
+  else
+    start = len - tonumber(ARGV[4])
+  end
 else
   start = len - tonumber(ARGV[4])
 end
 if start < 0 then start = 0 end
 if start >= len then return {epoch, head, {}} end
-return {epoch, head, redis.call('LRANGE', KEYS[2], start, -1)}
+return {epoch, head, redis.call('LRANGE', KEYS[2], start, stop)}
 `,
 )
 

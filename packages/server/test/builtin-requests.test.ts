@@ -32,6 +32,34 @@ describe('$history', () => {
     expect(all.data.messages.map((m) => m.offset)).toEqual([3, 4, 5])
   })
 
+  it('pages back with `before`: the latest messages strictly older than it, in its epoch only', async () => {
+    const { sb, url } = await setup()
+    for (let n = 1; n <= 5; n++) await sb.publish('chat:b', { n })
+    const c = await connect(url)
+    type Page = { epoch: string; offset: number; messages: Array<{ offset: number; data: unknown }> }
+    const ask = async (id: string, data: unknown) => {
+      c.send({ type: 'request', id, event: '$history', data })
+      return ((await c.next('reply', (r) => r.id === id)) as unknown as { data: Page }).data
+    }
+    const latest = await ask('1', { channel: 'chat:b', limit: 1 })
+    expect(latest.messages.map((m) => m.offset)).toEqual([5])
+    const older = await ask('2', { channel: 'chat:b', limit: 1, before: 5, epoch: latest.epoch })
+    expect(older).toEqual({
+      epoch: latest.epoch,
+      offset: 5,
+      messages: [{ epoch: latest.epoch, offset: 4, data: { n: 4 } }],
+    })
+    // The window keeps 3 (3..5): before 4 there is 3 alone, before 3 nothing.
+    const rest = await ask('3', { channel: 'chat:b', limit: 10, before: 4, epoch: latest.epoch })
+    expect(rest.messages.map((m) => m.offset)).toEqual([3])
+    expect(
+      (await ask('4', { channel: 'chat:b', limit: 10, before: 3, epoch: latest.epoch })).messages,
+    ).toEqual([])
+    // Another epoch's offsets name other messages: nothing, and the channel's epoch to start over.
+    const stale = await ask('5', { channel: 'chat:b', limit: 10, before: 5, epoch: 'old-epoch' })
+    expect(stale).toEqual({ epoch: latest.epoch, offset: 5, messages: [] })
+  })
+
   it('refuses bad input, forbidden channels and channels without history', async () => {
     const { url } = await setup()
     const c = await connect(url)
@@ -47,6 +75,19 @@ describe('$history', () => {
     expect(await ask('3', { channel: 'chat:a', limit: -1 })).toMatchObject({
       error: { code: 'invalid_payload' },
     })
+    // `before` needs its epoch, and both must be well formed.
+    for (const [id, page] of [
+      ['b1', { before: 3 }],
+      ['b2', { epoch: 'e' }],
+      ['b3', { before: -1, epoch: 'e' }],
+      ['b4', { before: 1.5, epoch: 'e' }],
+      ['b5', { before: 2, epoch: 7 }],
+    ] as const) {
+      expect(await ask(id, { channel: 'chat:a', ...page })).toMatchObject({
+        ok: false,
+        error: { code: 'invalid_payload' },
+      })
+    }
     expect(await ask('4', { channel: 'chat:secret' })).toMatchObject({
       ok: false,
       error: { code: 'forbidden' },

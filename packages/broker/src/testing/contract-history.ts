@@ -167,5 +167,22 @@ export function historyContract<B extends Broker>(kit: ContractKit<B>): void {
       expect(offsets((await b.recent('h-recent', 100)).messages)).toEqual([3, 4, 5, 6, 7])
       expect((await b.recent('h-recent', 0)).messages).toEqual([])
     })
+
+    it('recent before an offset: the latest retained messages strictly older than it', async () => {
+      const b = await broker()
+      const head = await fill(b, 'h-before', 7)
+      const r = await b.recent('h-before', 2, { before: 6 })
+      expect(r.position).toEqual(head)
+      expect(offsets(r.messages)).toEqual([4, 5])
+      expect(r.messages[0]!.data).toEqual((await b.recent('h-before', 4)).messages[0]!.data)
+      // Paging back to the start of what is retained (3..7 with a ring of 5), then nothing.
+      expect(offsets((await b.recent('h-before', 10, { before: 5 })).messages)).toEqual([3, 4])
+      expect((await b.recent('h-before', 10, { before: 3 })).messages).toEqual([])
+      expect((await b.recent('h-before', 10, { before: 0 })).messages).toEqual([])
+      // A `before` past the head is the head: the latest messages.
+      expect(offsets((await b.recent('h-before', 2, { before: 100 })).messages)).toEqual([6, 7])
+      expect((await b.recent('h-before', 0, { before: 6 })).messages).toEqual([])
+      expect((await b.recent('h-unknown', 5, { before: 3 })).messages).toEqual([])
+    })
   })
 }

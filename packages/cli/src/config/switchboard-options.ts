@@ -40,7 +40,15 @@ import { ConfigError, type EffectiveConfig } from './load-config.js'
 
 /** Who a connection of `switchboard serve` is: a display name (verified with JWT, else claimed). */
 export interface ServeUser {
+  /** The display name: a chat message's `user`. */
   name: string
+  /** True when a token vouches for the name; the dev login's `?name=` is only claimed. */
+  verified: boolean
+  /**
+   * The presence user, when it is not the name: the dev login's name with the browser's id
+   * (`Ada#k3f9`), so one name claimed in two browsers is two users.
+   */
+  id?: string
 }
 
 export type ServeOptions = SwitchboardOptions<UntypedEventMap, ServeUser>
@@ -74,7 +82,12 @@ export function switchboardOptions(config: EffectiveConfig, parts: ServeParts): 
     // rule applies: the user the application's backend answered.
     ...(config.proxy?.connect
       ? {}
-      : { presence: (conn) => ({ userId: conn.data.name, info: { name: conn.data.name } }) }),
+      : {
+          presence: (conn) => ({
+            userId: conn.data.id ?? conn.data.name,
+            info: { name: conn.data.name, verified: conn.data.verified },
+          }),
+        }),
     logger: parts.logger,
   }
 }
@@ -223,7 +236,7 @@ function jwtOptions(jwt: JwtConfig): ServeOptions {
       authTimeout: jwt.authTimeout,
       // The user's display name: the configured claim, else the subject. It is the user
       // everywhere — presence, the user index, and `revoke({ user })` — so it is the subject too.
-      claims: (claims) => ({ name: nameOf(claims, claim) }),
+      claims: (claims) => ({ name: nameOf(claims, claim), verified: true }),
       subject: (claims) => nameOf(claims, claim),
     })
   } catch (err) {

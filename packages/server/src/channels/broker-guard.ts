@@ -23,6 +23,7 @@ import type {
   HistoryResult,
   PresenceRemoveOptions,
   PublishOptions,
+  RecentOptions,
   RoutedEvent,
   RouteHandler,
 } from '@switchboard/broker'
@@ -156,7 +157,8 @@ export function guardBroker(broker: Broker, log: Logger, options: BrokerGuardOpt
     position: (channel: string) => guard('position', channel, () => broker.position(channel)),
     history: (channel: string, since: StreamPosition): Promise<HistoryResult> =>
       guard('history', channel, () => broker.history(channel, since)),
-    recent: (channel: string, limit: number) => guard('recent', channel, () => broker.recent(channel, limit)),
+    recent: (channel: string, limit: number, options?: RecentOptions) =>
+      guard('recent', channel, () => broker.recent(channel, limit, options)),
     route: (connectionId: string, routed: RoutedEvent) => broker.route(connectionId, routed),
     onRoute: (handler: RouteHandler) => broker.onRoute(handler),
     control: (command: ControlCommand, controlOptions?: ControlOptions) =>

@@ -1,7 +1,8 @@
 /**
  * Requests every Switchboard server answers, under the reserved `$` prefix (docs/protocol.md):
  * `$history` — the latest retained messages of a channel with history, for an app that wants
- * "the last 50 messages" on join rather than a resume; `$presence` — who is in a presence-enabled
+ * "the last 50 messages" on join rather than a resume, or (with `before` and `epoch`) the latest of
+ * those older than an offset, for reading further back a page at a time; `$presence` — who is in a presence-enabled
  * channel, or only how many (`counts: true`, and always on `'counts'` channels). Both are read-only and allowed only where the connection may subscribe.
  */
 
@@ -42,6 +43,24 @@ function limitOf(data: unknown): number {
   return limit
 }
 
+/** `before` and `epoch` of a `$history` request: both or neither. */
+function pageOf(data: unknown): { before: number; epoch: string } | undefined {
+  const { before, epoch } = data as { before?: unknown; epoch?: unknown }
+  if (before === undefined && epoch === undefined) return undefined
+  if (
+    typeof before !== 'number' ||
+    !Number.isSafeInteger(before) ||
+    before < 0 ||
+    typeof epoch !== 'string'
+  ) {
+    throw new SwitchboardError(
+      ErrorCode.INVALID_PAYLOAD,
+      'data.before (an offset, a non-negative integer) and data.epoch (its epoch) go together',
+    )
+  }
+  return { before, epoch }
+}
+
 export function builtinRequests<C>(ctx: BuiltinContext<C>): Record<string, AnyHandler<C>> {
   const allowed = async (conn: C, channel: string) => {
     if (!(await ctx.maySubscribe(conn, channel))) {
@@ -52,11 +71,21 @@ export function builtinRequests<C>(ctx: BuiltinContext<C>): Record<string, AnyHa
     async $history(conn, data): Promise<JsonValue> {
       const channel = channelOf(data)
       const limit = limitOf(data)
+      const page = pageOf(data)
       await allowed(conn, channel)
       if (!ctx.rules.get(channel).history) {
         throw new SwitchboardError(ErrorCode.FORBIDDEN, `"${channel}" keeps no history`)
       }
-      const { messages, position } = await ctx.broker.recent(channel, limit)
+      const { messages, position } = await ctx.broker.recent(
+        channel,
+        limit,
+        page ? { before: page.before } : undefined,
+      )
+      // Offsets name messages only within their epoch: of another epoch, nothing is older than
+      // `before`. The reply's epoch tells the caller to start again from the newest.
+      if (page && page.epoch !== position.epoch) {
+        return { epoch: position.epoch, offset: position.offset, messages: [] }
+      }
       return {
         epoch: position.epoch,
         offset: position.offset,

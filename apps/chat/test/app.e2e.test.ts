@@ -1,0 +1,177 @@
+/**
+ * What a person hits in the chat app (issue 18), in real Chromium against a real `switchboard
+ * serve`: a message written offline survives a reload and lands once (the IndexedDB outbox); a
+ * reload keeps the name and the room; the member list goes grey while the page is offline; one
+ * name in two browsers is two members, each marked unverified; the composer shows the length
+ * limit; links are clickable; counts are in the right plural; and a late joiner reads the whole
+ * retained history by scrolling up ("load older", `$history` with `before`). The network is taken
+ * away from a page by routing its WebSocket (closed with 1012, new ones refused) and aborting its
+ * SSE and long-poll requests, while the page itself still loads.
+ */
+import { SwitchboardClient } from '@switchboard/client'
+import type { BrowserContext, Page, WebSocketRoute } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { badge, chatBench, members, send } from './e2e-support.js'
+
+const bench = chatBench()
+const pageErrors: string[] = []
+
+interface Person {
+  context: BrowserContext
+  page: Page
+  /** Cuts the page's connection and refuses new ones, or lets them through again. */
+  network(on: boolean): void
+}
+
+async function person(name: string, path: string): Promise<Person> {
+  const context = await bench.browser.newContext({ viewport: { width: 1280, height: 800 } })
+  let online = true
+  const sockets = new Set<WebSocketRoute>()
+  await context.routeWebSocket(/\/ws(\?|$)/, (ws) => {
+    if (!online) return void ws.close({ code: 1012, reason: 'offline' })
+    sockets.add(ws)
+    ws.connectToServer()
+  })
+  await context.route(/\/ws\/(sse|poll)/, (route) => (online ? route.continue() : route.abort()))
+  const page = await context.newPage()
+  page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`))
+  await page.goto(`http://127.0.0.1:${bench.server.port}${path}`)
+  await page.locator('#name').fill(name)
+  await page.getByRole('button', { name: 'Start chatting' }).click()
+  return {
+    context,
+    page,
+    network(on) {
+      online = on
+      if (!on) for (const ws of sockets) void ws.close({ code: 1012, reason: 'offline' })
+      if (!on) sockets.clear()
+    },
+  }
+}
+
+const texts = (page: Page) => page.locator('[data-testid=message] .message-content').allTextContents()
+const deliveries = (page: Page) =>
+  page.$$eval('[data-testid=message]', (els) => els.map((el) => (el as HTMLElement).dataset.delivery))
+
+describe.sequential('the chat app, what a person hits', () => {
+  it('keeps a message written offline across a reload and lands it once; keeps the name and room', async () => {
+    const ann = await person('Ann', '/#outbox')
+    const ben = await person('Ben', '/#outbox')
+    for (const p of [ann, ben]) await expect.poll(() => badge(p.page), { timeout: 15_000 }).toBe('connected')
+    await expect.poll(() => members(ann.page)).toEqual(['Ann', 'Ben'])
+
+    ann.network(false)
+    await expect.poll(() => badge(ann.page)).toBe('reconnecting')
+    // Offline, the member list is only the last one known: grey, and said so.
+    await expect.poll(() => ann.page.getByTestId('members').getAttribute('data-reachable')).toBe('false')
+    expect(await ann.page.getByTestId('members-note').textContent()).toContain('offline')
+    expect(await ann.page.locator('.composer textarea').getAttribute('placeholder')).toContain('back online')
+    await send(ann.page, 'written offline, then reloaded')
+    await expect.poll(() => deliveries(ann.page)).toEqual(['pending'])
+
+    await ann.page.reload()
+    // Straight back in: same name, same room, no name screen — and the message still waiting.
+    await expect.poll(() => ann.page.locator('.me-name').textContent()).toBe('Ann')
+    expect(await ann.page.locator('.room-title h1').textContent()).toBe('#outbox')
+    await expect.poll(() => texts(ann.page)).toEqual(['written offline, then reloaded'])
+    expect(await deliveries(ann.page)).toEqual(['pending'])
+    await new Promise((r) => setTimeout(r, 500))
+    expect(await texts(ben.page)).toEqual([])
+
+    ann.network(true)
+    await expect.poll(() => badge(ann.page), { timeout: 15_000 }).toBe('connected')
+    await expect.poll(() => deliveries(ann.page), { timeout: 15_000 }).toEqual(['sent'])
+    await expect.poll(() => texts(ben.page)).toEqual(['written offline, then reloaded'])
+    await expect.poll(() => ann.page.getByTestId('members').getAttribute('data-reachable')).toBe('true')
+    // Once: a fresh reader's history has it once.
+    const reader = new SwitchboardClient(`ws://127.0.0.1:${bench.server.port}/ws?name=reader`)
+    try {
+      const reply = (await reader.request('$history', { channel: 'chat:outbox', limit: 100 })) as {
+        messages: Array<{ data: { text: string } }>
+      }
+      expect(reply.messages.map((m) => m.data.text)).toEqual(['written offline, then reloaded'])
+    } finally {
+      reader.close()
+    }
+    await ann.context.close()
+    await ben.context.close()
+  }, 60_000)
+
+  it('makes one name in two browsers two members, each unverified; limit, links and plurals', async () => {
+    const first = await person('Ada', '/#twins')
+    const second = await person('Ada', '/#twins')
+    for (const p of [first, second])
+      await expect.poll(() => badge(p.page), { timeout: 15_000 }).toBe('connected')
+    await expect.poll(() => members(first.page)).toEqual(['Ada', 'Ada'])
+    expect(await first.page.locator('[data-testid=members] .unverified').count()).toBe(2)
+    // "you" marks this browser's Ada only.
+    expect(await first.page.locator('[data-testid=members] .you').count()).toBe(1)
+    expect(await first.page.getByTestId('room-sub').textContent()).toBe('2 members · 0 messages')
+
+    await send(first.page, 'see https://example.com/docs?x=1. thanks')
+    await expect.poll(() => second.page.getByTestId('room-sub').textContent()).toBe('2 members · 1 message')
+    const link = second.page.locator('[data-testid=message] a')
+    expect(await link.getAttribute('href')).toBe('https://example.com/docs?x=1')
+    expect(await link.getAttribute('rel')).toBe('noopener noreferrer')
+    expect(await link.textContent()).toBe('https://example.com/docs?x=1')
+    // The other Ada's message is not shown as this browser's own.
+    expect(await second.page.locator('.message-mine').count()).toBe(0)
+    expect(await first.page.locator('.message-mine').count()).toBe(1)
+
+    const box = first.page.locator('.composer textarea')
+    await box.fill('x'.repeat(3300))
+    expect(await first.page.getByTestId('limit').textContent()).toBe('3,300 / 4,000')
+    await box.fill('x'.repeat(4100))
+    expect(await first.page.getByTestId('limit').textContent()).toBe('100 over the 4,000-character limit')
+    expect(await first.page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true)
+    await box.press('Enter')
+    await new Promise((r) => setTimeout(r, 300))
+    expect((await texts(second.page)).length).toBe(1)
+    await box.fill('short again')
+    expect(await first.page.getByTestId('limit').count()).toBe(0)
+    await first.context.close()
+    await second.context.close()
+  }, 60_000)
+
+  it('lets a late joiner read the whole retained history by scrolling up', async () => {
+    // Queued before the handshake, then paced by the server's announced rate: all of them go.
+    const writer = new SwitchboardClient(`ws://127.0.0.1:${bench.server.port}/ws?name=Writer`, {
+      maxQueue: 1000,
+    })
+    const total = 450
+    try {
+      await Promise.all(
+        Array.from({ length: total }, (_, i) =>
+          writer.publish('chat:long', {
+            id: `m${i}`,
+            user: 'Writer',
+            text: `message ${i + 1}`,
+            ts: 1_700_000_000_000 + i,
+          }),
+        ),
+      )
+    } finally {
+      await writer.close()
+    }
+    const late = await person('Late', '/#long')
+    await expect.poll(() => badge(late.page), { timeout: 15_000 }).toBe('connected')
+    // The first page: the latest 200.
+    await expect.poll(async () => (await texts(late.page)).length).toBe(200)
+    expect((await texts(late.page))[0]).toBe('message 251')
+    // Scrolling to the top reads the page before, twice, until the start of what is kept.
+    for (const expected of [400, 450]) {
+      await late.page.getByTestId('messages').evaluate((el) => {
+        el.scrollTop = 0
+      })
+      await expect.poll(async () => (await texts(late.page)).length, { timeout: 10_000 }).toBe(expected)
+    }
+    await late.page.getByTestId('messages').evaluate((el) => {
+      el.scrollTop = 0
+    })
+    await expect.poll(() => late.page.getByTestId('history-start').count()).toBe(1)
+    expect(await texts(late.page)).toEqual(Array.from({ length: total }, (_, i) => `message ${i + 1}`))
+    expect(await late.page.getByTestId('room-sub').textContent()).toBe('1 member · 450 messages')
+    await late.context.close()
+    expect(pageErrors).toEqual([])
+  }, 60_000)
+})
