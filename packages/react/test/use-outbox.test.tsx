@@ -9,6 +9,7 @@ import { SwitchboardClient } from '@switchboard/client'
 import { indexedDbOutbox } from '@switchboard/client/outbox'
 import { SwitchboardProvider, useOutbox } from '@switchboard/react'
 import { act, cleanup, render, waitFor } from '@testing-library/react'
+import { StrictMode } from 'react'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type TestServer } from './helpers.js'
 
@@ -51,6 +52,22 @@ describe('useOutbox', () => {
     await waitFor(() => expect(view.getByTestId('sending').textContent).toBe(''))
     await waitFor(() => expect(landed).toEqual([{ text: 'hi' }]))
     await client.close()
+  })
+
+  it('a provider given the outbox in its options, under StrictMode, makes one client that owns it', async () => {
+    // StrictMode runs the provider's initializer twice with the same options: the client made and
+    // dropped must not claim the outbox, or the one kept would throw "belongs to another client".
+    const options = { outbox: indexedDbOutbox() }
+    const view = render(
+      <StrictMode>
+        <SwitchboardProvider url={server.url} options={options}>
+          <Sending />
+        </SwitchboardProvider>
+      </StrictMode>,
+    )
+    expect(view.getByTestId('sending').textContent).toBe('')
+    await waitFor(() => expect(server.sb.connections.size).toBe(1))
+    view.unmount()
   })
 
   it('is empty without an outbox', () => {

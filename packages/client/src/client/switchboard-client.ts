@@ -41,6 +41,7 @@ import type {
   ConnectionState,
   ConnectionStateReason,
   OutboxFrame,
+  OutboxSender,
   RequestOptions,
   StateChange,
   SwitchboardClientOptions,
@@ -59,6 +60,11 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   readonly #keeper: ConnectionKeeper
   readonly #codec: ClientCodec | undefined
   readonly #outbox: ClientOutbox | undefined
+  /**
+   * What the outbox is attached with, on first use (connect, a kept frame, `client.outbox`): a
+   * client made and dropped unused — React's StrictMode makes one — never claims it.
+   */
+  #outboxSender: OutboxSender | undefined
   /** Publishes and requests whose data holds a Blob wait for it to be read, in call order. */
   readonly #blobs = new BlobOrder()
   #state: ConnectionState = 'disconnected'
@@ -137,11 +143,11 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       },
     )
     this.#outbox = options.outbox
-    this.#outbox?.attach({
+    this.#outboxSender = {
       urls: typeof url === 'string' ? [url] : url,
       send: (frame, timeout) =>
         requests.request({ ...frame, id: requests.nextId() }, this.#state, { timeout }, true),
-    })
+    }
     this.#rws.on('open', ({ elapsed }) => this.#keeper.opened(elapsed))
     this.#rws.on('message', ({ data }) => this.#onData(data))
     this.#rws.on('close', (info) => this.#onClose(info))
@@ -174,6 +180,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   /** Starts connecting when disconnected or closed; no-op otherwise. */
   connect(): void {
     if (this.#state !== 'disconnected' && this.#state !== 'closed') return
+    this.#claimedOutbox()
     this.#dropReason = undefined
     this.#setState('connecting', 'connect')
     this.#rws.connect()
@@ -242,6 +249,15 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
 
   /** The outbox (the `outbox` option), if any: what it keeps, its events. */
   get outbox(): ClientOutbox | undefined {
+    return this.#claimedOutbox()
+  }
+
+  /** The outbox, attached to this client the first time it is used. */
+  #claimedOutbox(): ClientOutbox | undefined {
+    if (this.#outboxSender) {
+      this.#outbox?.attach(this.#outboxSender)
+      this.#outboxSender = undefined
+    }
     return this.#outbox
   }
 
@@ -259,7 +275,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       return Promise.reject(err)
     }
     const { id: _, ...kept } = frame
-    return this.#outbox!.enqueue(kept as OutboxFrame, bytes, options)
+    return this.#claimedOutbox()!.enqueue(kept as OutboxFrame, bytes, options)
   }
 
   /** Fire-and-forget: a request without id, so no reply. False when refused (closed, or queue full). */
