@@ -49,7 +49,7 @@ export function connect(target: Target, role: 'commands' | 'pubsub', settings: C
   if ('url' in target) return target.url ? new Redis(target.url, base) : new Redis(base)
   // A node connection queues while it connects (ioredis opens them lazily); the cluster itself does not.
   const { enableOfflineQueue: _queue, retryStrategy: _retry, ...node } = base
-  return new Cluster(target.cluster.nodes.map(clusterNode), {
+  const cluster = new Cluster(target.cluster.nodes.map(clusterNode), {
     enableOfflineQueue: false,
     // A command whose connection closed under it may have run: failed, never sent again.
     retryDelayOnFailover: 0,
@@ -63,6 +63,12 @@ export function connect(target: Target, role: 'commands' | 'pubsub', settings: C
     ...target.cluster.options,
     redisOptions: { ...node, ...target.cluster.options?.redisOptions },
   })
+  // ioredis opens node connections lazily, and a cluster without an offline queue refuses a
+  // command for a node still connecting: connect each one as soon as it is known.
+  cluster.on('+node', (redis: Redis) => {
+    if (redis.status === 'wait') redis.connect().catch(() => {})
+  })
+  return cluster
 }
 
 /** `redis://host:port` and `host:port` as ioredis's `{ host, port }`; anything else as given. */
@@ -77,9 +83,15 @@ function clusterNode(node: ClusterNode): ClusterNode {
   }
 }
 
-/** Settles when the connection is ready; rejects if it closes first. */
-export function whenReady(conn: Commands): Promise<void> {
+/** Settles when the connection is ready (a cluster: with every node's); rejects if it closes first. */
+export async function whenReady(conn: Commands): Promise<void> {
+  await connected(conn)
+  if (conn instanceof Cluster) await Promise.all(conn.nodes('all').map(connected))
+}
+
+function connected(conn: Commands): Promise<void> {
   if (conn.status === 'ready') return Promise.resolve()
+  if (conn instanceof Redis && conn.status === 'wait') return conn.connect()
   return new Promise((resolve, reject) => {
     const onReady = () => {
       conn.off('end', onEnd)

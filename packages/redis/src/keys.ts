@@ -156,8 +156,9 @@ function clusterKeys(prefix: string): Keys {
     node: node('node'),
     nodeMembers: node('nm'),
     route: (nodeId) => `${prefix}route:${nodeId}`,
-    user: (user) => `${prefix}user:{${userTag(user)}}`,
-    userOrder: (user) => `${prefix}uord:{${userTag(user)}}`,
+    // `u:` keeps the tag non-empty for the empty name (an empty `{}` is no tag at all).
+    user: (user) => `${prefix}user:{u:${userTag(user)}}`,
+    userOrder: (user) => `${prefix}uord:{u:${userTag(user)}}`,
     nodeUsers: node('nu'),
     userNodes: () => `${prefix}unodes`,
     control: () => `${prefix}ctl`,
@@ -198,12 +199,20 @@ function userTag(user: string): string {
  */
 export function occupancyKeys(keys: Keys): Keys {
   const { prefix } = keys
+  if (keys.layout === 'cluster') {
+    return {
+      ...keys,
+      user: (channel) => `${prefix}occ:{o:${userTag(channel)}}`,
+      userOrder: (channel) => `${prefix}oord:{o:${userTag(channel)}}`,
+      nodeUsers: (nodeId) => `${prefix}onm:{n:${nodeId}}`,
+      userNodes: () => `${prefix}onodes`,
+    }
+  }
   return {
     ...keys,
     user: (channel) => `${prefix}occ:{${userTag(channel)}}`,
     userOrder: (channel) => `${prefix}oord:{${userTag(channel)}}`,
-    nodeUsers: (nodeId) =>
-      keys.layout === 'cluster' ? `${prefix}onm:{n:${nodeId}}` : `${prefix}onm:${nodeId}`,
+    nodeUsers: (nodeId) => `${prefix}onm:${nodeId}`,
     userNodes: () => `${prefix}onodes`,
   }
 }
