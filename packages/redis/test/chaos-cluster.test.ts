@@ -49,7 +49,9 @@ interface Seen {
   data: JsonValue
 }
 
-it(`every message once, in order, through drops and a slot move (SEED=${SEED})`, { timeout: CHAOS_MS + 90_000 }, async () => {
+it(`every message once, in order, through drops and a slot move (SEED=${SEED})`, {
+  timeout: CHAOS_MS + 90_000,
+}, async () => {
   console.log(`chaos-cluster: SEED=${SEED} CHAOS_MS=${CHAOS_MS} CHAOS_CLIENTS=${CLIENTS}`)
   const random = prng(SEED)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!
@@ -91,12 +93,17 @@ it(`every message once, in order, through drops and a slot move (SEED=${SEED})`,
       const ch = client.channel(name)
       seen.set(name, [])
       recoveries.set(name, [])
-      ch.on('publication', (p) => seen.get(name)!.push({ epoch: p.epoch, offset: p.offset, data: p.data as JsonValue }))
+      ch.on('publication', (p) =>
+        seen.get(name)!.push({ epoch: p.epoch, offset: p.offset, data: p.data as JsonValue }),
+      )
       ch.on('recovery', (r) => recoveries.get(name)!.push(r))
     }
     return { name: `f${i}`, client, names, seen, recoveries }
   })
-  await until(() => followers.every((f) => f.names.every((n) => f.client.channel(n).state === 'subscribed')), 20_000)
+  await until(
+    () => followers.every((f) => f.names.every((n) => f.client.channel(n).state === 'subscribed')),
+    20_000,
+  )
 
   // Both nodes publish, each on every channel, at a steady rate.
   let publishing = true
@@ -144,8 +151,13 @@ it(`every message once, in order, through drops and a slot move (SEED=${SEED})`,
     truth.set(channel, { epoch: pos.epoch, length: pos.offset, data: h.messages.map((m) => m.data) })
   }
   const caughtUp = (f: (typeof followers)[number], n: string) =>
-    f.client.channel(n).state === 'subscribed' && f.client.channel(n).position?.offset === truth.get(n)!.length
-  await until(() => followers.every((f) => f.names.every((n) => caughtUp(f, n))), 30_000, `followers catch up (SEED=${SEED})`)
+    f.client.channel(n).state === 'subscribed' &&
+    f.client.channel(n).position?.offset === truth.get(n)!.length
+  await until(
+    () => followers.every((f) => f.names.every((n) => caughtUp(f, n))),
+    30_000,
+    `followers catch up (SEED=${SEED})`,
+  )
 
   let exact = 0
   for (const f of followers) {
@@ -161,11 +173,16 @@ it(`every message once, in order, through drops and a slot move (SEED=${SEED})`,
       const gaps = f.recoveries.get(name)!.filter((r) => !r.recovered)
       if (BIG.includes(name)) expect(gaps, `${where}: a big history always recovers`).toEqual([])
       if (gaps.length === 0) {
-        expect(seen.map((s) => s.offset), where).toEqual(Array.from({ length }, (_, i) => i + 1))
+        expect(
+          seen.map((s) => s.offset),
+          where,
+        ).toEqual(Array.from({ length }, (_, i) => i + 1))
         exact++
       }
     }
   }
-  console.log(`chaos-cluster summary: ${JSON.stringify({ seed: SEED, drops, exact, messages: Object.fromEntries([...truth].map(([n, t]) => [n, t.length])) })}`)
+  console.log(
+    `chaos-cluster summary: ${JSON.stringify({ seed: SEED, drops, exact, messages: Object.fromEntries([...truth].map(([n, t]) => [n, t.length])) })}`,
+  )
   expect(drops).toBeGreaterThan(10)
 })

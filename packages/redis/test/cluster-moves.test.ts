@@ -66,7 +66,9 @@ function record(b: RedisBroker, channel: string): Promise<BrokerEvent[]> {
   return b.subscribe(channel, (e) => events.push(e)).then(() => events)
 }
 
-it('moving the slot of a channel with a live subscriber loses nothing and says no reset', { timeout: 60_000 }, async () => {
+it('moving the slot of a channel with a live subscriber loses nothing and says no reset', {
+  timeout: 60_000,
+}, async () => {
   const prefix = uniquePrefix()
   const [sub, pub] = [await node(prefix), await node(prefix)]
   const channel = 'moving-room'
@@ -94,7 +96,9 @@ it('moving the slot of a channel with a live subscriber loses nothing and says n
   expect(p.failed).toBe(0)
 })
 
-it('a primary killed under a live channel: its replica takes over, the subscriber follows, in order', { timeout: 90_000 }, async () => {
+it('a primary killed under a live channel: its replica takes over, the subscriber follows, in order', {
+  timeout: 90_000,
+}, async () => {
   const prefix = uniquePrefix()
   const [sub, pub] = [await node(prefix), await node(prefix)]
   const channel = 'failover-room'
@@ -106,14 +110,22 @@ it('a primary killed under a live channel: its replica takes over, the subscribe
   await until(() => p.acked.length >= 100)
   await fixture.cluster.kill(primary.port)
   // The replica is promoted once the others agree the primary is gone (node timeout 2 s).
-  await until(async () => (await fixture.cluster.ownerOf(slot).catch(() => primary)).id !== primary.id, 30_000, 'failover')
+  await until(
+    async () => (await fixture.cluster.ownerOf(slot).catch(() => primary)).id !== primary.id,
+    30_000,
+    'failover',
+  )
   const before = p.acked.length
   await until(() => p.acked.length >= before + 200, 30_000, 'publishes after the failover')
   await p.stop()
 
   const head = await pub.position(channel)
   const messages = () => events.filter((e): e is BrokerMessage => e.kind === 'message')
-  await until(() => messages().at(-1)?.offset === head.offset, 15_000, `the subscriber reaches ${head.offset}`)
+  await until(
+    () => messages().at(-1)?.offset === head.offset,
+    15_000,
+    `the subscriber reaches ${head.offset}`,
+  )
   // What the subscriber has after its last reset (if any) is the history, once each, in order.
   const resetAt = events.findLastIndex((e) => e.kind === 'reset')
   const after = events.slice(resetAt + 1).filter((e): e is BrokerMessage => e.kind === 'message')
