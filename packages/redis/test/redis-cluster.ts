@@ -69,7 +69,10 @@ export class RedisCluster {
     return this.nodes.map((n) => `127.0.0.1:${n.port}`)
   }
 
-  /** Waits until every running node says cluster_state:ok and all agree on the slots' owners. */
+  /**
+   * Waits until every running node says cluster_state:ok, all agree on the slots' owners, and
+   * every replica's link to its primary is up (a replica that never synced cannot take over).
+   */
   async waitHealthy(timeoutMs = 30_000): Promise<void> {
     await until(
       async () => {
@@ -81,7 +84,11 @@ export class RedisCluster {
             return JSON.stringify(await this.topology(n.port).catch(() => undefined))
           }),
         )
-        return views.every((v) => v !== undefined && v === views[0])
+        if (!views.every((v) => v !== undefined && v === views[0])) return false
+        const links = await Promise.all(
+          running.map(async (n) => String(await this.command(n.port, 'INFO', 'replication').catch(() => ''))),
+        )
+        return links.every((info) => !info.includes('role:slave') || info.includes('master_link_status:up'))
       },
       timeoutMs,
       'redis cluster healthy',
