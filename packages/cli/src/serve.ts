@@ -54,6 +54,9 @@ export const SERVE_USAGE = `Usage: switchboard serve [--config FILE] [--print-co
                    loaded for new connections without dropping open ones
   --redis          share channels, history and presence with other nodes through this Redis
                    (default: $SWITCHBOARD_REDIS_URL, $REDIS_URL; without one, the in-memory broker)
+  --redis-cluster  the same through a Redis Cluster: some of its nodes, host:port,host:port
+  --redis-shards   the same through independent Redis instances, channels spread over them:
+                   redis://a:6379,redis://b:6379 (every node lists the same)
   --jwt-secret     require a JWT signed with this HS256 secret (default: $SWITCHBOARD_JWT_SECRET,
                    $JWT_SECRET); its \`name\` claim, else \`sub\`, is the user, and a message's \`user\`
                    must be that name. Open the chat app as /?token=JWT. Without it, \`?name=\` names
@@ -164,6 +167,13 @@ function apiNotHere(res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error }))
 }
 
+/** Where the Redis broker goes, for the log: its URL, or the cluster's or shards' (passwords redacted). */
+function redisWhere(redis: RedisConfig): string {
+  if (redis.cluster) return `the Redis Cluster at ${redis.cluster.map(redactUrlPassword).join(', ')}`
+  if (redis.shards) return `the Redis shards ${redis.shards.map(redactUrlPassword).join(', ')}`
+  return redactUrlPassword(redis.url ?? '')
+}
+
 function notFound(res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n')
 }
@@ -176,17 +186,19 @@ async function redisBroker(
 ): Promise<RedisBroker> {
   const rules = new ChannelRules(channelOptions(config))
   const options: RedisBrokerOptions = {
-    url: redis.url,
     history: (channel) => rules.get(channel).history,
     logger: log,
   }
+  if (redis.cluster) options.cluster = { nodes: redis.cluster }
+  else if (redis.shards) options.shards = redis.shards
+  else options.url = redis.url
   if (redis.prefix !== undefined) options.prefix = redis.prefix
   if (redis.commandTimeout !== undefined) options.commandTimeoutMs = redis.commandTimeout
   const broker = new RedisBroker(options)
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`could not reach Redis at ${redactUrlPassword(redis.url)} within 10 s`)),
+      () => reject(new Error(`could not reach Redis at ${redisWhere(redis)} within 10 s`)),
       10_000,
     )
   })
@@ -278,8 +290,7 @@ export async function serve(
     throw err
   })
   const app = `${address.url.replace(/^ws/, 'http').slice(0, -config.path.length)}/`
-  const shared =
-    config.redis === undefined ? '' : `, sharing channels through ${redactUrlPassword(config.redis.url)}`
+  const shared = config.redis === undefined ? '' : `, sharing channels through ${redisWhere(config.redis)}`
   const api = address.api ? `, HTTP API at ${address.api.url}/` : ''
   const board =
     dashboard && address.api ? `, dashboard at ${address.api.url.slice(0, -4)}${DASHBOARD_PATH}/` : ''

@@ -8,12 +8,18 @@
  * listener told `reset`. After every reconnect each channel catches up the same way, so a gap is
  * found even if nothing is published afterwards. A periodic PING finds a connection that is open
  * but silent and restarts it.
+ *
+ * On a Redis Cluster the subscriptions are shard channels (pubsub.ts): ioredis moves them when a
+ * slot moves or a primary fails over, and every channel then catches up the same way, so what
+ * was published while the subscription was on its way is read from history (or `reset`, if
+ * history no longer has it). The PING probe is for one Redis only: a cluster's subscriber
+ * connections are ioredis's, which drops and replaces them itself.
  */
 
 import type { BrokerData, BrokerListener, BrokerMessage, HistoryResult } from '@switchboard/broker'
 import type { StreamPosition } from '@switchboard/protocol'
-import type { Redis } from 'ioredis'
 import type { Keys } from './keys.js'
+import type { PubSub } from './pubsub.js'
 import { decodeEvent } from './wire.js'
 
 /** Where a stream catches up from. */
@@ -50,21 +56,23 @@ export class ChannelStreams {
   private connectedOnce = false
 
   constructor(
-    private readonly sub: Redis,
+    private readonly sub: PubSub,
     private readonly keys: Keys,
     private readonly source: StreamSource,
     private readonly probe: ProbeTiming,
     private readonly onError: (err: unknown) => void,
   ) {
-    sub.on('message', (name: string, payload: string) => this.onMessage(name, payload))
-    sub.on('ready', () => {
+    sub.onMessage((name, payload) => this.onMessage(name, payload))
+    sub.onResubscribed(() => {
       if (this.connectedOnce) void this.resync()
       this.connectedOnce = true
     })
-    if (sub.status === 'ready') this.connectedOnce = true
+    // A cluster's subscribers announce every (re)subscription, the first one included: each may follow a gap.
+    if (sub.conn.status === 'ready' || sub.sharded) this.connectedOnce = true
   }
 
   start(): void {
+    if (this.sub.sharded) return
     this.probeTimer ??= setInterval(() => void this.ping(), this.probe.intervalMs)
     this.probeTimer.unref()
   }
@@ -215,17 +223,18 @@ export class ChannelStreams {
   }
 
   private async ping(): Promise<void> {
-    if (this.probing || this.sub.status !== 'ready') return
+    const sub = this.sub.conn
+    if (this.probing || sub.status !== 'ready') return
     this.probing = true
     let timer: NodeJS.Timeout | undefined
     const silent = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(true), this.probe.timeoutMs)
     })
     try {
-      const dead = await Promise.race([this.sub.ping().then(() => false), silent])
-      if (dead && this.sub.status === 'ready') {
+      const dead = await Promise.race([sub.ping().then(() => false), silent])
+      if (dead && sub.status === 'ready') {
         this.onError(new Error(`pub/sub connection silent for ${this.probe.timeoutMs} ms; reconnecting`))
-        this.sub.disconnect(true)
+        sub.disconnect(true)
       }
     } catch {
       // The connection failed the ping: ioredis reconnects it, and 'ready' resyncs.

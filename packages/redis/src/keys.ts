@@ -11,10 +11,25 @@
  * `%` in a user name are percent-encoded inside the tag (`%7B`, `%7D`, `%25`), which keeps the tag
  * whole and two users apart. (A prefix that holds a `{…}` of its own would put every key in one
  * slot: correct, but not spread.)
+ *
+ * Two layouts. `single` (one Redis, or each of several independent ones) keeps the names every
+ * deployment has always had. `cluster` (Redis Cluster) puts every key of one channel — position,
+ * history, idempotency keys, presence, its pub/sub channel — and its bucket's `epochs` hash under
+ * one hash tag, the channel's bucket `{c:xyz}` (the first three hex digits of SHA-1(channel), the
+ * very slot of the empty-epoch table), so each channel script touches one slot; a node's keys sit
+ * under `{n:<nodeId>}`, the lifecycle log's under `{life}`, the revocations' under `{rev}`.
+ * Channel messages then travel by SPUBLISH (sharded pub/sub): `publishCommand`.
  */
+import { createHash } from 'node:crypto'
+
+/** How keys are named: unchanged for one Redis, hash-tagged for Redis Cluster. */
+export type KeyLayout = 'single' | 'cluster'
 
 export interface Keys {
   readonly prefix: string
+  readonly layout: KeyLayout
+  /** What the scripts publish a channel's events with: `PUBLISH`, or `SPUBLISH` on a cluster. */
+  readonly publishCommand: 'PUBLISH' | 'SPUBLISH'
   /** Hash `{ epoch, offset }`: the channel's stream position. */
   meta(channel: string): string
   /** List of the retained messages, oldest first (entries from wire.ts). */
@@ -31,8 +46,12 @@ export interface Keys {
   presenceGone(channel: string): string
   /** The pub/sub channel that carries the channel's messages and presence changes. */
   pubsub(channel: string): string
-  /** Hash: `seed` and the generation of each slot, from which channels without a stream get their epoch. */
-  epochs(): string
+  /**
+   * Hash: `seed` and the generation of each slot, from which channels without a stream get their
+   * epoch. One for every channel in the single layout; one per bucket (the channel's slot) on a
+   * cluster, where `channel` picks it.
+   */
+  epochs(channel: string): string
   /** Set of the node ids that have ever added presence members and were not reaped yet. */
   nodes(): string
   /** String with an expiry, refreshed by the node's heartbeat: the node is alive while it exists. */
@@ -72,9 +91,15 @@ export interface Keys {
   revoked(): string
 }
 
-export function keysFor(prefix: string): Keys {
+export function keysFor(prefix: string, layout: KeyLayout = 'single'): Keys {
+  return layout === 'cluster' ? clusterKeys(prefix) : singleKeys(prefix)
+}
+
+function singleKeys(prefix: string): Keys {
   return {
     prefix,
+    layout: 'single',
+    publishCommand: 'PUBLISH',
     meta: (channel) => `${prefix}meta:${channel}`,
     hist: (channel) => `${prefix}hist:${channel}`,
     idem: (channel) => `${prefix}idem:${channel}`,
@@ -104,6 +129,64 @@ export function keysFor(prefix: string): Keys {
   }
 }
 
+/**
+ * The cluster layout: each channel's keys under its bucket's tag, `kind:{c:xyz}channel`, so the
+ * name stays one-to-one with the channel (the bucket is a function of it) and the bucket's
+ * `epochs` hash shares the slot.
+ */
+function clusterKeys(prefix: string): Keys {
+  if (/[{}]/.test(prefix))
+    throw new Error('a Redis Cluster key prefix cannot hold { or }: it would tag every key')
+  const ch = (kind: string) => (channel: string) => `${prefix}${kind}:{c:${bucketOf(channel)}}${channel}`
+  const node = (kind: string) => (nodeId: string) => `${prefix}${kind}:{n:${nodeId}}`
+  return {
+    prefix,
+    layout: 'cluster',
+    publishCommand: 'SPUBLISH',
+    meta: ch('meta'),
+    hist: ch('hist'),
+    idem: ch('idem'),
+    presence: ch('pres'),
+    presenceCounts: ch('pcnt'),
+    presenceUsers: ch('pinf'),
+    presenceGone: ch('pgone'),
+    pubsub: ch('ch'),
+    epochs: (channel) => bucketEpochs(prefix, bucketOf(channel)),
+    nodes: () => `${prefix}nodes`,
+    node: node('node'),
+    nodeMembers: node('nm'),
+    route: (nodeId) => `${prefix}route:${nodeId}`,
+    // `u:` keeps the tag non-empty for the empty name (an empty `{}` is no tag at all).
+    user: (user) => `${prefix}user:{u:${userTag(user)}}`,
+    userOrder: (user) => `${prefix}uord:{u:${userTag(user)}}`,
+    nodeUsers: node('nu'),
+    userNodes: () => `${prefix}unodes`,
+    control: () => `${prefix}ctl`,
+    controlReplies: (nodeId) => `${prefix}ctlr:${nodeId}`,
+    lifecycle: () => `${prefix}life:{life}`,
+    lifecycleLease: (consumer) => `${prefix}lease:${consumer}`,
+    lifecycleThere: () => `${prefix}lthere:{life}`,
+    lifecycleDue: () => `${prefix}ldue:{life}`,
+    revocations: () => `${prefix}revocations:{rev}`,
+    revocationExpiry: () => `${prefix}revocation-expiry:{rev}`,
+    revoked: () => `${prefix}revoked:{rev}`,
+  }
+}
+
+/** How many buckets channels fall in: 16^3, the slots of the empty-epoch table. */
+export const BUCKETS = 4096
+
+/** A channel's bucket: the first three hex digits of SHA-1(channel), its empty-epoch slot too. */
+export function bucketOf(channel: string): string {
+  return createHash('sha1').update(channel).digest('hex').slice(0, 3)
+}
+
+/** The cluster layout's `epochs` hash of a bucket (`bucket`: three hex digits, or its number). */
+export function bucketEpochs(prefix: string, bucket: string | number): string {
+  const name = typeof bucket === 'number' ? bucket.toString(16).padStart(3, '0') : bucket
+  return `${prefix}epochs:{c:${name}}`
+}
+
 /** A user name as it goes inside a hash tag: no brace can end the tag early, and no two names meet. */
 function userTag(user: string): string {
   return user.replace(/[%{}]/g, (c) => (c === '%' ? '%25' : c === '{' ? '%7B' : '%7D'))
@@ -116,6 +199,15 @@ function userTag(user: string): string {
  */
 export function occupancyKeys(keys: Keys): Keys {
   const { prefix } = keys
+  if (keys.layout === 'cluster') {
+    return {
+      ...keys,
+      user: (channel) => `${prefix}occ:{o:${userTag(channel)}}`,
+      userOrder: (channel) => `${prefix}oord:{o:${userTag(channel)}}`,
+      nodeUsers: (nodeId) => `${prefix}onm:{n:${nodeId}}`,
+      userNodes: () => `${prefix}onodes`,
+    }
+  }
   return {
     ...keys,
     user: (channel) => `${prefix}occ:{${userTag(channel)}}`,

@@ -7,7 +7,10 @@
  * key with an expiry, taken and renewed by one script. Users' and channels' arrivals and
  * departures are decided by scripts too: what is there (`lthere`), and the departures waiting for
  * their grace window (`ldue`, by due time on Redis's clock), each claimed once by whichever node
- * settles it.
+ * settles it. Those three keys share one slot on a Redis Cluster (`{life}`, keys.ts); whether a
+ * user or channel is gone is read from its index hash (another slot) before each script, and the
+ * script claims a due departure only at the due time it was read with, so a departure that a
+ * later leave moved is left for its own time, and an arrival meanwhile cancels it as before.
  */
 import {
   ARRIVAL,
@@ -19,7 +22,7 @@ import {
   type LifecycleSubject,
   subjectEvent,
 } from '@switchboard/broker'
-import type { Redis } from 'ioredis'
+import type { Commands } from './connections.js'
 import type { Keys } from './keys.js'
 import { LuaScript } from './scripts.js'
 
@@ -65,13 +68,12 @@ return 1
 )
 
 /**
- * A departure. KEYS: due, the index hash that counts the member (its connections or nodes).
- * ARGV: member, grace (ms). With the hash empty, the departure is due at Redis's now + grace.
+ * A departure (its index hash was found empty). KEYS: due. ARGV: member, grace (ms). The
+ * departure is due at Redis's now + grace.
  */
 const DEPART = new LuaScript(
   'lifecycle-depart',
   `
-if redis.call('HLEN', KEYS[2]) > 0 then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
@@ -80,17 +82,20 @@ return 1
 )
 
 /**
- * A due departure, claimed by whoever runs this first. KEYS: due, index hash, there, stream.
- * ARGV: member, event JSON, max events. Appends the departure only if the member is still gone
- * and was there (its arrival was told). Returns 1 if it appended.
+ * A due departure, claimed by whoever runs this first. KEYS: due, there, stream. ARGV: member,
+ * event JSON, max events, the due time it was read with, 1 if its index hash was found empty.
+ * A departure due at another time now (a later leave moved it) is left alone. Appends the
+ * departure only if the member is still gone and was there (its arrival was told). Returns 1 if
+ * it appended.
  */
 const FINISH = new LuaScript(
   'lifecycle-finish',
   `
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-if redis.call('HLEN', KEYS[2]) > 0 then return 0 end
-if redis.call('SREM', KEYS[3], ARGV[1]) == 0 then return 0 end
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[2])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) ~= ARGV[4] then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+if ARGV[5] ~= '1' then return 0 end
+if redis.call('SREM', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[2])
 return 1
 `,
 )
@@ -107,7 +112,7 @@ export class RedisLifecycleLog implements LifecycleLog {
   private readonly stream: string
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Commands,
     private readonly keys: Keys,
     private readonly countKey: CountKeyOf,
     private readonly maxEvents = DEFAULT_LIFECYCLE_MAX_EVENTS,
@@ -122,7 +127,8 @@ export class RedisLifecycleLog implements LifecycleLog {
   }
 
   async depart(subject: LifecycleSubject, name: string, graceMs: number): Promise<void> {
-    const keys = [this.keys.lifecycleDue(), this.countKey(subject, name)]
+    if ((await this.redis.hlen(this.countKey(subject, name))) > 0) return
+    const keys = [this.keys.lifecycleDue()]
     await DEPART.run(this.redis, keys, [`${subject}\n${name}`, Math.max(0, Math.ceil(graceMs))])
   }
 
@@ -133,24 +139,23 @@ export class RedisLifecycleLog implements LifecycleLog {
       this.keys.lifecycleDue(),
       '-inf',
       now,
+      'WITHSCORES',
       'LIMIT',
       0,
       SETTLE_BATCH,
     )
     let appended = 0
-    for (const member of due) {
+    for (let i = 0; i + 1 < due.length; i += 2) {
+      const member = due[i]!
       const cut = member.indexOf('\n')
       const subject = member.slice(0, cut)
       if (subject !== 'user' && subject !== 'channel') continue
       const name = member.slice(cut + 1)
+      const gone = (await this.redis.hlen(this.countKey(subject, name))) === 0
       const event = JSON.stringify(subjectEvent(DEPARTURE[subject], subject, name, node))
-      const keys = [
-        this.keys.lifecycleDue(),
-        this.countKey(subject, name),
-        this.keys.lifecycleThere(),
-        this.stream,
-      ]
-      if ((await FINISH.run(this.redis, keys, [member, event, this.maxEvents])) === 1) appended++
+      const keys = [this.keys.lifecycleDue(), this.keys.lifecycleThere(), this.stream]
+      const args = [member, event, this.maxEvents, due[i + 1]!, gone ? 1 : 0]
+      if ((await FINISH.run(this.redis, keys, args)) === 1) appended++
     }
     return appended
   }

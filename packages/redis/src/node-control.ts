@@ -17,8 +17,9 @@ import {
   type ControlResult,
 } from '@switchboard/broker'
 import type { JsonValue } from '@switchboard/protocol'
-import type { Redis } from 'ioredis'
+import type { Commands } from './connections.js'
 import type { Keys } from './keys.js'
+import type { PubSub } from './pubsub.js'
 import { dataJson, parse } from './wire.js'
 
 interface Pending {
@@ -35,14 +36,14 @@ export class NodeControl {
   private readonly inbox: string
 
   constructor(
-    private readonly redis: Redis,
-    private readonly sub: Redis,
+    private readonly redis: Commands,
+    private readonly sub: PubSub,
     private readonly keys: Keys,
     private readonly nodeId: string,
   ) {
     this.channel = keys.control()
     this.inbox = keys.controlReplies(nodeId)
-    sub.on('message', (name: string, payload: string) => {
+    sub.onMessage((name, payload) => {
       if (name === this.channel) void this.onCommand(payload)
       else if (name === this.inbox) this.onReply(payload)
     })
@@ -68,7 +69,7 @@ export class NodeControl {
       timer = setTimeout(resolve, options.timeoutMs ?? 5000)
     })
     try {
-      const reached = await this.redis.publish(this.channel, text)
+      const reached = await this.sub.publish(this.redis, this.channel, text)
       const pending = this.pending.get(id)
       if (pending) {
         pending.expected = reached
@@ -101,7 +102,7 @@ export class NodeControl {
       // An answer no codec can carry is a failed answer, never a silent one.
       text = JSON.stringify([id, this.nodeId, false, err instanceof Error ? err.message : String(err)])
     }
-    await this.redis.publish(this.keys.controlReplies(from), text).catch(() => {})
+    await this.sub.publish(this.redis, this.keys.controlReplies(from), text).catch(() => {})
   }
 
   private onReply(payload: string): void {

@@ -13,8 +13,10 @@ import {
   type RevocationListener,
   revocationKey,
 } from '@switchboard/broker'
-import { type Redis, ReplyError } from 'ioredis'
+import { ReplyError } from 'ioredis'
+import type { Commands } from './connections.js'
 import type { Keys } from './keys.js'
+import type { PubSub } from './pubsub.js'
 import { REVOCATIONS, REVOKE } from './scripts.js'
 import { parse } from './wire.js'
 
@@ -25,16 +27,16 @@ export class NodeRevocations implements BrokerRevocationsApi {
   private stopped = false
 
   constructor(
-    private readonly redis: Redis,
-    private readonly sub: Redis,
+    private readonly redis: Commands,
+    private readonly sub: PubSub,
     private readonly keys: Keys,
     private readonly now: () => number,
   ) {
     this.channel = keys.revoked()
-    sub.on('message', (name: string, payload: string) => {
+    sub.onMessage((name, payload) => {
       if (name === this.channel) this.onMessage(payload)
     })
-    sub.on('ready', () => {
+    sub.onResubscribed(() => {
       if (this.started && !this.stopped) void this.resync()
     })
   }
@@ -61,25 +63,27 @@ export class NodeRevocations implements BrokerRevocationsApi {
       'jti' in revocation
         ? { jti: revocation.jti, expiresAt }
         : { user: revocation.user, issuedBefore: Number(issuedBefore), expiresAt }
-    await REVOKE.run(
-      this.redis,
-      [this.keys.revocations(), this.keys.revocationExpiry()],
-      [
-        Math.floor(this.now()),
-        revocationKey(revocation),
-        issuedBefore,
-        expiresAt,
-        this.channel,
-        JSON.stringify(note),
-      ],
-    ).catch((err: unknown) => {
-      if (err instanceof ReplyError) throw err
-      if (err instanceof Error && err.message.includes("Stream isn't writeable")) throw err
-      const reason = err instanceof Error ? err.message : String(err)
-      throw new BrokerOutcomeUnknownError(`revocation sent to Redis but not confirmed (${reason})`, {
-        cause: err,
+    await REVOKE.of(this.keys.publishCommand)
+      .run(
+        this.redis,
+        [this.keys.revocations(), this.keys.revocationExpiry()],
+        [
+          Math.floor(this.now()),
+          revocationKey(revocation),
+          issuedBefore,
+          expiresAt,
+          this.channel,
+          JSON.stringify(note),
+        ],
+      )
+      .catch((err: unknown) => {
+        if (err instanceof ReplyError) throw err
+        if (err instanceof Error && err.message.includes("Stream isn't writeable")) throw err
+        const reason = err instanceof Error ? err.message : String(err)
+        throw new BrokerOutcomeUnknownError(`revocation sent to Redis but not confirmed (${reason})`, {
+          cause: err,
+        })
       })
-    })
   }
 
   async list(): Promise<Revocation[]> {

@@ -8,8 +8,9 @@
 
 import type { RoutedEvent, RouteHandler } from '@switchboard/broker'
 import type { DataValue } from '@switchboard/protocol'
-import type { Redis } from 'ioredis'
+import type { Commands } from './connections.js'
 import type { Keys } from './keys.js'
+import type { PubSub } from './pubsub.js'
 import { dataJson, parse } from './wire.js'
 
 export class NodeRoutes {
@@ -17,13 +18,13 @@ export class NodeRoutes {
   private readonly inbox: string
 
   constructor(
-    private readonly redis: Redis,
-    private readonly sub: Redis,
+    private readonly redis: Commands,
+    private readonly sub: PubSub,
     private readonly keys: Keys,
     private readonly nodeId: string,
   ) {
     this.inbox = keys.route(nodeId)
-    sub.on('message', (name: string, payload: string) => {
+    sub.onMessage((name, payload) => {
       if (name === this.inbox) this.deliver(payload)
     })
   }
@@ -47,7 +48,7 @@ export class NodeRoutes {
       routed.data === undefined
         ? JSON.stringify([connectionId, routed.event])
         : dataJson([connectionId, routed.event, routed.data])
-    return (await this.redis.publish(this.keys.route(node), payload)) > 0
+    return (await this.sub.publish(this.redis, this.keys.route(node), payload)) > 0
   }
 
   private deliver(payload: string): void {

@@ -6,17 +6,21 @@
  * count goes from 0 to 1 and it had no pending leave; it leaves when its count reaches 0 with no
  * grace window, or when its grace window ends (`PRESENCE_EXPIRE`, run by the node that started
  * it — or by the reaper if that node died) and it is still at 0. Every change PUBLISHes
- * `["p", action, user | null, connections, users]` on the channel's pub/sub channel; a `count`
- * names its user (with the new connection count) when one user's count changed and it stays.
+ * `["p", action, user | null, connections, users]` on the channel's pub/sub channel (SPUBLISH on a
+ * cluster). Each script touches the keys of one channel only — one slot: the node's list of the
+ * members it added (`nm:<node>`, what the reaper finishes if it dies) is written by presence.ts
+ * around them, and a dead node is reaped entry by entry, each entry one script on its channel.
+ * A `count` names its user (with the new connection count) when one user's count changed and it
+ * stays.
  */
-import { LuaScript } from './scripts.js'
+import { type PublishCommand, PublishingScript } from './scripts.js'
 
-/** The helpers every presence script shares. KEYS order of the scripts: pres, pcnt, pinf, pgone, nm. */
-const HELPERS = `
+/** The helpers every presence script shares. KEYS order of the scripts: pres, pcnt, pinf, pgone. */
+const helpers = (publish: PublishCommand) => `
 local function tell(pubsub, action, text, n, pres, pcnt)
   local user = 'null'
   if text then user = '{' .. text .. ',"connections":' .. n .. '}' end
-  redis.call('PUBLISH', pubsub, '["p","' .. action .. '",' .. user .. ',' ..
+  redis.call('${publish}', pubsub, '["p","' .. action .. '",' .. user .. ',' ..
     redis.call('HLEN', pres) .. ',' .. redis.call('HLEN', pcnt) .. ']')
 end
 -- A user's connection count changed, the user staying: a count that names it, when it has a JSON.
@@ -58,50 +62,47 @@ end
 `
 
 /**
- * KEYS: pres, pcnt, pinf, pgone, nm. ARGV: connection id, entry, node-members entry, pub/sub
- * channel, user id, user text. A connection already there changes nothing (a heartbeat writing
- * its members back). Returns 1 if added, 0 if it was there.
+ * KEYS: pres, pcnt, pinf, pgone. ARGV: connection id, entry, pub/sub channel, user id, user text.
+ * A connection already there changes nothing (a heartbeat writing its members back).
+ * Returns 1 if added, 0 if it was there.
  */
-export const PRESENCE_ADD = new LuaScript(
+export const PRESENCE_ADD = new PublishingScript(
   'presence-add',
-  `${HELPERS}
+  (publish) => `${helpers(publish)}
 local existed = redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('SADD', KEYS[5], ARGV[3])
 if existed then return 0 end
-local n = redis.call('HINCRBY', KEYS[2], ARGV[5], 1)
-local waiting = redis.call('HDEL', KEYS[4], ARGV[5]) == 1
+local n = redis.call('HINCRBY', KEYS[2], ARGV[4], 1)
+local waiting = redis.call('HDEL', KEYS[4], ARGV[4]) == 1
 if n == 1 and not waiting then
-  redis.call('HSET', KEYS[3], ARGV[5], ARGV[6])
-  tell(ARGV[4], 'join', ARGV[6], 1, KEYS[1], KEYS[2])
+  redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
+  tell(ARGV[3], 'join', ARGV[5], 1, KEYS[1], KEYS[2])
 else
-  if redis.call('HEXISTS', KEYS[3], ARGV[5]) == 0 then redis.call('HSET', KEYS[3], ARGV[5], ARGV[6]) end
-  tell_count(ARGV[4], KEYS[1], KEYS[2], KEYS[3], ARGV[5], n)
+  if redis.call('HEXISTS', KEYS[3], ARGV[4]) == 0 then redis.call('HSET', KEYS[3], ARGV[4], ARGV[5]) end
+  tell_count(ARGV[3], KEYS[1], KEYS[2], KEYS[3], ARGV[4], n)
 end
 return 1
 `,
 )
 
 /**
- * KEYS: pres, pcnt, pinf, pgone, nm. ARGV: connection id, node-members entry, pub/sub channel,
- * grace ms, token, channel. Returns {0} if the connection was not there, {1} if removed, {2, user}
- * if its user's leave now waits for the grace window (then the node-members set holds
- * `channel \\n \\n token \\n user`, for the reaper).
+ * KEYS: pres, pcnt, pinf, pgone. ARGV: connection id, pub/sub channel, grace ms, token.
+ * Returns {0} if the connection was not there, {1} if removed, {2, user} if its user's leave now
+ * waits for the grace window (presence.ts lists it for the reaper, as `channel \\n \\n token \\n
+ * user` in the node's members).
  */
-export const PRESENCE_REMOVE = new LuaScript(
+export const PRESENCE_REMOVE = new PublishingScript(
   'presence-remove',
-  `${HELPERS}
-redis.call('SREM', KEYS[5], ARGV[2])
+  (publish) => `${helpers(publish)}
 local e = redis.call('HGET', KEYS[1], ARGV[1])
 if not e then return {0} end
 redis.call('HDEL', KEYS[1], ARGV[1])
 local user = user_of(e)
 if not user then
-  tell(ARGV[3], 'count', nil, 0, KEYS[1], KEYS[2])
+  tell(ARGV[2], 'count', nil, 0, KEYS[1], KEYS[2])
   return {1}
 end
-if drop_connection(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[3], user, tonumber(ARGV[4]) > 0, ARGV[5]) then
-  redis.call('SADD', KEYS[5], ARGV[6] .. '\\n\\n' .. ARGV[5] .. '\\n' .. user)
+if drop_connection(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[2], user, tonumber(ARGV[3]) > 0, ARGV[4]) then
   return {2, user}
 end
 return {1}
@@ -109,14 +110,13 @@ return {1}
 )
 
 /**
- * KEYS: pres, pcnt, pinf, pgone, nm. ARGV: user id, token, pub/sub channel, node-members entry.
+ * KEYS: pres, pcnt, pinf, pgone. ARGV: user id, token, pub/sub channel.
  * The grace window of the pending leave `token` ended: the user leaves unless a connection of it
  * came back (which dropped the token). Returns 1 if it left.
  */
-export const PRESENCE_EXPIRE = new LuaScript(
+export const PRESENCE_EXPIRE = new PublishingScript(
   'presence-expire',
-  `${HELPERS}
-redis.call('SREM', KEYS[5], ARGV[4])
+  (publish) => `${helpers(publish)}
 if redis.call('HGET', KEYS[4], ARGV[1]) ~= ARGV[2] then return 0 end
 if tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0') > 0 then
   redis.call('HDEL', KEYS[4], ARGV[1])
@@ -131,9 +131,9 @@ return 1
  * KEYS: pres, pcnt, pinf. ARGV: connection id, entry, user id, user text, pub/sub channel.
  * Replaces the connection's entry and its user's info. Returns 0 if the connection is not there.
  */
-export const PRESENCE_UPDATE = new LuaScript(
+export const PRESENCE_UPDATE = new PublishingScript(
   'presence-update',
-  `${HELPERS}
+  (publish) => `${helpers(publish)}
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
@@ -143,49 +143,37 @@ return 1
 )
 
 /**
- * KEYS: the nodes set. ARGV: the key prefix. Every node whose liveness key has expired loses its
- * presence members — each a connection fewer for its user, whose leave is at once (no grace: the
- * node's ttl was the wait) — its pending leaves are finished, and it is forgotten. Returns how
- * many nodes it reaped.
+ * Reaping one member of a dead node. KEYS: pres, pcnt, pinf, pgone. ARGV: connection id, node,
+ * pub/sub channel. The connection goes if that node still holds it — a connection fewer for its
+ * user, whose leave is at once (no grace: the node's ttl was the wait). Returns 1 if it went.
  */
-export const REAP = new LuaScript(
-  'reap',
-  `${HELPERS}
-local prefix = ARGV[1]
-local reaped = 0
-for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('EXISTS', prefix .. 'node:' .. node) == 0 then
-    local nm = prefix .. 'nm:' .. node
-    for _, m in ipairs(redis.call('SMEMBERS', nm)) do
-      local i = string.find(m, '\\n', 1, true)
-      local ch = string.sub(m, 1, i - 1)
-      local rest = string.sub(m, i + 1)
-      local pres, pcnt = prefix .. 'pres:' .. ch, prefix .. 'pcnt:' .. ch
-      local pinf, pgone, pubsub = prefix .. 'pinf:' .. ch, prefix .. 'pgone:' .. ch, prefix .. 'ch:' .. ch
-      if string.sub(rest, 1, 1) == '\\n' then
-        local j = string.find(rest, '\\n', 2, true)
-        local token, user = string.sub(rest, 2, j - 1), string.sub(rest, j + 1)
-        if redis.call('HGET', pgone, user) == token and tonumber(redis.call('HGET', pcnt, user) or '0') <= 0 then
-          leave_user(pres, pcnt, pinf, pgone, pubsub, user)
-        end
-      else
-        local e = redis.call('HGET', pres, rest)
-        if e and string.sub(e, 1, #node + 1) == node .. '\\n' then
-          redis.call('HDEL', pres, rest)
-          local user = user_of(e)
-          if user then
-            drop_connection(pres, pcnt, pinf, pgone, pubsub, user, false, '')
-          else
-            tell(pubsub, 'count', nil, 0, pres, pcnt)
-          end
-        end
-      end
-    end
-    redis.call('DEL', nm)
-    redis.call('SREM', KEYS[1], node)
-    reaped = reaped + 1
-  end
+export const REAP_MEMBER = new PublishingScript(
+  'reap-member',
+  (publish) => `${helpers(publish)}
+local e = redis.call('HGET', KEYS[1], ARGV[1])
+if not e or string.sub(e, 1, #ARGV[2] + 1) ~= ARGV[2] .. '\\n' then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+local user = user_of(e)
+if user then
+  drop_connection(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[3], user, false, '')
+else
+  tell(ARGV[3], 'count', nil, 0, KEYS[1], KEYS[2])
 end
-return reaped
+return 1
+`,
+)
+
+/**
+ * Finishing a dead node's pending leave. KEYS: pres, pcnt, pinf, pgone. ARGV: user id, token,
+ * pub/sub channel. The user leaves if that leave is still pending and nothing came back.
+ * Returns 1 if it left.
+ */
+export const REAP_LEAVE = new PublishingScript(
+  'reap-leave',
+  (publish) => `${helpers(publish)}
+if redis.call('HGET', KEYS[4], ARGV[1]) ~= ARGV[2] then return 0 end
+if tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0') > 0 then return 0 end
+leave_user(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[3], ARGV[1])
+return 1
 `,
 )

@@ -10,15 +10,28 @@
  * Each node keeps a liveness key that its heartbeat refreshes; on every heartbeat each node also
  * reaps the nodes whose key has expired — removing their members with leave events and finishing
  * their pending leaves — so the members of a node that died leave within `nodeTtlMs +
- * heartbeatMs`. A node that finds its own key gone (Redis lost its data, or the node was cut off
- * long enough to be reaped) adds its members again.
+ * heartbeatMs`. A node that finds its own key gone (Redis lost its data) or itself out of the
+ * `nodes` set (it was cut off long enough to be reaped) adds its members again.
+ *
+ * Every script touches one channel's keys only (one Redis Cluster slot). What spans channels —
+ * the node's list of the members it added, `nm:<node>` — is written around them: an entry is
+ * listed before it is added and taken off after it is removed, so none is ever in Redis without a
+ * way to reap it; a reaper goes through a dead node's list entry by entry, and takes the node out
+ * of `nodes` last, so a node that comes back meanwhile adds its members again a heartbeat later.
  */
 
 import type { BrokerPresenceApi, PresenceRemoveOptions } from '@switchboard/broker'
 import type { JsonValue, PresenceCounts, PresenceMember, PresenceUser } from '@switchboard/protocol'
-import type { Redis } from 'ioredis'
+import type { Commands } from './connections.js'
 import type { Keys } from './keys.js'
-import { PRESENCE_ADD, PRESENCE_EXPIRE, PRESENCE_REMOVE, PRESENCE_UPDATE, REAP } from './presence-scripts.js'
+import {
+  PRESENCE_ADD,
+  PRESENCE_EXPIRE,
+  PRESENCE_REMOVE,
+  PRESENCE_UPDATE,
+  REAP_LEAVE,
+  REAP_MEMBER,
+} from './presence-scripts.js'
 import { dataJson, decodePresenceEntry, parse, presenceEntry, toUser, userText } from './wire.js'
 
 export interface PresenceTiming {
@@ -27,6 +40,9 @@ export interface PresenceTiming {
   /** How long a node's members outlive its last heartbeat. */
   nodeTtlMs: number
 }
+
+/** How many entries of a dead node are reaped in one batch of scripts. */
+const REAP_BATCH = 500
 
 export class NodePresence implements BrokerPresenceApi {
   /** This node's members, by channel and connection id: what a heartbeat may need to add again. */
@@ -40,7 +56,7 @@ export class NodePresence implements BrokerPresenceApi {
   private beating: Promise<void> | undefined
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Commands,
     private readonly keys: Keys,
     readonly nodeId: string,
     private readonly timing: PresenceTiming,
@@ -66,10 +82,11 @@ export class NodePresence implements BrokerPresenceApi {
   }
 
   async remove(channel: string, connectionId: string, options: PresenceRemoveOptions = {}): Promise<void> {
+    const userId = this.local.get(channel)?.get(connectionId)?.userId
     this.forget(channel, connectionId)
     const entry = this.entry(channel, connectionId)
     try {
-      await this.erase(entry, options.graceMs ?? 0)
+      await this.erase(entry, options.graceMs ?? 0, userId)
       this.pendingRemovals.delete(entry)
     } catch (err) {
       this.pendingRemovals.add(entry)
@@ -81,7 +98,7 @@ export class NodePresence implements BrokerPresenceApi {
     const member = this.local.get(channel)?.get(connectionId)
     if (!member) return false
     const updated: PresenceMember = { ...member, info }
-    const done = await PRESENCE_UPDATE.run(
+    const done = await PRESENCE_UPDATE.of(this.keys.publishCommand).run(
       this.redis,
       [this.keys.presence(channel), this.keys.presenceCounts(channel), this.keys.presenceUsers(channel)],
       [
@@ -168,14 +185,16 @@ export class NodePresence implements BrokerPresenceApi {
   }
 
   private async beat(): Promise<void> {
-    const [[, previous] = []] =
-      (await this.redis
-        .multi()
-        .set(this.keys.node(this.nodeId), '1', 'PX', this.timing.nodeTtlMs, 'GET')
-        .sadd(this.keys.nodes(), this.nodeId)
-        .exec()) ?? []
-    if (previous === null) {
-      // Our key was gone: Redis restarted empty, or others reaped us. Put our members back.
+    const previous = await this.redis.set(
+      this.keys.node(this.nodeId),
+      '1',
+      'PX',
+      this.timing.nodeTtlMs,
+      'GET',
+    )
+    const joined = await this.redis.sadd(this.keys.nodes(), this.nodeId)
+    if (previous === null || joined === 1) {
+      // Our key was gone (Redis restarted empty) or others reaped us: put our members back.
       const writes: Promise<void>[] = []
       for (const [channel, members] of this.local) {
         for (const member of members.values()) writes.push(this.write(channel, member))
@@ -185,57 +204,107 @@ export class NodePresence implements BrokerPresenceApi {
     await Promise.all(
       [...this.pendingRemovals].map((e) => this.erase(e, 0).then(() => this.pendingRemovals.delete(e))),
     )
-    await REAP.run(this.redis, [this.keys.nodes()], [this.keys.prefix])
+    await this.reap()
   }
 
-  /** The channel's presence keys, in the scripts' order: pres, pcnt, pinf, pgone, nm. */
+  /**
+   * Finishes every node whose liveness key has expired: each of its members and pending leaves,
+   * one script on its channel each, then its list, then the node itself (last: a node that comes
+   * back meanwhile finds itself still listed, and only adds its members again once reaped).
+   */
+  private async reap(): Promise<void> {
+    const nodes = (await this.redis.smembers(this.keys.nodes())).filter((n) => n !== this.nodeId)
+    for (const node of nodes) {
+      if ((await this.redis.exists(this.keys.node(node))) !== 0) continue
+      const list = this.keys.nodeMembers(node)
+      const entries = await this.redis.smembers(list)
+      for (let at = 0; at < entries.length; at += REAP_BATCH) {
+        const batch = entries.slice(at, at + REAP_BATCH)
+        await Promise.all(batch.map((e) => this.reapEntry(node, e)))
+        await this.redis.srem(list, ...batch)
+      }
+      await this.redis.srem(this.keys.nodes(), node)
+    }
+  }
+
+  /** One entry of a dead node's list: `channel \n connectionId`, or `channel \n \n token \n user`. */
+  private async reapEntry(node: string, entry: string): Promise<void> {
+    const cut = entry.indexOf('\n')
+    if (cut <= 0) return
+    const channel = entry.slice(0, cut)
+    const rest = entry.slice(cut + 1)
+    if (!rest.startsWith('\n')) {
+      await REAP_MEMBER.of(this.keys.publishCommand).run(this.redis, this.scriptKeys(channel), [
+        rest,
+        node,
+        this.keys.pubsub(channel),
+      ])
+      return
+    }
+    const at = rest.indexOf('\n', 1)
+    if (at === -1) return
+    await REAP_LEAVE.of(this.keys.publishCommand).run(this.redis, this.scriptKeys(channel), [
+      rest.slice(at + 1),
+      rest.slice(1, at),
+      this.keys.pubsub(channel),
+    ])
+  }
+
+  /** The channel's presence keys, in the scripts' order: pres, pcnt, pinf, pgone. */
   private scriptKeys(channel: string): string[] {
     return [
       this.keys.presence(channel),
       this.keys.presenceCounts(channel),
       this.keys.presenceUsers(channel),
       this.keys.presenceGone(channel),
-      this.keys.nodeMembers(this.nodeId),
     ]
   }
 
+  /** Listed in the node's members first, then added: never in Redis without a way to reap it. */
   private async write(channel: string, member: PresenceMember): Promise<void> {
-    await PRESENCE_ADD.run(this.redis, this.scriptKeys(channel), [
+    await this.redis.sadd(this.keys.nodeMembers(this.nodeId), this.entry(channel, member.connectionId))
+    await PRESENCE_ADD.of(this.keys.publishCommand).run(this.redis, this.scriptKeys(channel), [
       member.connectionId,
       presenceEntry(this.nodeId, dataJson(member)),
-      this.entry(channel, member.connectionId),
       this.keys.pubsub(channel),
       member.userId,
       userText(member),
     ])
   }
 
-  private async erase(entry: string, graceMs: number): Promise<void> {
+  /**
+   * Removes the connection, then takes it off the node's list. A leave that will wait for its
+   * grace window is listed first when the user is known (`userId`), so it is never pending in
+   * Redis without a way to be finished; the listing goes again if the leave was not pending.
+   */
+  private async erase(entry: string, graceMs: number, knownUser?: string): Promise<void> {
     const cut = entry.indexOf('\n')
     const channel = entry.slice(0, cut)
     const token = `${this.nodeId}.${(++this.nextToken).toString(36)}`
-    const result = await PRESENCE_REMOVE.run(this.redis, this.scriptKeys(channel), [
-      entry.slice(cut + 1),
-      entry,
-      this.keys.pubsub(channel),
-      graceMs,
-      token,
-      channel,
-    ])
+    const list = this.keys.nodeMembers(this.nodeId)
+    const leaving = (user: string) => `${channel}\n\n${token}\n${user}`
+    if (graceMs > 0 && knownUser !== undefined) await this.redis.sadd(list, leaving(knownUser))
+    const result = await PRESENCE_REMOVE.of(this.keys.publishCommand).run(
+      this.redis,
+      this.scriptKeys(channel),
+      [entry.slice(cut + 1), this.keys.pubsub(channel), graceMs, token],
+    )
     const [status, userId] = Array.isArray(result) ? result : []
-    if (status === 2 && typeof userId === 'string') this.expireLater(channel, userId, token, graceMs)
+    const pending = status === 2 && typeof userId === 'string'
+    if (pending && userId !== knownUser) await this.redis.sadd(list, leaving(userId))
+    if (!pending && graceMs > 0 && knownUser !== undefined) await this.redis.srem(list, leaving(knownUser))
+    await this.redis.srem(list, entry)
+    if (pending) this.expireLater(channel, userId, token, graceMs)
   }
 
   /** Finishes a pending leave when its grace window ends (a failure leaves it to the reaper, if this node dies). */
   private expireLater(channel: string, userId: string, token: string, graceMs: number): void {
     const timer = setTimeout(() => {
       this.leaving.delete(token)
-      PRESENCE_EXPIRE.run(this.redis, this.scriptKeys(channel), [
-        userId,
-        token,
-        this.keys.pubsub(channel),
-        `${channel}\n\n${token}\n${userId}`,
-      ]).catch(this.onError)
+      PRESENCE_EXPIRE.of(this.keys.publishCommand)
+        .run(this.redis, this.scriptKeys(channel), [userId, token, this.keys.pubsub(channel)])
+        .then(() => this.redis.srem(this.keys.nodeMembers(this.nodeId), `${channel}\n\n${token}\n${userId}`))
+        .catch(this.onError)
     }, graceMs)
     timer.unref()
     this.leaving.set(token, timer)

@@ -5,12 +5,20 @@
  * fails at once — a publish is rejected, never silently parked or applied twice; and one for
  * pub/sub (channel-streams.ts). Each operation is one Lua script (scripts.ts), atomic in Redis.
  * Its parts for several nodes: presence.ts, node-routes.ts, node-control.ts, node-revocations.ts.
+ *
+ * Three ways to run (connections.ts): one Redis (`url`, the default); a Redis Cluster
+ * (`cluster`), where every channel's keys share a slot and its messages go by sharded pub/sub;
+ * or several independent Redis instances (`shards`), each channel — its stream, history,
+ * idempotency keys, presence and pub/sub — on the one that consistent hashing gives it
+ * (hash-ring.ts), and everything that is not a channel's (the user and occupancy indexes, the
+ * lifecycle log, revocations, control commands, `sendTo`) on the first of the list, the home.
  */
 import { randomBytes } from 'node:crypto'
 import type {
   Broker,
   BrokerListener,
   BrokerMessage,
+  BrokerPresenceApi,
   ControlCommand,
   ControlHandler,
   ControlOptions,
@@ -24,22 +32,37 @@ import type {
 } from '@switchboard/broker'
 import { BrokerOutcomeUnknownError } from '@switchboard/broker'
 import type { DataValue, StreamPosition } from '@switchboard/protocol'
-import { Redis, type RedisOptions, ReplyError } from 'ioredis'
+import { type RedisOptions, ReplyError } from 'ioredis'
 import { ChannelStreams } from './channel-streams.js'
-import { type Keys, keysFor, occupancyKeys } from './keys.js'
+import { type ClusterConfig, type Commands, connect, type Target, whenReady } from './connections.js'
+import { HashRing } from './hash-ring.js'
+import { BUCKETS, bucketEpochs, type Keys, keysFor, occupancyKeys } from './keys.js'
 import { RedisLifecycleLog } from './lifecycle-log.js'
 import { NodeControl } from './node-control.js'
 import { NodeRevocations } from './node-revocations.js'
 import { NodeRoutes } from './node-routes.js'
 import { NodePresence } from './presence.js'
+import { PubSub } from './pubsub.js'
 import { PUBLISH, READ } from './scripts.js'
+import { ShardedPresence } from './sharded-presence.js'
 import { NodeUsers } from './users.js'
 import { dataJson, decodeEntry, type HistoryEntry } from './wire.js'
 
 export interface RedisBrokerOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). Default: localhost:6379. */
   url?: string
-  /** ioredis options, applied over the ones the URL gives. */
+  /**
+   * A Redis Cluster instead of one Redis: some of its nodes (the rest is discovered) and ioredis
+   * Cluster options. Channels spread over the cluster's slots; messages go by sharded pub/sub.
+   */
+  cluster?: ClusterConfig
+  /**
+   * Several independent Redis instances instead of one (no Cluster needed): each channel lives on
+   * the one consistent hashing of its name picks; everything else on the first (docs/scaling.md).
+   * Every node must be given the same URLs.
+   */
+  shards?: string[]
+  /** ioredis options, applied over the ones the URL gives (for a cluster: each node's connection). */
   redis?: RedisOptions
   /** Prefix of every key and pub/sub channel; nodes that share channels share it. Default `switchboard:`. */
   prefix?: string
@@ -66,27 +89,18 @@ export interface RedisBrokerOptions {
 
 const DAY = 24 * 60 * 60 * 1000
 
-function connection(options: RedisBrokerOptions, role: string, commandTimeout: number): Redis {
-  const base: RedisOptions = {
-    connectionName: `switchboard-${role}`,
-    // Fail instead of queueing: an operation Redis never saw must be reported as not done.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    // A command in flight when the connection dropped is never sent again behind its caller's back.
-    autoResendUnfulfilledCommands: false,
-    commandTimeout,
-    // A connection that stopped answering is destroyed this soon after we give up on it.
-    disconnectTimeout: 500,
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
-    ...options.redis,
-  }
-  return options.url ? new Redis(options.url, base) : new Redis(base)
+/** One Redis of the broker (one Redis, a cluster, or one of the shards): its connections and parts. */
+interface Shard {
+  readonly redis: Commands
+  readonly sub: PubSub
+  readonly streams: ChannelStreams
+  readonly presence: NodePresence
 }
 
 export class RedisBroker implements Broker {
   /** Settles once both connections are up and this node has announced itself. */
   readonly ready: Promise<void>
-  readonly presence: NodePresence
+  readonly presence: BrokerPresenceApi
   /** Lifecycle events for the webhooks: a stream (lifecycle-log.ts). */
   readonly lifecycle: RedisLifecycleLog
   /** The user index (users.ts), reaped like presence when a node dies. */
@@ -96,10 +110,11 @@ export class RedisBroker implements Broker {
   readonly revocations: NodeRevocations
   /** This node's id in Redis: presence members are tagged with it, connection ids start with it. */
   readonly nodeId = randomBytes(8).toString('base64url')
-  private readonly redis: Redis
-  private readonly sub: Redis
+  /** The Redis of every non-channel key (the first shard; the only one unless `shards`). */
+  private readonly redis: Commands
+  private readonly shards: Shard[]
+  private readonly shardOf: (channel: string) => number
   private readonly keys: Keys
-  private readonly streams: ChannelStreams
   private readonly routes: NodeRoutes
   private readonly controls: NodeControl
   private readonly historyOf: (channel: string) => ResolvedHistory | undefined
@@ -108,65 +123,56 @@ export class RedisBroker implements Broker {
   private closed: Promise<void> | undefined
 
   constructor(options: RedisBrokerOptions = {}) {
-    const commandTimeout = options.commandTimeoutMs ?? 5000
-    this.keys = keysFor(options.prefix ?? 'switchboard:')
+    const targets = targetsOf(options)
+    const layout = 'cluster' in targets[0]! ? 'cluster' : 'single'
+    const settings = { redis: options.redis, commandTimeout: options.commandTimeoutMs ?? 5000 }
+    this.keys = keysFor(options.prefix ?? 'switchboard:', layout)
     this.historyOf = options.history ?? (() => undefined)
     this.now = options.now ?? Date.now
     this.channelTtlMs = options.channelTtlMs ?? DAY
-    this.redis = connection(options, 'commands', commandTimeout)
-    this.sub = connection(options, 'pubsub', commandTimeout)
     const log = options.logger ?? { warn: (m: string) => console.warn(m) }
-    const onError = (role: string) => {
-      let reported = false
-      return (err: unknown) => {
-        if (reported) return
-        reported = true
-        log.warn(`redis broker (${role}): ${err instanceof Error ? err.message : String(err)}`)
-      }
-    }
-    for (const [conn, role] of [
-      [this.redis, 'commands'],
-      [this.sub, 'pubsub'],
-    ] as const) {
-      let report = onError(role)
-      conn.on('error', (err) => report(err))
-      conn.on('ready', () => {
-        report = onError(role)
-      })
-    }
-    const streamError = (err: unknown) =>
-      log.warn(`redis broker (pubsub): ${err instanceof Error ? err.message : String(err)}`)
-    this.streams = new ChannelStreams(
-      this.sub,
-      this.keys,
-      this,
-      { intervalMs: options.probe?.intervalMs ?? 5000, timeoutMs: options.probe?.timeoutMs ?? 2000 },
-      streamError,
-    )
-    this.presence = new NodePresence(
-      this.redis,
-      this.keys,
-      this.nodeId,
-      {
-        heartbeatMs: options.presence?.heartbeatMs ?? 2000,
-        nodeTtlMs: options.presence?.nodeTtlMs ?? 6000,
-      },
-      (err) => {
-        log.warn(`redis broker (presence): ${err instanceof Error ? err.message : String(err)}`)
-        // A heartbeat that timed out means the command connection is open but silent: restart it.
-        if (err instanceof Error && /timed out/i.test(err.message)) this.redis.disconnect(true)
-      },
-    )
     const liveness = {
       heartbeatMs: options.presence?.heartbeatMs ?? 2000,
       nodeTtlMs: options.presence?.nodeTtlMs ?? 6000,
     }
+    const probe = {
+      intervalMs: options.probe?.intervalMs ?? 5000,
+      timeoutMs: options.probe?.timeoutMs ?? 2000,
+    }
+    const ring = targets.length > 1 ? new HashRing(options.shards!.map(shardName)) : undefined
+    this.shardOf = ring ? (channel) => ring.shardOf(channel) : () => 0
+    this.shards = targets.map((target, i) => {
+      const where = targets.length > 1 ? ` ${shardName(options.shards![i]!)}` : ''
+      const redis = connect(target, 'commands', settings)
+      const subConn = connect(target, 'pubsub', settings)
+      reportErrors(redis, `commands${where}`, log)
+      reportErrors(subConn, `pubsub${where}`, log)
+      const sub = new PubSub(subConn, layout === 'cluster')
+      const streams = new ChannelStreams(sub, this.keys, this, probe, (err) =>
+        log.warn(`redis broker (pubsub${where}): ${message(err)}`),
+      )
+      const presence = new NodePresence(redis, this.keys, this.nodeId, liveness, (err) => {
+        log.warn(`redis broker (presence${where}): ${message(err)}`)
+        // A heartbeat that timed out means the command connection is open but silent: restart it.
+        if (err instanceof Error && /timed out/i.test(err.message)) redis.disconnect(true)
+      })
+      return { redis, sub, streams, presence }
+    })
+    const home = this.shards[0]!
+    this.redis = home.redis
+    this.presence =
+      this.shards.length > 1
+        ? new ShardedPresence(
+            this.shards.map((s) => s.presence),
+            this.shardOf,
+          )
+        : home.presence
     this.users = new NodeUsers(this.redis, this.keys, this.nodeId, liveness, this.now, (err) =>
-      log.warn(`redis broker (users): ${err instanceof Error ? err.message : String(err)}`),
+      log.warn(`redis broker (users): ${message(err)}`),
     )
     const occupancy = occupancyKeys(this.keys)
     this.occupancy = new NodeUsers(this.redis, occupancy, this.nodeId, liveness, this.now, (err) =>
-      log.warn(`redis broker (occupancy): ${err instanceof Error ? err.message : String(err)}`),
+      log.warn(`redis broker (occupancy): ${message(err)}`),
     )
     this.lifecycle = new RedisLifecycleLog(
       this.redis,
@@ -174,24 +180,46 @@ export class RedisBroker implements Broker {
       (subject, name) => (subject === 'user' ? this.keys.user(name) : occupancy.user(name)),
       options.lifecycleMaxEvents,
     )
-    this.routes = new NodeRoutes(this.redis, this.sub, this.keys, this.nodeId)
-    this.controls = new NodeControl(this.redis, this.sub, this.keys, this.nodeId)
-    this.revocations = new NodeRevocations(this.redis, this.sub, this.keys, this.now)
-    this.ready = Promise.all([whenReady(this.redis), whenReady(this.sub)]).then(async () => {
-      await this.redis.hsetnx(this.keys.epochs(), 'seed', seedCandidate())
-      await this.routes.start()
-      await this.controls.start()
-      await this.revocations.start()
-      await this.presence.heartbeat()
-      this.presence.start()
-      await this.users.heartbeat()
-      this.users.start()
-      await this.occupancy.heartbeat()
-      this.occupancy.start()
-      this.streams.start()
-    })
+    this.routes = new NodeRoutes(this.redis, home.sub, this.keys, this.nodeId)
+    this.controls = new NodeControl(this.redis, home.sub, this.keys, this.nodeId)
+    this.revocations = new NodeRevocations(this.redis, home.sub, this.keys, this.now)
+    this.ready = this.start()
     // `ready` is for callers who wait; an unobserved failure must not crash the process.
     this.ready.catch(() => {})
+  }
+
+  private async start(): Promise<void> {
+    await Promise.all(this.shards.flatMap((s) => [whenReady(s.redis), whenReady(s.sub.conn)]))
+    await this.seedEpochs()
+    await this.routes.start()
+    await this.controls.start()
+    await this.revocations.start()
+    for (const shard of this.shards) {
+      await shard.presence.heartbeat()
+      shard.presence.start()
+    }
+    await this.users.heartbeat()
+    this.users.start()
+    await this.occupancy.heartbeat()
+    this.occupancy.start()
+    for (const shard of this.shards) shard.streams.start()
+  }
+
+  /**
+   * The empty-epoch seed, made once by whoever comes first (the scripts make it too, after a
+   * restart lost it). On a cluster each bucket has its own `epochs` hash in its own slot: all of
+   * them are seeded now, so reading a channel never has to create one.
+   */
+  private async seedEpochs(): Promise<void> {
+    if (this.keys.layout !== 'cluster') {
+      await Promise.all(this.shards.map((s) => s.redis.hsetnx(this.keys.epochs(''), 'seed', seedCandidate())))
+      return
+    }
+    const seeds: Promise<number>[] = []
+    for (let bucket = 0; bucket < BUCKETS; bucket++) {
+      seeds.push(this.redis.hsetnx(bucketEpochs(this.keys.prefix, bucket), 'seed', seedCandidate()))
+    }
+    await Promise.all(seeds)
   }
 
   async publish(channel: string, data: DataValue, options: PublishOptions = {}): Promise<StreamPosition> {
@@ -200,30 +228,32 @@ export class RedisBroker implements Broker {
     const text = dataJson(data)
     const history = this.historyOf(channel)
     const historyTtl = history ? Math.min(history.ttlMs, this.channelTtlMs) : this.channelTtlMs
-    const reply = (await PUBLISH.run(this.redis, this.channelKeys(channel), [
-      seedCandidate(),
-      this.channelTtlMs,
-      text,
-      options.except === undefined ? 'null' : JSON.stringify(options.except),
-      options.key ?? '',
-      history?.size ?? 0,
-      Math.floor(this.now()),
-      Math.ceil(historyTtl),
-      this.keys.pubsub(channel),
-      channel,
-    ]).catch((err: unknown) => {
-      throw publishFailure(err)
-    })) as [string, number, number]
+    const reply = (await PUBLISH.of(this.keys.publishCommand)
+      .run(this.shard(channel).redis, this.channelKeys(channel), [
+        seedCandidate(),
+        this.channelTtlMs,
+        text,
+        options.except === undefined ? 'null' : JSON.stringify(options.except),
+        options.key ?? '',
+        history?.size ?? 0,
+        Math.floor(this.now()),
+        Math.ceil(historyTtl),
+        this.keys.pubsub(channel),
+        channel,
+      ])
+      .catch((err: unknown) => {
+        throw publishFailure(err)
+      })) as [string, number, number]
     return { epoch: reply[0], offset: reply[1] }
   }
 
   async subscribe(channel: string, listener: BrokerListener): Promise<void> {
     if (this.closed) throw new Error('broker is closed')
-    await this.streams.subscribe(channel, listener)
+    await this.shard(channel).streams.subscribe(channel, listener)
   }
 
   async unsubscribe(channel: string): Promise<void> {
-    await this.streams.unsubscribe(channel)
+    await this.shard(channel).streams.unsubscribe(channel)
   }
 
   async position(channel: string): Promise<StreamPosition> {
@@ -287,25 +317,32 @@ export class RedisBroker implements Broker {
   }
 
   private async shutdown(): Promise<void> {
-    this.streams.stop()
+    for (const shard of this.shards) shard.streams.stop()
     this.controls.stop()
     this.revocations.stop()
     // Take this node's members out (each with a leave event); if Redis is down, the others reap them.
-    await this.presence.stop().catch(() => {})
+    await Promise.all(this.shards.map((s) => s.presence.stop().catch(() => {})))
     await this.users.stop().catch(() => {})
     await this.occupancy.stop().catch(() => {})
-    await Promise.allSettled([this.redis.quit(), this.sub.quit()])
-    this.redis.disconnect()
-    this.sub.disconnect()
+    await Promise.allSettled(this.shards.flatMap((s) => [s.redis.quit(), s.sub.conn.quit()]))
+    for (const shard of this.shards) {
+      shard.redis.disconnect()
+      shard.sub.conn.disconnect()
+    }
+  }
+
+  private shard(channel: string): Shard {
+    return this.shards[this.shardOf(channel)]!
   }
 
   private channelKeys(channel: string): string[] {
-    return [this.keys.meta(channel), this.keys.hist(channel), this.keys.idem(channel), this.keys.epochs()]
+    const k = this.keys
+    return [k.meta(channel), k.hist(channel), k.idem(channel), k.epochs(channel)]
   }
 
   private async read(channel: string, mode: Array<string | number>): Promise<[string, number, string[]]> {
     if (this.closed) throw new Error('broker is closed')
-    const reply = (await READ.run(this.redis, this.channelKeys(channel), [
+    const reply = (await READ.run(this.shard(channel).redis, this.channelKeys(channel), [
       seedCandidate(),
       channel,
       ...mode,
@@ -347,7 +384,8 @@ function seedCandidate(): string {
  */
 function publishFailure(err: unknown): unknown {
   if (err instanceof ReplyError) return err
-  if (err instanceof Error && err.message.includes("Stream isn't writeable")) return err
+  // "Stream isn't writeable and…", "Cluster isn't ready and…": never sent.
+  if (err instanceof Error && err.message.includes('enableOfflineQueue options is false')) return err
   const reason = err instanceof Error ? err.message : String(err)
   return new BrokerOutcomeUnknownError(
     `publish sent to Redis but not confirmed (${reason}); it may still land`,
@@ -357,18 +395,46 @@ function publishFailure(err: unknown): unknown {
   )
 }
 
-function whenReady(conn: Redis): Promise<void> {
-  if (conn.status === 'ready') return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const onReady = () => {
-      conn.off('end', onEnd)
-      resolve()
-    }
-    const onEnd = () => {
-      conn.off('ready', onReady)
-      reject(new Error('redis connection closed before it was ready'))
-    }
-    conn.once('ready', onReady)
-    conn.once('end', onEnd)
+/** Where the broker's connections go: one target, or one per shard. */
+function targetsOf(options: RedisBrokerOptions): Target[] {
+  const modes = [options.url !== undefined, options.cluster !== undefined, options.shards !== undefined]
+  if (modes.filter(Boolean).length > 1) throw new Error('RedisBroker: give one of url, cluster and shards')
+  if (options.cluster) {
+    if (options.cluster.nodes.length === 0) throw new Error('RedisBroker: cluster.nodes is empty')
+    return [{ cluster: options.cluster }]
+  }
+  if (options.shards) {
+    if (options.shards.length === 0) throw new Error('RedisBroker: shards is empty')
+    return options.shards.map((url) => ({ url }))
+  }
+  return [{ url: options.url }]
+}
+
+/** A shard's name on the hash ring and in logs: its URL without credentials. */
+function shardName(url: string): string {
+  try {
+    const u = new URL(url)
+    u.username = ''
+    u.password = ''
+    return u.toString().replace(/\/$/, '')
+  } catch {
+    return url
+  }
+}
+
+/** One warning per outage of a connection: the first error after it was last ready. */
+function reportErrors(conn: Commands, role: string, log: { warn(message: string): void }): void {
+  let reported = false
+  conn.on('error', (err: unknown) => {
+    if (reported) return
+    reported = true
+    log.warn(`redis broker (${role}): ${message(err)}`)
   })
+  conn.on('ready', () => {
+    reported = false
+  })
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
 }

@@ -6,7 +6,7 @@
  * presence-scripts.ts; key names built inside the scripts (presence reaping) follow keys.ts.
  */
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { Commands } from './connections.js'
 
 export class LuaScript {
   private readonly sha: string
@@ -18,13 +18,36 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex')
   }
 
-  async run(redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+  async run(
+    redis: Commands,
+    keys: readonly string[],
+    args: ReadonlyArray<string | number>,
+  ): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args)
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err
       return redis.eval(this.source, keys.length, ...keys, ...args)
     }
+  }
+}
+
+/** How a script publishes a channel's events: `PUBLISH`, or `SPUBLISH` (sharded) on a cluster. */
+export type PublishCommand = 'PUBLISH' | 'SPUBLISH'
+
+/** A script that publishes on a channel's pub/sub channel, in the form for each publish command. */
+export class PublishingScript {
+  private readonly forms: Record<PublishCommand, LuaScript>
+
+  constructor(name: string, source: (publish: PublishCommand) => string) {
+    this.forms = {
+      PUBLISH: new LuaScript(name, source('PUBLISH')),
+      SPUBLISH: new LuaScript(`${name}-sharded`, source('SPUBLISH')),
+    }
+  }
+
+  of(command: PublishCommand): LuaScript {
+    return this.forms[command]
   }
 }
 
@@ -53,9 +76,9 @@ end
  * leftovers of an older one).
  * Returns { epoch, offset, 1 } for a new message, { epoch, offset, 0 } for a known key.
  */
-export const PUBLISH = new LuaScript(
+export const PUBLISH = new PublishingScript(
   'publish',
-  `${EMPTY_EPOCH}
+  (publish) => `${EMPTY_EPOCH}
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
   local slot
@@ -83,7 +106,7 @@ if size > 0 then
   redis.call('LTRIM', KEYS[2], -size, -1)
   redis.call('PEXPIRE', KEYS[2], ARGV[8])
 end
-redis.call('PUBLISH', ARGV[9], '["m","' .. epoch .. '",' .. offset .. ',' .. ARGV[4] .. ',' .. ARGV[3] .. ']')
+redis.call('${publish}', ARGV[9], '["m","' .. epoch .. '",' .. offset .. ',' .. ARGV[4] .. ',' .. ARGV[3] .. ']')
 return {epoch, offset, 1}
 `,
 )
@@ -144,12 +167,13 @@ end
 /**
  * KEYS: revocations hash, revocation expiry set. ARGV: now ms, entry, issuedBefore ms or '',
  * expiresAt ms, pub/sub channel, notification JSON. Merges the entry (the later issuedBefore and
- * expiresAt win), keeps both keys as long as their latest entry, and PUBLISHes the notification.
+ * expiresAt win), keeps both keys as long as their latest entry, and publishes the notification
+ * (SPUBLISH on a cluster, where the channel shares the keys' slot).
  * Returns 1, or 0 when the revocation had expired already (nothing stored, nobody told).
  */
-export const REVOKE = new LuaScript(
+export const REVOKE = new PublishingScript(
   'revoke',
-  `${FORGET_EXPIRED}
+  (publish) => `${FORGET_EXPIRED}
 local now = tonumber(ARGV[1])
 forget_expired(now)
 local expires = tonumber(ARGV[4])
@@ -167,7 +191,7 @@ local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 local ttl = math.ceil(tonumber(last[2]) - now)
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
-redis.call('PUBLISH', ARGV[5], ARGV[6])
+redis.call('${publish}', ARGV[5], ARGV[6])
 return 1
 `,
 )

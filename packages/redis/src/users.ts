@@ -20,7 +20,7 @@ import type {
   UserConnectionInfo,
   UserRemoveResult,
 } from '@switchboard/broker'
-import type { Redis } from 'ioredis'
+import type { Commands } from './connections.js'
 import type { Keys } from './keys.js'
 import type { PresenceTiming } from './presence.js'
 import { USER_ADD, USER_REMOVE } from './user-scripts.js'
@@ -46,7 +46,7 @@ export class NodeUsers implements BrokerUsersApi {
   private readonly reapedLast = new Set<(user: string) => void>()
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Commands,
     private readonly keys: Keys,
     readonly nodeId: string,
     private readonly timing: PresenceTiming,
@@ -157,11 +157,8 @@ export class NodeUsers implements BrokerUsersApi {
       }),
     )
     this.pendingRemovals.clear()
-    await this.redis
-      .multi()
-      .del(this.keys.nodeUsers(this.nodeId))
-      .srem(this.keys.userNodes(), this.nodeId)
-      .exec()
+    await this.redis.del(this.keys.nodeUsers(this.nodeId))
+    await this.redis.srem(this.keys.userNodes(), this.nodeId)
   }
 
   private async beat(): Promise<void> {
@@ -198,15 +195,19 @@ export class NodeUsers implements BrokerUsersApi {
       const list = this.keys.nodeUsers(node)
       const members = await this.redis.smembers(list)
       for (let at = 0; at < members.length; at += REAP_BATCH) {
+        const batch = members.slice(at, at + REAP_BATCH)
         await Promise.all(
-          members.slice(at, at + REAP_BATCH).map(async (m) => {
+          batch.map(async (m) => {
             const [user, id] = JSON.parse(m) as [string, string]
             const { last } = await this.erase(user, id, node)
             if (last) for (const listener of this.reapedLast) listener(user)
           }),
         )
+        // What was reaped, not the whole list: an entry listed meanwhile keeps its way to be reaped.
+        await this.redis.srem(list, ...batch)
       }
-      await this.redis.multi().del(list).srem(this.keys.userNodes(), node).exec()
+      // Last: a node that came back meanwhile adds its entries again once it finds itself out.
+      await this.redis.srem(this.keys.userNodes(), node)
     }
   }
 
@@ -217,11 +218,9 @@ export class NodeUsers implements BrokerUsersApi {
     options: UserAddOptions,
   ): Promise<UserAddResult> {
     const { user, info, since } = entry
-    await this.redis
-      .multi()
-      .sadd(this.keys.nodeUsers(this.nodeId), member(user, connectionId))
-      .sadd(this.keys.userNodes(), this.nodeId)
-      .exec()
+    // Two commands, in this order (on a cluster the two keys are in different slots).
+    await this.redis.sadd(this.keys.nodeUsers(this.nodeId), member(user, connectionId))
+    await this.redis.sadd(this.keys.userNodes(), this.nodeId)
     const text = JSON.stringify([this.nodeId, info.transport, info.remoteAddress ?? null])
     const reply = (await USER_ADD.run(
       this.redis,

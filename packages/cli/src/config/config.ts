@@ -71,8 +71,11 @@ export interface TlsConfig {
   reloadInterval?: number
 }
 
+/** Exactly one of `url` (one Redis), `cluster` (a Redis Cluster's nodes) and `shards` (independent Redis URLs). */
 export interface RedisConfig {
-  url: string
+  url?: string
+  cluster?: string[]
+  shards?: string[]
   prefix?: string
   commandTimeout?: number
 }

@@ -261,11 +261,25 @@ const HMAC: ReadonlySet<string> = new Set(HMAC_ALGORITHMS)
 const ASYMMETRIC: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS)
 
 /**
- * What the schema does not say well: exactly one JWT key, and algorithms that fit it; the
- * dashboard needs the API (it is served on its port, and its keys log in).
+ * What the schema does not say well: exactly one JWT key, and algorithms that fit it; exactly
+ * one of redis.url, redis.cluster and redis.shards; the dashboard needs the API (it is served on
+ * its port, and its keys log in).
  */
 function ruleIssues(config: SwitchboardConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = []
+  const redis = config.redis
+  if (redis) {
+    const where = (['url', 'cluster', 'shards'] as const).filter((k) => redis[k] !== undefined)
+    if (where.length !== 1) {
+      issues.push({
+        path: where.length === 0 ? '/redis' : `/redis/${where[1]}`,
+        message:
+          where.length === 0
+            ? 'needs one of url, cluster, shards'
+            : `set only one of url, cluster, shards (${where.join(' and ')} are set)`,
+      })
+    }
+  }
   if (config.dashboard && config.api === undefined) {
     issues.push({
       path: '/dashboard',

@@ -29,7 +29,9 @@ export function redactConfig<C extends SwitchboardConfig>(config: C): C {
     if (out.jwt.secret !== undefined) out.jwt.secret = REDACTED
     if (out.jwt.jwksUrl !== undefined) out.jwt.jwksUrl = redactUrlPassword(out.jwt.jwksUrl)
   }
-  if (out.redis) out.redis.url = redactUrlPassword(out.redis.url)
+  if (out.redis?.url !== undefined) out.redis.url = redactUrlPassword(out.redis.url)
+  if (out.redis?.cluster) out.redis.cluster = out.redis.cluster.map(redactUrlPassword)
+  if (out.redis?.shards) out.redis.shards = out.redis.shards.map(redactUrlPassword)
   if (out.api) for (const entry of out.api.keys) entry.key = REDACTED
   for (const receiver of out.webhooks?.receivers ?? []) {
     receiver.url = redactUrlPassword(receiver.url)

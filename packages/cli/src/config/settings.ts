@@ -70,6 +70,8 @@ export const SETTINGS: readonly Setting[] = [
   s('jwt.audience', 'JWT_AUDIENCE', 'string', 'jwt-audience'),
   s('redis.url', 'REDIS_URL', 'string', 'redis', ['REDIS_URL']),
   s('redis.prefix', 'REDIS_PREFIX', 'string', 'redis-prefix'),
+  s('redis.cluster', 'REDIS_CLUSTER', 'list', 'redis-cluster'),
+  s('redis.shards', 'REDIS_SHARDS', 'list', 'redis-shards'),
   s('metrics', 'METRICS', 'boolean', 'metrics'),
   s('dashboard', 'DASHBOARD', 'boolean', 'dashboard'),
   s('api.port', 'API_PORT', 'integer', 'api-port'),
