@@ -9,7 +9,7 @@
  * dead node's users and channels depart through the reaper (on whichever node reaps), and every
  * node settles the due departures on a timer (whoever comes first appends each once).
  */
-import type { Broker, LifecycleLog, LifecycleSubject } from '@switchboard/broker'
+import type { Broker, LifecycleSubject } from '@switchboard/broker'
 import type { Logger } from '../api.js'
 import type { ChannelHub } from '../channels/channel-hub.js'
 import type { ClientConnection } from '../connection/connection.js'
@@ -41,7 +41,7 @@ export interface LifecycleWebhooks {
 export function lifecycleWebhooks(options: WebhooksOptions, parts: LifecycleParts): LifecycleWebhooks {
   const { broker, registry, users, hub, userOf, log } = parts
   const webhooks = new Webhooks(options.receivers, broker, log, options)
-  const lifecycle = broker.lifecycle as LifecycleLog // Webhooks refused a broker without one
+  const { lifecycle } = webhooks
   const node = broker.nodeId
   const where = node === undefined ? {} : { node }
   const reports = new ReportLimiter(log)

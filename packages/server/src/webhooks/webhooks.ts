@@ -59,7 +59,8 @@ export class Webhooks {
   private readonly receivers: Receiver[]
   private readonly wanted = new Set<LifecycleEventType>()
   private readonly deliverers: WebhookDeliverer[]
-  private readonly lifecycle: LifecycleLog
+  /** The broker's lifecycle log (a broker without one is refused). */
+  readonly lifecycle: LifecycleLog
   private readonly reports: ReportLimiter
   private readonly unwritten: LifecycleEventInput[] = []
   private writing: Promise<void> | undefined
