@@ -105,3 +105,47 @@ function connected(conn: Commands): Promise<void> {
     conn.once('end', onEnd)
   })
 }
+
+/** Where a broker's connections go: one target, or one per shard. */
+export function targetsOf(options: { url?: string; cluster?: ClusterConfig; shards?: string[] }): Target[] {
+  const modes = [options.url !== undefined, options.cluster !== undefined, options.shards !== undefined]
+  if (modes.filter(Boolean).length > 1) throw new Error('RedisBroker: give one of url, cluster and shards')
+  if (options.cluster) {
+    if (options.cluster.nodes.length === 0) throw new Error('RedisBroker: cluster.nodes is empty')
+    return [{ cluster: options.cluster }]
+  }
+  if (options.shards) {
+    if (options.shards.length === 0) throw new Error('RedisBroker: shards is empty')
+    return options.shards.map((url) => ({ url }))
+  }
+  return [{ url: options.url }]
+}
+
+/** A shard's name on the hash ring and in logs: its URL without credentials. */
+export function shardName(url: string): string {
+  try {
+    const u = new URL(url)
+    u.username = ''
+    u.password = ''
+    return u.toString().replace(/\/$/, '')
+  } catch {
+    return url
+  }
+}
+
+/** One warning per outage of a connection: the first error after it was last ready. */
+export function reportErrors(conn: Commands, role: string, log: { warn(message: string): void }): void {
+  let reported = false
+  conn.on('error', (err: unknown) => {
+    if (reported) return
+    reported = true
+    log.warn(`redis broker (${role}): ${message(err)}`)
+  })
+  conn.on('ready', () => {
+    reported = false
+  })
+}
+
+export function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

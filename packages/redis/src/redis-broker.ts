@@ -30,11 +30,19 @@ import type {
   RoutedEvent,
   RouteHandler,
 } from '@switchboard/broker'
-import { BrokerOutcomeUnknownError } from '@switchboard/broker'
 import type { DataValue, StreamPosition } from '@switchboard/protocol'
-import { type RedisOptions, ReplyError } from 'ioredis'
+import type { RedisOptions } from 'ioredis'
 import { ChannelStreams } from './channel-streams.js'
-import { type ClusterConfig, type Commands, connect, type Target, whenReady } from './connections.js'
+import {
+  type ClusterConfig,
+  type Commands,
+  connect,
+  message,
+  reportErrors,
+  shardName,
+  targetsOf,
+  whenReady,
+} from './connections.js'
 import { HashRing } from './hash-ring.js'
 import { BUCKETS, bucketEpochs, type Keys, keysFor, occupancyKeys } from './keys.js'
 import { RedisLifecycleLog } from './lifecycle-log.js'
@@ -42,6 +50,7 @@ import { NodeControl } from './node-control.js'
 import { NodeRevocations } from './node-revocations.js'
 import { NodeRoutes } from './node-routes.js'
 import { NodePresence } from './presence.js'
+import { publishFailure } from './publish-failure.js'
 import { PubSub } from './pubsub.js'
 import { PUBLISH, READ } from './scripts.js'
 import { ShardedPresence } from './sharded-presence.js'
@@ -373,68 +382,4 @@ export class RedisBroker implements Broker {
  */
 function seedCandidate(): string {
   return randomBytes(9).toString('base64url')
-}
-
-/**
- * What a failed publish means. Redis answered with an error (`ReplyError`: the script did not
- * run, or failed before its first write), or the command was never written (the connection was
- * not ready: ioredis refuses at once, without an offline queue): not published, the error as it
- * is. Anything else — the command timed out, or the connection dropped while it was in flight —
- * may still be carried out by Redis (it may be asleep, or just slow): `BrokerOutcomeUnknownError`.
- */
-function publishFailure(err: unknown): unknown {
-  if (err instanceof ReplyError) return err
-  // "Stream isn't writeable and…", "Cluster isn't ready and…": never sent.
-  if (err instanceof Error && err.message.includes('enableOfflineQueue options is false')) return err
-  const reason = err instanceof Error ? err.message : String(err)
-  return new BrokerOutcomeUnknownError(
-    `publish sent to Redis but not confirmed (${reason}); it may still land`,
-    {
-      cause: err,
-    },
-  )
-}
-
-/** Where the broker's connections go: one target, or one per shard. */
-function targetsOf(options: RedisBrokerOptions): Target[] {
-  const modes = [options.url !== undefined, options.cluster !== undefined, options.shards !== undefined]
-  if (modes.filter(Boolean).length > 1) throw new Error('RedisBroker: give one of url, cluster and shards')
-  if (options.cluster) {
-    if (options.cluster.nodes.length === 0) throw new Error('RedisBroker: cluster.nodes is empty')
-    return [{ cluster: options.cluster }]
-  }
-  if (options.shards) {
-    if (options.shards.length === 0) throw new Error('RedisBroker: shards is empty')
-    return options.shards.map((url) => ({ url }))
-  }
-  return [{ url: options.url }]
-}
-
-/** A shard's name on the hash ring and in logs: its URL without credentials. */
-function shardName(url: string): string {
-  try {
-    const u = new URL(url)
-    u.username = ''
-    u.password = ''
-    return u.toString().replace(/\/$/, '')
-  } catch {
-    return url
-  }
-}
-
-/** One warning per outage of a connection: the first error after it was last ready. */
-function reportErrors(conn: Commands, role: string, log: { warn(message: string): void }): void {
-  let reported = false
-  conn.on('error', (err: unknown) => {
-    if (reported) return
-    reported = true
-    log.warn(`redis broker (${role}): ${message(err)}`)
-  })
-  conn.on('ready', () => {
-    reported = false
-  })
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }

@@ -7,13 +7,12 @@
 // with one key lands once whichever node it reaches;
 // presence, history and broadcast answer for the cluster. Needs the build (`npx tsc -b`): the nodes run
 // from dist.
-import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { type Channel, SwitchboardClient } from '@switchboard/client'
 import { connect } from '@switchboard/testing'
 import { afterEach, beforeAll, expect, it } from 'vitest'
-import { deleteKeys, SHARED_REDIS, uniquePrefix, until } from './redis-helpers.js'
+import { deleteKeys, SHARED_REDIS, startNodeProcess, uniquePrefix, until } from './redis-helpers.js'
 
 const script = fileURLToPath(new URL('./fixtures/api-node.mjs', import.meta.url))
 const built = fileURLToPath(new URL('../../server/dist/index.js', import.meta.url))
@@ -33,26 +32,14 @@ interface Node {
 }
 
 async function startNode(prefix: string): Promise<Node> {
-  const child: ChildProcess = spawn(process.execPath, [script, SHARED_REDIS, prefix, KEY], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  child.stdout!.on('data', (d) => {
-    out += d
-  })
-  child.stderr!.on('data', (d) => {
-    out += d
-  })
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM')
-      await exited
-    }
-    // Nothing a node printed may hold the key.
-    expect(out).not.toContain(KEY)
-  })
-  await until(() => /ws:\/\/\S+/.test(out) || child.exitCode !== null, 15_000, 'a node to listen')
+  const node = await startNodeProcess(
+    script,
+    [SHARED_REDIS, prefix, KEY],
+    (c) => cleanups.push(c),
+    /ws:\/\/\S+/,
+    KEY,
+  )
+  const out = node.output()
   const ws = /ws:\/\/\S+/.exec(out)?.[0]
   if (!ws) throw new Error(`node did not start: ${out}`)
   return { ws, api: `${ws.replace(/^ws/, 'http').replace(/\/ws$/, '')}/api` }

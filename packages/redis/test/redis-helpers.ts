@@ -156,3 +156,43 @@ export function privateRedisFixture(o: { restart?: boolean; flush?: boolean } = 
     cleanups,
   }
 }
+
+/** A node process a test started: what it printed so far, its process, and how it ended. */
+export interface NodeProcess {
+  child: ChildProcess
+  output(): string
+  exited: Promise<unknown>
+}
+
+/**
+ * Starts `node script ...args` (a node fixture built from dist), registers its stop (SIGTERM, then
+ * waiting for the exit) with `onCleanup`, and waits up to 15 s for `listening` to match what it
+ * printed. `secret`, if given, must never appear in what it printed (checked at the stop).
+ */
+export async function startNodeProcess(
+  script: string,
+  args: string[],
+  onCleanup: (cleanup: () => Promise<void>) => void,
+  listening: RegExp,
+  secret?: string,
+): Promise<NodeProcess> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout!.on('data', (d) => {
+    out += d
+  })
+  child.stderr!.on('data', (d) => {
+    out += d
+  })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  onCleanup(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM')
+      await exited
+    }
+    if (secret !== undefined && out.includes(secret)) throw new Error('a node printed the secret')
+  })
+  await until(() => listening.test(out) || child.exitCode !== null, 15_000, 'a node to listen')
+  if (!listening.test(out)) throw new Error(`node did not start: ${out}`)
+  return { child, output: () => out, exited }
+}

@@ -5,13 +5,13 @@
 // `maxConnectionsPerUser` holds for the user's connections on both nodes — refusing (also when
 // connections race on both nodes at once) or closing the oldest on the other node. Needs the
 // build (`npx tsc -b`): the nodes run from dist.
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { SwitchboardClient } from '@switchboard/client'
 import { Redis } from 'ioredis'
 import { afterEach, beforeAll, expect, it } from 'vitest'
-import { deleteKeys, SHARED_REDIS, uniquePrefix, until } from './redis-helpers.js'
+import { deleteKeys, SHARED_REDIS, startNodeProcess, uniquePrefix, until } from './redis-helpers.js'
 
 const script = fileURLToPath(new URL('./fixtures/users-node.mjs', import.meta.url))
 const built = fileURLToPath(new URL('../../server/dist/index.js', import.meta.url))
@@ -36,24 +36,14 @@ interface Node {
 }
 
 async function startNode(prefix: string, limit = '-', policy = '-'): Promise<Node> {
-  const child = spawn(process.execPath, [script, SHARED_REDIS, prefix, KEY, limit, policy], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  child.stdout!.on('data', (d) => {
-    out += d
-  })
-  child.stderr!.on('data', (d) => {
-    out += d
-  })
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM')
-      await exited
-    }
-  })
-  await until(() => /node \S+/.test(out) || child.exitCode !== null, 15_000, 'a node to listen')
+  const node = await startNodeProcess(
+    script,
+    [SHARED_REDIS, prefix, KEY, limit, policy],
+    (c) => cleanups.push(c),
+    /node \S+/,
+  )
+  const out = node.output()
+  const child = node.child
   const found = /(ws:\/\/\S+) node (\S+)/.exec(out)
   if (!found) throw new Error(`node did not start: ${out}`)
   const ws = found[1]!

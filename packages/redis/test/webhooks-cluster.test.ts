@@ -4,12 +4,12 @@
 // the lease is killed with SIGKILL while the receiver is failing, the other node takes over and
 // delivers what the dead one had taken but not finished — nothing decided is lost. Needs the
 // build (`npx tsc -b`): the nodes run from dist.
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { connect, startWebhookReceiver, type WebhookReceiver } from '@switchboard/testing'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { deleteKeys, SHARED_REDIS, uniquePrefix, until } from './redis-helpers.js'
+import { deleteKeys, SHARED_REDIS, startNodeProcess, uniquePrefix, until } from './redis-helpers.js'
 
 const script = fileURLToPath(new URL('./fixtures/webhook-node.mjs', import.meta.url))
 const built = fileURLToPath(new URL('../../server/dist/index.js', import.meta.url))
@@ -32,25 +32,15 @@ const CONNECTIONS = 'connection.open,connection.close'
 const USERS_AND_CHANNELS = 'user.online,user.offline,channel.occupied,channel.vacated'
 
 async function startNode(prefix: string, hook: WebhookReceiver, events = CONNECTIONS): Promise<Node> {
-  const child = spawn(process.execPath, [script, SHARED_REDIS, prefix, hook.url, SECRET, events], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  child.stdout!.on('data', (d) => {
-    out += d
-  })
-  child.stderr!.on('data', (d) => {
-    out += d
-  })
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM')
-      await exited
-    }
-    expect(out).not.toContain(SECRET)
-  })
-  await until(() => /ws:\/\/\S+/.test(out) || child.exitCode !== null, 15_000, 'a node to listen')
+  const node = await startNodeProcess(
+    script,
+    [SHARED_REDIS, prefix, hook.url, SECRET, events],
+    (c) => cleanups.push(c),
+    /ws:\/\/\S+/,
+    SECRET,
+  )
+  const out = node.output()
+  const child = node.child
   const ws = /ws:\/\/\S+/.exec(out)?.[0]
   if (!ws) throw new Error(`node did not start: ${out}`)
   return { ws, child }

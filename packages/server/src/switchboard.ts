@@ -51,6 +51,7 @@ import { countPublishes } from './stats/count-publishes.js'
 import { EventLoopDelay, NodeCounters, RateClock } from './stats/node-stats.js'
 import { isStatsCommand, statsCommandHandler } from './stats/stats-commands.js'
 import { StatsGatherer } from './stats/stats-gatherer.js'
+import { switchboardStats } from './stats/switchboard-stats.js'
 import { disconnectCode, disconnectEverywhere, isSendableCloseCode } from './users/disconnect.js'
 import { UserIndex } from './users/user-index.js'
 import { lifecycleWebhooks } from './webhooks/lifecycle-events.js'
@@ -374,25 +375,18 @@ export function createSwitchboard<M extends EventMap = UntypedEventMap, D = Conn
     },
     revoke: (request) => revocations.revoke(request),
     channelSize: (channel) => hub.size(channel),
-    stats: () => ({
-      connections: connections.size,
-      channels: [...hub.names()].length,
-      handshakesRefused: admission.refusedCount,
-      disconnects: { ...registry.disconnects },
-      apiRequests: Object.fromEntries(
-        Object.entries(httpApi?.counts ?? {}).map(([m, byStatus]) => [m, { ...byStatus }]),
-      ),
-      messagesIn: counters.messagesIn,
-      messagesOut: counters.messagesOut,
-      recoveries: { recovered: counters.recovered, notRecovered: counters.notRecovered },
-      brokerFailures: counters.brokerFailures,
-      eventLoopDelaySeconds: eventLoop.read() / 1000,
-    }),
+    stats: () =>
+      switchboardStats({
+        connections: connections.size,
+        channels: [...hub.names()].length,
+        handshakesRefused: admission.refusedCount,
+        disconnects: registry.disconnects,
+        apiRequests: httpApi?.counts,
+        counters,
+        eventLoop,
+      }),
     close(closeOptions) {
-      revocations.stop()
-      stats.stop()
-      rateClock.stop()
-      eventLoop.stop()
+      for (const part of [revocations, stats, rateClock, eventLoop]) part.stop()
       closing ??= drain(
         { heartbeat, frontDoor, registry, ownBroker: o.broker === undefined ? broker : undefined },
         closeOptions,

@@ -24,15 +24,15 @@ import {
   type JsonValue,
   type PublishResult,
   type ServerFrame,
-  SUBPROTOCOL,
   shouldReconnect,
 } from '@switchboard/protocol'
 import type { Channel, PublishOptions } from '../channel/channel.js'
-import { type CloseInfo, ReconnectingWebSocket } from '../transport/reconnecting-websocket.js'
+import type { CloseInfo, ReconnectingWebSocket } from '../transport/reconnecting-websocket.js'
 import { PublicEmitter } from '../util/emitter.js'
 import { SwitchboardError } from '../util/errors.js'
 import { BlobOrder } from '../util/read-blobs.js'
 import { ChannelTable } from './channel-table.js'
+import { clientSocket } from './client-socket.js'
 import type {
   ClientCodec,
   ClientEvents,
@@ -40,31 +40,26 @@ import type {
   CloseOptions,
   ConnectionState,
   ConnectionStateReason,
-  OutboxFrame,
-  OutboxSender,
   RequestOptions,
   StateChange,
   SwitchboardClientOptions,
 } from './client-types.js'
 import { ConnectionKeeper } from './connection-keeper.js'
 import { decodeMessage } from './decode-message.js'
-import { type IdFrame, RequestTable } from './request-table.js'
+import { randomPrefix, wireData } from './frame-parts.js'
+import { OutboxLink } from './outbox-link.js'
+import { RequestTable } from './request-table.js'
+import { ServerEvents } from './server-events.js'
 
 export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   readonly #emitter = new PublicEmitter<ClientEvents>()
   readonly #rws: ReconnectingWebSocket
-  readonly #events = new PublicEmitter<M['events']>()
-  readonly #anyEvent = new Set<(event: EventName<M>, data: EventData<M, EventName<M>>) => void>()
+  readonly #events = new ServerEvents<M>()
   readonly #channels: ChannelTable
   readonly #requests: RequestTable
   readonly #keeper: ConnectionKeeper
   readonly #codec: ClientCodec | undefined
-  readonly #outbox: ClientOutbox | undefined
-  /**
-   * What the outbox is attached with, on first use (connect, a kept frame, `client.outbox`): a
-   * client made and dropped unused — React's StrictMode makes one — never claims it.
-   */
-  #outboxSender: OutboxSender | undefined
+  readonly #outbox: OutboxLink
   /** Publishes and requests whose data holds a Blob wait for it to be read, in call order. */
   readonly #blobs = new BlobOrder()
   #state: ConnectionState = 'disconnected'
@@ -79,30 +74,9 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   constructor(url: string | readonly string[], options: SwitchboardClientOptions = {}) {
     // The defaults are the ones documented on SwitchboardClientOptions.
     const connectTimeout = options.connectTimeout ?? 10_000
-    // A shared connection (see the `share` option) is this tab's link to it, and speaks JSON.
-    const shared = options.share
-      ? options.share.socket({
-          urls: typeof url === 'string' ? [url] : url,
-          WebSocket: options.WebSocket,
-          transports: options.transports,
-        })
-      : undefined
-    const codec = shared ? undefined : options.codec
+    const { rws, codec } = clientSocket(url, options, connectTimeout, () => this.#channels.resumeQuery())
     this.#codec = codec
-    this.#rws = new ReconnectingWebSocket(url, {
-      protocols: codec ? [codec.subprotocol, SUBPROTOCOL] : SUBPROTOCOL,
-      binaryType: 'arraybuffer',
-      ...(shared ? { WebSocket: shared } : options.WebSocket ? { WebSocket: options.WebSocket } : {}),
-      ...(options.transports && !shared ? { transports: options.transports } : {}),
-      ...(options.backoff ? { backoff: options.backoff } : {}),
-      maxAttempts: options.maxAttempts ?? Number.POSITIVE_INFINITY,
-      minUptime: options.minUptime ?? 5_000,
-      connectTimeout,
-      // This client queues frames itself, and only once the handshake is done.
-      maxQueue: 0,
-      startClosed: true,
-      query: () => this.#channels.resumeQuery(),
-    })
+    this.#rws = rws
     const requests = new RequestTable({
       requestTimeout: options.requestTimeout ?? 10_000,
       maxQueue: options.maxQueue ?? 100,
@@ -142,12 +116,11 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
         connectTimeout,
       },
     )
-    this.#outbox = options.outbox
-    this.#outboxSender = {
+    this.#outbox = new OutboxLink(options.outbox, {
       urls: typeof url === 'string' ? [url] : url,
       send: (frame, timeout) =>
         requests.request({ ...frame, id: requests.nextId() }, this.#state, { timeout }, true),
-    }
+    })
     this.#rws.on('open', ({ elapsed }) => this.#keeper.opened(elapsed))
     this.#rws.on('message', ({ data }) => this.#onData(data))
     this.#rws.on('close', (info) => this.#onClose(info))
@@ -180,7 +153,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   /** Starts connecting when disconnected or closed; no-op otherwise. */
   connect(): void {
     if (this.#state !== 'disconnected' && this.#state !== 'closed') return
-    this.#claimedOutbox()
+    this.#outbox.claimed()
     this.#dropReason = undefined
     this.#setState('connecting', 'connect')
     this.#rws.connect()
@@ -223,7 +196,11 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     return this.#blobs.send(data, (value) => {
       const frame = { type: 'request', id: this.#requests.nextId(), event, ...wireData(value) } as const
       const idempotent = options.idempotent ?? false
-      if (idempotent && this.#keeps()) return this.#keep(frame, options) as Promise<ReplyData<M, E>>
+      if (idempotent && this.#outbox.keeps(this.#state)) {
+        return this.#outbox.keep(frame, () => this.#requests.encode(frame), options) as Promise<
+          ReplyData<M, E>
+        >
+      }
       return this.#requests.request(frame, this.#state, options, idempotent) as Promise<ReplyData<M, E>>
     })
   }
@@ -242,40 +219,16 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       const id = this.#requests.nextId()
       const key = options.key ?? `${this.#keyPrefix}${(++this.#nextKey).toString(36)}`
       const frame = { type: 'publish', id, channel, data: value as JsonValue, key } as const
-      if (this.#keeps()) return this.#keep(frame, options) as Promise<PublishResult>
+      if (this.#outbox.keeps(this.#state)) {
+        return this.#outbox.keep(frame, () => this.#requests.encode(frame), options) as Promise<PublishResult>
+      }
       return this.#requests.request(frame, this.#state, options, true) as Promise<PublishResult>
     })
   }
 
   /** The outbox (the `outbox` option), if any: what it keeps, its events. */
   get outbox(): ClientOutbox | undefined {
-    return this.#claimedOutbox()
-  }
-
-  /** The outbox, attached to this client the first time it is used. */
-  #claimedOutbox(): ClientOutbox | undefined {
-    if (this.#outboxSender) {
-      this.#outbox?.attach(this.#outboxSender)
-      this.#outboxSender = undefined
-    }
-    return this.#outbox
-  }
-
-  /** Whether a publish or idempotent request made now goes to the outbox: it has one, and is not connected. */
-  #keeps(): boolean {
-    return this.#outbox !== undefined && this.#state !== 'connected' && this.#state !== 'closed'
-  }
-
-  /** Hands a frame to the outbox, once it is known to be sendable (its data, its size). */
-  #keep(frame: IdFrame, options: RequestOptions): Promise<unknown> {
-    let bytes: number
-    try {
-      bytes = new TextEncoder().encode(this.#requests.encode(frame)).byteLength
-    } catch (err) {
-      return Promise.reject(err)
-    }
-    const { id: _, ...kept } = frame
-    return this.#claimedOutbox()!.enqueue(kept as OutboxFrame, bytes, options)
+    return this.#outbox.claimed()
   }
 
   /** Fire-and-forget: a request without id, so no reply. False when refused (closed, or queue full). */
@@ -286,11 +239,11 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
 
   /** Listens to a server `event`; returns a function that removes the listener. */
   onEvent<E extends EventName<M>>(event: E, listener: (data: EventData<M, E>) => void): () => void {
-    return this.#events.on(event, listener)
+    return this.#events.byName.on(event, listener)
   }
 
   offEvent<E extends EventName<M>>(event: E, listener: (data: EventData<M, E>) => void): void {
-    this.#events.off(event, listener)
+    this.#events.byName.off(event, listener)
   }
 
   /**
@@ -298,8 +251,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
    * `(event, data)`; returns a function that removes the listener. For tools and logging.
    */
   onAnyEvent(listener: (event: EventName<M>, data: EventData<M, EventName<M>>) => void): () => void {
-    this.#anyEvent.add(listener)
-    return () => void this.#anyEvent.delete(listener)
+    return this.#events.onAny(listener)
   }
 
   /** The channel of that name (one object per name), subscribed on first use. */
@@ -354,10 +306,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
         return
       }
       case 'event':
-        this.#events.emit(frame.event as EventName<M>, frame.data as EventData<M, EventName<M>>)
-        for (const listener of this.#anyEvent) {
-          listener(frame.event as EventName<M>, frame.data as EventData<M, EventName<M>>)
-        }
+        this.#events.emit(frame.event, frame.data)
         return
       case 'error': {
         const error = new SwitchboardError(frame.code, frame.message, frame.details)
@@ -399,7 +348,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     // Channels first, so a queued publish to a channel comes after its subscribe.
     this.#channels.connected()
     this.#requests.ready()
-    this.#outbox?.connected()
+    this.#outbox.connected()
   }
 
   #onClose(closed: CloseInfo): void {
@@ -417,7 +366,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     } else {
       const terminal = !shouldReconnect(info.code)
       const reason = dropReason ?? (terminal ? 'terminal_close' : 'max_retries')
-      this.#outbox?.closed()
+      this.#outbox.closed()
       this.#setState('closed', reason, info)
     }
   }
@@ -448,16 +397,4 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     if (closed?.reason) change.closeReason = closed.reason
     this.#emitter.emit('state', change)
   }
-}
-
-function wireData(data: unknown): { data?: JsonValue } {
-  return data === undefined ? {} : { data: data as JsonValue }
-}
-
-function randomPrefix(): string {
-  const bytes = new Uint8Array(6)
-  globalThis.crypto.getRandomValues(bytes)
-  let out = ''
-  for (const b of bytes) out += b.toString(36).padStart(2, '0')
-  return `${out}-`
 }

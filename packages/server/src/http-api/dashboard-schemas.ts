@@ -6,9 +6,9 @@
  * which imports this module.
  */
 import { Type } from '@sinclair/typebox'
+import { strict } from './schema-parts.js'
 import type { MethodDefinition } from './schemas.js'
 
-const strict = { additionalProperties: false } as const
 const Access = Type.Union([Type.Literal('full'), Type.Literal('read'), Type.Literal('publish')], {
   description: '`full`: every method; `read`: the methods that read; `publish`: publish and broadcast.',
 })

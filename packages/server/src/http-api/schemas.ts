@@ -6,61 +6,24 @@
  * the document cannot disagree.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
-import { DEFAULT_LIMITS, ERROR_CODES } from '@switchboard/protocol'
+import { DEFAULT_LIMITS } from '@switchboard/protocol'
 import { DASHBOARD_METHODS } from './dashboard-schemas.js'
+import { Channel, Data, Epoch, ErrorBody, Nodes, Offset, Position, strict } from './schema-parts.js'
+import {
+  DisconnectRequest,
+  DisconnectResponse,
+  RevokeRequest,
+  RevokeResponse,
+  SubscribeRequest,
+  SubscribeResponse,
+  UnsubscribeRequest,
+  UnsubscribeResponse,
+} from './user-schemas.js'
 
 /** The most messages one history call returns (as `$history`). */
 export const MAX_HISTORY_LIMIT = 1000
 /** The most channels one broadcast may name. */
 export const MAX_BROADCAST_CHANNELS = 1000
-
-const CHANNEL_PATTERN = '^[A-Za-z0-9_\\-:.@/=+]+$'
-
-const Channel = Type.String({
-  minLength: 1,
-  maxLength: DEFAULT_LIMITS.maxChannelLength,
-  pattern: CHANNEL_PATTERN,
-  description: 'A channel name: 1–256 characters from `A-Z a-z 0-9 _ - : . @ / = +`.',
-})
-
-const Data = Type.Unknown({
-  description:
-    'Any JSON value. Bytes are written `{ "$bin": "<base64>" }` (an object with that one key), as in the protocol’s JSON codec.',
-})
-
-const Epoch = Type.String({ description: 'The epoch of the channel’s stream.' })
-const Offset = Type.Integer({ minimum: 0, description: 'The offset in that epoch.' })
-
-const Position = Type.Object({ epoch: Epoch, offset: Offset }, { additionalProperties: false })
-
-const Nodes = Type.Object(
-  {
-    reached: Type.Integer({ minimum: 0, description: 'Nodes the command reached.' }),
-    answered: Type.Integer({
-      minimum: 0,
-      description: 'Nodes that answered in time; fewer than `reached` means the result may be partial.',
-    }),
-  },
-  { additionalProperties: false, description: 'How the command went around the cluster.' },
-)
-
-const TargetFields = {
-  user: Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 256,
-      description:
-        'Every connection of this user, on every node. A connection’s user is its presence `userId`: the `presence(conn)` option’s, else the token’s subject with `tokenAuth`, else the connection id.',
-    }),
-  ),
-  connection: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 256, description: 'One connection, by id, on whichever node.' }),
-  ),
-}
-/** Exactly one of `user` and `connection`. */
-const ONE_TARGET = { oneOf: [{ required: ['user'] }, { required: ['connection'] }] }
-
-const strict = { additionalProperties: false } as const
 
 export const PublishRequest = Type.Object(
   {
@@ -88,21 +51,6 @@ export const BroadcastRequest = Type.Object(
         minLength: 1,
         maxLength: DEFAULT_LIMITS.maxKeyLength,
         description: 'Idempotency key, applied to each channel: a retried broadcast lands once per channel.',
-      }),
-    ),
-  },
-  strict,
-)
-export const ErrorBody = Type.Object(
-  {
-    code: Type.String({
-      enum: ERROR_CODES.map((e) => e.code),
-      description: 'A code of the protocol’s error table.',
-    }),
-    message: Type.String(),
-    details: Type.Optional(
-      Type.Unknown({
-        description: 'What went wrong in detail: for a failed check, the issues as `[{ message, path? }]`.',
       }),
     ),
   },
@@ -262,94 +210,6 @@ export const InfoResponse = Type.Object(
     reached: Type.Integer({
       minimum: 0,
       description: 'Nodes the call reached; `nodes` lists those that answered.',
-    }),
-  },
-  strict,
-)
-
-export const SubscribeRequest = Type.Object(
-  { ...TargetFields, channel: Channel },
-  { ...strict, ...ONE_TARGET },
-)
-export const SubscribeResponse = Type.Object(
-  {
-    subscribed: Type.Integer({ minimum: 0, description: 'Connections subscribed (or already subscribed).' }),
-    failed: Type.Array(Type.Object({ connection: Type.String(), error: ErrorBody }, strict), {
-      description: 'Connections that could not be subscribed (at most 100 listed).',
-    }),
-    nodes: Nodes,
-  },
-  strict,
-)
-export const UnsubscribeRequest = SubscribeRequest
-export const UnsubscribeResponse = Type.Object(
-  {
-    unsubscribed: Type.Integer({
-      minimum: 0,
-      description: 'Connections that were subscribed and no longer are.',
-    }),
-    nodes: Nodes,
-  },
-  strict,
-)
-
-export const DisconnectRequest = Type.Object(
-  {
-    ...TargetFields,
-    code: Type.Optional(
-      Type.Integer({
-        anyOf: [{ enum: [1000, 1001, 1012, 1013] }, { minimum: 3000, maximum: 4999 }],
-        description:
-          'The close code (default 4004, terminal: clients do not reconnect; 4103 with `reconnect`). 4000–4099 are terminal, 4100–4199 and 1012/1013 make clients reconnect.',
-      }),
-    ),
-    reconnect: Type.Optional(
-      Type.Boolean({
-        description:
-          'Without `code`: close with 4103, which makes clients connect again (to log in again), instead of 4004.',
-      }),
-    ),
-    reason: Type.Optional(Type.String({ maxLength: 123, description: 'At most 123 bytes of UTF-8.' })),
-  },
-  { ...strict, ...ONE_TARGET },
-)
-export const DisconnectResponse = Type.Object(
-  { disconnected: Type.Integer({ minimum: 0 }), nodes: Nodes },
-  strict,
-)
-
-export const RevokeRequest = Type.Object(
-  {
-    jti: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 1024,
-        description: 'Revoke the one token whose `jti` claim this is.',
-      }),
-    ),
-    user: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 1024,
-        description:
-          'Revoke the user’s tokens issued before `issuedBefore`: the token’s subject (a JWT’s `sub`, the connect hook’s `user`).',
-      }),
-    ),
-    issuedBefore: Type.Optional(
-      Type.Number({
-        minimum: 0,
-        description:
-          'With `user`: seconds since the epoch, as a JWT’s `iat` (fractions allowed); tokens issued before it are revoked. Default: now. A token without `iat` is covered by any revocation of its user.',
-      }),
-    ),
-  },
-  { ...strict, oneOf: [{ required: ['jti'] }, { required: ['user'] }] },
-)
-export const RevokeResponse = Type.Object(
-  {
-    expiresAt: Type.Number({
-      description:
-        'When the revocation is forgotten, in seconds since the epoch: `revocationTtl` after it (or after `issuedBefore`, if later), when every token it covers has expired.',
     }),
   },
   strict,
