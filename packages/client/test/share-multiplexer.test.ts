@@ -143,6 +143,51 @@ describe('ConnectionMultiplexer', () => {
     expect(new Set(seenB).size).toBe(seenB.length)
   })
 
+  it('gives a client that resubscribes from behind the replay first, then the live messages', async () => {
+    // After a handover each tab resubscribes from its own position. A tab behind the others
+    // subscribes on a channel the connection already has: live messages reach it before the
+    // server reads that subscribe and replays what the tab missed. Here the server holds the
+    // behind tab's subscribe (authorize) while live messages are published.
+    let gate: (() => void) | undefined
+    let asked = 0
+    server = await startServer({
+      channels: { 'room:*': { history: 1000 } },
+      authorize: {
+        subscribe: async () => {
+          if (++asked === 3) await new Promise<void>((resolve) => (gate = resolve))
+          return true
+        },
+      },
+    })
+    const sb = server.sb
+    const mux = new ConnectionMultiplexer({ WebSocket: WebSocket as unknown as WebSocketConstructor })
+    const share: SwitchboardClientOptions['share'] = { socket: () => virtualSocketClass(mux) }
+    const [a, b] = [0, 1].map(() => {
+      const client = new SwitchboardClient(server!.url, { share })
+      clients.push(client)
+      return client
+    }) as [SwitchboardClient, SwitchboardClient]
+    const [seenA, seenB] = [offsets(a, 'room:g'), offsets(b, 'room:g')]
+    await subscribed(a, 'room:g')
+    await subscribed(b, 'room:g')
+    await sb.publish('room:g', { n: 1 })
+    await until(() => seenA.length === 1 && seenB.length === 1)
+    // b leaves (keeping its position, 1) and misses 2 and 3, then comes back from behind.
+    b.channel('room:g').unsubscribe()
+    for (let n = 2; n <= 3; n++) await sb.publish('room:g', { n })
+    await until(() => seenA.length === 3)
+    b.channel('room:g').subscribe()
+    await until(() => gate !== undefined, 5000, "the server holds b's subscribe")
+    for (let n = 4; n <= 5; n++) await sb.publish('room:g', { n })
+    await until(() => seenA.length === 5)
+    gate!()
+    await subscribed(b, 'room:g')
+    await sb.publish('room:g', { n: 6 })
+    await until(() => seenA.length === 6 && seenB.length >= 6, 5000, `b: ${seenB}`)
+    expect(seenA).toEqual([1, 2, 3, 4, 5, 6])
+    expect(seenB).toEqual([1, 2, 3, 4, 5, 6])
+  })
+
   it('closes the real connection with the last client; one closing leaves the others up', async () => {
     const { sb, mux, tab } = await setup()
     const [a, b] = [tab(), tab()]

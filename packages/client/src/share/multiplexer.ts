@@ -8,7 +8,9 @@
  *   restored;
  * - channels: the server sees one subscription per channel. Every tab's subscribe is sent (on a
  *   channel the connection already has, the server answers with its position and members and
- *   replays from the tab's `since`, holding the live stream meanwhile), a tab's unsubscribe goes
+ *   replays from the tab's `since`, holding the live stream meanwhile; live messages that reach
+ *   here before the server reads it are held for that tab and given after the replay, in offset
+ *   order), a tab's unsubscribe goes
  *   out only when no other tab wants the channel (it is answered here otherwise), and `message`
  *   and `presence` frames go to the tabs subscribed to their channel. Each tab's client drops
  *   what it already handled by offset, so a replay asked for by one tab doubles nothing in another;
@@ -47,6 +49,20 @@ interface Link {
   /** Whether it was given `hello`. */
   greeted: boolean
   closed: boolean
+  /**
+   * Channels this link's subscribe is out for, with the `message` frames held for it until the
+   * reply: on a channel the connection already has, live messages reach here before the server
+   * reads the tab's subscribe and replays the older ones from its `since`. Given in arrival order
+   * the tab would take a live offset first and then drop the replay below it as already handled.
+   */
+  readonly pending: Map<string, HeldMessage[]>
+}
+
+/** A `message` frame held for a link whose subscribe is out. */
+interface HeldMessage {
+  text: string
+  epoch: unknown
+  offset: number
 }
 
 /** A frame of a link waiting for its reply, by its id on the wire. */
@@ -87,7 +103,14 @@ export class ConnectionMultiplexer implements LinkOpener {
 
   /** A new link; the real connection opens (to `url`) if there is none. */
   open(url: string, peer: LinkPeer): LinkEnd {
-    const link: Link = { no: ++this.#nextLink, peer, channels: new Set(), greeted: false, closed: false }
+    const link: Link = {
+      no: ++this.#nextLink,
+      peer,
+      channels: new Set(),
+      greeted: false,
+      closed: false,
+      pending: new Map(),
+    }
     this.#links.add(link)
     if (this.#hello) this.#greet(link)
     else if (!this.#socket) this.#connect(url)
@@ -147,7 +170,10 @@ export class ConnectionMultiplexer implements LinkOpener {
         return
       }
     }
-    if (type === 'subscribe' && typeof channel === 'string') link.channels.add(channel)
+    if (type === 'subscribe' && typeof channel === 'string') {
+      link.channels.add(channel)
+      if (typeof id === 'string') link.pending.set(channel, [])
+    }
     if (typeof id === 'string') {
       const wire = `${link.no.toString(36)}.${id}`
       this.#waiting.set(wire, { link, id, type, channel })
@@ -180,6 +206,12 @@ export class ConnectionMultiplexer implements LinkOpener {
           if (!RETRIED.has(code)) waiting.link.channels.delete(waiting.channel)
         }
         if (waiting.link.closed) return
+        if (waiting.type === 'subscribe' && typeof waiting.channel === 'string') {
+          const held = waiting.link.pending.get(waiting.channel)
+          waiting.link.pending.delete(waiting.channel)
+          // Refused: the tab is not subscribed (a retry asks again from its own position).
+          if (held && ok) for (const text of inOrder(held)) waiting.link.peer.message(text)
+        }
         frame.id = waiting.id
         waiting.link.peer.message(JSON.stringify(frame))
         return
@@ -193,7 +225,13 @@ export class ConnectionMultiplexer implements LinkOpener {
           server.offset = frame.offset
         }
         for (const link of this.#links) {
-          if (link.greeted && (server || link.channels.has(channel))) link.peer.message(text)
+          if (!link.greeted || !(server || link.channels.has(channel))) continue
+          const held = link.pending.get(channel)
+          // A presence change before the reply is in the reply's member list already.
+          if (!held) link.peer.message(text)
+          else if (type === 'message' && typeof frame.offset === 'number') {
+            held.push({ text, epoch: frame.epoch, offset: frame.offset })
+          }
         }
         return
       }
@@ -253,6 +291,20 @@ export class ConnectionMultiplexer implements LinkOpener {
       link.peer.closed(code, reason)
     }
   }
+}
+
+/**
+ * Held messages in stream order: live ones that came before the replay go after it. Grouped by
+ * epoch in the order the epochs came, by offset within one; the tab's client drops doubles.
+ */
+function inOrder(held: HeldMessage[]): string[] {
+  const epochs = [...new Set(held.map((m) => m.epoch))]
+  return epochs.flatMap((epoch) =>
+    held
+      .filter((m) => m.epoch === epoch)
+      .sort((a, b) => a.offset - b.offset)
+      .map((m) => m.text),
+  )
 }
 
 function parse(text: string): (WireFrame & Record<string, unknown>) | undefined {
