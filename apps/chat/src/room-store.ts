@@ -5,13 +5,32 @@
  * refetched or resent shows once. Own messages start `pending` and become `sent` when the
  * server acknowledges the publish or the message comes back on the channel. Also where each
  * room's history paging stands (the oldest offset loaded, whether older messages remain).
+ *
+ * Messages are in the channel's order — by epoch (in the order the epochs were seen), then by
+ * offset — not by their senders' clocks, which differ between machines and tie within a
+ * millisecond. Messages without a position yet (this page's own, pending) come last, by their
+ * time. A publication on the channel that is not a chat message (another app or a script
+ * publishing to `chat:<room>`) is not shown.
  */
 import type { ChatMessage } from './chat-types.js'
 
 export type Delivery = 'pending' | 'sent'
 
+/** Where a message is in its channel's stream. */
+export interface StreamPosition {
+  epoch: string
+  offset: number
+}
+
 export interface ShownMessage extends ChatMessage {
   delivery: Delivery
+  /** Its position in the channel, once the server gave one. */
+  position?: StreamPosition
+}
+
+/** A message as the server gave it: live, or from history. */
+export interface ReceivedMessage extends StreamPosition {
+  data: ChatMessage
 }
 
 const EMPTY: readonly ShownMessage[] = Object.freeze([])
@@ -34,6 +53,8 @@ export class RoomStore {
   readonly #sorted = new Map<string, readonly ShownMessage[]>()
   readonly #listeners = new Set<() => void>()
   readonly #paging = new Map<string, HistoryPaging>()
+  /** Each room's epochs, in the order they were first seen. */
+  readonly #epochs = new Map<string, string[]>()
 
   readonly subscribe = (listener: () => void): (() => void) => {
     this.#listeners.add(listener)
@@ -45,15 +66,15 @@ export class RoomStore {
     return this.#sorted.get(room) ?? EMPTY
   }
 
-  /** Messages that came from the server (live or history): confirmed. */
-  received(room: string, messages: readonly ChatMessage[]): void {
+  /** Messages that came from the server (live or history): confirmed, at their positions. */
+  received(room: string, messages: readonly ReceivedMessage[]): void {
     const map = this.#room(room)
     let changed = false
-    for (const m of messages) {
-      if (!isChatMessage(m)) continue
-      const known = map.get(m.id)
-      if (known?.delivery === 'sent') continue
-      map.set(m.id, { ...m, delivery: 'sent' })
+    for (const { data, epoch, offset } of messages) {
+      if (!isChatMessage(data)) continue
+      if (map.get(data.id)?.position) continue
+      this.#epoch(room, epoch)
+      map.set(data.id, { ...data, delivery: 'sent', position: { epoch, offset } })
       changed = true
     }
     if (changed) this.#changed(room)
@@ -67,11 +88,12 @@ export class RoomStore {
     this.#changed(room)
   }
 
-  /** The server acknowledged this tab's publish. */
-  confirmed(room: string, id: string): void {
+  /** The server acknowledged this tab's publish, at `position`. */
+  confirmed(room: string, id: string, position: StreamPosition): void {
     const known = this.#rooms.get(room)?.get(id)
-    if (!known || known.delivery === 'sent') return
-    this.#room(room).set(id, { ...known, delivery: 'sent' })
+    if (!known || known.position) return
+    this.#epoch(room, position.epoch)
+    this.#room(room).set(id, { ...known, delivery: 'sent', position: { ...position } })
     this.#changed(room)
   }
 
@@ -97,8 +119,21 @@ export class RoomStore {
     return map
   }
 
+  #epoch(room: string, epoch: string): void {
+    const epochs = this.#epochs.get(room) ?? []
+    if (!epochs.includes(epoch)) this.#epochs.set(room, [...epochs, epoch])
+  }
+
   #changed(room: string): void {
-    const list = [...this.#room(room).values()].sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1))
+    const epochs = this.#epochs.get(room) ?? []
+    // Positioned messages by (epoch seen, offset); the rest after them, by time then id.
+    const key = (m: ShownMessage): [number, number] =>
+      m.position ? [epochs.indexOf(m.position.epoch), m.position.offset] : [epochs.length, m.ts]
+    const list = [...this.#room(room).values()].sort((a, b) => {
+      const [ea, oa] = key(a)
+      const [eb, ob] = key(b)
+      return ea - eb || oa - ob || (a.id < b.id ? -1 : 1)
+    })
     this.#sorted.set(room, Object.freeze(list))
     for (const listener of [...this.#listeners]) listener()
   }

@@ -47,7 +47,7 @@ export function useRoom(room: string, me: Me, store: RoomStore): RoomView {
       const reply = await request('$history', { channel, limit: HISTORY_PAGE })
       store.received(
         room,
-        reply.messages.map((m) => m.data),
+        reply.messages.map((m) => ({ ...m, epoch: reply.epoch })),
       )
       const known = store.paging(room)
       const first = reply.messages[0]
@@ -79,7 +79,7 @@ export function useRoom(room: string, me: Me, store: RoomStore): RoomView {
         }
         store.received(
           room,
-          reply.messages.map((m) => m.data),
+          reply.messages.map((m) => ({ ...m, epoch })),
         )
         const first = reply.messages[0]
         store.setPaging(room, {
@@ -93,7 +93,7 @@ export function useRoom(room: string, me: Me, store: RoomStore): RoomView {
     )
   }, [request, channel, room, store])
 
-  useChannel<ChatApp, `chat:${string}`>(channel, (message) => store.received(room, [message]), {
+  useChannel<ChatApp, `chat:${string}`>(channel, (_data, message) => store.received(room, [message]), {
     // Every (re)subscribe: fetch the latest page. On a resumed subscription it only fills gaps;
     // after a server restart (new epoch, `recovered: false`) it is how missed messages come back.
     onSubscribed: () => void loadLatest(),
@@ -162,7 +162,7 @@ export function useRoom(room: string, me: Me, store: RoomStore): RoomView {
       const attempt = (delay: number): void => {
         client
           .publish(channel, message, { key: message.id, timeout: PUBLISH_TIMEOUT_MS })
-          .then(() => store.confirmed(room, message.id))
+          .then((position) => store.confirmed(room, message.id, position))
           .catch((err: SwitchboardError) => {
             if (store.isConfirmed(room, message.id)) return
             // Refused for good (forbidden, invalid), or the client closed for good (a session

@@ -4,7 +4,8 @@
  * reload keeps the name and the room; the member list goes grey while the page is offline; one
  * name in two browsers is two members, each marked unverified; the composer shows the length
  * limit; links are clickable; counts are in the right plural; and a late joiner reads the whole
- * retained history by scrolling up ("load older", `$history` with `before`). The network is taken
+ * retained history by scrolling up ("load older", `$history` with `before`), in the channel's
+ * order whatever the senders' clocks say. The network is taken
  * away from a page by routing its WebSocket (closed with 1012, new ones refused) and aborting its
  * SSE and long-poll requests, while the page itself still loads.
  */
@@ -146,7 +147,8 @@ describe.sequential('the chat app, what a person hits', () => {
             id: `m${i}`,
             user: 'Writer',
             text: `message ${i + 1}`,
-            ts: 1_700_000_000_000 + i,
+            // The writer's clock runs backwards: the app shows the channel's order, not the clocks'.
+            ts: 1_700_000_000_000 - i,
           }),
         ),
       )

@@ -151,6 +151,74 @@ describe('the IndexedDB outbox', () => {
     expect(handled).toEqual([{ text: 'once' }])
   }, 60_000)
 
+  it('keeps a publish made on a connection that is dead but not yet known to be, across a reload', async () => {
+    server = await startServer({
+      onRequest: pageServer(pageScripts),
+      channels: { 'box:*': { history: 100, clientPublish: true } },
+    })
+    proxy = await startProxy(server.port)
+    watcher = new SwitchboardClient(server.url)
+    const landed: unknown[] = []
+    watcher.channel('box:3').on('publication', ({ data }) => landed.push(data))
+    await until(() => watcher!.channel('box:3').state === 'subscribed')
+    context = await browser!.newContext()
+    const page = await context.newPage()
+    await page.goto(`http://127.0.0.1:${server.port}/`)
+    await openClient(page, { url: proxy.url, share: false, outbox: {} })
+    await until(() => page.evaluate(() => (globalThis as TestWindow).probe.client.state === 'connected'))
+    // The network goes dark: nothing closes, so the client is still "connected" (until its heartbeat
+    // says otherwise) when the message is written, and it goes into a socket that cannot deliver it.
+    proxy.stall = true
+    await page.evaluate(() => {
+      const { client } = (globalThis as TestWindow).probe
+      void client.publish('box:3', { text: 'into the dark' }).catch(() => {})
+    })
+    expect(await page.evaluate(() => (globalThis as TestWindow).probe.client.state)).toBe('connected')
+    await until(async () => (await entries(page)).length === 1, 5000, 'kept while connected')
+    await new Promise((r) => setTimeout(r, 200))
+    await page.reload()
+    proxy.cutAll()
+    proxy.stall = false
+    await openClient(page, { url: proxy.url, share: false, outbox: {} })
+    await until(() => landed.length === 1, 10_000, 'the publish landed')
+    await until(async () => (await entries(page)).length === 0, 5000, 'the outbox emptied')
+    await new Promise((r) => setTimeout(r, 500))
+    expect(landed).toEqual([{ text: 'into the dark' }])
+  }, 60_000)
+
+  it('takes the browser going offline as a dead connection at once, and reconnects when it is back', async () => {
+    server = await startServer({
+      onRequest: pageServer(pageScripts),
+      channels: { 'box:*': { history: 100, clientPublish: true } },
+    })
+    watcher = new SwitchboardClient(server.url)
+    const landed: unknown[] = []
+    watcher.channel('box:4').on('publication', ({ data }) => landed.push(data))
+    await until(() => watcher!.channel('box:4').state === 'subscribed')
+    context = await browser!.newContext()
+    const page = await context.newPage()
+    await page.goto(`http://127.0.0.1:${server.port}/`)
+    await openClient(page, { url: server.url, share: false, outbox: {} })
+    await until(() => page.evaluate(() => (globalThis as TestWindow).probe.client.state === 'connected'))
+    await context.setOffline(true)
+    // Not after the heartbeat's 30 s: the offline event drops it.
+    await until(
+      async () =>
+        (await page.evaluate(() => (globalThis as TestWindow).probe.states)).includes('reconnecting:offline'),
+      3000,
+      'dropped on offline',
+    )
+    await page.evaluate(() => {
+      const { client } = (globalThis as TestWindow).probe
+      void client.publish('box:4', { text: 'written offline' }).catch(() => {})
+    })
+    await context.setOffline(false)
+    await until(() => landed.length === 1, 10_000, 'landed when back online')
+    await new Promise((r) => setTimeout(r, 300))
+    expect(landed).toEqual([{ text: 'written offline' }])
+    expect(await page.evaluate(() => (globalThis as TestWindow).probe.client.state)).toBe('connected')
+  }, 60_000)
+
   it('refuses what is over its count or bytes, with a dropped event', async () => {
     server = await startServer({ onRequest: pageServer(pageScripts) })
     context = await browser!.newContext()

@@ -1,6 +1,7 @@
 /**
  * A TCP proxy in front of a test server, standing in for the network: it can refuse or hold
  * WebSocket upgrades (as corporate proxies do), cut every connection at once (a network drop),
+ * stall them (a network gone dark: bytes dropped, nothing closed),
  * and it records the HTTP request lines it forwards, so a test can see which transport a client
  * used.
  */
@@ -15,6 +16,11 @@ export interface TcpProxy {
   blockWebSocket: boolean
   /** Hold requests with `Upgrade: websocket` unanswered, as a proxy that buffers them. */
   holdWebSocket: boolean
+  /**
+   * Drops every byte in both directions while true, leaving the connections open: a network gone
+   * dark without a word (neither end sees a close until its own liveness check says so).
+   */
+  stall: boolean
   /** Destroys every open connection through the proxy. */
   cutAll(): void
   close(): Promise<void>
@@ -29,6 +35,7 @@ export async function startProxy(targetPort: number, path = '/ws'): Promise<TcpP
     requests: [],
     blockWebSocket: false,
     holdWebSocket: false,
+    stall: false,
     cutAll() {
       for (const s of sockets) s.destroy()
       sockets.clear()
@@ -51,6 +58,7 @@ export async function startProxy(targetPort: number, path = '/ws'): Promise<TcpP
     const onData = (chunk: Buffer): void => {
       const text = chunk.toString('latin1')
       for (const m of text.matchAll(REQUEST_LINE)) proxy.requests.push(`${m[1]} ${m[2]}`)
+      if (proxy.stall) return
       if (upstream) {
         upstream.write(chunk)
         return
@@ -66,7 +74,9 @@ export async function startProxy(targetPort: number, path = '/ws'): Promise<TcpP
       upstream = net.connect(targetPort, '127.0.0.1')
       track(upstream)
       upstream.write(head)
-      upstream.pipe(client)
+      upstream.on('data', (chunk: Buffer) => {
+        if (!proxy.stall) client.write(chunk)
+      })
       upstream.on('close', () => client.destroy())
       client.on('close', () => upstream?.destroy())
     }

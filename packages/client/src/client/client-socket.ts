@@ -2,9 +2,9 @@
  * The socket under a SwitchboardClient: a ReconnectingWebSocket on the server's URLs — or, with
  * the `share` option, on this tab's link to the connection the tabs share (which speaks JSON) —
  * with the subprotocols of the codec, the client's backoff and deadlines, and no queue of its own
- * (the client queues frames itself, once the handshake is done).
+ * (the client queues frames itself, once the handshake is done); and how a frame goes on it.
  */
-import { SUBPROTOCOL } from '@switchboard/protocol'
+import { decodeClientFrame, SUBPROTOCOL } from '@switchboard/protocol'
 import { ReconnectingWebSocket } from '../transport/reconnecting-websocket.js'
 import type { ClientCodec, SwitchboardClientOptions } from './client-types.js'
 
@@ -39,4 +39,20 @@ export function clientSocket(
     query,
   })
   return { rws, codec }
+}
+
+/**
+ * How the request table's frames go on the socket. Frames are made as JSON text once, when made;
+ * a connection that chose the binary codec gets each one re-encoded as it goes out (and sized so).
+ */
+export function wireTransport(
+  rws: ReconnectingWebSocket,
+  codec: ClientCodec | undefined,
+): { transport: { send(text: string): boolean }; wireSize(text: string): number | undefined } {
+  const packed = () => codec !== undefined && rws.protocol === codec.subprotocol
+  const pack = (text: string) => codec!.encode(decodeClientFrame(text))
+  return {
+    transport: { send: (text) => rws.send(packed() ? pack(text) : text) },
+    wireSize: (text) => (packed() ? pack(text).byteLength : undefined),
+  }
 }

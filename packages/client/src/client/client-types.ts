@@ -19,6 +19,7 @@ export type ConnectionStateReason =
   | 'connection_lost'
   | 'handshake_timeout'
   | 'heartbeat_timeout'
+  | 'offline'
   | 'token_failed'
   | 'auth_failed'
   | 'terminal_close'

@@ -1,8 +1,9 @@
 /**
  * A client's link to its outbox (the `outbox` option): the outbox is attached on first use —
  * connecting, a kept frame, `client.outbox` — so a client made and dropped unused (React's
- * StrictMode makes one) never claims it; while the client is not connected, publishes and
- * idempotent requests are kept there, sized as they would go on the wire.
+ * StrictMode makes one) never claims it. Every publish and idempotent request goes through it
+ * (sized as it would go on the wire), connected or not: a connection that looks alive may be dead
+ * until the heartbeat says so, and what was sent on it must still survive a reload.
  */
 import type {
   ClientOutbox,
@@ -31,9 +32,9 @@ export class OutboxLink {
     return this.outbox
   }
 
-  /** Whether a publish or idempotent request made in `state` goes to the outbox. */
+  /** Whether a publish or idempotent request made in `state` goes to the outbox (a closed client refuses it). */
   keeps(state: ConnectionState): boolean {
-    return this.outbox !== undefined && state !== 'connected' && state !== 'closed'
+    return this.outbox !== undefined && state !== 'closed'
   }
 
   /** Keeps a frame (its id dropped: the outbox gives it one when it sends it); `text` is its wire form. */

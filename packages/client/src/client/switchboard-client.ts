@@ -19,7 +19,6 @@ import type {
 } from '@switchboard/protocol'
 import {
   CloseCode,
-  decodeClientFrame,
   type HelloFrame,
   type JsonValue,
   type PublishResult,
@@ -32,7 +31,7 @@ import { PublicEmitter } from '../util/emitter.js'
 import { SwitchboardError } from '../util/errors.js'
 import { BlobOrder } from '../util/read-blobs.js'
 import { ChannelTable } from './channel-table.js'
-import { clientSocket } from './client-socket.js'
+import { clientSocket, wireTransport } from './client-socket.js'
 import type {
   ClientCodec,
   ClientEvents,
@@ -47,6 +46,7 @@ import type {
 import { ConnectionKeeper } from './connection-keeper.js'
 import { decodeMessage } from './decode-message.js'
 import { randomPrefix, wireData } from './frame-parts.js'
+import { watchNetwork } from './network-watch.js'
 import { OutboxLink } from './outbox-link.js'
 import { RequestTable } from './request-table.js'
 import { ServerEvents } from './server-events.js'
@@ -70,6 +70,8 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   #dropReason: ConnectionStateReason | undefined
   /** The close this client reports when it closes on its own account (4001 after a failed auth). */
   #ownClose: CloseInfo | undefined
+  /** Stops watching the browser's online/offline events (watched from connect() until closed). */
+  #unwatchNetwork: (() => void) | undefined
 
   constructor(url: string | readonly string[], options: SwitchboardClientOptions = {}) {
     // The defaults are the ones documented on SwitchboardClientOptions.
@@ -80,10 +82,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
     const requests = new RequestTable({
       requestTimeout: options.requestTimeout ?? 10_000,
       maxQueue: options.maxQueue ?? 100,
-      // Frames are encoded as JSON text once, when made; a connection that chose the binary codec
-      // gets each one re-encoded as it goes out.
-      transport: { send: (text: string) => this.#rws.send(this.#packed() ? this.#pack(text) : text) },
-      wireSize: (text) => (this.#packed() ? this.#pack(text).byteLength : undefined),
+      ...wireTransport(rws, codec),
     })
     this.#requests = requests
     this.#channels = new ChannelTable(
@@ -154,6 +153,10 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
   connect(): void {
     if (this.#state !== 'disconnected' && this.#state !== 'closed') return
     this.#outbox.claimed()
+    this.#unwatchNetwork ??= watchNetwork({
+      offline: () => this.#state === 'connected' && this.#drop('offline'),
+      online: () => this.#rws.retryNow(),
+    })
     this.#dropReason = undefined
     this.#setState('connecting', 'connect')
     this.#rws.connect()
@@ -367,24 +370,18 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       const terminal = !shouldReconnect(info.code)
       const reason = dropReason ?? (terminal ? 'terminal_close' : 'max_retries')
       this.#outbox.closed()
+      this.#unwatchNetwork?.()
+      this.#unwatchNetwork = undefined
       this.#setState('closed', reason, info)
     }
-  }
-
-  /** Whether the current connection chose the binary codec. */
-  #packed(): boolean {
-    return this.#codec !== undefined && this.#rws.protocol === this.#codec.subprotocol
-  }
-
-  /** A frame's JSON text in the binary codec (frames are made as JSON text once, when made). */
-  #pack(text: string): Uint8Array {
-    return this.#codec!.encode(decodeClientFrame(text))
   }
 
   /** Drops the transport and reconnects with backoff, recording why. */
   #drop(reason: ConnectionStateReason): void {
     this.#dropReason = reason
-    const code = reason === 'heartbeat_timeout' ? CloseCode.HEARTBEAT_TIMEOUT : CloseCode.GOING_AWAY
+    // Offline or silent, the connection is dead (a shared connection is dropped for every tab).
+    const dead = reason === 'heartbeat_timeout' || reason === 'offline'
+    const code = dead ? CloseCode.HEARTBEAT_TIMEOUT : CloseCode.GOING_AWAY
     this.#rws.reconnect(code, reason)
   }
 

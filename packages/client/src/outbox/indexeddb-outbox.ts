@@ -1,8 +1,8 @@
 /**
- * The durable outbox: publishes and idempotent requests made while the client is not connected
- * are kept in IndexedDB, with their idempotency keys, until the server has answered them — so
- * they go out when the connection is back, also from a new page after a reload or a browser
- * restart. Each entry belongs to the page that made it (its owner); a page sends its own entries,
+ * The durable outbox: every publish and idempotent request of its client is kept in IndexedDB,
+ * with its idempotency key, until the server has answered it — made offline, or made on a
+ * connection that turns out to be dead — so it goes out when the connection is back, also from a
+ * new page after a reload or a browser restart. Each entry belongs to the page that made it (its owner); a page sends its own entries,
  * and, under a Web Lock of the outbox, claims the entries of pages that are gone (their liveness
  * lock is free) and sends those too: two tabs never both send one entry. A publish resent after
  * a crash keeps its key, so the server lands it once.
@@ -67,6 +67,8 @@ export class IndexedDbOutbox extends Emitter<OutboxEvents> implements ClientOutb
   readonly #inFlight = new Set<string>()
   /** Entries removed here whose stored copy may not be deleted yet: a reload must not bring them back. */
   readonly #removed = new Set<string>()
+  /** The writes of entries made here, until they are removed: a delete waits for its entry's put. */
+  readonly #writes = new Map<string, Promise<unknown>>()
   #connected = false
   /** Resolves once the stored entries have been read. */
   ready: Promise<void> = Promise.resolve()
@@ -132,7 +134,11 @@ export class IndexedDbOutbox extends Emitter<OutboxEvents> implements ClientOutb
       this.#waiters.delete(record.id)
     })
     this.#records.set(record.id, record)
-    void this.#tab.held.then(() => this.#store.put(record)).then(() => this.#changed())
+    // The put waits for this page's liveness lock (its owner id must mean a live page first); a
+    // reply can come sooner, so the entry's delete is chained after the put (see #remove).
+    const written = this.#tab.held.then(() => this.#store.put(record))
+    this.#writes.set(record.id, written)
+    void written.then(() => this.#changed())
     this.emit('change', this.entries())
     if (this.#connected) this.#send(record)
     return promise
@@ -204,7 +210,10 @@ export class IndexedDbOutbox extends Emitter<OutboxEvents> implements ClientOutb
   #remove(record: Record_): void {
     this.#records.delete(record.id)
     this.#removed.add(record.id)
-    void this.#store.delete(record.id).then(() => this.#changed())
+    const written = this.#writes.get(record.id) ?? Promise.resolve()
+    this.#writes.delete(record.id)
+    const remove = () => this.#store.delete(record.id)
+    void written.then(remove, remove).then(() => this.#changed())
     this.emit('change', this.entries())
   }
 

@@ -191,6 +191,11 @@ export class ReconnectingWebSocket extends Emitter<ReconnectingWebSocketEvents> 
     this.#handleClose({ code, reason, wasClean: false })
   }
 
+  /** While waiting to reconnect: tries now instead of waiting out the backoff (the network is back). */
+  retryNow(): void {
+    if (this.#state === 'reconnecting' && !this.#socket) this.#openSocket()
+  }
+
   #openSocket(): void {
     this.#clearTimer()
     const extra = this.#query?.()
