@@ -3,7 +3,8 @@
  * context are tabs of one profile (they share SharedWorker, BroadcastChannel, Web Locks). The
  * client is the browser entry bundled from source, against a real server that counts its
  * connections. Both ways of sharing are run: a leader tab elected with Web Locks relaying over
- * BroadcastChannel, and a SharedWorker.
+ * BroadcastChannel, and a SharedWorker. The browser going offline drops the shared connection for
+ * every tab at once, and they resume together when it is back.
  */
 import { startServer, type TestServer, until } from '@switchboard/testing'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -185,6 +186,38 @@ describe('a shared connection across tabs', () => {
         'connected:connected',
       ])
     }
+  }, 60_000)
+
+  it('drops the shared connection for every tab when the browser goes offline, and resumes all', async () => {
+    const sb = (await setup()).sb
+    const channels = ['share:off']
+    const tabs = [await tab({ share: 'leader', channels }), await tab({ share: 'leader', channels })]
+    for (const page of tabs) await until(() => allSubscribed(page, channels), 10_000, 'subscribed')
+    const [first] = sb.connections.values()
+    await sb.publish('share:off', { n: 1 })
+    const states = () =>
+      Promise.all(tabs.map((page) => page.evaluate(() => (globalThis as TestWindow).probe.states)))
+    const before = (await states()).map((s) => s.length)
+    await context!.setOffline(true)
+    // Every tab drops at once, not after the heartbeat: by its own offline event, or because
+    // another tab dropped the connection they share first.
+    const since = async () => (await states()).map((s, i) => s.slice(before[i]))
+    await until(async () => (await since()).every((s) => s.length > 0), 3000, 'dropped')
+    const dropped = (await since()).map((s) => s[0])
+    expect(dropped).toContain('reconnecting:offline')
+    for (const state of dropped) {
+      expect(['reconnecting:offline', 'reconnecting:connection_lost']).toContain(state)
+    }
+    for (let n = 2; n <= 4; n++) await sb.publish('share:off', { n })
+    await context!.setOffline(false)
+    for (const page of tabs) {
+      await until(async () => (await offsetsIn(page, 'share:off')).length === 4, 10_000, 'resumed')
+      expect(await offsetsIn(page, 'share:off')).toEqual(upTo(4))
+    }
+    // One new connection for both tabs, not the one from before going offline.
+    const now = [...sb.connections.values()].filter((c) => c.subscriptions.has('share:off'))
+    expect(now.length).toBe(1)
+    expect(now[0]).not.toBe(first)
   }, 60_000)
 
   it('gives a tab with share: false its own connection', async () => {
