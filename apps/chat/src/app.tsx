@@ -66,7 +66,8 @@ function Connection({
   const { client, lease } = userClient(`${shareKey} ${url}`, url, () => ({
     ...CLIENT_OPTIONS,
     share: shareConnection({ key: shareKey }),
-    outbox: indexedDbOutbox(),
+    // Per user: an entry is sent by whichever client of its scope claims it, as that client's user.
+    outbox: indexedDbOutbox({ scope: `${shareKey} ${url}` }),
     ...(getToken ? { getToken } : {}),
   }))
   useEffect(() => lease.acquire(), [lease])
