@@ -98,6 +98,36 @@ describe.sequential('the chat app, what a person hits', () => {
     await ben.context.close()
   }, 60_000)
 
+  it('opens after a reload with no network at all (its service worker), and sends what was typed once', async () => {
+    const cy = await person('Cy', '/#no-network')
+    await expect.poll(() => badge(cy.page), { timeout: 15_000 }).toBe('connected')
+    // The service worker took the page (after its first load it has kept the app's files).
+    await expect
+      .poll(() => cy.page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 10_000 })
+      .toBe(true)
+    await cy.context.setOffline(true)
+    await expect.poll(() => badge(cy.page)).toBe('reconnecting')
+    await send(cy.page, 'typed with no network')
+    await cy.page.reload()
+    // No network for the page itself either: the app comes from the service worker's copy.
+    await expect.poll(() => cy.page.locator('.me-name').textContent()).toBe('Cy')
+    expect(await cy.page.locator('.room-title h1').textContent()).toBe('#no-network')
+    await expect.poll(() => texts(cy.page)).toEqual(['typed with no network'])
+    expect(await deliveries(cy.page)).toEqual(['pending'])
+    await cy.context.setOffline(false)
+    await expect.poll(() => deliveries(cy.page), { timeout: 15_000 }).toEqual(['sent'])
+    const reader = new SwitchboardClient(`ws://127.0.0.1:${bench.server.port}/ws?name=reader`)
+    try {
+      const reply = (await reader.request('$history', { channel: 'chat:no-network', limit: 100 })) as {
+        messages: Array<{ data: { text: string } }>
+      }
+      expect(reply.messages.map((m) => m.data.text)).toEqual(['typed with no network'])
+    } finally {
+      reader.close()
+    }
+    await cy.context.close()
+  }, 60_000)
+
   it('makes one name in two browsers two members, each unverified; limit, links and plurals', async () => {
     const first = await person('Ada', '/#twins')
     const second = await person('Ada', '/#twins')

@@ -37,6 +37,7 @@ export function buildIfStale(): void {
   const sources = newest([
     join(app, 'src'),
     join(app, 'index.html'),
+    join(app, 'public'),
     join(app, 'vite.config.ts'),
     ...['react', 'client', 'protocol'].map((p) => join(root, 'packages', p, 'src')),
   ])
