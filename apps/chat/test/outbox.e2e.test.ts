@@ -151,6 +151,38 @@ describe('the IndexedDB outbox', () => {
     expect(handled).toEqual([{ text: 'once' }])
   }, 60_000)
 
+  it('sends entries made in one millisecond in the order they were made, after a reload', async () => {
+    server = await startServer({
+      onRequest: pageServer(pageScripts),
+      channels: { 'box:*': { history: 100, clientPublish: true } },
+    })
+    proxy = await startProxy(server.port)
+    watcher = new SwitchboardClient(server.url)
+    const landed: unknown[] = []
+    watcher.channel('box:5').on('publication', ({ data }) => landed.push(data))
+    await until(() => watcher!.channel('box:5').state === 'subscribed')
+    context = await browser!.newContext()
+    const page = await context.newPage()
+    await page.goto(`http://127.0.0.1:${server.port}/`)
+    proxy.blockWebSocket = true
+    await openClient(page, { url: proxy.url, share: false, outbox: {} })
+    // Six in one loop: most share a millisecond, and entry ids are random.
+    await page.evaluate(() => {
+      const { client } = (globalThis as TestWindow).probe
+      for (let n = 1; n <= 6; n++) void client.publish('box:5', { n }).catch(() => {})
+    })
+    await until(async () => (await entries(page)).length === 6)
+    await new Promise((r) => setTimeout(r, 200))
+    await page.reload()
+    await openClient(page, { url: proxy.url, share: false, outbox: {} })
+    expect((await entries(page)).map((e) => (e.frame as { data: { n: number } }).data.n)).toEqual([
+      1, 2, 3, 4, 5, 6,
+    ])
+    proxy.blockWebSocket = false
+    await until(() => landed.length === 6, 10_000, 'all landed')
+    expect(landed).toEqual([1, 2, 3, 4, 5, 6].map((n) => ({ n })))
+  }, 60_000)
+
   it('keeps a publish made on a connection that is dead but not yet known to be, across a reload', async () => {
     server = await startServer({
       onRequest: pageServer(pageScripts),

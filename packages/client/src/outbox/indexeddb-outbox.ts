@@ -40,8 +40,13 @@ interface Record_ extends StoredRecord {
   frame: OutboxFrame
   bytes: number
   createdAt: number
+  /** Orders the entries its page made within one millisecond (ids are random). */
+  seq: number
   owner: string
 }
+
+/** Oldest first: by time, then by the order their page made them. */
+const oldestFirst = (a: Record_, b: Record_) => a.createdAt - b.createdAt || (a.seq ?? 0) - (b.seq ?? 0)
 
 interface Waiter {
   resolve(value: unknown): void
@@ -70,6 +75,7 @@ export class IndexedDbOutbox extends Emitter<OutboxEvents> implements ClientOutb
   /** The writes of entries made here, until they are removed: a delete waits for its entry's put. */
   readonly #writes = new Map<string, Promise<unknown>>()
   #connected = false
+  #seq = 0
   /** Resolves once the stored entries have been read. */
   ready: Promise<void> = Promise.resolve()
 
@@ -83,7 +89,7 @@ export class IndexedDbOutbox extends Emitter<OutboxEvents> implements ClientOutb
 
   /** What waits to be sent, oldest first: this page's entries and other tabs'. */
   entries(): OutboxEntry[] {
-    return [...this.#records.values()].sort((a, b) => a.createdAt - b.createdAt).map((r) => this.#entry(r))
+    return [...this.#records.values()].sort(oldestFirst).map((r) => this.#entry(r))
   }
 
   attach(sender: OutboxSender): void {
@@ -111,6 +117,7 @@ export class IndexedDbOutbox extends Emitter<OutboxEvents> implements ClientOutb
       frame,
       bytes,
       createdAt: Date.now(),
+      seq: ++this.#seq,
       owner: this.#tab.id,
     }
     const reason =
@@ -163,7 +170,7 @@ export class IndexedDbOutbox extends Emitter<OutboxEvents> implements ClientOutb
   #mine(): Record_[] {
     return [...this.#records.values()]
       .filter((r) => r.owner === this.#tab.id)
-      .sort((a, b) => a.createdAt - b.createdAt)
+      .sort(oldestFirst)
   }
 
   #send(record: Record_): void {
