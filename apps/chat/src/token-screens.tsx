@@ -67,7 +67,10 @@ export function TokenMissing({ onToken }: { onToken: (token: string) => void }) 
         </p>
         <p className="muted small">
           Running the server yourself? Make one with{' '}
-          <code>npx switchboard token --secret … --sub you --name "Your name"</code>.
+          <code data-testid="token-command">
+            npx switchboard token --secret … --sub you --claim name="Your name"
+          </code>
+          .
         </p>
         <TokenForm onToken={onToken} label="Sign-in token" />
       </section>

@@ -7,12 +7,15 @@
  * connection carries on past the old token's expiry without a reconnect; one that is not renewed
  * ends the session, and the app says so instead of offering to send "when you're back online".
  */
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { signToken } from '@switchboard/cli'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { badge, chatBench, members, send } from './e2e-support.js'
 
 const SECRET = 'e2e-secret'
+const cli = fileURLToPath(new URL('../../../packages/cli/dist/bin.js', import.meta.url))
 const bench = chatBench(['--jwt-secret', SECRET])
 const pageErrors: string[] = []
 
@@ -56,8 +59,17 @@ describe('chat app with JWT identities, in Chromium', () => {
     await expect.poll(() => bare.getByTestId('token-missing').isVisible()).toBe(true)
     expect(await bare.getByTestId('token-missing').textContent()).toContain('Sign-in link needed')
     expect(await bare.locator('#name').count()).toBe(0)
-    // A pasted token signs in.
-    await bare.locator('#token').fill(await token(SECRET, 'u-cy', 'Cy'))
+    // The command the screen suggests makes a token (with the server's secret for the `…`), and
+    // that token, pasted, signs in.
+    const command = (await bare.getByTestId('token-command').textContent())!
+      .replace('npx switchboard', `node ${cli}`)
+      .replace('…', SECRET)
+      .replace('--sub you', '--sub u-cy')
+      .replace('Your name', 'Cy')
+    const made = spawnSync('sh', ['-c', command], { encoding: 'utf8' })
+    expect(made.stderr).toBe('')
+    expect(made.status).toBe(0)
+    await bare.locator('#token').fill(made.stdout.trim())
     await bare.getByRole('button', { name: 'Use token' }).click()
     await expect.poll(() => badge(bare), { timeout: 15_000 }).toBe('connected')
     await expect.poll(() => members(alice)).toEqual(['Alice', 'Bob', 'Cy'])
