@@ -134,6 +134,7 @@ export function Chat({ me, session, onSignOut }: { me: Me; session?: TokenSessio
         current={current}
         members={view.members}
         reachable={status === 'connected'}
+        signedOut={ended}
         open={menuOpen}
         onSelect={select}
         onLeave={leave}
@@ -164,7 +165,7 @@ export function Chat({ me, session, onSignOut }: { me: Me; session?: TokenSessio
               {plural(view.members.length, 'member')} · {plural(view.messages.length, 'message')}
             </span>
           </div>
-          <ConnectionBadge />
+          <ConnectionBadge signedOut={ended} />
         </header>
         <MessageList
           messages={view.messages}

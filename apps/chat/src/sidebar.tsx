@@ -16,6 +16,8 @@ interface SidebarProps {
   members: Member[]
   /** This page is connected: the member list is current. */
   reachable: boolean
+  /** The server ended the session (token expired or refused): not a network matter. */
+  signedOut?: boolean
   open: boolean
   onSelect: (room: string) => void
   onLeave: (room: string) => void
@@ -29,6 +31,7 @@ export function Sidebar({
   current,
   members,
   reachable,
+  signedOut = false,
   open,
   onSelect,
   onLeave,
@@ -97,7 +100,7 @@ export function Sidebar({
         </h2>
         {!reachable && (
           <p className="members-note" data-testid="members-note">
-            You are offline: this list may be out of date.
+            {signedOut ? 'You are signed out' : 'You are offline'}: this list may be out of date.
           </p>
         )}
         <ul

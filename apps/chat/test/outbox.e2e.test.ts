@@ -175,12 +175,11 @@ describe('the IndexedDB outbox', () => {
     await new Promise((r) => setTimeout(r, 200))
     await page.reload()
     await openClient(page, { url: proxy.url, share: false, outbox: {} })
-    expect((await entries(page)).map((e) => (e.frame as { data: { n: number } }).data.n)).toEqual([
-      1, 2, 3, 4, 5, 6,
-    ])
+    const made = [1, 2, 3, 4, 5, 6].map((n) => ({ n }))
+    expect((await entries(page)).map((e) => e.frame.data)).toEqual(made)
     proxy.blockWebSocket = false
     await until(() => landed.length === 6, 10_000, 'all landed')
-    expect(landed).toEqual([1, 2, 3, 4, 5, 6].map((n) => ({ n })))
+    expect(landed).toEqual(made)
   }, 60_000)
 
   it('keeps a publish made on a connection that is dead but not yet known to be, across a reload', async () => {

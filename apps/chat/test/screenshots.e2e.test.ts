@@ -82,8 +82,11 @@ describe.sequential('screenshots of the chat app', () => {
     await grace.setViewportSize({ width: 390, height: 780 })
     await new Promise((r) => setTimeout(r, 400))
     await grace.screenshot({ path: join(dir, 'phone.png') })
+    // The closed drawer is out of sight (no shadow at the edge) and out of the tab order.
+    expect(await grace.locator('.sidebar').isVisible()).toBe(false)
     await grace.getByRole('button', { name: 'Rooms and members' }).click()
     await new Promise((r) => setTimeout(r, 400))
+    expect(await grace.locator('.sidebar').isVisible()).toBe(true)
     await grace.screenshot({ path: join(dir, 'phone-menu.png') })
   }, 60_000)
 

@@ -168,9 +168,7 @@ export class IndexedDbOutbox extends Emitter<OutboxEvents> implements ClientOutb
   }
 
   #mine(): Record_[] {
-    return [...this.#records.values()]
-      .filter((r) => r.owner === this.#tab.id)
-      .sort(oldestFirst)
+    return [...this.#records.values()].filter((r) => r.owner === this.#tab.id).sort(oldestFirst)
   }
 
   #send(record: Record_): void {
