@@ -105,9 +105,9 @@ export interface SwitchboardClientOptions {
    */
   share?: ConnectionShare | false
   /**
-   * Keep the publishes and idempotent requests made while not connected in a durable queue that
-   * outlives the page: `indexedDbOutbox()` from `@switchboard/client/outbox`. Absent: they wait in
-   * memory (`maxQueue`).
+   * Keep every publish and idempotent request, until the server has answered it, in a durable
+   * queue that outlives the page: `indexedDbOutbox()` from `@switchboard/client/outbox`. Absent:
+   * what is made while not connected waits in memory (`maxQueue`).
    */
   outbox?: ClientOutbox
 }
