@@ -116,7 +116,9 @@ export async function startRedis({ cluster = false, cpu } = {}) {
     version: redisCli(procs[0].port, 'INFO', 'server').match(/redis_version:(\S+)/)?.[1],
     cpuUs: () => procs.reduce((a, p) => a + procCpuUs(p.pid), 0),
     /** Zeroes every primary's command statistics (INFO commandstats). */
-    resetStats: () => procs.forEach((p) => redisCli(p.port, 'CONFIG', 'RESETSTAT')),
+    resetStats() {
+      for (const p of procs) redisCli(p.port, 'CONFIG', 'RESETSTAT')
+    },
     /** INFO commandstats summed over the primaries: { command: { calls, usec } }. */
     commandStats() {
       const out = {}
@@ -124,7 +126,8 @@ export async function startRedis({ cluster = false, cpu } = {}) {
         for (const [, cmd, calls, usec] of redisCli(p.port, 'INFO', 'commandstats').matchAll(
           /cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g,
         )) {
-          const c = (out[cmd] ??= { calls: 0, usec: 0 })
+          out[cmd] ??= { calls: 0, usec: 0 }
+          const c = out[cmd]
           c.calls += Number(calls)
           c.usec += Number(usec)
         }
