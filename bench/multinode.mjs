@@ -3,8 +3,7 @@
 //
 //   sb-redis     Switchboard nodes on one Redis (RedisBroker)
 //   sio-redis    Socket.IO nodes with @socket.io/redis-adapter on one Redis (createAdapter)
-//   sb-cluster   Switchboard nodes on a three-primary Redis Cluster (RedisBroker `cluster`), when
-//                this tree's RedisBroker has that option — see SWITCHBOARD_ON_CLUSTER below
+//   sb-cluster   Switchboard nodes on a three-primary Redis Cluster (RedisBroker `cluster`)
 //   sio-sharded  Socket.IO nodes with the sharded adapter on the same cluster (createShardedAdapter)
 //
 // Redis (one redis-server, or three made into a cluster) is started here on free ports. Every
@@ -20,31 +19,8 @@
 // together (process.cpuUsage() in each node, /proc/<pid>/stat of each redis-server), Redis CPU per
 // publish, latency from the scheduled publish time to delivery, and the load generator's share of
 // its core (≥ 90 %: it, not the servers, may have set the pace).
-import { readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Hist } from './load/hist.mjs'
 import { startRedis } from './redis.mjs'
-
-const here = dirname(fileURLToPath(import.meta.url))
-
-/**
- * THE SWITCH for Switchboard on a Redis Cluster. `'auto'` runs `sb-cluster` when
- * packages/redis/src/redis-broker.ts declares a `cluster` option in `RedisBrokerOptions` (the
- * cluster support being written on another branch); `BENCH_SB_CLUSTER=1` forces it on, `=0` off.
- * The nodes then get `new RedisBroker({ cluster: { nodes: [{ host, port }, …] } })`.
- */
-const SWITCHBOARD_ON_CLUSTER = process.env.BENCH_SB_CLUSTER ?? 'auto'
-
-export function switchboardOnCluster() {
-  if (SWITCHBOARD_ON_CLUSTER === '1') return { run: true, why: 'BENCH_SB_CLUSTER=1' }
-  if (SWITCHBOARD_ON_CLUSTER === '0') return { run: false, why: 'BENCH_SB_CLUSTER=0' }
-  const src = readFileSync(join(here, '../packages/redis/src/redis-broker.ts'), 'utf8')
-  const options = src.match(/export interface RedisBrokerOptions \{([\s\S]*?)\n\}/)?.[1] ?? ''
-  return /^\s*cluster\?:/m.test(options)
-    ? { run: true, why: 'RedisBrokerOptions has `cluster`' }
-    : { run: false, why: 'RedisBroker has no `cluster` option in this tree' }
-}
 
 export const BACKENDS = [
   { id: 'sb-redis', contender: 'switchboard', tier: 'redis' },
@@ -76,16 +52,13 @@ const cpuOf = (c) => c.user + c.system
  */
 export async function multinodeGroup(ctx) {
   const { cfg, log } = ctx
-  const onCluster = switchboardOnCluster()
   const only = cfg.backends
   const backends = BACKENDS.filter(
-    (b) =>
-      (!only || only.includes(b.id)) &&
-      ctx.contenders.includes(b.contender) &&
-      (b.id !== 'sb-cluster' || onCluster.run),
+    (b) => (!only || only.includes(b.id)) && ctx.contenders.includes(b.contender),
   )
-  ctx.meta.multinode = { switchboardOnCluster: onCluster, backends: backends.map((b) => b.id), redis: {} }
-  if (!onCluster.run) log(`    sb-cluster skipped: ${onCluster.why}`)
+  // --runs=fanout,rooms,publish-heavy,idle-nodes: only those (while iterating; a full run has all)
+  const runs = new Set(cfg.runs ?? ['fanout', 'rooms', 'publish-heavy', 'idle-nodes'])
+  ctx.meta.multinode = { backends: backends.map((b) => b.id), runs: [...runs], redis: {} }
   // a worker's connections are numbered from 0 on: the rooms' members are placed by that number
   ctx.conns = new Map(ctx.workers.map((w) => [w, 0]))
   for (const tier of ['redis', 'cluster']) {
@@ -95,14 +68,15 @@ export async function multinodeGroup(ctx) {
     ctx.meta.multinode.redis[tier] = { version: redis.version, primaries: redis.nodes.length }
     log(`    ${tier}: redis-server ${redis.version} × ${redis.nodes.length} (pids ${redis.pids.join(', ')})`)
     try {
-      for (const [i, n] of cfg.nodes.entries())
+      const oneVsMany = ['fanout', 'rooms', 'publish-heavy'].filter((r) => runs.has(r))
+      for (const [i, n] of (oneVsMany.length ? cfg.nodes : []).entries())
         for (const backend of rotate(tierBackends, i))
           await withNodes(ctx, backend, redis, n, async (nodes) => {
-            await fanoutRun(ctx, backend, nodes, redis)
-            await roomsRun(ctx, backend, nodes, redis, 'rooms')
-            await roomsRun(ctx, backend, nodes, redis, 'publish-heavy')
+            if (runs.has('fanout')) await fanoutRun(ctx, backend, nodes, redis)
+            for (const run of ['rooms', 'publish-heavy'])
+              if (runs.has(run)) await roomsRun(ctx, backend, nodes, redis, run)
           })
-      for (const [i, k] of cfg.idleNodes.extra.entries())
+      for (const [i, k] of (runs.has('idle-nodes') ? cfg.idleNodes.extra : []).entries())
         for (const backend of rotate(tierBackends, i))
           await withNodes(ctx, backend, redis, 1 + k, (nodes) => idleNodesRun(ctx, backend, nodes, redis, k))
     } finally {
@@ -190,6 +164,7 @@ async function measureNodes(ctx, nodes, redis, drive, expected) {
   await Promise.all(workers.map((w) => w.call('reset')))
   const w0 = await Promise.all(workers.map((w) => w.call('report')))
   const s0 = await Promise.all(nodes.map((n) => n.call('stats')))
+  redis.resetStats()
   const r0 = redis.cpuUs()
   const t0 = hr()
   const d = await drive()
@@ -210,6 +185,7 @@ async function measureNodes(ctx, nodes, redis, drive, expected) {
   }
   const s1 = await Promise.all(nodes.map((n) => n.call('stats')))
   const redisCpuUs = redis.cpuUs() - r0
+  const commands = redis.commandStats()
   const wall = hr() - t0
   const delivered = reps.reduce((a, r) => a + r.count, 0)
   const hist = new Hist()
@@ -235,6 +211,15 @@ async function measureNodes(ctx, nodes, redis, drive, expected) {
     cpuUsPerMsg: delivered ? (nodesCpuUs + redisCpuUs) / delivered : null,
     nodesCpuUsPerMsg: delivered ? nodesCpuUs / delivered : null,
     redisCpuUsPerPublish: published ? redisCpuUs / published : null,
+    // what Redis ran (INFO commandstats over the run): calls per publish and µs per call
+    redisCommands: Object.fromEntries(
+      Object.entries(commands)
+        .sort(([, a], [, b]) => b.usec - a.usec)
+        .map(([cmd, c]) => [
+          cmd,
+          { perPublish: published ? c.calls / published : null, usPerCall: c.usec / c.calls },
+        ]),
+    ),
     serverCpuUtil: (nodesCpuUs + redisCpuUs) / wall,
     p50: hist.quantile(0.5),
     p99: hist.quantile(0.99),

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { switchboardOnCluster } from './multinode.mjs'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 
@@ -25,7 +24,6 @@ interface Doc {
   meta: {
     config: { multinode: { nodes: number[]; idleNodes: { extra: number[] } } }
     multinode: {
-      switchboardOnCluster: { run: boolean; why: string }
       backends: string[]
       redis: Record<string, { version: string; primaries: number }>
     }
@@ -57,13 +55,9 @@ describe('bench multi-node quick run', () => {
     expect(doc.meta.multinode.redis.cluster?.primaries).toBe(3)
   })
 
-  it('runs Switchboard on the cluster exactly when RedisBroker has the cluster option', () => {
-    const on = (switchboardOnCluster() as { run: boolean }).run
-    expect(doc.meta.multinode.switchboardOnCluster.run).toBe(on)
-    expect(doc.meta.multinode.backends).toEqual(
-      on ? ['sb-redis', 'sio-redis', 'sb-cluster', 'sio-sharded'] : ['sb-redis', 'sio-redis', 'sio-sharded'],
-    )
-    expect(doc.results.some((r) => r.backend === 'sb-cluster')).toBe(on)
+  it('runs all four backends, Switchboard on the cluster included', () => {
+    expect(doc.meta.multinode.backends).toEqual(['sb-redis', 'sio-redis', 'sb-cluster', 'sio-sharded'])
+    expect(doc.results.some((r) => r.backend === 'sb-cluster')).toBe(true)
   })
 
   it('every backend, run and node count delivered everything, with CPU measured for the nodes and Redis', () => {

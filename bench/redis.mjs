@@ -115,6 +115,24 @@ export async function startRedis({ cluster = false, cpu } = {}) {
     pids: procs.map((p) => p.pid),
     version: redisCli(procs[0].port, 'INFO', 'server').match(/redis_version:(\S+)/)?.[1],
     cpuUs: () => procs.reduce((a, p) => a + procCpuUs(p.pid), 0),
+    /** Zeroes every primary's command statistics (INFO commandstats). */
+    resetStats() {
+      for (const p of procs) redisCli(p.port, 'CONFIG', 'RESETSTAT')
+    },
+    /** INFO commandstats summed over the primaries: { command: { calls, usec } }. */
+    commandStats() {
+      const out = {}
+      for (const p of procs)
+        for (const [, cmd, calls, usec] of redisCli(p.port, 'INFO', 'commandstats').matchAll(
+          /cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g,
+        )) {
+          out[cmd] ??= { calls: 0, usec: 0 }
+          const c = out[cmd]
+          c.calls += Number(calls)
+          c.usec += Number(usec)
+        }
+      return out
+    },
     /** Runs a command on every primary (FLUSHALL between contenders). */
     all: (...args) => procs.map((p) => redisCli(p.port, ...args)),
     async stop() {

@@ -114,13 +114,6 @@ export function multinodeSection(doc, { table, fmtN, fmtUs, fmtB }) {
           .join('; ')}.`,
       '',
     )
-  if (info.switchboardOnCluster && !info.switchboardOnCluster.run)
-    L.push(
-      `_Switchboard on the cluster did not run_: ${info.switchboardOnCluster.why} (the switch is ` +
-        '`SWITCHBOARD_ON_CLUSTER` in bench/multinode.mjs; it turns itself on once `RedisBrokerOptions` has ' +
-        '`cluster`). Socket.IO’s sharded adapter ran on the cluster.',
-      '',
-    )
   L.push(
     `- _fanout_: one channel, ${fmtN(c.fanout.clients)} subscribers spread evenly over the nodes, one node ` +
       `publishing ${c.fanout.rate}/s.`,

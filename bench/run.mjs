@@ -11,6 +11,7 @@
 //            --merge=earlier.json (splice re-run groups into an earlier run)
 //            --workers=N  --no-pin  --presence-variants=each,members,counts
 //            --skip=multinode (every group but these)  --backends=sb-redis,sio-redis (multinode)
+//            --runs=rooms,publish-heavy,idle-nodes  --nodes=3 (multinode, while iterating)
 //   env: BENCH_SERVER_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the servers
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -820,8 +821,10 @@ async function main() {
       }
       if (group === 'multinode') {
         const backends = opt('backends')?.split(',')
+        const runs = opt('runs')?.split(',')
+        const nodes = opt('nodes')?.split(',').map(Number)
         await multinodeGroup({
-          cfg: { ...CFG.multinode, backends },
+          cfg: { ...CFG.multinode, backends, runs, ...(nodes ? { nodes } : {}) },
           full,
           pin,
           payload: CFG.payload,

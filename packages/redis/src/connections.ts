@@ -56,8 +56,12 @@ export function connect(target: Target, role: 'commands' | 'pubsub', settings: C
     // MOVED, ASK, TRYAGAIN and CLUSTERDOWN mean the command did not run: those are retried.
     retryDelayOnClusterDown: 100,
     retryDelayOnTryAgain: 100,
-    // Slot moves and failovers are found this often, even without a MOVED to say so.
-    slotsRefreshInterval: 1000,
+    // The periodic CLUSTER SLOTS costs a new connection each time and, for the subscribers, a
+    // comparison of 16,384 slots. Commands find slot moves by MOVED and failovers by the lost node
+    // connection (below): for them it is only a safety net. A sharded subscriber is told of no
+    // move (Redis just unsubscribes it): it follows one within this interval, and the catch-up
+    // reads what was published meanwhile from history.
+    slotsRefreshInterval: role === 'pubsub' ? 5000 : 30_000,
     clusterRetryStrategy: backoff,
     shardedSubscribers: role === 'pubsub',
     ...target.cluster.options,
@@ -67,6 +71,10 @@ export function connect(target: Target, role: 'commands' | 'pubsub', settings: C
   // command for a node still connecting: connect each one as soon as it is known.
   cluster.on('+node', (redis: Redis) => {
     if (redis.status === 'wait') redis.connect().catch(() => {})
+  })
+  // A node connection that ended may be a primary that failed over: read the slots again now.
+  cluster.on('-node', () => {
+    if (cluster.status === 'ready') cluster.refreshSlotsCache()
   })
   return cluster
 }

@@ -176,9 +176,19 @@ function clusterKeys(prefix: string): Keys {
 /** How many buckets channels fall in: 16^3, the slots of the empty-epoch table. */
 export const BUCKETS = 4096
 
+/** Buckets of recently named channels: a publish names five keys of its channel. */
+const buckets = new Map<string, string>()
+const BUCKET_CACHE_SIZE = 10_000
+
 /** A channel's bucket: the first three hex digits of SHA-1(channel), its empty-epoch slot too. */
 export function bucketOf(channel: string): string {
-  return createHash('sha1').update(channel).digest('hex').slice(0, 3)
+  let bucket = buckets.get(channel)
+  if (bucket === undefined) {
+    bucket = createHash('sha1').update(channel).digest('hex').slice(0, 3)
+    if (buckets.size >= BUCKET_CACHE_SIZE) buckets.clear()
+    buckets.set(channel, bucket)
+  }
+  return bucket
 }
 
 /** The cluster layout's `epochs` hash of a bucket (`bucket`: three hex digits, or its number). */

@@ -72,8 +72,11 @@ end
 /**
  * KEYS: meta, hist, idem, epochs. ARGV: seed candidate, channel ttl ms, data JSON, except JSON,
  * idempotency key or '', history size (0: none), now ms, history ttl ms, pub/sub channel,
- * channel. The first publish of a stream creates it in the channel's empty epoch (dropping
- * leftovers of an older one).
+ * channel, '1' to refresh the expiries of the keys that exist already or '0' (expiry-refresh.ts:
+ * a node refreshes each channel now and then, with ttls that include the slack). The first
+ * publish of a stream creates it in the channel's empty epoch (dropping leftovers of an older
+ * one); keys it creates always get their expiry. The steady state is three commands: HGET,
+ * HINCRBY and the publish.
  * Returns { epoch, offset, 1 } for a new message, { epoch, offset, 0 } for a known key.
  */
 export const PUBLISH = new PublishingScript(
@@ -94,7 +97,8 @@ if key ~= '' then
   if seen then return {epoch, tonumber(seen), 0} end
 end
 local offset = redis.call('HINCRBY', KEYS[1], 'offset', 1)
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local refresh = ARGV[11] == '1'
+if refresh then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if key ~= '' then
   redis.call('ZADD', KEYS[3], offset, key)
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -1001)
@@ -102,9 +106,9 @@ if key ~= '' then
 end
 local size = tonumber(ARGV[6])
 if size > 0 then
-  redis.call('RPUSH', KEYS[2], '[' .. ARGV[7] .. ',' .. offset .. ',' .. ARGV[4] .. ',' .. ARGV[3] .. ']')
-  redis.call('LTRIM', KEYS[2], -size, -1)
-  redis.call('PEXPIRE', KEYS[2], ARGV[8])
+  local len = redis.call('RPUSH', KEYS[2], '[' .. ARGV[7] .. ',' .. offset .. ',' .. ARGV[4] .. ',' .. ARGV[3] .. ']')
+  if len > size then redis.call('LTRIM', KEYS[2], -size, -1) end
+  if refresh or len == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[8]) end
 end
 redis.call('${publish}', ARGV[9], '["m","' .. epoch .. '",' .. offset .. ',' .. ARGV[4] .. ',' .. ARGV[3] .. ']')
 return {epoch, offset, 1}
