@@ -2,10 +2,10 @@
  * The durable outbox: every publish and idempotent request of its client is kept in IndexedDB,
  * with its idempotency key, until the server has answered it — made offline, or made on a
  * connection that turns out to be dead — so it goes out when the connection is back, also from a
- * new page after a reload or a browser restart. Each entry belongs to the page that made it (its owner); a page sends its own entries,
- * and, under a Web Lock of the outbox, claims the entries of pages that are gone (their liveness
- * lock is free) and sends those too: two tabs never both send one entry. A publish resent after
- * a crash keeps its key, so the server lands it once.
+ * new page after a reload or a browser restart. Each entry belongs to the page that made it (its
+ * owner); a page sends its own entries, and, under a Web Lock of the outbox, claims the entries
+ * of pages that are gone (their liveness lock is free) and sends those too: two tabs never both
+ * send one entry. A publish resent after a crash keeps its key, so the server lands it once.
  *
  * Bounded by count and bytes (over either, the new entry is refused and `dropped` says why);
  * entries older than `maxAge` are dropped too. `entries()` and the `change` event show what

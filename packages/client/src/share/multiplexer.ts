@@ -21,7 +21,8 @@
  * The real connection opens with the first link and closes with the last; when it closes, every
  * link closes with its code, and each tab's client reconnects and resubscribes with `since`. A
  * tab closing its link with 4102 (its heartbeat found the connection silent, or the browser went
- * offline) drops the real connection for all. Frames are JSON text: a shared connection does not use MessagePack.
+ * offline) drops the real connection for all. Frames are JSON text: a shared connection does
+ * not use MessagePack.
  */
 import { CloseCode, ErrorCode, SUBPROTOCOL } from '@switchboard/protocol'
 import { closeQuietly, type WebSocketConstructor, type WebSocketLike } from '../transport/websocket-like.js'
