@@ -126,7 +126,7 @@ export const CLOSE_CODES: readonly CloseCodeInfo[] = [
     code: 4102,
     name: 'heartbeat_timeout',
     band: 'reconnect',
-    description: 'No sign of life within the heartbeat.',
+    description: 'No sign of life within the heartbeat (from a browser client: or it went offline).',
   },
   {
     code: 4103,
