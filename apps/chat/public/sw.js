@@ -50,21 +50,26 @@ function isAppRequest(request) {
   return !/\/(sse|poll)(\/|$)|\/api\//.test(url.pathname)
 }
 
+/**
+ * How long the network has to answer before the kept copy does: a network gone dark (nothing
+ * refused, nothing answered) must not hold a reload forever. The network's answer, when it comes,
+ * still refreshes the kept copy.
+ */
+const NETWORK_WAIT_MS = 3000
+
 self.addEventListener('fetch', (event) => {
   const { request } = event
   if (!isAppRequest(request)) return
   // A page is kept without its query (a `?token=` must not be stored, and any query opens the app).
   const key = request.mode === 'navigate' ? new URL(request.url).pathname : request
-  event.respondWith(
-    fetch(request).then(
-      (response) => {
-        if (response.ok && response.type === 'basic') {
-          const copy = response.clone()
-          event.waitUntil(caches.open(CACHE).then((cache) => cache.put(key, copy)))
-        }
-        return response
-      },
-      async () => (await caches.match(key)) ?? Response.error(),
-    ),
-  )
+  const network = fetch(request).then((response) => {
+    if (response.ok && response.type === 'basic') {
+      const copy = response.clone()
+      event.waitUntil(caches.open(CACHE).then((cache) => cache.put(key, copy)))
+    }
+    return response
+  })
+  const kept = async () => (await caches.match(key)) ?? network
+  const late = new Promise((resolve) => setTimeout(resolve, NETWORK_WAIT_MS)).then(kept)
+  event.respondWith(Promise.race([network, late]).catch(kept))
 })

@@ -10,6 +10,7 @@
  * SSE and long-poll requests, while the page itself still loads.
  */
 import { SwitchboardClient } from '@switchboard/client'
+import { startProxy } from '@switchboard/testing'
 import type { BrowserContext, Page, WebSocketRoute } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { badge, chatBench, members, send } from './e2e-support.js'
@@ -127,6 +128,45 @@ describe.sequential('the chat app, what a person hits', () => {
     }
     await cy.context.close()
   }, 60_000)
+
+  it('reloads from its service worker when the network went dark (nothing answers), and sends once', async () => {
+    // Page, files and WebSocket all through a proxy that can stall: bytes dropped, nothing closed.
+    const proxy = await startProxy(bench.server.port)
+    const origin = `http://127.0.0.1:${new URL(proxy.url).port}`
+    const context = await bench.browser.newContext()
+    try {
+      const page = await context.newPage()
+      await page.goto(`${origin}/#dark`)
+      await page.locator('#name').fill('Dee')
+      await page.getByRole('button', { name: 'Start chatting' }).click()
+      await expect.poll(() => badge(page), { timeout: 15_000 }).toBe('connected')
+      await expect
+        .poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 10_000 })
+        .toBe(true)
+      proxy.stall = true
+      await send(page, 'typed into the dark')
+      // The kept copy answers after the network's grace: the reload ends instead of hanging.
+      await page.reload({ timeout: 20_000 })
+      await expect.poll(() => page.locator('.me-name').textContent()).toBe('Dee')
+      await expect.poll(() => texts(page)).toEqual(['typed into the dark'])
+      expect(await deliveries(page)).toEqual(['pending'])
+      proxy.stall = false
+      proxy.cutAll()
+      await expect.poll(() => deliveries(page), { timeout: 20_000 }).toEqual(['sent'])
+      const reader = new SwitchboardClient(`ws://127.0.0.1:${bench.server.port}/ws?name=reader`)
+      try {
+        const reply = (await reader.request('$history', { channel: 'chat:dark', limit: 100 })) as {
+          messages: Array<{ data: { text: string } }>
+        }
+        expect(reply.messages.map((m) => m.data.text)).toEqual(['typed into the dark'])
+      } finally {
+        reader.close()
+      }
+    } finally {
+      await context.close()
+      await proxy.close()
+    }
+  }, 90_000)
 
   it('makes one name in two browsers two members, each unverified; limit, links and plurals', async () => {
     const first = await person('Ada', '/#twins')
