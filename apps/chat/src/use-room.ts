@@ -144,7 +144,8 @@ export function useRoom(room: string, me: Me, store: RoomStore): RoomView {
       if (active && t - lastTypingSent.current < TYPING_RESEND_MS) return
       if (!active && lastTypingSent.current === 0) return
       lastTypingSent.current = active ? t : 0
-      publishTyping({ user: me.name, typing: active }).catch(() => {})
+      // Not durable: a typing notice is stale after a reload, so it is not kept in the outbox.
+      publishTyping({ user: me.name, typing: active }, { durable: false }).catch(() => {})
     },
     [client, me.name, publishTyping],
   )

@@ -52,6 +52,29 @@ async function person(name: string, path: string): Promise<Person> {
 }
 
 const texts = (page: Page) => page.locator('[data-testid=message] .message-content').allTextContents()
+/**
+ * Entries in the page's IndexedDB outbox, read afresh as a new page would. The outbox writes an
+ * entry a few milliseconds after the call (IndexedDB is asynchronous): a test reloads after that.
+ */
+const stored = (page: Page) =>
+  page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        const open = indexedDB.open('switchboard-outbox')
+        // Not made yet: leave it to the outbox (a database made here would have no store).
+        open.onupgradeneeded = () => open.transaction?.abort()
+        open.onsuccess = () => {
+          const db = open.result
+          if (!db.objectStoreNames.contains('entries')) return resolve(0)
+          const all = db.transaction('entries').objectStore('entries').getAll()
+          all.onsuccess = () => {
+            resolve(all.result.length)
+            db.close()
+          }
+        }
+        open.onerror = () => resolve(0)
+      }),
+  )
 const deliveries = (page: Page) =>
   page.$$eval('[data-testid=message]', (els) => els.map((el) => (el as HTMLElement).dataset.delivery))
 
@@ -69,6 +92,7 @@ describe.sequential('the chat app, what a person hits', () => {
     expect(await ann.page.getByTestId('members-note').textContent()).toContain('offline')
     expect(await ann.page.locator('.composer textarea').getAttribute('placeholder')).toContain('back online')
     await send(ann.page, 'written offline, then reloaded')
+    await expect.poll(() => stored(ann.page)).toBe(1)
     await expect.poll(() => deliveries(ann.page)).toEqual(['pending'])
 
     await ann.page.reload()
@@ -109,6 +133,7 @@ describe.sequential('the chat app, what a person hits', () => {
     await cy.context.setOffline(true)
     await expect.poll(() => badge(cy.page)).toBe('reconnecting')
     await send(cy.page, 'typed with no network')
+    await expect.poll(() => stored(cy.page)).toBe(1)
     await cy.page.reload()
     // No network for the page itself either: the app comes from the service worker's copy.
     await expect.poll(() => cy.page.locator('.me-name').textContent()).toBe('Cy')
@@ -145,6 +170,7 @@ describe.sequential('the chat app, what a person hits', () => {
         .toBe(true)
       proxy.stall = true
       await send(page, 'typed into the dark')
+      await expect.poll(() => stored(page)).toBe(1)
       // The kept copy answers after the network's grace: the reload ends instead of hanging.
       await page.reload({ timeout: 20_000 })
       await expect.poll(() => page.locator('.me-name').textContent()).toBe('Dee')

@@ -84,6 +84,12 @@ export interface PublishOptions {
   signal?: AbortSignal
   /** Idempotency key; one is generated when absent, so a retried publish lands once. */
   key?: string
+  /**
+   * `false`: not kept in the client's outbox (the `outbox` option) — for what is stale after a
+   * reload, like a typing notice. It waits in memory while not connected, as without an outbox.
+   * Default true.
+   */
+  durable?: boolean
 }
 
 /** What a channel needs from its client. */

@@ -222,7 +222,7 @@ export class SwitchboardClient<M extends EventMap = UntypedEventMap> {
       const id = this.#requests.nextId()
       const key = options.key ?? `${this.#keyPrefix}${(++this.#nextKey).toString(36)}`
       const frame = { type: 'publish', id, channel, data: value as JsonValue, key } as const
-      if (this.#outbox.keeps(this.#state)) {
+      if (options.durable !== false && this.#outbox.keeps(this.#state)) {
         return this.#outbox.keep(frame, () => this.#requests.encode(frame), options) as Promise<PublishResult>
       }
       return this.#requests.request(frame, this.#state, options, true) as Promise<PublishResult>
