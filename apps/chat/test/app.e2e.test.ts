@@ -52,6 +52,19 @@ async function person(name: string, path: string): Promise<Person> {
 }
 
 const texts = (page: Page) => page.locator('[data-testid=message] .message-content').allTextContents()
+/** The texts in a channel's history, read by a fresh client of its own. */
+async function historyTexts(channel: `chat:${string}`): Promise<string[]> {
+  const reader = new SwitchboardClient(`ws://127.0.0.1:${bench.server.port}/ws?name=reader`)
+  try {
+    const reply = (await reader.request('$history', { channel, limit: 100 })) as {
+      messages: Array<{ data: { text: string } }>
+    }
+    return reply.messages.map((m) => m.data.text)
+  } finally {
+    reader.close()
+  }
+}
+
 /**
  * Entries in the page's IndexedDB outbox, read afresh as a new page would. The outbox writes an
  * entry a few milliseconds after the call (IndexedDB is asynchronous): a test reloads after that.
@@ -110,15 +123,7 @@ describe.sequential('the chat app, what a person hits', () => {
     await expect.poll(() => texts(ben.page)).toEqual(['written offline, then reloaded'])
     await expect.poll(() => ann.page.getByTestId('members').getAttribute('data-reachable')).toBe('true')
     // Once: a fresh reader's history has it once.
-    const reader = new SwitchboardClient(`ws://127.0.0.1:${bench.server.port}/ws?name=reader`)
-    try {
-      const reply = (await reader.request('$history', { channel: 'chat:outbox', limit: 100 })) as {
-        messages: Array<{ data: { text: string } }>
-      }
-      expect(reply.messages.map((m) => m.data.text)).toEqual(['written offline, then reloaded'])
-    } finally {
-      reader.close()
-    }
+    expect(await historyTexts('chat:outbox')).toEqual(['written offline, then reloaded'])
     await ann.context.close()
     await ben.context.close()
   }, 60_000)
@@ -142,15 +147,8 @@ describe.sequential('the chat app, what a person hits', () => {
     expect(await deliveries(cy.page)).toEqual(['pending'])
     await cy.context.setOffline(false)
     await expect.poll(() => deliveries(cy.page), { timeout: 15_000 }).toEqual(['sent'])
-    const reader = new SwitchboardClient(`ws://127.0.0.1:${bench.server.port}/ws?name=reader`)
-    try {
-      const reply = (await reader.request('$history', { channel: 'chat:no-network', limit: 100 })) as {
-        messages: Array<{ data: { text: string } }>
-      }
-      expect(reply.messages.map((m) => m.data.text)).toEqual(['typed with no network'])
-    } finally {
-      reader.close()
-    }
+    // Once: a fresh reader's history has it once.
+    expect(await historyTexts('chat:no-network')).toEqual(['typed with no network'])
     await cy.context.close()
   }, 60_000)
 
@@ -179,15 +177,8 @@ describe.sequential('the chat app, what a person hits', () => {
       proxy.stall = false
       proxy.cutAll()
       await expect.poll(() => deliveries(page), { timeout: 20_000 }).toEqual(['sent'])
-      const reader = new SwitchboardClient(`ws://127.0.0.1:${bench.server.port}/ws?name=reader`)
-      try {
-        const reply = (await reader.request('$history', { channel: 'chat:dark', limit: 100 })) as {
-          messages: Array<{ data: { text: string } }>
-        }
-        expect(reply.messages.map((m) => m.data.text)).toEqual(['typed into the dark'])
-      } finally {
-        reader.close()
-      }
+      // Once: a fresh reader's history has it once.
+      expect(await historyTexts('chat:dark')).toEqual(['typed into the dark'])
     } finally {
       await context.close()
       await proxy.close()

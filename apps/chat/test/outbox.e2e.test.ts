@@ -42,6 +42,27 @@ const entries = (page: Page) =>
     return outbox!.entries().map((e) => ({ frame: e.frame, mine: e.mine }))
   })
 
+/**
+ * A server with the `box:*` channels (history, client publishes), a proxy in front of it for the
+ * page's WebSocket, a watcher on `channel` from Node on its own connection (every message that
+ * lands, in `landed`), and a page of a new browser context loaded from the server.
+ */
+async function pageWithWatcher(channel: string): Promise<{ page: Page; landed: unknown[] }> {
+  server = await startServer({
+    onRequest: pageServer(pageScripts),
+    channels: { 'box:*': { history: 100, clientPublish: true } },
+  })
+  proxy = await startProxy(server.port)
+  watcher = new SwitchboardClient(server.url)
+  const landed: unknown[] = []
+  watcher.channel(channel).on('publication', ({ data }) => landed.push(data))
+  await until(() => watcher!.channel(channel).state === 'subscribed')
+  context = await browser!.newContext()
+  const page = await context.newPage()
+  await page.goto(`http://127.0.0.1:${server.port}/`)
+  return { page, landed }
+}
+
 /** The network goes away: connections through the proxy are cut, and new upgrades refused. */
 function offline(): void {
   proxy!.blockWebSocket = true
@@ -50,21 +71,8 @@ function offline(): void {
 
 describe('the IndexedDB outbox', () => {
   it('keeps a publish made offline across a reload and lands it once when the network is back', async () => {
-    server = await startServer({
-      onRequest: pageServer(pageScripts),
-      channels: { 'box:*': { history: 100, clientPublish: true } },
-    })
-    proxy = await startProxy(server.port)
-    // Watches the channel from Node, on its own connection: every message that lands.
-    watcher = new SwitchboardClient(server.url)
-    const landed: unknown[] = []
-    watcher.channel('box:1').on('publication', ({ data }) => landed.push(data))
-    await until(() => watcher!.channel('box:1').state === 'subscribed')
-
-    context = await browser!.newContext()
-    const page = await context.newPage()
-    await page.goto(`http://127.0.0.1:${server.port}/`)
-    await openClient(page, { url: proxy.url, share: false, outbox: {} })
+    const { page, landed } = await pageWithWatcher('box:1')
+    await openClient(page, { url: proxy!.url, share: false, outbox: {} })
     await until(() => page.evaluate(() => (globalThis as TestWindow).probe.client.state === 'connected'))
 
     offline()
@@ -90,7 +98,7 @@ describe('the IndexedDB outbox', () => {
     )
 
     await page.reload()
-    await openClient(page, { url: proxy.url, share: false, outbox: {} })
+    await openClient(page, { url: proxy!.url, share: false, outbox: {} })
     // The new page shows it ("sending…") before it can send it: another page made it.
     expect(await entries(page)).toEqual([
       {
@@ -105,11 +113,11 @@ describe('the IndexedDB outbox', () => {
     await new Promise((r) => setTimeout(r, 300))
     expect(landed).toEqual([])
 
-    proxy.blockWebSocket = false
+    proxy!.blockWebSocket = false
     await until(() => landed.length === 1, 10_000, 'the publish landed')
     await until(async () => (await entries(page)).length === 0, 5000, 'the outbox emptied')
     // Once: nothing more arrives, even after another reconnect of the page.
-    proxy.cutAll()
+    proxy!.cutAll()
     await until(
       () => page.evaluate(() => (globalThis as TestWindow).probe.client.state === 'connected'),
       10_000,
@@ -126,7 +134,7 @@ describe('the IndexedDB outbox', () => {
       return 'noted'
     })
     proxy = await startProxy(server.port)
-    proxy.blockWebSocket = true
+    proxy!.blockWebSocket = true
     context = await browser!.newContext()
     const open = async () => {
       const page = await context!.newPage()
@@ -144,7 +152,7 @@ describe('the IndexedDB outbox', () => {
     await maker.close()
     const left = [await open(), await open()]
     for (const page of left) expect((await entries(page)).length).toBe(1)
-    proxy.blockWebSocket = false
+    proxy!.blockWebSocket = false
     await until(() => handled.length === 1, 10_000, 'the request handled')
     for (const page of left) await until(async () => (await entries(page)).length === 0, 5000, 'emptied')
     await new Promise((r) => setTimeout(r, 500))
@@ -152,20 +160,9 @@ describe('the IndexedDB outbox', () => {
   }, 60_000)
 
   it('sends entries made in one millisecond in the order they were made, after a reload', async () => {
-    server = await startServer({
-      onRequest: pageServer(pageScripts),
-      channels: { 'box:*': { history: 100, clientPublish: true } },
-    })
-    proxy = await startProxy(server.port)
-    watcher = new SwitchboardClient(server.url)
-    const landed: unknown[] = []
-    watcher.channel('box:5').on('publication', ({ data }) => landed.push(data))
-    await until(() => watcher!.channel('box:5').state === 'subscribed')
-    context = await browser!.newContext()
-    const page = await context.newPage()
-    await page.goto(`http://127.0.0.1:${server.port}/`)
-    proxy.blockWebSocket = true
-    await openClient(page, { url: proxy.url, share: false, outbox: {} })
+    const { page, landed } = await pageWithWatcher('box:5')
+    proxy!.blockWebSocket = true
+    await openClient(page, { url: proxy!.url, share: false, outbox: {} })
     // Six in one loop: most share a millisecond, and entry ids are random.
     await page.evaluate(() => {
       const { client } = (globalThis as TestWindow).probe
@@ -174,32 +171,21 @@ describe('the IndexedDB outbox', () => {
     await until(async () => (await entries(page)).length === 6)
     await new Promise((r) => setTimeout(r, 200))
     await page.reload()
-    await openClient(page, { url: proxy.url, share: false, outbox: {} })
+    await openClient(page, { url: proxy!.url, share: false, outbox: {} })
     const made = [1, 2, 3, 4, 5, 6].map((n) => ({ n }))
     expect((await entries(page)).map((e) => e.frame.data)).toEqual(made)
-    proxy.blockWebSocket = false
+    proxy!.blockWebSocket = false
     await until(() => landed.length === 6, 10_000, 'all landed')
     expect(landed).toEqual(made)
   }, 60_000)
 
   it('keeps a publish made on a connection that is dead but not yet known to be, across a reload', async () => {
-    server = await startServer({
-      onRequest: pageServer(pageScripts),
-      channels: { 'box:*': { history: 100, clientPublish: true } },
-    })
-    proxy = await startProxy(server.port)
-    watcher = new SwitchboardClient(server.url)
-    const landed: unknown[] = []
-    watcher.channel('box:3').on('publication', ({ data }) => landed.push(data))
-    await until(() => watcher!.channel('box:3').state === 'subscribed')
-    context = await browser!.newContext()
-    const page = await context.newPage()
-    await page.goto(`http://127.0.0.1:${server.port}/`)
-    await openClient(page, { url: proxy.url, share: false, outbox: {} })
+    const { page, landed } = await pageWithWatcher('box:3')
+    await openClient(page, { url: proxy!.url, share: false, outbox: {} })
     await until(() => page.evaluate(() => (globalThis as TestWindow).probe.client.state === 'connected'))
     // The network goes dark: nothing closes, so the client is still "connected" (until its heartbeat
     // says otherwise) when the message is written, and it goes into a socket that cannot deliver it.
-    proxy.stall = true
+    proxy!.stall = true
     await page.evaluate(() => {
       const { client } = (globalThis as TestWindow).probe
       void client.publish('box:3', { text: 'into the dark' }).catch(() => {})
@@ -208,9 +194,9 @@ describe('the IndexedDB outbox', () => {
     await until(async () => (await entries(page)).length === 1, 5000, 'kept while connected')
     await new Promise((r) => setTimeout(r, 200))
     await page.reload()
-    proxy.cutAll()
-    proxy.stall = false
-    await openClient(page, { url: proxy.url, share: false, outbox: {} })
+    proxy!.cutAll()
+    proxy!.stall = false
+    await openClient(page, { url: proxy!.url, share: false, outbox: {} })
     await until(() => landed.length === 1, 10_000, 'the publish landed')
     await until(async () => (await entries(page)).length === 0, 5000, 'the outbox emptied')
     await new Promise((r) => setTimeout(r, 500))
@@ -218,20 +204,10 @@ describe('the IndexedDB outbox', () => {
   }, 60_000)
 
   it('takes the browser going offline as a dead connection at once, and reconnects when it is back', async () => {
-    server = await startServer({
-      onRequest: pageServer(pageScripts),
-      channels: { 'box:*': { history: 100, clientPublish: true } },
-    })
-    watcher = new SwitchboardClient(server.url)
-    const landed: unknown[] = []
-    watcher.channel('box:4').on('publication', ({ data }) => landed.push(data))
-    await until(() => watcher!.channel('box:4').state === 'subscribed')
-    context = await browser!.newContext()
-    const page = await context.newPage()
-    await page.goto(`http://127.0.0.1:${server.port}/`)
-    await openClient(page, { url: server.url, share: false, outbox: {} })
+    const { page, landed } = await pageWithWatcher('box:4')
+    await openClient(page, { url: server!.url, share: false, outbox: {} })
     await until(() => page.evaluate(() => (globalThis as TestWindow).probe.client.state === 'connected'))
-    await context.setOffline(true)
+    await context!.setOffline(true)
     // Not after the heartbeat's 30 s: the offline event drops it.
     await until(
       async () =>
@@ -243,7 +219,7 @@ describe('the IndexedDB outbox', () => {
       const { client } = (globalThis as TestWindow).probe
       void client.publish('box:4', { text: 'written offline' }).catch(() => {})
     })
-    await context.setOffline(false)
+    await context!.setOffline(false)
     await until(() => landed.length === 1, 10_000, 'landed when back online')
     await new Promise((r) => setTimeout(r, 300))
     expect(landed).toEqual([{ text: 'written offline' }])

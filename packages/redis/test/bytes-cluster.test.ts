@@ -5,13 +5,12 @@
 // B gives them back, presence `info` with bytes made on A is seen on B, and `sb.sendTo` from A to
 // a connection on B carries bytes. Each path's check is soft, so a failure names every path that
 // broke. Needs the build (`npx tsc -b`): the nodes run from dist.
-import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { SwitchboardClient } from '@switchboard/client'
 import { connect } from '@switchboard/testing'
 import { afterEach, beforeAll, expect, it } from 'vitest'
-import { deleteKeys, SHARED_REDIS, uniquePrefix, until } from './redis-helpers.js'
+import { deleteKeys, SHARED_REDIS, startNodeProcess, uniquePrefix, until } from './redis-helpers.js'
 
 const script = fileURLToPath(new URL('./fixtures/bytes-node.mjs', import.meta.url))
 const built = fileURLToPath(new URL('../dist/index.js', import.meta.url))
@@ -25,27 +24,8 @@ afterEach(async () => {
 })
 
 async function startNode(prefix: string): Promise<string> {
-  const child: ChildProcess = spawn(process.execPath, [script, SHARED_REDIS, prefix], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  child.stdout!.on('data', (d) => {
-    out += d
-  })
-  child.stderr!.on('data', (d) => {
-    out += d
-  })
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM')
-      await exited
-    }
-  })
-  await until(() => /ws:\/\/\S+/.test(out) || child.exitCode !== null, 15_000, 'a node to listen')
-  const url = /ws:\/\/\S+/.exec(out)?.[0]
-  if (!url) throw new Error(`node did not start: ${out}`)
-  return url
+  const node = await startNodeProcess(script, [SHARED_REDIS, prefix], (c) => cleanups.push(c), /ws:\/\/\S+/)
+  return /ws:\/\/\S+/.exec(node.output())![0]
 }
 
 /** Every byte value, and its base64: what the raw client writes. */

@@ -3,7 +3,6 @@
 // token on node B within a second (4001) and both nodes refuse it at the handshake (401); a node
 // started after the revocation refuses it too, and so does a node restarted. Needs the build
 // (`npx tsc -b`): the nodes run from dist.
-import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { SwitchboardClient } from '@switchboard/client'
@@ -11,7 +10,7 @@ import { connect } from '@switchboard/testing'
 import { SignJWT } from 'jose'
 import { afterEach, beforeAll, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { deleteKeys, SHARED_REDIS, uniquePrefix, until } from './redis-helpers.js'
+import { deleteKeys, SHARED_REDIS, startNodeProcess, uniquePrefix, until } from './redis-helpers.js'
 
 const script = fileURLToPath(new URL('./fixtures/revoke-node.mjs', import.meta.url))
 const built = fileURLToPath(new URL('../../server/dist/index.js', import.meta.url))
@@ -34,27 +33,17 @@ interface Node {
 }
 
 async function startNode(prefix: string): Promise<Node> {
-  const child: ChildProcess = spawn(process.execPath, [script, SHARED_REDIS, prefix, KEY, SECRET], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  child.stdout!.on('data', (d) => {
-    out += d
-  })
-  child.stderr!.on('data', (d) => {
-    out += d
-  })
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM')
-      await exited
-    }
-  }
-  cleanups.push(stop)
-  await until(() => /ws:\/\/\S+/.test(out) || child.exitCode !== null, 15_000, 'a node to listen')
-  const ws = /ws:\/\/\S+/.exec(out)?.[0]
-  if (!ws) throw new Error(`node did not start: ${out}`)
+  let stop = async (): Promise<void> => {}
+  const node = await startNodeProcess(
+    script,
+    [SHARED_REDIS, prefix, KEY, SECRET],
+    (cleanup) => {
+      stop = cleanup
+      cleanups.push(cleanup)
+    },
+    /ws:\/\/\S+/,
+  )
+  const ws = /ws:\/\/\S+/.exec(node.output())![0]
   return { ws, api: `${ws.replace(/^ws/, 'http').replace(/\/ws$/, '')}/api`, stop }
 }
 
