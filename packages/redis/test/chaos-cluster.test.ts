@@ -12,7 +12,7 @@ import { type RecoveryInfo, SwitchboardClient } from '@switchboard/client'
 import type { JsonValue } from '@switchboard/protocol'
 import { RedisBroker } from '@switchboard/redis'
 import { ChannelRules, type SwitchboardOptions } from '@switchboard/server'
-import { startServer } from '@switchboard/testing'
+import { prng, startServer } from '@switchboard/testing'
 import { afterAll, expect, it } from 'vitest'
 import { redisClusterFixture } from './redis-cluster.js'
 import { uniquePrefix, until } from './redis-helpers.js'
@@ -30,18 +30,6 @@ const cleanups: Array<() => unknown> = []
 afterAll(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
-
-/** mulberry32: the test's own choices, replayable from the seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Seen {
   epoch: string

@@ -9,9 +9,9 @@
 import { randomInt } from 'node:crypto'
 import { type RecoveryInfo, SwitchboardClient } from '@switchboard/client'
 import type { JsonValue } from '@switchboard/protocol'
-import { startServer, until } from '@switchboard/testing'
+import { prng, startServer, until } from '@switchboard/testing'
 import { afterAll, expect, it } from 'vitest'
-import { prng, SocketTracker } from './client-helpers.js'
+import { SocketTracker } from './client-helpers.js'
 
 const SEED = process.env.SEED ? Number(process.env.SEED) : randomInt(2 ** 31)
 const CHAOS_MS = Number(process.env.CHAOS_MS ?? 5000)
