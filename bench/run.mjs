@@ -67,7 +67,7 @@ const CFG = full
         fanout: { clients: 3000, rate: 8, ms: 5000 },
         rooms: { clients: 3000, roomSize: 8, ratePerRoom: 4, ms: 5000 },
         'publish-heavy': { clients: 2000, roomSize: 2, ratePerRoom: 4, ms: 5000 },
-        idleNodes: { extra: [0, 2, 4], clients: 100, otherClients: 100, rate: 200, ms: 5000 },
+        idleNodes: { extra: [0, 2, 4], clients: 20, otherClients: 100, rate: 1000, ms: 5000 },
       },
       drainMs: 5000,
       settleMs: 1500,
