@@ -192,10 +192,11 @@ async function startWorkers(n) {
   return ws
 }
 
-async function startServer(name, env = process.env) {
+/** Starts contender `name` as its own process on CPU `cpu` (0: the servers' core). */
+async function startServer(name, env = process.env, cpu = 0) {
   // e.g. BENCH_SERVER_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the servers
   const extra = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean)
-  const s = startProcess(join(here, 'servers', CONTENDERS[name].file), 0, ['--expose-gc', ...extra], env)
+  const s = startProcess(join(here, 'servers', CONTENDERS[name].file), cpu, ['--expose-gc', ...extra], env)
   const info = await Promise.race([
     s.ready,
     timeout(15000).then(() => Promise.reject(new Error(`${name}: no ready`))),
