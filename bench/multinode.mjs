@@ -77,9 +77,9 @@ export async function multinodeGroup(ctx) {
             for (const run of ['rooms', 'publish-heavy'])
               if (runs.has(run)) await roomsRun(ctx, backend, nodes, redis, run)
           })
+      // the K nodes on the load generator's core: Redis's core keeps the same processes for
+      // every K, so what Redis spends per publish is its work, not the core's contention
       for (const [i, k] of (runs.has('idle-nodes') ? cfg.idleNodes.extra : []).entries())
-        // the K nodes on the load generator's core: Redis's core keeps the same processes for
-        // every K, so what Redis spends per publish is its work, not the core's contention
         for (const backend of rotate(tierBackends, i))
           await withNodes(
             ctx,
