@@ -77,8 +77,6 @@ export async function multinodeGroup(ctx) {
             for (const run of ['rooms', 'publish-heavy'])
               if (runs.has(run)) await roomsRun(ctx, backend, nodes, redis, run)
           })
-      // the K nodes on the load generator's core: Redis's core keeps the same processes for
-      // every K, so what Redis spends per publish is its work, not the core's contention
       for (const [i, k] of (runs.has('idle-nodes') ? cfg.idleNodes.extra : []).entries())
         for (const backend of rotate(tierBackends, i))
           await withNodes(
@@ -88,7 +86,7 @@ export async function multinodeGroup(ctx) {
             1 + k,
             (nodes) => idleNodesRun(ctx, backend, nodes, redis, k),
             {
-              cpu: (i) => (i === 0 ? 0 : 1),
+              cpu: idleNodeCpu,
             },
           )
     } finally {
@@ -96,6 +94,13 @@ export async function multinodeGroup(ctx) {
     }
   }
 }
+
+/**
+ * Node i of the idle-nodes run: the subscribers' node on the servers' core, the K others on the
+ * load generator's, so Redis's core holds the same processes for every K and what Redis spends per
+ * publish is its work, not the core's contention.
+ */
+const idleNodeCpu = (i) => (i === 0 ? 0 : 1)
 
 /**
  * Starts `n` nodes of `backend` (node i on CPU `cpu(i)`, by default all on the servers' core 0),
@@ -371,6 +376,8 @@ async function idleNodesRun(ctx, backend, nodes, redis, k) {
       nodes: nodes.length,
       clients: c.ok,
       extraNodes: k,
+      // the core each node ran on (undefined: not pinned)
+      nodeCpus: nodes.map((n) => n.cpu),
       offeredPublishesPerSec: f.rate,
       // what the nodes without a subscriber spent, per publish
       idleNodesCpuUsPerPublish: m.published ? idleCpu / m.published : null,

@@ -22,6 +22,7 @@ interface Result {
 }
 interface Doc {
   meta: {
+    pinned: boolean
     config: { multinode: { nodes: number[]; idleNodes: { extra: number[] } } }
     multinode: {
       backends: string[]
@@ -88,6 +89,21 @@ describe('bench multi-node quick run', () => {
         expect(r.p99 as number, scenario).toBeGreaterThanOrEqual(r.p50 as number)
         expect((r.nodeCpuUs as number[]).length, scenario).toBe(r.nodes)
       }
+    }
+  })
+
+  it("puts the idle-nodes run's K extra nodes on the load generator's core when it pins", () => {
+    const runs = doc.results.filter((r) => r.run === 'idle-nodes')
+    expect(runs.length).toBeGreaterThan(0)
+    for (const r of runs) {
+      const cpus = r.nodeCpus as (number | undefined)[]
+      expect(cpus.length, r.scenario).toBe(r.nodes)
+      if (doc.meta.pinned) expect(cpus, r.scenario).toEqual([0, ...Array(r.extraNodes).fill(1)])
+      else
+        expect(
+          cpus.every((c) => c == null),
+          r.scenario,
+        ).toBe(true)
     }
   })
 

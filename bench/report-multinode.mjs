@@ -30,6 +30,9 @@ const idleKs = (doc) =>
   [...new Set(doc.results.filter((r) => r.run === 'idle-nodes').map((r) => r.extraNodes))].sort(
     (a, b) => a - b,
   )
+/** Whether the idle-nodes run put its K extra nodes on another core than the subscribers' node. */
+const idleOnOtherCore = (doc) =>
+  doc.results.some((r) => r.run === 'idle-nodes' && r.nodeCpus?.slice(1).some((cpu) => cpu !== r.nodeCpus[0]))
 /** The highest node count of the 1-vs-n runs (3 in a full run). */
 const maxNodes = (doc) => Math.max(0, ...doc.results.filter((r) => RUNS.includes(r.run)).map((r) => r.nodes))
 
@@ -123,7 +126,7 @@ export function multinodeSection(doc, { table, fmtN, fmtUs, fmtB }) {
       `${c['publish-heavy'].ratePerRoom}/s a room: one publish per ${c['publish-heavy'].roomSize} deliveries.`,
     `- _idle nodes_: ${fmtN(c.idleNodes.clients)} subscribers of one channel and its publisher ` +
       `(${c.idleNodes.rate}/s) on one node, and K more nodes, each with ${c.idleNodes.otherClients} clients ` +
-      'on a channel of its own and none on this one.',
+      `on a channel of its own and none on this one${idleOnOtherCore(doc) ? ", on the load generator's core (Redis's core holds the same processes for every K)" : ''}.`,
     '',
     '![multi-node CPU per delivered message](benchmarks-multinode.svg)',
     '',

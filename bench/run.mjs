@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Benchmark orchestrator. Starts every contender as its own process (pinned to CPU 0), a pool of
-// load-generator processes (pinned to CPU 1, each on its own source addresses 127.0.N.2–201), runs the
-// same scenarios against each contender — rotating the contender order from one scenario group to
-// the next — and writes bench/results/latest.json (quick runs: results/quick.json), then
-// docs/benchmarks.md with --report.
+// Benchmark orchestrator. Starts every contender as its own process (pinned to CPU 0; the
+// multi-node group's idle nodes to CPU 1), a pool of load-generator processes (pinned to CPU 1,
+// each on its own source addresses 127.0.N.2–201), runs the same scenarios against each
+// contender — rotating the contender order from one scenario group to the next — and writes
+// bench/results/latest.json (quick runs: results/quick.json), then docs/benchmarks.md with
+// --report.
 //
 //   node bench/run.mjs                 quick mode: tiny sizes, CI smoke test (< 1 min)
 //   node bench/run.mjs --full          the real run (≈ 15–20 min on 2 cores)
@@ -201,7 +202,8 @@ async function startServer(name, env = process.env, cpu = 0) {
     s.ready,
     timeout(15000).then(() => Promise.reject(new Error(`${name}: no ready`))),
   ])
-  return { ...s, info, name, spec: CONTENDERS[name] }
+  // `cpu`: the core it is pinned to (undefined when nothing is pinned)
+  return { ...s, info, name, spec: CONTENDERS[name], cpu: pin ? cpu : undefined }
 }
 
 async function stopServer(s) {
